@@ -1,0 +1,39 @@
+# pmtype: the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test model bench corpus clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+## Install, build the default model if there is none, and classify a sample posting.
+demo: $(VENV)/.installed
+	$(BIN)/pmtype classify --file data/examples/posting.txt
+
+## Install with the test extras and run the whole test suite.
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+## (Re)build the default model from the seed corpus into models/default.
+model: $(VENV)/.installed
+	$(BIN)/pmtype train -o models/default --overwrite
+
+## Benchmarks: quality on real postings, speed, memory; writes benchmarks/RESULTS.md.
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run_all.py
+
+## Rebuild data/seed/postings.csv from the written parts in data/seed/raw/.
+corpus: $(VENV)/.installed
+	$(BIN)/python data/build_seed.py
+
+clean:
+	rm -rf $(VENV) models/default build dist

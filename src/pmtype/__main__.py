@@ -1,0 +1,3 @@
+from pmtype.cli import run
+
+run()

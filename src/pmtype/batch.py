@@ -1,0 +1,146 @@
+"""``label_file``: label a table of postings of any size, chunk by chunk.
+
+Every input row comes out, in order, with its columns as they were and four
+more: ``pm_label``, ``pm_p_technical``, ``pm_status``, ``pm_evidence`` (and
+``pm_model``). The output appears under its name only when the run ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pmtype import config, tables
+from pmtype.features import posting_text
+from pmtype.model import PMTypeModel, default_model_path, load_model
+
+OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
+
+
+@dataclass
+class LabelSummary:
+    rows: int = 0
+    labels: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    output: str = ""
+
+    @property
+    def problems(self) -> int:
+        return sum(v for k, v in self.statuses.items() if k not in ("ok", "uncertain"))
+
+    def line(self) -> str:
+        labels = ", ".join(f"{k} {v}" for k, v in sorted(self.labels.items())) or "none"
+        other = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()) if k != "ok") or "none"
+        rate = self.rows / self.seconds if self.seconds else 0.0
+        return (f"{self.rows} rows labelled in {self.seconds:.1f}s ({rate:.0f}/s): {labels}; "
+                f"statuses other than ok: {other}")
+
+
+def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
+                title_column: str | None = None, force: bool = False,
+                max_chars: int = config.MAX_CHARS) -> pd.DataFrame:
+    """``frame`` with the pm_* columns added (replacing any already there), row for row."""
+    bodies = frame[text_column].tolist()
+    titles = frame[title_column].tolist() if title_column else [None] * len(frame)
+    texts: list[object] = []
+    truncated: list[bool] = []
+    for body, title in zip(bodies, titles):
+        if body is None or (isinstance(body, float) and body != body):
+            texts.append("")
+            truncated.append(False)
+        elif not isinstance(body, str):
+            texts.append(str(body))
+            truncated.append(False)
+        else:
+            texts.append(posting_text(body[:max_chars], title) if body.strip() else "")
+            truncated.append(len(body) > max_chars)
+    predictions = model.predict(texts, force=force)
+    out = frame.drop(columns=[c for c in OUTPUT_COLUMNS if c in frame.columns]).copy()
+    statuses = []
+    for pred, cut in zip(predictions, truncated):
+        statuses.append(pred.status + (f"; truncated to {max_chars} characters" if cut else ""))
+    out["pm_label"] = [p.label or "" for p in predictions]
+    out["pm_p_technical"] = [
+        "" if p.p_technical is None or p.label is None else f"{p.p_technical:.4f}" for p in predictions
+    ]
+    out["pm_status"] = statuses
+    out["pm_evidence"] = [p.evidence_compact() for p in predictions]
+    out["pm_model"] = model.model_id
+    return out
+
+
+# --- worker processes -----------------------------------------------------------
+
+_WORKER_MODEL: PMTypeModel | None = None
+
+
+def _init_worker(model_path: str) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = load_model(model_path, build_if_missing=False)
+
+
+def _label_in_worker(frame: pd.DataFrame, text_column: str, title_column: str | None,
+                     force: bool) -> pd.DataFrame:
+    assert _WORKER_MODEL is not None
+    return label_frame(_WORKER_MODEL, frame, text_column, title_column, force)
+
+
+def _labelled_chunks(chunks: Iterator[pd.DataFrame], model: PMTypeModel, model_path: str,
+                     text_column: str, title_column: str | None, force: bool,
+                     jobs: int) -> Iterator[pd.DataFrame]:
+    if jobs <= 1:
+        for chunk in chunks:
+            yield label_frame(model, chunk, text_column, title_column, force)
+        return
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path,)) as pool:
+        pending = []
+        for chunk in chunks:
+            pending.append(pool.submit(_label_in_worker, chunk, text_column, title_column, force))
+            if len(pending) >= 2 * jobs:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def label_file(input_path, output_path, model: str | Path | None = None,
+               text_column: str | None = None, title_column: str | None = None,
+               in_format: str | None = None, out_format: str | None = None,
+               encoding: str | None = None, chunk_size: int = config.CHUNK_SIZE,
+               jobs: int = 1, force: bool = False,
+               on_rows: Callable[[int], None] | None = None,
+               progress: Callable[[str], None] | None = None) -> LabelSummary:
+    """Label every row of ``input_path`` into ``output_path`` (``-`` for stdin/stdout)."""
+    started = time.perf_counter()
+    model_path = str(model) if model is not None else str(default_model_path())
+    loaded = load_model(model, progress=progress)
+    in_fmt = tables.detect_format(input_path, in_format)
+    out_fmt = tables.detect_format(output_path, out_format) if (out_format or str(output_path) != "-") else in_fmt
+    chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
+    first = next(chunks)
+    text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
+    title_col = tables.find_column(first.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                   required=title_column is not None)
+
+    def all_chunks():
+        yield first
+        yield from chunks
+
+    summary = LabelSummary(output=str(output_path))
+    with tables.atomic_output(output_path, out_fmt) as writer:
+        for labelled in _labelled_chunks(all_chunks(), loaded, model_path, text_col, title_col,
+                                         force, jobs):
+            writer.write(labelled)
+            summary.rows += len(labelled)
+            summary.labels.update(v for v in labelled["pm_label"] if v)
+            summary.statuses.update(s.split(";")[0] for s in labelled["pm_status"])
+            if on_rows:
+                on_rows(len(labelled))
+    summary.seconds = time.perf_counter() - started
+    return summary

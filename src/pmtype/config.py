@@ -1,0 +1,67 @@
+"""Paths and defaults: the one place they live.
+
+Every function in pmtype takes its paths as arguments; the values here are the
+defaults the CLI and the public API fall back to.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: The checkout's root, when pmtype runs from a source tree (``pip install -e .``).
+_CHECKOUT_ROOT = PACKAGE_DIR.parent.parent
+IN_CHECKOUT = (_CHECKOUT_ROOT / "pyproject.toml").is_file() and (
+    _CHECKOUT_ROOT / "data" / "seed" / "postings.csv"
+).is_file()
+
+
+def seed_corpus_path() -> Path:
+    """The written seed corpus: inside the wheel when installed, ``data/seed`` in a checkout.
+
+    ``PMTYPE_SEED_CORPUS`` overrides (the tests use it to train on a tiny corpus).
+    """
+    override = os.environ.get("PMTYPE_SEED_CORPUS")
+    if override:
+        return Path(override).expanduser()
+    shipped = PACKAGE_DIR / "_data" / "seed" / "postings.csv"
+    if shipped.is_file():
+        return shipped
+    return _CHECKOUT_ROOT / "data" / "seed" / "postings.csv"
+
+
+def models_dir() -> Path:
+    """Where model versions live.
+
+    ``PMTYPE_MODELS_DIR`` overrides; a checkout uses its ``models/`` folder; an
+    installed pmtype uses the per-user cache directory, never site-packages.
+    """
+    override = os.environ.get("PMTYPE_MODELS_DIR")
+    if override:
+        return Path(override).expanduser()
+    if IN_CHECKOUT:
+        return _CHECKOUT_ROOT / "models"
+    return Path(platformdirs.user_cache_dir("pmtype")) / "models"
+
+
+DEFAULT_MODEL_NAME = "default"
+
+#: Rows per chunk when labelling a file.
+CHUNK_SIZE = 2_000
+#: spaCy batch size for nlp.pipe over candidate sentences.
+SPACY_BATCH_SIZE = 256
+#: Postings longer than this many characters are truncated before classification.
+MAX_CHARS = 100_000
+#: Half-width of the band around 0.5 in which a call is reported as uncertain.
+#: Chosen from the calibrated probabilities' reliability; see README "Close calls".
+UNCERTAIN_BAND = 0.15
+#: Probability of "not a PM posting" above which a text is called out of scope.
+SCOPE_THRESHOLD = 0.5
+#: Random seed for training.
+SEED = 13
+
+LABELS = ("business", "technical")

@@ -1,0 +1,49 @@
+"""The exceptions a user of pmtype can meet, named after the condition.
+
+The CLI turns each into a one-line ``Error: …`` and an exit code; the library
+never prints.
+"""
+
+from __future__ import annotations
+
+
+class PMTypeError(Exception):
+    """Base class of every error pmtype raises on purpose."""
+
+    exit_code = 1
+
+
+class ModelNotFound(PMTypeError):
+    """No model folder (or no model file in it) at the given path."""
+
+
+class ModelTampered(PMTypeError):
+    """A model file whose SHA-256 does not match its manifest, or an unreadable manifest."""
+
+
+class ModelIncompatible(PMTypeError):
+    """A model built with other versions of pmtype, scikit-learn, spaCy or Python."""
+
+
+class BadInputFile(PMTypeError):
+    """An input file that cannot be read as a table of postings."""
+
+
+class MissingColumn(PMTypeError):
+    """A table without the column pmtype needs."""
+
+
+class UnknownLabel(PMTypeError):
+    """Training rows whose label is not ``technical`` or ``business``."""
+
+
+class BadTrainingData(PMTypeError):
+    """Training data pmtype cannot learn from (one class only, no usable rows, ...)."""
+
+
+class EmptyText(PMTypeError):
+    """A blank posting given to ``classify``."""
+
+
+class OutputExists(PMTypeError):
+    """An output path that would overwrite something it must not."""

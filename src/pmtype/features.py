@@ -1,0 +1,125 @@
+"""scikit-learn transformers that turn postings into features.
+
+``PreparePostings`` does the text work once per posting (normalise, drop
+boilerplate, find the article's cues with spaCy) and hands ``Prepared``
+records on; ``ArticleFeatures`` turns the cues into one column per
+distinction and side; ``role_texts`` feeds the word n-gram branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from pmtype import text as text_mod
+from pmtype.config import MAX_CHARS, SPACY_BATCH_SIZE
+from pmtype.cues import DISTINCTIONS, SIDES, Cue, CueFinder
+
+
+@dataclass
+class Prepared:
+    """One posting after the text step: the text the model reads and its cues."""
+
+    text: str
+    role_text: str
+    cues: list[Cue] = field(default_factory=list)
+
+
+def posting_text(description: object, title: object = None) -> str:
+    """The text pmtype reads for a posting: its title (if any) over its description."""
+    body = "" if description is None else str(description)
+    if title is None or (isinstance(title, float) and np.isnan(title)) or not str(title).strip():
+        return body
+    return f"{str(title).strip()}\n\n{body}"
+
+
+def _as_list(X) -> list:
+    if hasattr(X, "tolist"):
+        X = X.tolist()
+    return list(X)
+
+
+class PreparePostings(TransformerMixin, BaseEstimator):
+    """Normalise postings, leave out boilerplate, and find the article's cues.
+
+    Parameters
+    ----------
+    drop_boilerplate : bool
+        Leave company, benefits and legal text out of the features and evidence.
+    cue_path : str or None
+        A cue-list JSON file; None uses the one shipped with pmtype.
+    batch_size : int
+        ``nlp.pipe`` batch size.
+    max_chars : int
+        Longer postings are cut to this many characters.
+    """
+
+    def __init__(self, drop_boilerplate=True, cue_path=None, batch_size=SPACY_BATCH_SIZE,
+                 max_chars=MAX_CHARS):
+        self.drop_boilerplate = drop_boilerplate
+        self.cue_path = cue_path
+        self.batch_size = batch_size
+        self.max_chars = max_chars
+
+    def fit(self, X, y=None):
+        self.finder_ = CueFinder(self.cue_path, self.batch_size)
+        return self
+
+    def transform(self, X) -> list[Prepared]:
+        check_is_fitted(self, "finder_")
+        texts = [text_mod.normalise(str(t)[: self.max_chars]) for t in _as_list(X)]
+        cues = self.finder_.find(texts, drop_boilerplate=self.drop_boilerplate)
+        return [
+            Prepared(t, text_mod.role_text(t, self.drop_boilerplate), c)
+            for t, c in zip(texts, cues)
+        ]
+
+
+def role_texts(prepared: Iterable[Prepared]) -> list[str]:
+    """The role text of each prepared posting (for the n-gram branch)."""
+    return [p.role_text for p in prepared]
+
+
+#: Column names of ArticleFeatures' output, in order.
+ARTICLE_FEATURES = tuple(f"{d}:{s}" for d in DISTINCTIONS for s in SIDES)
+
+
+def cue_counts(cues: Sequence[Cue]) -> np.ndarray:
+    """How many cues of each distinction and side, in ``ARTICLE_FEATURES`` order."""
+    counts = np.zeros(len(ARTICLE_FEATURES))
+    index = {name: i for i, name in enumerate(ARTICLE_FEATURES)}
+    for c in cues:
+        counts[index[f"{c.distinction}:{c.side}"]] += 1
+    return counts
+
+
+class ArticleFeatures(TransformerMixin, BaseEstimator):
+    """One column per distinction and side: log(1 + number of cues found).
+
+    Parameters
+    ----------
+    scale : float
+        Multiplies every column, so that these few dense columns can hold their
+        own beside thousands of TF-IDF columns under one regulariser.
+    """
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = len(ARTICLE_FEATURES)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        rows = [cue_counts(p.cues) for p in X]
+        matrix = np.log1p(np.vstack(rows)) if rows else np.zeros((0, len(ARTICLE_FEATURES)))
+        return sp.csr_matrix(matrix * self.scale)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"article:{n}" for n in ARTICLE_FEATURES], dtype=object)

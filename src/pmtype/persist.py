@@ -1,0 +1,130 @@
+"""Saving and loading a model folder: the joblib file and its manifest.
+
+A joblib file is a pickle, and loading a pickle runs code. pmtype therefore
+loads a model file only when the manifest beside it names the file's SHA-256
+and the versions of the libraries that wrote it, and both match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+
+import joblib
+
+from pmtype.errors import ModelIncompatible, ModelNotFound, ModelTampered, OutputExists
+
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+FORMAT_VERSION = 1
+
+
+def installed_versions() -> dict[str, str]:
+    """The versions a model must have been built with to be loaded here."""
+    import sklearn
+    import spacy
+
+    from pmtype import __version__
+
+    return {
+        "pmtype": __version__,
+        "scikit-learn": sklearn.__version__,
+        "spacy": spacy.__version__,
+        "python": ".".join(platform.python_version_tuple()[:2]),
+    }
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> dict:
+    """Write ``obj`` and its manifest into ``folder``, atomically.
+
+    Everything is written into a temporary folder beside the target and renamed
+    into place at the end, so a crash never leaves a folder that looks valid.
+    Returns the manifest as written.
+    """
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise OutputExists(f"{folder} already exists; choose another name or pass --overwrite")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        joblib.dump(obj, tmp / MODEL_FILE, compress=3)
+        manifest = dict(manifest)
+        manifest.update(
+            format=FORMAT_VERSION,
+            versions=installed_versions(),
+            model_file=MODEL_FILE,
+            model_sha256=sha256_of(tmp / MODEL_FILE),
+        )
+        with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a model folder, checked for shape but not against the file."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise ModelNotFound(f"no model at {folder}; build one with 'pmtype train' or 'make model'")
+    if not folder.is_dir():
+        raise ModelNotFound(f"{folder} is not a model folder (expected a folder holding {MODEL_FILE} and {MANIFEST_FILE})")
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        raise ModelTampered(f"{folder} has no {MANIFEST_FILE}; refusing to load an unverified model. Rebuild it with 'pmtype train'")
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        manifest["model_sha256"], manifest["versions"]  # noqa: B018 - shape check
+    except (ValueError, KeyError, TypeError):
+        raise ModelTampered(f"{path} is not a valid pmtype manifest; rebuild the model with 'pmtype train'") from None
+    return manifest
+
+
+def load_model(folder: Path):
+    """Load a model folder after checking its file's hash and its versions."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    model_path = folder / manifest.get("model_file", MODEL_FILE)
+    if not model_path.is_file():
+        raise ModelNotFound(f"{folder} has a manifest but no {model_path.name}; rebuild it with 'pmtype train'")
+    if sha256_of(model_path) != manifest["model_sha256"]:
+        raise ModelTampered(
+            f"{model_path} does not match the SHA-256 in its manifest; it was changed after it was written. "
+            "Refusing to load it: rebuild with 'pmtype train' or 'make model'"
+        )
+    installed = installed_versions()
+    differ = [
+        f"{name} {manifest['versions'].get(name, '?')} (installed {version})"
+        for name, version in installed.items()
+        if manifest["versions"].get(name) != version
+    ]
+    if differ:
+        raise ModelIncompatible(
+            f"{folder} was built with {', '.join(differ)}; rebuild it with 'pmtype train' or 'make model'"
+        )
+    return joblib.load(model_path), manifest

@@ -1,0 +1,338 @@
+"""Reading and writing tables of postings, in chunks.
+
+CSV, TSV, JSON Lines and Parquet, gzip-compressed CSV/TSV/JSONL too; chosen by
+the file's extension or named. Text encodings are detected (UTF-8 with or
+without BOM, UTF-16 by its BOM, else cp1252) or given, and a bad byte never
+stops a run. Every cell is read as text, so the columns a user gave come back
+exactly as they were.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from pmtype.errors import BadInputFile, MissingColumn
+
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+
+TEXT_COLUMNS = ("description", "job_description", "jobdescription", "description_text",
+                "text", "body", "posting", "posting_text", "job_text", "content", "desc",
+                "job_posting", "details")
+TITLE_COLUMNS = ("title", "job_title", "jobtitle", "position", "position_title", "role",
+                 "role_title", "posting_title")
+
+
+def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
+    """The table format: the one given, else the file's extension (``.gz`` looked through)."""
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise BadInputFile(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+        return fmt
+    name = str(path).lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    for ext, found in ((".csv", "csv"), (".tsv", "tsv"), (".tab", "tsv"), (".txt", "csv"),
+                       (".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"),
+                       (".parquet", "parquet"), (".pq", "parquet")):
+        if name.endswith(ext):
+            return found
+    if str(path) == "-":
+        return "csv"
+    raise BadInputFile(f"cannot tell the format of {path} from its name; give --format ({', '.join(FORMATS)})")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
+
+
+def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: str,
+                required: bool = True) -> str | None:
+    """The column to use: the one named (``wanted``), else the first known name present."""
+    columns = [str(c) for c in columns]
+    if wanted is not None:
+        if wanted in columns:
+            return wanted
+        matches = [c for c in columns if _normal(c) == _normal(wanted)]
+        if matches:
+            return matches[0]
+        raise MissingColumn(f"no column '{wanted}'; the columns are: {', '.join(columns) or '(none)'}")
+    by_normal = {}
+    for c in columns:
+        by_normal.setdefault(_normal(c), c)
+    for cand in candidates:
+        if cand in by_normal:
+            return by_normal[cand]
+    if required:
+        raise MissingColumn(
+            f"no {what} column found (looked for {', '.join(candidates[:6])}, …); "
+            f"the columns are: {', '.join(columns) or '(none)'}; name one with --{what}-column"
+        )
+    return None
+
+
+# --- reading -----------------------------------------------------------------
+
+def _open_binary(path):
+    if str(path) == "-":
+        return io.BytesIO(sys.stdin.buffer.read())
+    path = Path(path)
+    if not path.exists():
+        raise BadInputFile(f"{path} does not exist")
+    if path.is_dir():
+        raise BadInputFile(f"{path} is a folder, not a file")
+    raw = open(path, "rb")
+    head = raw.read(2)
+    raw.seek(0)
+    if head == b"\x1f\x8b":
+        return gzip.open(raw)
+    return raw
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """UTF-16 or UTF-8 by BOM, else UTF-8 when the sample decodes, else cp1252."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        # A cut multi-byte character at the very end of the sample is still UTF-8.
+        if e.start >= len(sample) - 3:
+            return "utf-8"
+        return "cp1252"
+
+
+def _text_stream(binary, encoding: str | None):
+    sample = binary.read(1 << 16)
+    if hasattr(binary, "seek"):
+        try:
+            binary.seek(0)
+        except (OSError, io.UnsupportedOperation):
+            binary = io.BufferedReader(_Prepend(sample, binary))
+    if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
+        raise BadInputFile("the file is empty")
+    enc = encoding or sniff_encoding(sample)
+    if enc not in ("utf-16", "utf-16-le", "utf-16-be") and b"\x00" in sample[:8192]:
+        raise BadInputFile("the file is binary, not a text table (CSV, TSV or JSON Lines)")
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        raise BadInputFile(f"unknown encoding '{enc}'") from None
+    return io.TextIOWrapper(binary, encoding=enc, errors="replace", newline="")
+
+
+class _Prepend(io.RawIOBase):
+    def __init__(self, head: bytes, rest):
+        self.head, self.rest = head, rest
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        if self.head:
+            n = min(len(b), len(self.head))
+            b[:n], self.head = self.head[:n], self.head[n:]
+            return n
+        data = self.rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
+                encoding: str | None = None) -> Iterator[pd.DataFrame]:
+    """The table at ``path`` as DataFrames of at most ``chunk_size`` rows, every cell a string."""
+    fmt = detect_format(path, fmt)
+    if fmt == "parquet":
+        yield from _read_parquet(path, chunk_size)
+        return
+    binary = _open_binary(path)
+    stream = _text_stream(binary, encoding)
+    try:
+        if fmt == "jsonl":
+            yield from _read_jsonl(stream, chunk_size)
+        else:
+            yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size)
+    finally:
+        stream.close()
+
+
+def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]:
+    try:
+        reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                             chunksize=chunk_size, engine="c", on_bad_lines="error")
+        header: list[str] | None = None
+        rows_seen = False
+        for chunk in reader:
+            if header is None:
+                header = list(chunk.columns)
+                _check_header(header)
+            if len(chunk):
+                rows_seen = True
+                yield chunk
+        if not rows_seen:
+            raise BadInputFile("the file has no rows")
+    except pd.errors.EmptyDataError:
+        raise BadInputFile("the file is empty") from None
+    except pd.errors.ParserError as e:
+        reason = str(e).strip().splitlines()[0]
+        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}") from None
+
+
+def _check_header(header: list[str]) -> None:
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    mangled = [c for c in header if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in header]
+    if dupes or mangled:
+        names = dupes or sorted({c.rsplit(".", 1)[0] for c in mangled})
+        raise BadInputFile(f"the header repeats column names: {', '.join(names)}")
+
+
+def _read_jsonl(stream, chunk_size: int) -> Iterator[pd.DataFrame]:
+    import json
+
+    rows: list[dict] = []
+    any_rows = False
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise BadInputFile(f"line {number} is not valid JSON") from None
+        if not isinstance(row, dict):
+            raise BadInputFile(f"line {number} is not a JSON object")
+        rows.append({k: _cell(v) for k, v in row.items()})
+        if len(rows) >= chunk_size:
+            any_rows = True
+            yield pd.DataFrame(rows, dtype=object)
+            rows = []
+    if rows:
+        any_rows = True
+        yield pd.DataFrame(rows, dtype=object)
+    if not any_rows:
+        raise BadInputFile("the file has no rows")
+
+
+def _cell(v):
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (dict, list)):
+        import json
+
+        return json.dumps(v, ensure_ascii=False)
+    return str(v)
+
+
+def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if str(path) == "-":
+        source = pa.BufferReader(sys.stdin.buffer.read())
+    else:
+        if not Path(path).is_file():
+            raise BadInputFile(f"{path} does not exist")
+        source = str(path)
+    try:
+        pf = pq.ParquetFile(source)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise BadInputFile(f"not a readable Parquet file: {e}") from None
+    any_rows = False
+    for batch in pf.iter_batches(batch_size=chunk_size):
+        any_rows = True
+        yield batch.to_pandas()
+    if not any_rows:
+        raise BadInputFile("the file has no rows")
+
+
+# --- writing -----------------------------------------------------------------
+
+class TableWriter:
+    """Writes DataFrame chunks to one table, in order."""
+
+    def __init__(self, stream_or_path, fmt: str):
+        self.fmt = fmt
+        self.target = stream_or_path
+        self._started = False
+        self._parquet = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.target, table.schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+        elif self.fmt == "jsonl":
+            # pandas ends lines=True output with a newline, so chunks concatenate cleanly.
+            frame.to_json(self.target, orient="records", lines=True, force_ascii=False)
+        else:
+            frame.to_csv(self.target, sep="\t" if self.fmt == "tsv" else ",", index=False,
+                         header=not self._started, lineterminator="\n")
+        self._started = True
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+@contextmanager
+def atomic_output(path, fmt: str):
+    """A ``TableWriter`` whose file appears under ``path`` only when the block ends cleanly.
+
+    ``-`` writes to standard output. A ``.gz`` name is compressed.
+    """
+    if str(path) == "-":
+        if fmt == "parquet":
+            buffer = io.BytesIO()
+            writer = TableWriter(buffer, fmt)
+            yield writer
+            writer.close()
+            sys.stdout.buffer.write(buffer.getvalue())
+        else:
+            writer = TableWriter(sys.stdout, fmt)
+            yield writer
+            writer.close()
+            sys.stdout.flush()
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if fmt == "parquet":
+            writer = TableWriter(str(tmp), fmt)
+            yield writer
+            writer.close()
+        else:
+            opener = gzip.open if path.name.lower().endswith(".gz") else open
+            with opener(tmp, "wt", encoding="utf-8", newline="") as f:
+                writer = TableWriter(f, fmt)
+                yield writer
+                writer.close()
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def read_table(path, fmt: str | None = None, encoding: str | None = None) -> pd.DataFrame:
+    """A whole table in memory (for training and evaluation sets)."""
+    chunks = list(read_chunks(path, fmt=fmt, chunk_size=50_000, encoding=encoding))
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]

@@ -1,0 +1,175 @@
+"""Posting text: normalising, sections, sentences and boilerplate.
+
+Everything here is plain string and regex work, so that the expensive spaCy
+step downstream only sees the sentences that can carry evidence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+_TAG = re.compile(r"<\s*(br|/p|/li|/h[1-6]|/div|li|p|h[1-6]|div|tr)\b[^>]*>", re.I)
+_ANY_TAG = re.compile(r"<[^>\n]{1,200}>")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+_BLANKS = re.compile(r"\n\s*\n\s*\n+")
+_LOOKS_HTML = re.compile(r"<\s*/?\s*(p|br|li|ul|div|h[1-6]|span|strong|b|em)\b", re.I)
+
+
+def normalise(text: str) -> str:
+    """Strip markup, unescape entities and fold white space, keeping line breaks."""
+    if _LOOKS_HTML.search(text):
+        text = _TAG.sub("\n", text)
+        text = _ANY_TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    text = _BLANKS.sub("\n\n", text)
+    return text.strip()
+
+
+# --- sections -----------------------------------------------------------------
+
+#: Section kinds, found from a heading's words.
+SECTION_KINDS = {
+    "role": re.compile(
+        r"\b(responsibilit\w*|what you.ll (do|own|work on)|the role|about the (role|job|position|team)|"
+        r"your (role|mission|impact)|day.to.day|the opportunity|the job|you will|duties|"
+        r"in this role|job (description|summary)|position summary|role overview|the team)\b",
+        re.I,
+    ),
+    "requirements": re.compile(
+        r"\b(requirements?|qualifications?|what you.ll (need|bring)|who you are|must.have|"
+        r"skills|experience|about you|you (have|bring)|nice.to.have|preferred|bonus)\b",
+        re.I,
+    ),
+    "benefits": re.compile(
+        r"\b(benefits?|perks|what we offer|we offer|total rewards|why (join|work)|"
+        r"why you.ll love|compensation|pay range|salary)\b",
+        re.I,
+    ),
+    "legal": re.compile(
+        r"\b(equal (employment )?opportunit\w*|eeo|diversity|inclusion|accommodations?|"
+        r"privacy|e-verify|disclaimer|legal notice|notice to)\b",
+        re.I,
+    ),
+    "company": re.compile(
+        r"\b(about (us|the company|[\w&.\- ]{2,30})|who we are|our (story|company|mission)|"
+        r"company (overview|description)|the company|life at)\b",
+        re.I,
+    ),
+}
+
+#: Sections whose text says nothing about the role.
+BOILERPLATE_SECTIONS = frozenset({"company", "benefits", "legal"})
+
+_HEADING = re.compile(
+    r"^\s*(?:[#*_=]+\s*)?(?P<h>[A-Za-z][^\n.!?]{1,70}?)\s*(?:[*_=#]+)?\s*:?\s*$"
+)
+
+
+def _heading_kind(line: str) -> str | None:
+    """The section kind a line opens, or None when the line is not a heading."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 72 or stripped[0] in "-•*·▪–":
+        if not stripped.startswith("**"):
+            return None
+    m = _HEADING.match(stripped)
+    if not m:
+        return None
+    words = m.group("h").split()
+    if len(words) > 9:
+        return None
+    looks_heading = (
+        stripped.endswith(":")
+        or stripped.isupper()
+        or stripped.startswith(("**", "#"))
+        or sum(w[:1].isupper() for w in words) >= max(1, len(words) - 2)
+    )
+    if not looks_heading:
+        return None
+    for kind, pattern in SECTION_KINDS.items():
+        if pattern.search(m.group("h")):
+            return kind
+    return "other"
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: str  # "intro", "company", "role", "requirements", "benefits", "legal", "other"
+    start: int
+    end: int
+
+
+def sections(text: str) -> list[Section]:
+    """Split normalised text into sections by their headings, with character offsets."""
+    out: list[Section] = []
+    kind, start, pos = "intro", 0, 0
+    for line in text.split("\n"):
+        new_kind = _heading_kind(line)
+        if new_kind is not None and new_kind != "other" and pos > start:
+            out.append(Section(kind, start, pos))
+            kind, start = new_kind, pos
+        elif new_kind is not None and new_kind != "other":
+            kind = new_kind
+        pos += len(line) + 1
+    out.append(Section(kind, start, len(text)))
+    return out
+
+
+# --- sentences and boilerplate -----------------------------------------------
+
+_SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|$)", re.M)
+
+_BOILERPLATE_SENTENCE = re.compile(
+    r"equal (employment )?opportunit|without regard to|regardless of (race|age|gender)|"
+    r"race, colou?r|sexual orientation|gender identity|protected (veteran|characteristic|class)|"
+    r"national origin|reasonable accommodation|e-verify|background check|"
+    r"401\s*\(?k\)?|dental|vision insurance|paid time off|\bpto\b|parental leave|"
+    r"pension|wellness|gym|stipend|tuition|employee assistance|life insurance|"
+    r"health (insurance|benefits)|medical, dental|holidays?\b|annual leave|"
+    r"recruitment (agencies|fraud)|unsolicited (resume|cv)|privacy (notice|policy)|"
+    r"personal data|applicant data|pay transparency|salary range|pay range|"
+    r"base (salary|pay)|compensation (range|package)|\$\s?\d{2,3}[,.]?\d{0,3}\s?(k|,000)|"
+    r"show more|apply now|easy apply|save (this )?job|report this job|"
+    r"applicants?\b.{0,20}\bago|posted \d+ (day|week|hour)",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int
+    section: str
+
+
+def sentences(text: str, drop_boilerplate: bool = True) -> list[Sentence]:
+    """The sentences of a normalised text, with offsets and section kinds.
+
+    With ``drop_boilerplate``, sentences in company, benefits and legal sections,
+    and sentences that read as benefits, legal or page furniture, are left out.
+    """
+    out: list[Sentence] = []
+    for section in sections(text):
+        if drop_boilerplate and section.kind in BOILERPLATE_SECTIONS:
+            continue
+        chunk = text[section.start : section.end]
+        for m in _SENTENCE.finditer(chunk):
+            s = m.group(0).strip()
+            if len(s) < 3:
+                continue
+            if drop_boilerplate and _BOILERPLATE_SENTENCE.search(s):
+                continue
+            offset = section.start + m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+            out.append(Sentence(s, offset, section.kind))
+    return out
+
+
+def role_text(text: str, drop_boilerplate: bool = True) -> str:
+    """The text that describes the role: the normalised posting less its boilerplate."""
+    if not drop_boilerplate:
+        return text
+    return "\n".join(s.text for s in sentences(text, drop_boilerplate=True))

@@ -1,0 +1,151 @@
+"""``train``: read labelled postings, fit a model, report, and save it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pmtype import config, persist, tables
+from pmtype.errors import BadTrainingData, OutputExists, UnknownLabel
+from pmtype.features import posting_text
+from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label, now_iso
+
+
+def read_labelled(path, text_column: str | None = None, title_column: str | None = None,
+                  label_column: str = "label", allow_not_pm: bool = True,
+                  fmt: str | None = None, encoding: str | None = None) -> tuple[TrainingSet, list[str]]:
+    """Labelled postings from a table, and notes on the rows left out (with reasons).
+
+    Unknown labels stop everything with an error naming the rows; empty texts and
+    exact duplicates are left out and reported; the same text with two labels is an error.
+    """
+    frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+    text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
+    title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                   required=title_column is not None)
+    label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
+    labels = frame[label_col].map(normalise_label)
+    allowed = {"technical", "business"} | ({"not_pm"} if allow_not_pm else set())
+    bad = [i for i, v in enumerate(labels) if v is not None and v not in allowed]
+    missing = [i for i, v in enumerate(labels) if v is None]
+    notes: list[str] = []
+    if bad:
+        rows = ", ".join(str(i + 2) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
+        values = sorted({str(frame[label_col].iloc[i]) for i in bad})[:5]
+        raise UnknownLabel(
+            f"{path}: {len(bad)} rows have a label other than technical or business "
+            f"(rows {rows}; values {', '.join(repr(v) for v in values)})"
+        )
+    if missing:
+        raise UnknownLabel(
+            f"{path}: {len(missing)} rows have no label (rows "
+            + ", ".join(str(i + 2) for i in missing[:10]) + (" …" if len(missing) > 10 else "") + ")"
+        )
+    texts, ys = [], []
+    empty = 0
+    for i in range(len(frame)):
+        body = frame[text_col].iloc[i]
+        if body is None or not str(body).strip():
+            empty += 1
+            continue
+        title = frame[title_col].iloc[i] if title_col else None
+        texts.append(posting_text(body, title))
+        ys.append(labels.iloc[i])
+    if empty:
+        notes.append(f"{path}: left out {empty} rows with empty text")
+    data = TrainingSet(texts, ys, [str(path)] * len(texts))
+    return data, notes
+
+
+def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
+    """Drop exact duplicate postings; refuse the same text with different labels."""
+    seen: dict[str, str] = {}
+    keep = []
+    conflicts = []
+    for i, (t, y) in enumerate(zip(data.texts, data.labels)):
+        key = " ".join(t.split()).lower()
+        if key in seen:
+            if seen[key] != y:
+                conflicts.append(i)
+            continue
+        seen[key] = y
+        keep.append(i)
+    if conflicts:
+        first = data.texts[conflicts[0]].strip().splitlines()[0][:60]
+        raise BadTrainingData(
+            f"{len(conflicts)} postings appear twice with different labels (the first: '{first}' "
+            f"in {data.sources[conflicts[0]]}); fix the labels and train again"
+        )
+    notes = []
+    if len(keep) < len(data.texts):
+        notes.append(f"left out {len(data.texts) - len(keep)} exact duplicate postings")
+    return TrainingSet([data.texts[i] for i in keep], [data.labels[i] for i in keep],
+                       [data.sources[i] for i in keep]), notes
+
+
+def combine(parts: Sequence[TrainingSet]) -> TrainingSet:
+    return TrainingSet([t for p in parts for t in p.texts], [y for p in parts for y in p.labels],
+                       [s for p in parts for s in p.sources])
+
+
+def train(paths: Sequence[str | Path], output: str | Path, use_seed: bool = True,
+          seed_path: str | Path | None = None, text_column: str | None = None,
+          title_column: str | None = None, label_column: str = "label",
+          overwrite: bool = False, seed: int = config.SEED,
+          progress: Callable[[str], None] | None = None) -> dict:
+    """Train on the seed corpus (unless ``use_seed`` is False) plus the given files; save to ``output``.
+
+    Returns the manifest written beside the model, whose ``notes`` say what was left out.
+    """
+    say = progress or (lambda _m: None)
+    if Path(output).exists() and not overwrite:
+        raise OutputExists(f"{output} already exists; choose another name or pass --overwrite")
+    parts: list[TrainingSet] = []
+    notes: list[str] = []
+    if use_seed:
+        seed_file = Path(seed_path) if seed_path else config.seed_corpus_path()
+        seed_data, seed_notes = read_labelled(seed_file)
+        parts.append(seed_data)
+        notes += seed_notes
+    for path in paths:
+        data, more = read_labelled(path, text_column, title_column, label_column)
+        parts.append(data)
+        notes += more
+    if not parts:
+        raise BadTrainingData("nothing to train on: give labelled files, or leave out --no-seed")
+    data, more = dedupe(combine(parts))
+    notes += more
+    for note in notes:
+        say(note)
+    model, report = fit_model(data, seed=seed, progress=say)
+    counts = pd.Series(data.labels).value_counts().to_dict()
+    digest = data_hash(data.texts, data.labels)
+    output = Path(output)
+    model_id = f"{output.name}-{digest[:10]}"
+    model.model_id = model_id
+    manifest = {
+        "model_id": model_id,
+        "created": now_iso(),
+        "data": {
+            "sha256": digest,
+            "rows": len(data.texts),
+            "by_label": {k: int(v) for k, v in sorted(counts.items())},
+            "sources": sorted({Path(s).name for s in data.sources}),
+            "seed_corpus": use_seed,
+        },
+        "metrics": report,
+        "band": model.band,
+        "scope_check": model.scope_pipeline is not None,
+        "notes": notes,
+    }
+    return persist.save_model(model, output, manifest, overwrite=overwrite)
+
+
+def build_default_model(path: str | Path, progress: Callable[[str], None] | None = None) -> dict:
+    """Build the default model from the seed corpus (used by ``make model`` and on first use)."""
+    return train([], path, use_seed=True, overwrite=True, progress=progress)
+
+
+__all__ = ["train", "read_labelled", "build_default_model", "PMTypeModel"]

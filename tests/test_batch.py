@@ -1,0 +1,49 @@
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import BUSINESS_POSTING, TECH_POSTING
+from pmtype.batch import OUTPUT_COLUMNS, label_frame, label_file
+
+
+def test_every_row_comes_out_in_order_with_statuses(tmp_path, model_dir):
+    src = tmp_path / "in.csv"
+    texts = [TECH_POSTING, "", BUSINESS_POSTING, "   ", TECH_POSTING]
+    pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "description": texts, "extra": ["1", "", "3", "4", "5"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    summary = label_file(src, out, model=model_dir, chunk_size=2)
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert got["id"].tolist() == ["a", "b", "c", "d", "e"]
+    assert got["extra"].tolist() == ["1", "", "3", "4", "5"]
+    assert got["pm_status"].tolist()[1] == "empty text" and got["pm_status"].tolist()[3] == "empty text"
+    assert got["pm_label"].tolist() == ["technical", "", "business", "", "technical"]
+    assert list(got.columns) == ["id", "description", "extra", *OUTPUT_COLUMNS]
+    assert summary.rows == 5 and summary.statuses["empty text"] == 2
+
+
+def test_long_postings_are_truncated_and_say_so(model):
+    frame = pd.DataFrame({"description": [TECH_POSTING * 2000]})
+    out = label_frame(model, frame, "description", max_chars=5000)
+    assert out["pm_status"].iloc[0].endswith("; truncated to 5000 characters")
+    assert out["pm_label"].iloc[0] == "technical"
+
+
+def test_two_worker_processes_give_the_same_output(tmp_path, model_dir):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 6}).to_csv(src, index=False)
+    label_file(src, tmp_path / "one.csv", model=model_dir, chunk_size=3, jobs=1)
+    label_file(src, tmp_path / "two.csv", model=model_dir, chunk_size=3, jobs=2)
+    assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.none(), st.text(max_size=80), st.integers(), st.floats(allow_nan=True)),
+                min_size=1, max_size=12))
+def test_label_frame_keeps_row_count_and_order(model, cells):
+    frame = pd.DataFrame({"key": list(range(len(cells))), "description": cells}, dtype=object)
+    out = label_frame(model, frame, "description")
+    assert out["key"].tolist() == list(range(len(cells)))
+    assert len(out) == len(cells)
+    for status in out["pm_status"]:
+        assert status.split(";")[0] in ("ok", "uncertain", "empty text", "not a PM posting", "not text")

@@ -1,0 +1,182 @@
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import BUSINESS_POSTING, TECH_POSTING
+from pmtype.cli import app
+
+runner = CliRunner()
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+# --- classify -----------------------------------------------------------------
+
+def test_classify_text_argument(model_dir):
+    r = run("classify", TECH_POSTING, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("technical  p_technical ")
+    assert "Evidence by distinction" in r.stdout
+
+
+def test_classify_json_from_file_with_title(model_dir, tmp_path):
+    f = tmp_path / "posting.txt"
+    f.write_text(BUSINESS_POSTING)
+    r = run("classify", "--file", f, "--title", "Product Manager", "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["label"] == "business" and 0 <= out["p_technical"] <= 1
+    assert {e["distinction"] for e in out["evidence"]} <= {"focus", "collaborators", "research", "background", "planning"}
+    assert all("start" in p for e in out["evidence"] for p in e["phrases"])
+
+
+def test_classify_from_stdin(model_dir):
+    r = run("classify", "--model", model_dir, "--json", input=TECH_POSTING)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["label"] == "technical"
+
+
+@pytest.mark.parametrize("args,input,message,code", [
+    (["classify", "   "], None, "Error: the posting is empty", 1),
+    (["classify"], "", "Error: the posting is empty", 1),
+    (["classify", "--file", "nope.txt"], None, "Error: nope.txt does not exist", 1),
+    (["classify", "x", "--file", "nope.txt"], None, "Error: give the posting as an argument or with --file, not both", 2),
+])
+def test_classify_errors(model_dir, args, input, message, code):
+    r = run(*args, "--model", model_dir, input=input)
+    assert r.exit_code == code
+    assert r.stderr.strip() == message
+
+
+def test_classify_with_a_missing_model(tmp_path):
+    r = run("classify", TECH_POSTING, "--model", tmp_path / "none")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: no model at {tmp_path / 'none'}; build one with 'pmtype train' or 'make model'"
+
+
+def test_classify_builds_the_default_model_on_first_use(tmp_path):
+    r = run("classify", TECH_POSTING)
+    assert r.exit_code == 0, r.output
+    assert "No default model yet: building it from the seed corpus" in r.stderr
+    assert (tmp_path / "models" / "default" / "manifest.json").is_file()
+    again = run("classify", TECH_POSTING)
+    assert "building" not in again.stderr
+
+
+# --- label --------------------------------------------------------------------
+
+def test_label_csv(model_dir, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"Job_Description": [TECH_POSTING, "", BUSINESS_POSTING], "n": ["1", "2", "3"]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    r = run("label", src, "-o", out, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert got["n"].tolist() == ["1", "2", "3"]
+    assert got["pm_label"].tolist() == ["technical", "", "business"]
+    assert got["pm_status"].tolist()[1] == "empty text"
+    assert r.stderr.strip().splitlines()[-1].startswith("3 rows labelled in ")
+
+
+def test_label_to_stdout_with_named_columns(model_dir, tmp_path):
+    src = tmp_path / "in.tsv"
+    pd.DataFrame({"posting body": [TECH_POSTING], "role name": ["PM"]}).to_csv(src, index=False, sep="\t")
+    r = run("label", src, "--text-column", "posting body", "--title-column", "role name",
+            "--model", model_dir, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].split("\t")[-5:] == ["pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model"]
+    assert r.stderr == ""
+
+
+def test_label_missing_column(model_dir, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": ["1"], "name": ["x"]}).to_csv(src, index=False)
+    r = run("label", src, "-o", tmp_path / "out.csv", "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == (
+        "Error: no text column found (looked for description, job_description, jobdescription, "
+        "description_text, text, body, …); the columns are: id, name; name one with --text-column"
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_label_missing_file(model_dir, tmp_path):
+    r = run("label", tmp_path / "none.csv", "-o", tmp_path / "out.csv", "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {tmp_path / 'none.csv'} does not exist"
+
+
+def test_label_bad_chunk_size(model_dir, tmp_path):
+    r = run("label", "x.csv", "--chunk-size", "0", "--model", model_dir)
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "Error: --chunk-size must be at least 1"
+
+
+# --- train, evaluate, info ----------------------------------------------------
+
+def test_train_evaluate_info(corpus_csv, tmp_path):
+    out = tmp_path / "mine"
+    r = run("train", corpus_csv, "-o", out, "--no-seed")
+    assert r.exit_code == 0, r.output
+    assert f"written to {out}" in r.stdout and "macro_f1" in r.stdout
+    r = run("evaluate", corpus_csv, "--model", out)
+    assert r.exit_code == 0, r.output
+    assert "accuracy" in r.stdout and "[" in r.stdout  # with intervals
+    r = run("evaluate", corpus_csv, "--model", out, "--json")
+    assert json.loads(r.stdout)["n"] == 20
+    r = run("info", "--model", out)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("model      mine-")
+    assert "scikit-learn" in r.stdout
+    again = run("train", corpus_csv, "-o", out, "--no-seed")
+    assert again.exit_code == 1
+    assert again.stderr.strip() == f"Error: {out} already exists; choose another name or pass --overwrite"
+
+
+def test_train_unknown_labels(tmp_path):
+    src = tmp_path / "bad.csv"
+    pd.DataFrame({"description": ["a", "b", "c"], "label": ["technical", "Sales-y", "business"]}).to_csv(src, index=False)
+    r = run("train", src, "-o", tmp_path / "m", "--no-seed")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {src}: 1 rows have a label other than technical or business (rows 3; values 'Sales-y')"
+
+
+def test_train_one_class_only(tmp_path):
+    src = tmp_path / "one.csv"
+    pd.DataFrame({"description": [f"posting {i}" for i in range(6)], "label": ["technical"] * 6}).to_csv(src, index=False)
+    r = run("train", src, "-o", tmp_path / "m", "--no-seed")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "Error: training needs both labels, technical and business; found only technical"
+
+
+def test_train_conflicting_duplicates(tmp_path, corpus_csv):
+    frame = pd.read_csv(corpus_csv)
+    frame = pd.concat([frame, frame.iloc[[0]].assign(label="business")])
+    src = tmp_path / "dupes.csv"
+    frame.to_csv(src, index=False)
+    r = run("train", src, "-o", tmp_path / "m", "--no-seed")
+    assert r.exit_code == 1
+    assert r.stderr.strip().startswith("Error: 1 postings appear twice with different labels")
+
+
+def test_train_no_seed_needs_files(tmp_path):
+    r = run("train", "-o", tmp_path / "m", "--no-seed")
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "Error: --no-seed needs at least one labelled file"
+
+
+def test_every_command_has_help():
+    for command in ("classify", "label", "train", "evaluate", "info"):
+        r = run(command, "--help")
+        assert r.exit_code == 0 and "Usage" in r.stdout
+
+
+def test_version():
+    from pmtype import __version__
+
+    r = run("--version")
+    assert r.stdout.strip() == f"pmtype {__version__}"

@@ -1,0 +1,71 @@
+import pytest
+
+from pmtype.cues import DISTINCTIONS, CueFinder, load_cue_lists
+
+CASES = [
+    ("focus", "technical", "You will own the public APIs and the data pipeline.", "APIs"),
+    ("focus", "business", "You will own pricing and packaging for the suite.", "pricing"),
+    ("collaborators", "technical", "You will work daily with backend engineers.", "engineers"),
+    ("collaborators", "business", "You will work daily with the sales team.", "sales team"),
+    ("research", "technical", "Track emerging technologies and judge technical feasibility.", "emerging technologies"),
+    ("research", "business", "Study the competitive landscape before each launch.", "competitive landscape"),
+    ("background", "technical", "A degree in computer science is required.", "degree in computer"),
+    ("background", "business", "An MBA is preferred.", "MBA"),
+    ("planning", "technical", "Balance technical debt against new features.", "technical debt"),
+    ("planning", "business", "Prioritise by revenue impact for the quarter.", "revenue impact"),
+]
+
+
+@pytest.fixture(scope="module")
+def finder():
+    return CueFinder()
+
+
+@pytest.mark.parametrize("distinction,side,sentence,phrase", CASES)
+def test_each_distinction_and_side_is_found_with_its_span(finder, distinction, side, sentence, phrase):
+    cues = finder.find([sentence])[0]
+    hits = [c for c in cues if c.distinction == distinction and c.side == side]
+    assert hits, cues
+    assert any(c.phrase == phrase for c in hits), hits
+    for c in hits:
+        assert sentence[c.start : c.end] == c.phrase
+
+
+def test_every_distinction_has_both_sides():
+    lists = load_cue_lists()
+    assert set(lists) == set(DISTINCTIONS)
+    for spec in lists.values():
+        assert spec["technical"]["phrases"] and spec["business"]["phrases"]
+
+
+def test_ing_words_are_not_read_as_their_stems(finder):
+    # The lookup table maps "marketing" to "market"; "marketing" must stay a collaborator cue.
+    cues = finder.find(["Partner with marketing on the tooling."])[0]
+    assert [(c.phrase, c.distinction, c.side) for c in cues] == [
+        ("marketing", "collaborators", "business"),
+        ("tooling", "focus", "technical"),
+    ]
+
+
+def test_boilerplate_cues_are_ignored(finder):
+    text = "About the role\nOwn pricing.\n\nBenefits\n- Stipend for cloud certifications and APIs"
+    phrases = [c.phrase for c in finder.find([text])[0]]
+    assert phrases == ["pricing"]
+
+
+def test_spans_are_relative_to_each_text_in_a_batch(finder):
+    texts = ["Intro.\n\nWork with engineers.", "Work with finance.", ""]
+    out = finder.find(texts)
+    assert [c.phrase for c in out[0]] == ["engineers"]
+    assert [c.phrase for c in out[1]] == ["finance"]
+    assert out[2] == []
+    assert texts[0][out[0][0].start : out[0][0].end] == "engineers"
+
+
+def test_finder_pickles_without_its_spacy_pipeline(finder):
+    import pickle
+
+    finder.find(["Work with engineers."])
+    clone = pickle.loads(pickle.dumps(finder))
+    assert clone._nlp is None
+    assert [c.phrase for c in clone.find(["Work with engineers."])[0]] == ["engineers"]

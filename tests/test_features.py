@@ -1,0 +1,61 @@
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from corpus import rows
+from pmtype.features import ARTICLE_FEATURES, ArticleFeatures, PreparePostings, posting_text
+from pmtype.model import build_label_pipeline
+
+
+def _data():
+    r = [x for x in rows() if x["label"] != "not_pm"]
+    return [posting_text(x["description"], x["title"]) for x in r], np.array(
+        [1 if x["label"] == "technical" else 0 for x in r])
+
+
+def test_transformers_store_parameters_only():
+    p = PreparePostings(drop_boilerplate=False, batch_size=8)
+    assert p.get_params() == {"drop_boilerplate": False, "cue_path": None, "batch_size": 8, "max_chars": 100000}
+    assert not hasattr(p, "finder_")
+    a = ArticleFeatures(scale=2.0)
+    assert clone(a).get_params() == {"scale": 2.0}
+    assert clone(p).set_params(batch_size=4).get_params()["batch_size"] == 4
+
+
+def test_prepare_must_be_fitted_first():
+    with pytest.raises(NotFittedError):
+        PreparePostings().transform(["Work with engineers."])
+
+
+def test_article_features_count_cues_by_distinction_and_side():
+    prepared = PreparePostings().fit([]).transform(["Work with engineers and QA. Own pricing."])
+    X = ArticleFeatures().fit(prepared).transform(prepared).toarray()[0]
+    got = dict(zip(ARTICLE_FEATURES, X))
+    assert got["collaborators:technical"] == pytest.approx(np.log1p(2))
+    assert got["focus:business"] == pytest.approx(np.log1p(1))
+    assert got["research:business"] == 0
+
+
+def test_in_a_pipeline_clone_and_joblib_round_trip(tmp_path):
+    X, y = _data()
+    pipe = Pipeline([("prepare", PreparePostings()), ("article", ArticleFeatures()),
+                     ("clf", LogisticRegression())])
+    pipe.fit(X, y)
+    assert (pipe.predict(X) == y).mean() > 0.9
+    fresh = clone(pipe)
+    assert not hasattr(fresh.named_steps["prepare"], "finder_")
+    joblib.dump(pipe, tmp_path / "p.joblib")
+    again = joblib.load(tmp_path / "p.joblib")
+    np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_full_label_pipeline_fits_and_is_deterministic():
+    X, y = _data()
+    a = build_label_pipeline().fit(X, y).predict_proba(X)
+    b = clone(build_label_pipeline()).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(a, b)
+    assert ((a[:, 1] >= 0.5) == y).mean() > 0.9

@@ -1,0 +1,88 @@
+import json
+import shutil
+
+import pytest
+
+from pmtype import persist
+from pmtype.errors import ModelIncompatible, ModelNotFound, ModelTampered, OutputExists
+from pmtype.model import load_model
+
+
+@pytest.fixture
+def copy(model_dir, tmp_path):
+    target = tmp_path / "copy"
+    shutil.copytree(model_dir, target)
+    return target
+
+
+def test_a_saved_model_loads(copy):
+    assert load_model(copy).model_id.startswith("tiny-")
+
+
+def test_one_changed_byte_is_refused(copy):
+    path = copy / "model.joblib"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelTampered) as e:
+        load_model(copy)
+    assert str(e.value) == (
+        f"{path} does not match the SHA-256 in its manifest; it was changed after it was written. "
+        "Refusing to load it: rebuild with 'pmtype train' or 'make model'"
+    )
+
+
+def test_an_edited_manifest_hash_is_refused(copy):
+    m = json.loads((copy / "manifest.json").read_text())
+    m["model_sha256"] = "0" * 64
+    (copy / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ModelTampered):
+        load_model(copy)
+
+
+def test_a_broken_manifest_is_refused(copy):
+    (copy / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelTampered) as e:
+        load_model(copy)
+    assert str(e.value) == f"{copy / 'manifest.json'} is not a valid pmtype manifest; rebuild the model with 'pmtype train'"
+
+
+def test_a_missing_manifest_is_refused(copy):
+    (copy / "manifest.json").unlink()
+    with pytest.raises(ModelTampered) as e:
+        load_model(copy)
+    assert str(e.value) == f"{copy} has no manifest.json; refusing to load an unverified model. Rebuild it with 'pmtype train'"
+
+
+def test_another_scikit_learn_version_is_refused(copy):
+    m = json.loads((copy / "manifest.json").read_text())
+    m["versions"]["scikit-learn"] = "0.24.2"
+    (copy / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ModelIncompatible) as e:
+        load_model(copy)
+    import sklearn
+
+    assert str(e.value) == (
+        f"{copy} was built with scikit-learn 0.24.2 (installed {sklearn.__version__}); "
+        "rebuild it with 'pmtype train' or 'make model'"
+    )
+
+
+def test_missing_and_non_folder_paths_are_refused(tmp_path):
+    with pytest.raises(ModelNotFound) as e:
+        load_model(tmp_path / "nope")
+    assert str(e.value) == f"no model at {tmp_path / 'nope'}; build one with 'pmtype train' or 'make model'"
+    f = tmp_path / "file.joblib"
+    f.write_text("x")
+    with pytest.raises(ModelNotFound) as e:
+        load_model(f)
+    assert "is not a model folder" in str(e.value)
+
+
+def test_saving_never_overwrites_unless_asked(copy):
+    with pytest.raises(OutputExists):
+        persist.save_model({"x": 1}, copy, {})
+    persist.save_model({"x": 1}, copy, {"model_id": "m"}, overwrite=True)
+    obj, manifest = persist.load_model(copy)
+    assert obj == {"x": 1} and manifest["model_id"] == "m"
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]

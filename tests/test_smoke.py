@@ -1,0 +1,58 @@
+"""The installed program, run as a user runs it: real processes."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, TECH_POSTING
+
+
+def _script() -> str:
+    script = Path(sys.executable).with_name("pmtype")
+    if not script.exists():
+        pytest.skip("the pmtype console script is not installed beside this Python")
+    return str(script)
+
+
+def test_console_script_classifies_from_stdin(model_dir, tmp_path):
+    r = subprocess.run([_script(), "classify", "--model", str(model_dir), "--json"], input=TECH_POSTING,
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["label"] == "technical"
+
+
+def test_python_dash_m_reports_errors_on_one_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "pmtype", "classify", "  "], capture_output=True,
+                       text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 1
+    assert r.stderr == "Error: the posting is empty\n"
+
+
+def test_wheel_ships_the_seed_corpus_and_runs_outside_the_checkout(tmp_path):
+    """Build the wheel, install it apart from the checkout, and classify with the default model."""
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(wheels), str(REPO)], check=True, capture_output=True, timeout=300)
+    wheel = next(wheels.glob("pmtype-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "pmtype/_data/seed/postings.csv" in names
+    assert "pmtype/cues/cues.json" in names
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMTYPE_")}
+    env.update(PYTHONPATH=str(target), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    r = subprocess.run([sys.executable, "-m", "pmtype", "classify", "--json", TECH_POSTING],
+                       capture_output=True, text=True, cwd=elsewhere, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["label"] in ("technical", "business")
+    assert "building it from the seed corpus" in r.stderr
+    assert list((tmp_path / "cache").rglob("manifest.json"))
+    assert not list(elsewhere.iterdir())

@@ -1,0 +1,115 @@
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+from pmtype import tables
+from pmtype.errors import BadInputFile, MissingColumn
+
+FRAME = pd.DataFrame({"id": ["001", "2"], "description": ["Café API ünïcode", "Second, with comma"]})
+
+
+def _read(path, **kw):
+    return tables.read_table(path, **kw)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_encodings_are_detected(tmp_path, encoding):
+    path = tmp_path / "p.csv"
+    FRAME.to_csv(path, index=False, encoding=encoding)
+    got = _read(path)
+    assert list(got.columns) == ["id", "description"]
+    assert got["description"].tolist() == FRAME["description"].tolist()
+    assert got["id"].tolist() == ["001", "2"]  # kept as text
+
+
+def test_one_bad_byte_does_not_stop_reading(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes("id,description\n1,fine text\n".encode() + b"2,bad \xff\xfe byte " + b"x" * 70000 + b"\n")
+    got = _read(path)
+    assert len(got) == 2
+
+
+@pytest.mark.parametrize("name", ["p.csv", "p.tsv", "p.jsonl", "p.parquet", "p.csv.gz", "p.jsonl.gz"])
+def test_formats_round_trip(tmp_path, name):
+    path = tmp_path / name
+    fmt = tables.detect_format(path)
+    with tables.atomic_output(path, fmt) as w:
+        w.write(FRAME.iloc[:1])
+        w.write(FRAME.iloc[1:])
+    got = _read(path)
+    assert got["description"].tolist() == FRAME["description"].tolist()
+    if name.endswith(".gz"):
+        assert gzip.open(path).read(2)
+
+
+def test_chunks_keep_order(tmp_path):
+    path = tmp_path / "p.csv"
+    pd.DataFrame({"description": [f"row {i}" for i in range(25)]}).to_csv(path, index=False)
+    chunks = list(tables.read_chunks(path, chunk_size=10))
+    assert [len(c) for c in chunks] == [10, 10, 5]
+    assert pd.concat(chunks)["description"].tolist() == [f"row {i}" for i in range(25)]
+
+
+def test_column_detection():
+    assert tables.find_column(["ID", "Job Description"], None, tables.TEXT_COLUMNS, "text") == "Job Description"
+    assert tables.find_column(["x", "Body"], "body", tables.TEXT_COLUMNS, "text") == "Body"
+    with pytest.raises(MissingColumn) as e:
+        tables.find_column(["id", "name"], None, tables.TEXT_COLUMNS, "text")
+    assert str(e.value) == (
+        "no text column found (looked for description, job_description, jobdescription, "
+        "description_text, text, body, …); the columns are: id, name; name one with --text-column"
+    )
+    with pytest.raises(MissingColumn) as e:
+        tables.find_column(["id", "name"], "descr", tables.TEXT_COLUMNS, "text")
+    assert str(e.value) == "no column 'descr'; the columns are: id, name"
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "the file is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "the file is binary, not a text table (CSV, TSV or JSON Lines)"),
+    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "the file is binary, not a text table (CSV, TSV or JSON Lines)"),
+    (b"id,description\n", "the file has no rows"),
+    (b"id,id\n1,2\n", "the header repeats column names: id"),
+])
+def test_unreadable_files_are_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "p.csv"
+    path.write_bytes(content)
+    with pytest.raises(BadInputFile) as e:
+        _read(path)
+    assert str(e.value) == message
+
+
+def test_unbalanced_quotes_are_an_error(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('id,description\n1,"never closed\n2,next\n')
+    with pytest.raises(BadInputFile) as e:
+        _read(path)
+    assert str(e.value).startswith("not a readable CSV file:")
+
+
+def test_bad_jsonl_line(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"description": "ok"}) + "\n{oops\n")
+    with pytest.raises(BadInputFile) as e:
+        _read(path)
+    assert str(e.value) == "line 2 is not valid JSON"
+
+
+def test_unknown_format_and_missing_file(tmp_path):
+    with pytest.raises(BadInputFile) as e:
+        tables.detect_format(tmp_path / "p.xlsx")
+    assert str(e.value) == f"cannot tell the format of {tmp_path / 'p.xlsx'} from its name; give --format (csv, tsv, jsonl, parquet)"
+    with pytest.raises(BadInputFile) as e:
+        _read(tmp_path / "missing.csv")
+    assert str(e.value) == f"{tmp_path / 'missing.csv'} does not exist"
+
+
+def test_interrupted_write_leaves_nothing(tmp_path):
+    path = tmp_path / "out.csv"
+    with pytest.raises(RuntimeError):
+        with tables.atomic_output(path, "csv") as w:
+            w.write(FRAME)
+            raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
