@@ -180,3 +180,12 @@ def test_version():
 
     r = run("--version")
     assert r.stdout.strip() == f"pmtype {__version__}"
+
+
+def test_evaluate_writes_a_report(model_dir, corpus_csv, tmp_path):
+    r = run("evaluate", corpus_csv, "--model", model_dir, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    for name in ("report.md", "confusion.png", "reliability.png", "p_by_label.png"):
+        assert (tmp_path / "rep" / name).is_file()
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "| macro_f1 |" in text and "How often each distinction" in text

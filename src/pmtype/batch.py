@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmtype import config, tables
+from pmtype.errors import BadOption
 from pmtype.features import posting_text
 from pmtype.model import PMTypeModel, default_model_path, load_model
 
@@ -30,6 +31,7 @@ class LabelSummary:
     statuses: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     output: str = ""
+    resumed_rows: int = 0
 
     @property
     def problems(self) -> int:
@@ -113,34 +115,70 @@ def label_file(input_path, output_path, model: str | Path | None = None,
                text_column: str | None = None, title_column: str | None = None,
                in_format: str | None = None, out_format: str | None = None,
                encoding: str | None = None, chunk_size: int = config.CHUNK_SIZE,
-               jobs: int = 1, force: bool = False,
+               jobs: int = 1, force: bool = False, resume: bool = False,
                on_rows: Callable[[int], None] | None = None,
                progress: Callable[[str], None] | None = None) -> LabelSummary:
-    """Label every row of ``input_path`` into ``output_path`` (``-`` for stdin/stdout)."""
+    """Label every row of ``input_path`` into ``output_path`` (``-`` for stdin/stdout).
+
+    ``jobs`` > 1 labels chunks in that many processes (only when the input holds
+    more than one chunk). ``resume`` continues a run that was interrupted, from
+    its last complete chunk (CSV, TSV and JSON Lines output).
+    """
     started = time.perf_counter()
     model_path = str(model) if model is not None else str(default_model_path())
     loaded = load_model(model, progress=progress)
     in_fmt = tables.detect_format(input_path, in_format)
     out_fmt = tables.detect_format(output_path, out_format) if (out_format or str(output_path) != "-") else in_fmt
+    if resume and (out_fmt == "parquet" or str(output_path) == "-"):
+        raise BadOption("--resume needs a CSV, TSV or JSON Lines output file")
     chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
     first = next(chunks)
     text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
     title_col = tables.find_column(first.columns, title_column, tables.TITLE_COLUMNS, "title",
                                    required=title_column is not None)
+    if len(first) < chunk_size:
+        jobs = 1  # one chunk: worker processes would cost more than they save
 
     def all_chunks():
         yield first
         yield from chunks
 
     summary = LabelSummary(output=str(output_path))
-    with tables.atomic_output(output_path, out_fmt) as writer:
-        for labelled in _labelled_chunks(all_chunks(), loaded, model_path, text_col, title_col,
-                                         force, jobs):
+
+    def run(writer, skip_rows: int = 0) -> None:
+        source = all_chunks()
+        skipped = 0
+        while skipped < skip_rows:
+            skipped += len(next(source))
+        if skip_rows and on_rows:
+            on_rows(skip_rows)
+        for labelled in _labelled_chunks(source, loaded, model_path, text_col, title_col, force, jobs):
             writer.write(labelled)
             summary.rows += len(labelled)
             summary.labels.update(v for v in labelled["pm_label"] if v)
             summary.statuses.update(s.split(";")[0] for s in labelled["pm_status"])
             if on_rows:
                 on_rows(len(labelled))
+
+    if out_fmt == "parquet" or str(output_path) == "-":
+        with tables.atomic_output(output_path, out_fmt) as writer:
+            run(writer)
+    else:
+        identity = {"input": _identity(input_path), "chunk_size": chunk_size, "model": loaded.model_id,
+                    "text": text_col, "title": title_col, "force": force, "format": out_fmt}
+        with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
+            summary.resumed_rows = writer.rows_done
+            if writer.rows_done and progress:
+                progress(f"resuming after {writer.rows_done} rows already labelled")
+            run(writer, skip_rows=writer.rows_done)
+            writer.finish()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _identity(path) -> dict:
+    if str(path) == "-":
+        return {"path": "-"}
+    p = Path(path).resolve()
+    st = p.stat()
+    return {"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}

@@ -141,7 +141,8 @@ def label(
     fmt: Annotated[Optional[str], typer.Option("--format", help="Input format: csv, tsv, jsonl, parquet.")] = None,
     out_fmt: Annotated[Optional[str], typer.Option("--output-format", help="Output format (default: from the name, else the input's).")] = None,
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Input text encoding (default: detected).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete chunk.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = 2000,
     force: Annotated[bool, typer.Option("--force", help="Label rows the scope check calls not a PM posting.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
@@ -156,7 +157,7 @@ def label(
         summary = label_file(input, output, model=model, text_column=text_column,
                              title_column=title_column, in_format=fmt, out_format=out_fmt,
                              encoding=encoding, chunk_size=chunk_size, jobs=jobs, force=force,
-                             on_rows=on_rows, progress=None if quiet else _say)
+                             resume=resume, on_rows=on_rows, progress=None if quiet else _say)
     if not quiet:
         _say(summary.line())
 

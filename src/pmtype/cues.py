@@ -51,40 +51,85 @@ def load_cue_lists(path: str | None = None) -> dict:
     return {k: v for k, v in data.items() if k in DISTINCTIONS}
 
 
-def _variants(word: str) -> set[str]:
-    """Surface forms a lemma may take, for the cheap sentence pre-filter."""
-    out = {word, word + "s", word + "es", word + "ed", word + "d", word + "ing"}
-    if word.endswith("y"):
-        out.add(word[:-1] + "ies")
-    if word.endswith("e"):
-        out.add(word[:-1] + "ing")
+@lru_cache(maxsize=1)
+def _lemma_table():
+    """spaCy's English lemma lookup table (from spacy-lookups-data)."""
+    from spacy.lookups import load_lookups
+
+    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+
+
+def inflections(word: str, verb: bool = False) -> set[str]:
+    """The surface forms that lemmatise to ``word``, by spaCy's lookup table.
+
+    Candidates are made by the usual English endings and kept when the lookup
+    lemmatizer maps them back to ``word`` (plain plurals of words the table does
+    not know, such as "apis", are kept too). ``-ing`` forms are made only for
+    verbs: the table maps "marketing" to "market" and "tooling" to "tool",
+    which are not the same cue.
+    """
+    table = _lemma_table()
+    endings = [word + "s", word + "es", word[:-1] + "ies" if word.endswith("y") else None]
+    if verb:
+        endings += [word + "ed", word + "d", word + "ing", word[:-1] + "ing" if word.endswith("e") else None]
+    out = {word}
+    for form in filter(None, endings):
+        lemma = table.get(form)
+        if lemma == word or (lemma is None and form == word + "s" and word.isalpha()):
+            out.add(form)
     return out
 
 
-def _triggers(cue_lists: dict) -> frozenset[str]:
+def _phrase_forms(phrase: str) -> list[str]:
+    """A phrase and its inflected forms: the last word's plural, a leading verb's forms."""
+    words = phrase.lower().split()
+    forms = {phrase.lower()}
+    if words:
+        for form in inflections(words[-1]):
+            forms.add(" ".join(words[:-1] + [form]))
+        if len(words) > 1:
+            for form in inflections(words[0], verb=True):
+                forms.add(" ".join([form] + words[1:]))
+    return sorted(forms)
+
+
+def _pattern_on_lower(pattern: list[dict]) -> list[dict]:
+    """A Matcher pattern written on LEMMA, turned into one on LOWER with every inflection."""
+    out = []
+    for token in pattern:
+        token = dict(token)
+        lemma = token.pop("LEMMA", None)
+        if isinstance(lemma, dict) and "IN" in lemma:
+            token["LOWER"] = {"IN": sorted({f for w in lemma["IN"] for f in inflections(w)})}
+        elif isinstance(lemma, str):
+            token["LOWER"] = {"IN": sorted(inflections(lemma))}
+        out.append(token)
+    return out
+
+
+def _token_words(spec: dict) -> set[str]:
     words: set[str] = set()
-    for spec in cue_lists.values():
-        for side in SIDES:
-            for phrase in spec[side]["phrases"]:
-                first = _WORD.findall(phrase.lower())
-                if first:
-                    words |= _variants(first[0])
-            for pattern in spec[side].get("patterns", []):
-                for key in ("LEMMA", "LOWER"):
-                    attr = pattern[0].get(key)
-                    if isinstance(attr, dict):
-                        for w in attr.get("IN", []):
-                            words |= _variants(w)
-    return frozenset(words)
+    for key in ("LOWER", "LEMMA"):
+        attr = spec.get(key)
+        if isinstance(attr, dict):
+            words |= set(attr.get("IN", []))
+        elif isinstance(attr, str):
+            words.add(attr)
+    return words
 
 
-def _keep_ing_forms(doc):
-    """Keep ``-ing`` words as they are: the lookup table maps "marketing" to "market",
-    "positioning" to "position", "tooling" to "tool", which are other cues."""
-    for token in doc:
-        if token.lower_.endswith("ing") and len(token) > 5:
-            token.lemma_ = token.lower_
-    return doc
+def _triggers(phrases: list[str]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """What makes a sentence worth giving to spaCy: a one-word cue, or a longer cue's
+    first two words (``{first word: second words}``)."""
+    single: set[str] = set()
+    pairs: dict[str, set[str]] = {}
+    for phrase in phrases:
+        words = _WORD.findall(phrase)
+        if len(words) == 1:
+            single.add(words[0])
+        elif words:
+            pairs.setdefault(words[0], set()).add(words[1])
+    return frozenset(single), {k: frozenset(v) for k, v in pairs.items()}
 
 
 def _lower_same_length(s: str) -> str:
@@ -105,69 +150,97 @@ class CueFinder:
     # The spaCy pipeline and matchers are rebuilt after unpickling, never stored.
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_triggers"):
+        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates"):
             state.pop(key, None)
         state["_nlp"] = None
         return state
 
     def _build(self) -> None:
         import spacy
-        from spacy.language import Language
         from spacy.matcher import Matcher, PhraseMatcher
 
         cue_lists = load_cue_lists(self.cue_path)
+        # Tokenizer only: lemmas are matched through the inflections the lookup table
+        # gives for each cue, so no lemmatizer has to run on every posting.
         nlp = spacy.blank("en")
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()
-        if not Language.has_factory("pmtype_keep_ing_forms"):
-            Language.component("pmtype_keep_ing_forms", func=_keep_ing_forms)
-        nlp.add_pipe("pmtype_keep_ing_forms")
-        phrase_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         matcher = Matcher(nlp.vocab)
         keys: dict[int, tuple[str, str]] = {}
+        all_phrases: list[str] = []
+        all_patterns: list[list[dict]] = []
         for distinction, spec in cue_lists.items():
             for side in SIDES:
                 key = f"{distinction}:{side}"
                 keys[nlp.vocab.strings.add(key)] = (distinction, side)
-                phrases = [p.lower() for p in spec[side]["phrases"]]
-                phrase_matcher.add(key, list(nlp.pipe(phrases)))
-                if spec[side].get("patterns"):
-                    matcher.add(key, spec[side]["patterns"])
+                phrases = sorted({f for p in spec[side]["phrases"] for f in _phrase_forms(p)})
+                phrase_matcher.add(key, list(nlp.tokenizer.pipe(phrases)))
+                patterns = [_pattern_on_lower(p) for p in spec[side].get("patterns", [])]
+                if patterns:
+                    matcher.add(key, patterns)
+                all_phrases += phrases
+                all_patterns += patterns
         self._nlp, self._phrase_matcher, self._matcher = nlp, phrase_matcher, matcher
         self._keys = keys
-        self._triggers = _triggers(cue_lists)
+        self._single, self._pairs = _triggers(all_phrases)
+        self._pair_keys = frozenset(self._pairs)
+        # The token Matcher is slower than the PhraseMatcher: run it only on sentences holding
+        # a word of some pattern's first token and of its last.
+        self._pattern_gates = [(frozenset(_token_words(p[0])), frozenset(_token_words(p[-1])))
+                               for p in all_patterns]
+        self._processed = 0
+
+    def _candidate(self, words: set[str]) -> tuple[bool, bool]:
+        """Whether a sentence's words may hold a phrase cue, and a pattern cue."""
+        patterns = any(not first.isdisjoint(words) and not last.isdisjoint(words)
+                       for first, last in self._pattern_gates)
+        if patterns or not self._single.isdisjoint(words):
+            return True, patterns
+        for first in self._pair_keys.intersection(words):
+            if not self._pairs[first].isdisjoint(words):
+                return True, False
+        return False, False
 
     def candidate(self, sentence: str) -> bool:
         """Whether a sentence may hold a cue (a cheap word-set test)."""
         if self._nlp is None:
             self._build()
-        return not self._triggers.isdisjoint(_WORD.findall(sentence.lower()))
+        return self._candidate(set(_WORD.findall(sentence.lower())))[0]
 
     def find(self, texts: Sequence[str], drop_boilerplate: bool = True) -> list[list[Cue]]:
-        """The cues in each normalised text, in text order.
+        """The cues in each normalised text, in text order."""
+        return self.find_in_sentences(
+            texts, [text_mod.sentences(t, drop_boilerplate=drop_boilerplate) for t in texts])
+
+    def find_in_sentences(self, texts: Sequence[str],
+                          sentences: Sequence[Sequence[text_mod.Sentence]]) -> list[list[Cue]]:
+        """The cues in each text, given its sentences (from ``text.sentences``).
 
         Only sentences that pass the pre-filter go through spaCy, all texts'
         sentences together in one ``nlp.pipe`` stream.
         """
-        if self._nlp is None:
+        if self._nlp is None or self._processed > 300_000:
+            # spaCy's vocabulary keeps every new word it sees: start afresh now and
+            # then, so that memory stays flat over millions of postings.
             self._build()
-        owners: list[tuple[int, int]] = []  # (text index, sentence offset)
+        owners: list[tuple[int, int, bool]] = []  # (text index, sentence offset, run the Matcher)
         chunks: list[str] = []
-        triggers = self._triggers
-        for i, t in enumerate(texts):
-            for sent in text_mod.sentences(t, drop_boilerplate=drop_boilerplate):
+        for i, sents in enumerate(sentences):
+            for sent in sents:
                 low = _lower_same_length(sent.text)
-                if not triggers.isdisjoint(_WORD.findall(low)):
-                    owners.append((i, sent.start))
+                wanted, patterns = self._candidate(set(_WORD.findall(low)))
+                if wanted:
+                    owners.append((i, sent.start, patterns))
                     chunks.append(low)
+        self._processed += len(chunks)
         out: list[list[Cue]] = [[] for _ in texts]
-        for (i, offset), doc in zip(owners, self._nlp.pipe(chunks, batch_size=self.batch_size)):
-            out[i].extend(self._cues_in(doc, texts[i], offset))
+        for (i, offset, patterns), doc in zip(owners, self._nlp.pipe(chunks, batch_size=self.batch_size)):
+            out[i].extend(self._cues_in(doc, texts[i], offset, patterns))
         return out
 
-    def _cues_in(self, doc, original: str, offset: int) -> Iterable[Cue]:
+    def _cues_in(self, doc, original: str, offset: int, patterns: bool = True) -> Iterable[Cue]:
         spans = [(s, e, k) for k, s, e in self._phrase_matcher(doc)]
-        spans += [(s, e, k) for k, s, e in self._matcher(doc)]
+        if patterns:
+            spans += [(s, e, k) for k, s, e in self._matcher(doc)]
         # Longest match wins where matches overlap (e.g. "data pipeline" over "pipeline").
         spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
         last_end = -1

@@ -47,3 +47,7 @@ class EmptyText(PMTypeError):
 
 class OutputExists(PMTypeError):
     """An output path that would overwrite something it must not."""
+
+
+class BadOption(PMTypeError):
+    """Options that cannot go together (e.g. ``--resume`` with Parquet output)."""

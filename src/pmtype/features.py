@@ -73,10 +73,11 @@ class PreparePostings(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[Prepared]:
         check_is_fitted(self, "finder_")
         texts = [text_mod.normalise(str(t)[: self.max_chars]) for t in _as_list(X)]
-        cues = self.finder_.find(texts, drop_boilerplate=self.drop_boilerplate)
+        sentences = [text_mod.sentences(t, drop_boilerplate=self.drop_boilerplate) for t in texts]
+        cues = self.finder_.find_in_sentences(texts, sentences)
         return [
-            Prepared(t, text_mod.role_text(t, self.drop_boilerplate), c)
-            for t, c in zip(texts, cues)
+            Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c)
+            for t, sents, c in zip(texts, sentences, cues)
         ]
 
 

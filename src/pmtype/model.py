@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -69,20 +70,69 @@ def _scope_title(texts):
 
 
 def _scope_body(texts):
-    return [t[:6000] for t in texts]
+    return [t[:3000] for t in texts]
+
+
+_PM_TITLE = re.compile(
+    r"\bproducts?\b(\s+[\w&-]+)?\s+(manag|mgr|owner|lead|leader|director|head)|\bhead of (global )?product\b|"
+    r"\b(director|vp|vice president|chief|svp|evp)\b.{0,20}\bproduct\b|\bproduct management\b|"
+    r"\b(pm|tpm)\b(?!.{0,3}program)|\bproduct development manager\b|\bapm\b",
+    re.I,
+)
+_OTHER_TITLE = re.compile(
+    r"\b(program|project|programme|marketing|engineer|developer|designer|analyst|scientist|sales|"
+    r"account|success|support|teacher|nurse|recruiter|assistant|"
+    r"representative|coordinator|architect|consultant|officer|accountant|technician)\b",
+    re.I,
+)
+_NOT_PM_PRODUCT = re.compile(
+    r"\bproduct\s+(marketing|operations|ops|support|design|designer|analyst|analytics|engineer\w*|"
+    r"compliance|delivery|enablement|specialist|presenter|sourcing|activation|growth manager)\b|"
+    r"\b(program|programme|project)\s+manag",
+    re.I,
+)
+_PM_DUTIES = re.compile(
+    r"\b(roadmaps?|product vision|user stor(y|ies)|backlog|product requirements?|prds?|"
+    r"prioriti[sz]\w*|product strategy|product discovery|product lifecycle|feature requests?|"
+    r"go.to.market|launch(es|ed|ing)?|product decisions?|ship(ped|ping)?)\b",
+    re.I,
+)
+
+
+def _scope_signals(texts) -> np.ndarray:
+    """Title and duty signals of a product-management posting (dense, few columns)."""
+    rows = []
+    for t in texts:
+        title = t[: t.find("\n")] if "\n" in t[:200] else t[:200]
+        body = t[:8000]
+        duties = len(_PM_DUTIES.findall(body))
+        pm_title = bool(_PM_TITLE.search(title)) and not _NOT_PM_PRODUCT.search(title)
+        other_title = not pm_title and bool(_OTHER_TITLE.search(title) or _NOT_PM_PRODUCT.search(title))
+        rows.append([
+            1.0 if pm_title else 0.0,
+            1.0 if other_title else 0.0,
+            np.log1p(duties),
+            np.log1p(duties) / np.log1p(max(len(body), 1) / 500 + 1),
+        ])
+    return np.asarray(rows)
 
 
 def build_scope_pipeline(seed: int = config.SEED) -> Pipeline:
-    """The unfitted scope check: is a text a product-management posting at all?"""
+    """The unfitted scope check: is a text a product-management posting at all?
+
+    Its evidence is the title (words and a product-management pattern), the
+    body's words, and how much of the body is product-management work
+    (roadmap, backlog, user stories, prioritising…).
+    """
     title = make_pipeline(FunctionTransformer(_scope_title),
                           TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, lowercase=True))
+    signals = FunctionTransformer(_scope_signals)
     body = make_pipeline(FunctionTransformer(_scope_body),
-                         TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9,
-                                         sublinear_tf=True, max_features=100_000,
-                                         dtype=np.float32))
+                         TfidfVectorizer(min_df=2, max_df=0.9, sublinear_tf=True,
+                                         max_features=50_000, dtype=np.float32))
     return Pipeline([
-        ("features", FeatureUnion([("title", title), ("body", body)],
-                                  transformer_weights={"title": 1.5, "body": 1.0})),
+        ("features", FeatureUnion([("title", title), ("body", body), ("signals", signals)],
+                                  transformer_weights={"title": 1.0, "body": 1.0, "signals": 2.0})),
         ("classifier", LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced",
                                           random_state=seed)),
     ])

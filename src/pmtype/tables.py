@@ -336,3 +336,79 @@ def read_table(path, fmt: str | None = None, encoding: str | None = None) -> pd.
     """A whole table in memory (for training and evaluation sets)."""
     chunks = list(read_chunks(path, fmt=fmt, chunk_size=50_000, encoding=encoding))
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
+class ResumableOutput:
+    """A table written chunk by chunk to a hidden part file, renamed into place at the end.
+
+    After every chunk the part file is flushed to disk and a small progress
+    file records how many rows and bytes are complete, so that a run killed at
+    any moment can be resumed from its last complete chunk (``resume=True``)
+    and nothing ever appears under the final name before the run ends.
+    Parquet and standard output cannot be resumed; use ``atomic_output`` there.
+    """
+
+    def __init__(self, path, fmt: str, identity: dict, resume: bool = False):
+        self.path = Path(path)
+        self.fmt = fmt
+        self.identity = identity
+        self.resume = resume
+        self.part = self.path.with_name(f".{self.path.name}.part")
+        self.state = self.path.with_name(f".{self.path.name}.progress.json")
+        self.rows_done = 0
+        self._bytes = 0
+
+    def __enter__(self) -> ResumableOutput:
+        import json
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        state = None
+        if self.resume and self.state.is_file() and self.part.is_file():
+            try:
+                state = json.loads(self.state.read_text(encoding="utf-8"))
+            except ValueError:
+                state = None
+        if state and state.get("identity") == self.identity:
+            self.rows_done, self._bytes = int(state["rows"]), int(state["bytes"])
+            with open(self.part, "r+b") as f:
+                f.truncate(self._bytes)  # drop a chunk that was being written when the run stopped
+        else:
+            self.part.unlink(missing_ok=True)
+            self.state.unlink(missing_ok=True)
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import json
+
+        with open(self.part, "ab") as raw:
+            if self.path.name.lower().endswith(".gz"):
+                stream = gzip.GzipFile(fileobj=raw, mode="wb")  # one gzip member per chunk
+            else:
+                stream = raw
+            text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+            if self.fmt == "jsonl":
+                frame.to_json(text, orient="records", lines=True, force_ascii=False)
+            else:
+                frame.to_csv(text, sep="\t" if self.fmt == "tsv" else ",", index=False,
+                             header=self.rows_done == 0, lineterminator="\n")
+            text.flush()
+            text.detach()
+            if stream is not raw:
+                stream.close()
+            raw.flush()
+            os.fsync(raw.fileno())
+            self._bytes = raw.tell()
+        self.rows_done += len(frame)
+        tmp = self.state.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"identity": self.identity, "rows": self.rows_done,
+                                   "bytes": self._bytes}), encoding="utf-8")
+        os.replace(tmp, self.state)
+
+    def finish(self) -> None:
+        if not self.part.exists():  # a file with no rows still gets its output
+            self.part.touch()
+        os.replace(self.part, self.path)
+        self.state.unlink(missing_ok=True)
+
+    def __exit__(self, kind, exc, tb):
+        return False

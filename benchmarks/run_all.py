@@ -1,0 +1,217 @@
+"""pmtype's benchmarks: quality on real postings, the scope check, speed and memory.
+
+Prints every figure and writes benchmarks/RESULTS.md. The real postings are
+read from ../shared/data/ (measurement only); where that folder is absent the
+quality sections say so and are skipped.
+
+    python benchmarks/run_all.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from pmtype import config
+from pmtype.batch import label_frame
+from pmtype.evaluate import label_metrics
+from pmtype.features import ArticleFeatures, PreparePostings, posting_text
+from pmtype.model import PMTypeModel, TrainingSet, fit_model, load_model
+from pmtype.training import read_labelled
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED = REPO.parent / "shared" / "data"
+lines: list[str] = []
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+    lines.append(text)
+
+
+def row(name: str, result: dict, keys=("macro_f1", "accuracy", "roc_auc", "ece")) -> str:
+    cells = []
+    for k in keys:
+        m = result["metrics"][k]
+        cells.append(f"{m['value']:.3f} [{m.get('low', float('nan')):.3f}, {m.get('high', float('nan')):.3f}]")
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+TITLE_TECH = re.compile(r"\b(technical|tech|platform|api|apis|data|infrastructure|engineering|ml|ai|"
+                        r"machine learning|developer|cloud|security|sdk|integrations?)\b", re.I)
+
+
+def title_rule(titles) -> np.ndarray:
+    return np.array([1.0 if TITLE_TECH.search(str(t)) else 0.0 for t in titles])
+
+
+def quality(model: PMTypeModel, seed: TrainingSet) -> None:
+    say("## 1. Quality on real labelled postings")
+    path = SHARED / "real_dev.csv"
+    if not path.is_file():
+        say(f"Skipped: {path} is absent (the real labelled postings are not on this machine).")
+        return
+    real = pd.read_csv(path)
+    texts = [posting_text(d, t) for d, t in zip(real.description, real.title)]
+    labels = real.label.tolist()
+    pm = seed.pm_mask
+    s_texts = [t for t, m in zip(seed.texts, pm) if m]
+    s_y = np.array([y == "technical" for y, m in zip(seed.labels, pm) if m], dtype=int)
+    say(f"{len(real)} real postings ({real.label.value_counts().to_dict()}); trained on "
+        f"{len(s_texts)} seed PM postings. Metrics with bootstrap 95% intervals.")
+    say("")
+    say("| model | macro-F1 | accuracy | ROC-AUC | ECE |\n|---|---|---|---|---|")
+    preds = model.predict(texts, force=True)
+    p_ours = np.array([p.p_technical for p in preds])
+    ours = label_metrics(labels, p_ours)
+    say(row("pmtype default model", ours))
+    say(row("title-keyword rule", label_metrics(labels, title_rule(real.title))))
+    baseline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+                             LogisticRegression(max_iter=2000)).fit(s_texts, s_y)
+    say(row("TF-IDF + logistic regression (same seed)", label_metrics(labels, baseline.predict_proba(texts)[:, 1])))
+    article = make_pipeline(PreparePostings(), ArticleFeatures(),
+                            LogisticRegression(max_iter=2000, class_weight="balanced")).fit(s_texts, s_y)
+    say(row("article features alone", label_metrics(labels, article.predict_proba(texts)[:, 1])))
+    keep_all, _ = fit_model(TrainingSet(s_texts, ["technical" if v else "business" for v in s_y], [""] * len(s_texts)),
+                            drop_boilerplate=False)
+    p_keep = np.array([p.p_technical for p in keep_all.predict(texts, force=True)])
+    say(row("pmtype, boilerplate kept (for comparison)", label_metrics(labels, p_keep)))
+    say("")
+    band = model.band
+    inside = np.abs(p_ours - 0.5) < band
+    y = np.array([v == "technical" for v in labels])
+    outside_acc = ((p_ours[~inside] >= 0.5) == y[~inside]).mean() if (~inside).any() else float("nan")
+    say(f"Close calls: {inside.mean():.1%} of the real PM postings fall in the uncertain band "
+        f"(|p - 0.5| < {band}); accuracy on the rest: {outside_acc:.3f} ({(~inside).sum()} postings).")
+    say("")
+
+
+def scope(model: PMTypeModel) -> None:
+    say("## 2. Scope check: is it a PM posting at all?")
+    pm_path, other_path = SHARED / "real_dev.csv", SHARED / "real_not_pm_dev.csv"
+    if not (pm_path.is_file() and other_path.is_file()):
+        say("Skipped: the real postings in ../shared/data are absent.")
+        return
+    pm = pd.read_csv(pm_path)
+    other = pd.read_csv(other_path)
+
+    def flagged(df):
+        preds = model.predict([posting_text(d, t) for d, t in zip(df.description, df.title)])
+        return np.array([p.status == "not a PM posting" for p in preds])
+
+    f_other, f_pm = flagged(other), flagged(pm)
+    say(f"- real non-PM postings flagged 'not a PM posting': {f_other.mean():.1%} of {len(other)} (target ≥ 95%)")
+    say(f"- of them, the 26 PM-adjacent ones (product marketing, TPM, product operations…): {f_other[:26].mean():.1%}")
+    say(f"- real PM postings wrongly flagged: {f_pm.mean():.1%} of {len(pm)} (target ≤ 3%)")
+    say("")
+
+
+def speed(model: PMTypeModel, quick: bool) -> None:
+    say("## 3. Speed (one process)")
+    path = SHARED / "real_dev.csv"
+    if path.is_file():
+        base = pd.concat([pd.read_csv(path)[["title", "description"]],
+                          pd.read_csv(SHARED / "real_not_pm_dev.csv")[["title", "description"]]])
+        source = "real postings from ../shared/data"
+    else:
+        base = pd.read_csv(config.seed_corpus_path())[["title", "description"]]
+        source = "the seed corpus"
+    n = 600 if quick else 2000
+    frame = pd.concat([base] * (n // len(base) + 1), ignore_index=True).iloc[:n].astype(str)
+    say(f"{n} rows of {source} (mean {frame.description.str.len().mean():.0f} characters).")
+    seed = pd.read_csv(config.seed_corpus_path())
+    seed = seed[seed.label != "not_pm"]
+    baseline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+                             LogisticRegression(max_iter=2000)).fit(
+        [posting_text(d, t) for d, t in zip(seed.description, seed.title)], seed.label)
+    texts = [posting_text(d, t) for d, t in zip(frame.description, frame.title)]
+    label_frame(model, frame.iloc[:50], "description", "title")  # warm up spaCy
+    t0 = time.perf_counter()
+    for start in range(0, n, 2000):
+        label_frame(model, frame.iloc[start:start + 2000], "description", "title")
+    ours = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    baseline.predict_proba(texts)
+    base_rate = n / (time.perf_counter() - t0)
+    say(f"- pmtype label (scope check, cues, TF-IDF, evidence): {ours:.0f} postings/s")
+    say(f"- bare TF-IDF + logistic regression predict: {base_rate:.0f} postings/s")
+    say(f"- time ratio pmtype / baseline: {base_rate / ours:.2f}× (target ≤ 2×)")
+    with tempfile.TemporaryDirectory() as tmp:
+        posting = tmp + "/p.txt"
+        Path(posting).write_text(texts[0])
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pmtype", "classify", "--file", posting,
+                        "--model", str(config.models_dir() / "default")], check=True, capture_output=True)
+        say(f"- cold start of one `pmtype classify` process: {time.perf_counter() - t0:.2f} s")
+    say("")
+
+
+def training_cost(seed: TrainingSet, quick: bool) -> None:
+    say("## 4. Training time as the corpus grows (replicated rows, 5-fold CV included)")
+    say("| rows | seconds |\n|---|---|")
+    for k in (1, 2) if quick else (1, 2, 4):
+        data = TrainingSet(seed.texts * k, seed.labels * k, seed.sources * k)
+        t0 = time.perf_counter()
+        fit_model(data)
+        say(f"| {len(data.texts)} | {time.perf_counter() - t0:.1f} |")
+    say("")
+
+
+def memory(quick: bool) -> None:
+    say("## 5. Peak memory while labelling a large CSV (separate processes)")
+    seed = pd.read_csv(config.seed_corpus_path())[["title", "description"]]
+    say("| rows | file MB | peak RSS MB | seconds |\n|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in ((2000, 6000) if quick else (5000, 20000)):
+            path = Path(tmp) / f"in_{n}.csv"
+            pd.concat([seed] * (n // len(seed) + 1), ignore_index=True).iloc[:n].to_csv(path, index=False)
+            code = ("import resource,sys,time;from pmtype import label_file;t=time.perf_counter();"
+                    f"label_file({str(path)!r}, {str(path) + '.out.csv'!r}, model={str(config.models_dir() / 'default')!r});"
+                    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, time.perf_counter()-t)")
+            out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+            say(f"| {n} | {path.stat().st_size / 1e6:.0f} | {float(out[0]):.0f} | {float(out[1]):.0f} |")
+    say("")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="smaller speed, training and memory runs")
+    args = ap.parse_args()
+    started = time.perf_counter()
+    say("# pmtype benchmark results")
+    say("")
+    say(f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+    say(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    say(f"- command: `{' '.join(['python', 'benchmarks/run_all.py', *sys.argv[1:]])}` (or `make bench`)")
+    say("")
+    model = load_model(config.models_dir() / "default" if (config.models_dir() / "default").exists() else None,
+                       progress=print)
+    seed, _ = read_labelled(config.seed_corpus_path())
+    quality(model, seed)
+    scope(model)
+    speed(model, args.quick)
+    training_cost(seed, args.quick)
+    memory(args.quick)
+    say(f"_All figures above took {time.perf_counter() - started:.0f} s to produce. Peak RSS of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB._")
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
