@@ -9,20 +9,33 @@ non-technical teams.
 __version__ = "0.1.0"
 
 from pmtype.batch import LabelSummary, label_file  # noqa: E402
+from pmtype.curation import LabelCheck, LabelIssue, Suggestions, check_labels, suggest  # noqa: E402
 from pmtype.errors import (  # noqa: E402
     BadInputFile,
+    BadModelName,
     BadTrainingData,
     EmptyText,
     MissingColumn,
     ModelIncompatible,
     ModelNotFound,
     ModelTampered,
+    NotAModelVersion,
+    NothingToSuggest,
     OutputExists,
     PMTypeError,
     UnknownLabel,
 )
 from pmtype.evaluate import evaluate  # noqa: E402
 from pmtype.model import DistinctionEvidence, PMTypeModel, Prediction, classify, load_model  # noqa: E402
+from pmtype.registry import (  # noqa: E402
+    Comparison,
+    ModelVersion,
+    TrainOutcome,
+    compare,
+    list_models,
+    train_version,
+    use_model,
+)
 from pmtype.training import train  # noqa: E402
 
 __all__ = [
@@ -32,18 +45,33 @@ __all__ = [
     "train",
     "evaluate",
     "load_model",
+    "list_models",
+    "use_model",
+    "train_version",
+    "compare",
+    "check_labels",
+    "suggest",
+    "ModelVersion",
+    "Comparison",
+    "TrainOutcome",
+    "LabelCheck",
+    "LabelIssue",
+    "Suggestions",
     "Prediction",
     "DistinctionEvidence",
     "PMTypeModel",
     "LabelSummary",
     "PMTypeError",
     "BadInputFile",
+    "BadModelName",
     "BadTrainingData",
     "EmptyText",
     "MissingColumn",
     "ModelIncompatible",
     "ModelNotFound",
     "ModelTampered",
+    "NotAModelVersion",
+    "NothingToSuggest",
     "OutputExists",
     "UnknownLabel",
 ]

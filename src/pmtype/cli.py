@@ -87,12 +87,10 @@ def classify(
     if text is not None and file is not None:
         _fail("give the posting as an argument or with --file, not both", 2)
     if file is not None:
-        try:
-            text = file.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            _fail(f"{file} does not exist")
-        except IsADirectoryError:
-            _fail(f"{file} is a folder, not a file")
+        from pmtype.tables import read_text_file
+
+        with _Errors():  # encoding detected; a missing, binary or unreadable file is a one-line error
+            text = read_text_file(file)
     elif text is None:
         if sys.stdin is None or sys.stdin.isatty():
             _fail("no posting given: pass its text, --file PATH, or pipe it on stdin", 2)
@@ -146,12 +144,28 @@ def label(
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = 2000,
     force: Annotated[bool, typer.Option("--force", help="Label rows the scope check calls not a PM posting.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="local, or dask (a cluster; -o is then a folder).")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes of the local Dask cluster.")] = 2,
 ) -> None:
     """Label every row of a table of postings, keeping every input column and row."""
-    from pmtype.batch import label_file
+    from pmtype.batch import label_file, label_with_dask
 
     if chunk_size < 1:
         _fail("--chunk-size must be at least 1", 2)
+    if engine not in ("local", "dask"):
+        _fail(f"unknown engine '{engine}'; choose local or dask", 2)
+    if engine == "dask":
+        if output == "-":
+            _fail("the dask engine writes to a folder: give -o FOLDER", 2)
+        with _Errors():
+            summary = label_with_dask(input, output, model=model, text_column=text_column,
+                                      title_column=title_column, in_format=fmt,
+                                      out_format=out_fmt or "parquet", scheduler=scheduler,
+                                      workers=workers, force=force, progress=None if quiet else _say)
+        if not quiet:
+            _say(summary.line())
+        return
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     with _Errors(), _progress(quiet) as on_rows:
         summary = label_file(input, output, model=model, text_column=text_column,
@@ -199,30 +213,47 @@ class _progress:
 @app.command()
 def train(
     files: Annotated[Optional[list[Path]], typer.Argument(help="Labelled tables (text and 'label' columns).")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The new model's folder.")] = ...,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The new model's folder (default: a new version in the models directory).")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Name of the new version in the models directory (default: <UTC time>-<data hash>).")] = None,
+    promote_if_better: Annotated[Optional[Path], typer.Option("--promote-if-better", metavar="LABELLED", help="Make the new model the default if it is not worse than the current default on this labelled file.")] = None,
+    margin: Annotated[Optional[float], typer.Option("--margin", help="With --promote-if-better: how much macro-F1 the new model may lose and still count as not worse (default 0.02).")] = None,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Train on your rows only, without the seed corpus.")] = False,
     text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
     title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
     label_column: Annotated[str, typer.Option("--label-column")] = "label",
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing folder given with -o (a named version is never replaced).")] = False,
+    drop_boilerplate: Annotated[bool, typer.Option("--drop-boilerplate", help="Leave company, benefits and legal text out of features and evidence.")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
 ) -> None:
-    """Train a model on the seed corpus plus your labelled postings, report, and save it."""
+    """Train a model on the seed corpus plus your labelled postings, report, and save it as a version."""
     from pmtype.evaluate import format_metrics
-    from pmtype.training import train as train_model
+    from pmtype.registry import MARGIN, format_comparison, train_version
 
     files = files or []
     if no_seed and not files:
         _fail("--no-seed needs at least one labelled file", 2)
+    if output is not None and name is not None:
+        _fail("give --output or --name, not both", 2)
     with _Errors():
-        manifest = train_model(files, output, use_seed=not no_seed, text_column=text_column,
-                               title_column=title_column, label_column=label_column,
-                               overwrite=overwrite, progress=_say)
+        outcome = train_version(files, name=name, output=output, promote_on=promote_if_better,
+                                margin=MARGIN if margin is None else margin, use_seed=not no_seed,
+                                text_column=text_column, title_column=title_column,
+                                label_column=label_column, overwrite=overwrite, jobs=jobs,
+                                drop_boilerplate=drop_boilerplate, progress=_say)
+    manifest = outcome.manifest
     data = manifest["data"]
-    typer.echo(f"model {manifest['model_id']} written to {output}")
+    typer.echo(f"model {manifest['model_id']} written to {outcome.path}")
     typer.echo(f"trained on {data['rows']} postings: "
                + ", ".join(f"{k} {v}" for k, v in data["by_label"].items()))
     typer.echo(f"cross-validated ({manifest['metrics']['folds']} folds):")
     typer.echo(format_metrics(manifest["metrics"]["cross_validation"]))
+    if outcome.comparison is not None:
+        typer.echo("")
+        typer.echo(format_comparison(outcome.comparison))
+    if promote_if_better is not None:
+        typer.echo(outcome.decision)
+    elif output is None:
+        typer.echo(f"make it the default with: pmtype models use {outcome.path.name}")
 
 
 @app.command()
@@ -242,6 +273,8 @@ def evaluate(
     with _Errors():
         result = evaluate_model(file, model=model, text_column=text_column, title_column=title_column,
                                 label_column=label_column, report_dir=report, progress=_say)
+    for note in result.get("notes", []):  # rows left out (empty text, …), as train reports them
+        _say(note)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -262,6 +295,140 @@ def info(model: ModelOption = None) -> None:
     with _Errors():
         load_model(model, progress=_say)  # verifies hash and versions (builds the default if missing)
         typer.echo(describe(model))
+
+
+# --- model versions, comparing, curating labels ------------------------------------------
+
+models_app = typer.Typer(help="List the model versions; 'models use NAME' makes one the default.",
+                         add_completion=False)
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context) -> None:
+    """List the model versions with their cross-validated metrics; * marks the default."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from pmtype.config import models_dir
+    from pmtype.registry import LISTED_METRICS, list_models
+
+    with _Errors():
+        versions = list_models()
+    if not versions:
+        typer.echo(f"no model versions in {models_dir()}; train one with 'pmtype train'")
+        return
+    width = max(len("name"), *(len(v.name) for v in versions))
+    typer.echo(f"  {'name':<{width}}  {'created':<25}  {'rows':>6}  "
+               + "  ".join(f"{m:>8}" for m in LISTED_METRICS) + "  model id")
+    for v in versions:
+        mark = "*" if v.is_default else " "
+        if v.problem:
+            typer.echo(f"{mark} {v.name:<{width}}  cannot be used: {v.problem}")
+            continue
+        metrics = "  ".join(f"{v.metrics[m]:>8.3f}" if m in v.metrics else f"{'-':>8}" for m in LISTED_METRICS)
+        typer.echo(f"{mark} {v.name:<{width}}  {v.created or '?':<25}  {v.rows if v.rows is not None else '?':>6}  "
+                   f"{metrics}  {v.model_id}")
+    if not any(v.is_default for v in versions):
+        typer.echo("(no default among them: 'pmtype models use NAME' chooses one)")
+
+
+@models_app.command("use")
+def models_use(name: Annotated[str, typer.Argument(help="The version to make the default.")]) -> None:
+    """Make model version NAME the default model (after checking its hash and versions)."""
+    from pmtype.registry import use_model
+
+    with _Errors():
+        version = use_model(name)
+    typer.echo(f"{version.name} is now the default model ({version.model_id})")
+
+
+@app.command()
+def compare(
+    new: Annotated[str, typer.Argument(help="The new model: a version name or a model folder.")],
+    on: Annotated[Path, typer.Option("--on", help="Labelled postings to score both models on.")],
+    against: Annotated[Optional[str], typer.Option("--against", help="The model to compare with (default: the default model).")] = None,
+    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
+    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
+    label_column: Annotated[str, typer.Option("--label-column")] = "label",
+    margin: Annotated[Optional[float], typer.Option("--margin", help="How much macro-F1 the new model may lose and still count as not worse (default 0.02).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+) -> None:
+    """Compare two models on labelled postings: metrics side by side, label flips, a verdict."""
+    from pmtype.registry import MARGIN, format_comparison
+    from pmtype.registry import compare as compare_models
+
+    with _Errors():
+        result = compare_models(new, on, against=against, text_column=text_column,
+                                title_column=title_column, label_column=label_column,
+                                margin=MARGIN if margin is None else margin, progress=_say)
+    for note in result.notes:
+        _say(note)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    typer.echo(format_comparison(result))
+
+
+@app.command("check-labels")
+def check_labels(
+    file: Annotated[Path, typer.Argument(help="A labelled table (text and 'label' columns).")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write every suspect row here (CSV, TSV, JSONL or Parquet).")] = None,
+    top: Annotated[int, typer.Option("--top", help="How many suspect rows to print.")] = 20,
+    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
+    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
+    label_column: Annotated[str, typer.Option("--label-column")] = "label",
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
+) -> None:
+    """Find labels that are likely wrong (confident learning on out-of-fold probabilities)."""
+    from pmtype.curation import check_labels as find_suspect_labels
+
+    with _Errors():
+        check = find_suspect_labels(file, output=output, text_column=text_column, title_column=title_column,
+                                    label_column=label_column, jobs=jobs, progress=_say)
+    for note in check.notes:
+        _say(note)
+    thresholds = ", ".join(f"{k} {v:.2f}" for k, v in check.thresholds.items())
+    typer.echo(f"checked {check.checked} postings in {file}: {len(check.issues)} labels look wrong "
+               f"(thresholds: {thresholds})")
+    for issue in check.issues[:max(top, 0)]:
+        typer.echo(f"  row {issue.row:<5} given {issue.given:<9} suggested {issue.suggested:<9} "
+                   f"confidence {issue.confidence:.2f}  margin {issue.margin:+.2f}  {issue.title}")
+        if issue.evidence:
+            typer.echo(f"             evidence: {issue.evidence}")
+    if len(check.issues) > top:
+        typer.echo(f"  … and {len(check.issues) - top} more" + ("" if output else " (--output writes them all)"))
+    if output is not None:
+        typer.echo(f"written to {output}")
+
+
+@app.command()
+def suggest(
+    file: Annotated[str, typer.Argument(help="A table of unlabelled postings (CSV/TSV/JSONL/Parquet, - for stdin).")],
+    n: Annotated[int, typer.Option("-n", "--number", help="How many postings to suggest.")] = 50,
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write them (- for stdout; CSV unless the name says otherwise).")] = "-",
+    model: ModelOption = None,
+    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
+    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
+    label_column: Annotated[str, typer.Option("--label-column", help="The label column to add (rows that already have a label are left out).")] = "label",
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Input format: csv, tsv, jsonl, parquet.")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Input text encoding (default: detected).")] = None,
+    diversity: Annotated[float, typer.Option("--diversity", help="How much likeness to an already chosen posting counts against a posting (0: uncertainty only).")] = 0.5,
+) -> None:
+    """Choose the postings most worth labelling next: uncertain ones, not near-copies of each other."""
+    from pmtype.curation import suggest as suggest_postings
+
+    if n < 1:
+        _fail("-n must be at least 1", 2)
+    if diversity < 0:
+        _fail("--diversity must be at least 0", 2)
+    with _Errors():
+        result = suggest_postings(file, n=n, output=output, model=model, text_column=text_column,
+                                  title_column=title_column, label_column=label_column, fmt=fmt,
+                                  encoding=encoding, diversity=diversity, progress=_say)
+    _say(result.line())
+    if output != "-":
+        _say(f"written to {output}: fill in the '{label_column}' column (technical or business) "
+             "and give the file to 'pmtype train'")
 
 
 def run() -> None:  # the console script

@@ -51,3 +51,15 @@ class OutputExists(PMTypeError):
 
 class BadOption(PMTypeError):
     """Options that cannot go together (e.g. ``--resume`` with Parquet output)."""
+
+
+class BadModelName(PMTypeError):
+    """A model version name that is not one plain folder name, or is reserved."""
+
+
+class NotAModelVersion(PMTypeError):
+    """A model folder outside the models directory, where a version is needed (to be the default)."""
+
+
+class NothingToSuggest(PMTypeError):
+    """No posting in a table is left to suggest for labelling."""

@@ -59,7 +59,7 @@ class PreparePostings(TransformerMixin, BaseEstimator):
         Longer postings are cut to this many characters.
     """
 
-    def __init__(self, drop_boilerplate=True, cue_path=None, batch_size=SPACY_BATCH_SIZE,
+    def __init__(self, drop_boilerplate=False, cue_path=None, batch_size=SPACY_BATCH_SIZE,
                  max_chars=MAX_CHARS):
         self.drop_boilerplate = drop_boilerplate
         self.cue_path = cue_path

@@ -43,8 +43,13 @@ from pmtype.features import (
 
 def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
                          ngram_weight: float = 1.0, C: float = 4.0,
-                         drop_boilerplate: bool = True) -> Pipeline:
-    """The unfitted label pipeline."""
+                         drop_boilerplate: bool = False) -> Pipeline:
+    """The unfitted label pipeline.
+
+    ``drop_boilerplate`` leaves company, benefits and legal text out of the
+    features and evidence. It is off by default because on the real labelled
+    postings it did not help (see benchmarks/RESULTS.md).
+    """
     ngrams = make_pipeline(
         FunctionTransformer(role_texts),
         TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True,
@@ -307,65 +312,173 @@ class TrainingSet:
     texts: list[str]
     labels: list[str]  # "technical" / "business" / "not_pm"
     sources: list[str]
+    #: Each text's row number in its file (the header is row 1), where known.
+    rows: list[int] = field(default_factory=list)
 
     @property
     def pm_mask(self) -> np.ndarray:
         return np.array([y in ("technical", "business") for y in self.labels])
 
 
-def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = 5,
-              progress: Callable[[str], None] | None = None, **pipeline_params) -> tuple[PMTypeModel, dict]:
-    """Fit the label pipeline (and the scope check where there are not-PM rows).
+#: Below this many postings, training runs in this process (worker start-up costs more than it saves).
+PARALLEL_FROM_ROWS = 2000
 
-    Returns the model and a report of cross-validated metrics on the PM rows.
+
+@dataclass
+class CrossFit:
+    """A label pipeline fitted on every PM posting, and each posting's out-of-fold probability.
+
+    ``p_out_of_fold[i]`` is P(technical) for posting ``i`` from the fold model that did
+    not see it: the basis of the cross-validated report and of ``check_labels``.
     """
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from pmtype.evaluate import label_metrics
+    label_pipeline: Pipeline
+    p_out_of_fold: np.ndarray
+    labels: np.ndarray  # "technical" / "business", in the order given
+    scope_pipeline: Pipeline | None = None
+
+
+def _single_blas_thread(fn, *args):
+    # L-BFGS on ~10^5 coefficients makes many tiny BLAS calls; letting OpenBLAS
+    # spread them over threads made each fit about 8x slower on a 2-core machine.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        return fn(*args)
+
+
+def _fit_fold(rest: Pipeline, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray):
+    from sklearn.base import clone
+
+    fitted = clone(rest).fit(X[train], y[train])
+    return test, fitted.predict_proba(X[test])[:, 1]
+
+
+def _fit_rest(rest: Pipeline, X: np.ndarray, y: np.ndarray) -> Pipeline:
+    from sklearn.base import clone
+
+    return clone(rest).fit(X, y)
+
+
+def _fit_scope(seed: int, texts: list[str], is_pm: np.ndarray) -> Pipeline:
+    return build_scope_pipeline(seed).fit(texts, is_pm)
+
+
+def _jobs_for(n_rows: int, jobs: int | None) -> int:
+    import os
+
+    if jobs is None:
+        return 1 if n_rows < PARALLEL_FROM_ROWS else (os.cpu_count() or 1)
+    return max(1, jobs if jobs > 0 else (os.cpu_count() or 1))
+
+
+def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SEED,
+              cv_folds: int = 5, scope: tuple[list[str], np.ndarray] | None = None,
+              jobs: int | None = None, progress: Callable[[str], None] | None = None,
+              **pipeline_params) -> CrossFit:
+    """Cross-validate the label pipeline on PM postings and fit it on all of them, in one pass.
+
+    ``labels`` are ``technical``/``business``. The postings are read (spaCy cues)
+    once; then the ``cv_folds`` fold models, the final model and, if ``scope``
+    (texts and their is-a-PM-posting flags) is given, the scope check are fitted as
+    separate tasks in ``jobs`` processes (None: one below ``PARALLEL_FROM_ROWS``
+    postings, else every core). The result is the same for any ``jobs``.
+    """
+    from joblib import Parallel, delayed
+    from sklearn.model_selection import StratifiedKFold
 
     say = progress or (lambda _m: None)
-    texts = np.array(data.texts, dtype=object)
-    labels = np.array(data.labels)
-    pm = data.pm_mask
-    pm_texts, pm_labels = texts[pm], labels[pm]
-    counts = pd.Series(pm_labels).value_counts()
+    texts = np.array(list(texts), dtype=object)
+    labels = np.array(list(labels))
+    counts = pd.Series(labels).value_counts()
     if len(counts) < 2:
         raise BadTrainingData(
             f"training needs both labels, technical and business; found only {', '.join(counts.index) or 'none'}"
         )
-    if counts.min() < cv_folds:
-        raise BadTrainingData(
-            f"training needs at least {cv_folds} postings of each label; found {counts.to_dict()}"
-        )
     pipeline = build_label_pipeline(seed=seed, **pipeline_params)
-    say(f"reading {len(pm_texts)} PM postings (spaCy cues)…")
-    prepare = pipeline.named_steps["prepare"].fit(pm_texts)
-    prepared = prepare.transform(pm_texts)
-    rest = Pipeline(pipeline.steps[1:])
-    say(f"cross-validating ({cv_folds} folds)…")
-    folds = StratifiedKFold(cv_folds, shuffle=True, random_state=seed)
-    y = (pm_labels == "technical").astype(int)
-    oof = cross_val_predict(rest, np.array(prepared, dtype=object), y, cv=folds,
-                            method="predict_proba")[:, 1]
-    report = {"cross_validation": label_metrics(pm_labels.tolist(), oof.tolist(), intervals=False),
+    # Each fold's training part must still hold enough of each label for the calibration's own folds.
+    inner = pipeline.named_steps["classifier"].cv
+    least = next(c for c in range(cv_folds, 10_000) if c - math.ceil(c / cv_folds) >= inner)
+    if counts.min() < least:
+        raise BadTrainingData(
+            f"training needs at least {least} postings of each label; found {counts.to_dict()}"
+        )
+    jobs = _jobs_for(len(texts), jobs)
+    say(f"reading {len(texts)} PM postings (spaCy cues)…")
+    prepare = pipeline.named_steps["prepare"].fit(texts)
+    with Parallel(n_jobs=jobs) as parallel:
+        if jobs > 1:
+            chunks = np.array_split(texts, jobs)
+            prepared = [p for part in parallel(delayed(prepare.transform)(c) for c in chunks) for p in part]
+        else:
+            prepared = prepare.transform(texts)
+        X = np.empty(len(prepared), dtype=object)
+        X[:] = prepared
+        y = (labels == "technical").astype(int)
+        rest = Pipeline(pipeline.steps[1:])
+        folds = StratifiedKFold(cv_folds, shuffle=True, random_state=seed)
+        tasks = [delayed(_single_blas_thread)(_fit_fold, rest, X, y, train, test)
+                 for train, test in folds.split(X, y)]
+        tasks.append(delayed(_single_blas_thread)(_fit_rest, rest, X, y))
+        if scope is not None:
+            tasks.append(delayed(_single_blas_thread)(_fit_scope, seed, list(scope[0]), np.asarray(scope[1])))
+        say(f"cross-validating ({cv_folds} folds) and fitting the final model"
+            + (f" and the scope check ({int((np.asarray(scope[1]) == 0).sum())} not-PM postings)" if scope is not None else "")
+            + (f" in {jobs} processes" if jobs > 1 else "") + "…")
+        results = parallel(tasks)
+    oof = np.zeros(len(X))
+    for test, p in results[:cv_folds]:
+        oof[test] = p
+    fitted_rest = results[cv_folds]
+    label_pipeline = Pipeline([("prepare", prepare)] + fitted_rest.steps)
+    return CrossFit(label_pipeline, oof, labels, results[cv_folds + 1] if scope is not None else None)
+
+
+def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = 5,
+              progress: Callable[[str], None] | None = None, jobs: int | None = None,
+              **pipeline_params) -> tuple[PMTypeModel, dict]:
+    """Fit the label pipeline (and the scope check where there are not-PM rows).
+
+    Returns the model and a report of cross-validated metrics on the PM rows.
+    """
+    from pmtype.evaluate import label_metrics
+
+    texts = np.array(data.texts, dtype=object)
+    labels = np.array(data.labels)
+    pm = data.pm_mask
+    is_pm = (labels != "not_pm").astype(int)
+    scope = (list(texts), is_pm) if int((is_pm == 0).sum()) >= cv_folds else None
+    fit = cross_fit(texts[pm], labels[pm], seed=seed, cv_folds=cv_folds, scope=scope, jobs=jobs,
+                    progress=progress, **pipeline_params)
+    report = {"cross_validation": label_metrics(labels[pm].tolist(), fit.p_out_of_fold.tolist(),
+                                                intervals=False),
               "folds": cv_folds}
-    say("fitting the final model…")
-    rest.fit(np.array(prepared, dtype=object), y)
-    label_pipeline = Pipeline([("prepare", prepare)] + rest.steps)
-    scope = None
-    not_pm = int((labels == "not_pm").sum())
-    if not_pm >= cv_folds:
-        say(f"fitting the scope check ({not_pm} not-PM postings)…")
-        scope = build_scope_pipeline(seed).fit(list(texts), (labels != "not_pm").astype(int))
-    model = PMTypeModel(label_pipeline, scope)
-    return model, report
+    return PMTypeModel(fit.label_pipeline, fit.scope_pipeline), report
 
 
 # --- the default model ------------------------------------------------------------
 
 
+#: The file in ``models_dir()`` naming the default model version (written by ``pmtype models use``).
+DEFAULT_POINTER = "DEFAULT"
+#: What a model version's name may look like: one plain folder name.
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def default_pointer() -> Path:
+    return config.models_dir() / DEFAULT_POINTER
+
+
 def default_model_path() -> Path:
-    return config.models_dir() / config.DEFAULT_MODEL_NAME
+    """The default model's folder: the version ``models_dir()/DEFAULT`` names, else ``models_dir()/default``."""
+    pointer = default_pointer()
+    if not pointer.is_file():
+        return config.models_dir() / config.DEFAULT_MODEL_NAME
+    name = pointer.read_text(encoding="utf-8").strip()
+    if not VERSION_NAME.fullmatch(name) or name == DEFAULT_POINTER:
+        raise ModelNotFound(f"{pointer} names {name!r}, which is not a model version; "
+                            "choose one with 'pmtype models use NAME'")
+    return config.models_dir() / name
 
 
 def load_model(path: str | Path | None = None, build_if_missing: bool = True,
@@ -374,6 +487,9 @@ def load_model(path: str | Path | None = None, build_if_missing: bool = True,
     if path is None:
         path = default_model_path()
         if not (Path(path) / persist.MANIFEST_FILE).exists():
+            if default_pointer().is_file():
+                raise ModelNotFound(f"the default model {Path(path).name} (named in {default_pointer()}) "
+                                    "is missing; choose another with 'pmtype models use NAME'")
             if not build_if_missing:
                 raise ModelNotFound(f"no default model at {path}; build it with 'make model' or 'pmtype train'")
             from pmtype.training import build_default_model

@@ -1,11 +1,33 @@
-"""Model versions: describing, listing and choosing models."""
+"""Model versions: describing, listing and choosing models, and comparing two before promoting one.
+
+A model version is a model folder directly inside ``config.models_dir()``. The
+file ``DEFAULT`` there names the default version (``use_model`` writes it);
+without it the default is the folder ``default``, built from the seed corpus
+on first use. ``compare`` scores two models on the same labelled postings with
+a paired bootstrap and gives a verdict; ``train_version`` trains a new version
+and, given a reference set, makes it the default only when it is not worse.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pmtype import persist
-from pmtype.model import default_model_path
+import numpy as np
+
+from pmtype import config, persist
+from pmtype.errors import (
+    BadModelName,
+    BadTrainingData,
+    ModelNotFound,
+    NotAModelVersion,
+    OutputExists,
+    PMTypeError,
+)
+from pmtype.model import DEFAULT_POINTER, VERSION_NAME, default_model_path, default_pointer, load_model
 
 
 def describe(model: str | Path | None = None) -> str:
@@ -30,3 +52,405 @@ def describe(model: str | Path | None = None) -> str:
         lines.append("cross-validated: " + ", ".join(
             f"{k} {v['value']:.3f}" for k, v in cv.items() if k in ("accuracy", "macro_f1", "roc_auc", "ece")))
     return "\n".join(lines)
+
+
+# --- versions ------------------------------------------------------------------------
+
+#: The cross-validated metrics ``list_models`` reports for each version.
+LISTED_METRICS = ("macro_f1", "accuracy", "roc_auc", "ece")
+
+
+@dataclass
+class ModelVersion:
+    """One model folder in the models directory, as its manifest describes it."""
+
+    name: str
+    path: Path
+    model_id: str | None = None
+    created: str | None = None
+    rows: int | None = None
+    metrics: dict[str, float] = field(default_factory=dict)  # cross-validated, LISTED_METRICS
+    is_default: bool = False
+    problem: str | None = None  # why the folder cannot be used, when it cannot
+
+
+def version_path(name: str) -> Path:
+    """The folder of model version ``name`` in the models directory (it need not exist yet)."""
+    if not isinstance(name, str) or not VERSION_NAME.fullmatch(name) or name == DEFAULT_POINTER:
+        raise BadModelName(
+            f"'{name}' is not a model version name: use letters, digits, '.', '_' and '-', "
+            f"starting with a letter or digit ('{DEFAULT_POINTER}' is reserved)"
+        )
+    return config.models_dir() / name
+
+
+def resolve_model(ref: str | Path) -> Path:
+    """A model given as a version name (looked up in the models directory first) or a folder."""
+    text = str(ref)
+    if VERSION_NAME.fullmatch(text) and text != DEFAULT_POINTER and (config.models_dir() / text).is_dir():
+        return config.models_dir() / text
+    if Path(ref).is_dir():
+        return Path(ref)
+    raise ModelNotFound(f"no model version '{text}' in {config.models_dir()} and no model folder {text}; "
+                        "'pmtype models' lists the versions")
+
+
+def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
+    version = ModelVersion(folder.name, folder,
+                           is_default=default is not None and folder.resolve() == default.resolve())
+    try:
+        manifest = persist.read_manifest(folder)
+    except PMTypeError as e:
+        version.problem = str(e)
+        return version
+    data = manifest.get("data", {})
+    cv = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
+    version.model_id = manifest.get("model_id")
+    version.created = manifest.get("created")
+    version.rows = data.get("rows")
+    version.metrics = {k: float(cv[k]["value"]) for k in LISTED_METRICS if k in cv}
+    if not (folder / manifest.get("model_file", persist.MODEL_FILE)).is_file():
+        version.problem = f"{folder} has a manifest but no {manifest.get('model_file', persist.MODEL_FILE)}"
+    return version
+
+
+def list_models() -> list[ModelVersion]:
+    """Every model folder in the models directory, oldest first, with which one is the default.
+
+    Folders that are not usable models are listed too, with the ``problem``; hidden
+    folders (temporary ones of a write in progress) are not.
+    """
+    root = config.models_dir()
+    if not root.is_dir():
+        return []
+    try:
+        default = default_model_path()
+    except ModelNotFound:
+        default = None
+    versions = [_describe_version(folder, default) for folder in sorted(root.iterdir())
+                if folder.is_dir() and not folder.name.startswith(".")]
+    versions.sort(key=lambda v: (v.created or "", v.name))
+    return versions
+
+
+def _write_pointer(name: str) -> None:
+    pointer = default_pointer()
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{DEFAULT_POINTER}.", suffix=".tmp", dir=pointer.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(name + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, pointer)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def use_model(name: str) -> ModelVersion:
+    """Make version ``name`` the default model, after checking that it loads (hash and versions)."""
+    folder = version_path(name)
+    if not folder.is_dir():
+        raise ModelNotFound(f"no model version '{name}' in {config.models_dir()}; 'pmtype models' lists them")
+    persist.load_model(folder)  # a tampered or incompatible model never becomes the default
+    _write_pointer(name)
+    return _describe_version(folder, folder)
+
+
+# --- comparing two models ----------------------------------------------------------------
+
+#: The metrics compared, and whether higher is better.
+COMPARED_METRICS = {"macro_f1": True, "accuracy": True, "roc_auc": True, "brier": False, "ece": False}
+#: The metric the verdict is on.
+VERDICT_METRIC = "macro_f1"
+#: How much macro-F1 (lower end of the paired 95% interval) a new model may lose and still be "not worse".
+MARGIN = 0.02
+
+BETTER, NOT_WORSE, WORSE, INCONCLUSIVE = "better", "not worse", "worse", "inconclusive"
+
+
+def _batch_metrics(Y: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
+    """The compared metrics for each row of ``Y`` (0/1) and ``P`` (p_technical): arrays, one value a row.
+
+    The same definitions as ``evaluate.label_metrics`` (macro-F1 over both classes
+    with 0 for an empty class, ECE over ten equal-width bins), computed for many
+    bootstrap draws at once.
+    """
+    from scipy.stats import rankdata
+
+    n = Y.shape[1]
+    pred = (P >= 0.5).astype(int)
+    out = {"accuracy": (pred == Y).mean(axis=1)}
+    f1 = []
+    for c in (0, 1):
+        tp = ((pred == c) & (Y == c)).sum(axis=1)
+        wrong = ((pred == c) & (Y != c)).sum(axis=1) + ((pred != c) & (Y == c)).sum(axis=1)
+        denominator = 2 * tp + wrong
+        f1.append(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0))
+    out["macro_f1"] = (f1[0] + f1[1]) / 2
+    out["brier"] = ((P - Y) ** 2).mean(axis=1)
+    bins = np.clip(np.digitize(P, np.linspace(0, 1, 11)[1:-1]), 0, 9)
+    ece = np.zeros(len(Y))
+    for b in range(10):
+        mask = bins == b
+        count = mask.sum(axis=1)
+        safe = np.maximum(count, 1)
+        gap = np.abs((Y * mask).sum(axis=1) / safe - (P * mask).sum(axis=1) / safe)
+        ece += np.where(count > 0, count / n * gap, 0.0)
+    out["ece"] = ece
+    positives = Y.sum(axis=1)
+    negatives = n - positives
+    ranks = rankdata(P, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = ((ranks * Y).sum(axis=1) - positives * (positives + 1) / 2) / (positives * negatives)
+    out["roc_auc"] = np.where((positives > 0) & (negatives > 0), auc, np.nan)
+    return out
+
+
+def paired_bootstrap(y_true: Sequence[str], p_new: Sequence[float], p_current: Sequence[float],
+                     n_boot: int = 2000, seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
+    """Both models' metrics and their difference (new − current), each with a 95% interval.
+
+    Every bootstrap draw scores both models on the same resampled postings, so the
+    interval of the difference is much narrower than the two intervals side by side.
+    """
+    y = np.array([1 if v == "technical" else 0 for v in y_true])
+    new = np.asarray(p_new, dtype=float)
+    cur = np.asarray(p_current, dtype=float)
+    n = len(y)
+    if n == 0:
+        raise BadTrainingData("no labelled postings to compare on")
+    point_new = {k: float(v[0]) for k, v in _batch_metrics(y[None, :], new[None, :]).items()}
+    point_cur = {k: float(v[0]) for k, v in _batch_metrics(y[None, :], cur[None, :]).items()}
+    rng = np.random.default_rng(seed)
+    draws: dict[str, dict[str, list]] = {w: {k: [] for k in COMPARED_METRICS} for w in ("new", "current")}
+    step = max(1, 2_000_000 // n)
+    for start in range(0, n_boot, step):
+        idx = rng.integers(0, n, (min(step, n_boot - start), n))
+        for which, p in (("new", new), ("current", cur)):
+            for k, values in _batch_metrics(y[idx], p[idx]).items():
+                draws[which][k].append(values)
+    result: dict[str, dict[str, dict[str, float]]] = {}
+    for k in COMPARED_METRICS:
+        a = np.concatenate(draws["new"][k])
+        b = np.concatenate(draws["current"][k])
+        entry = {}
+        for which, values, point in (("new", a, point_new[k]), ("current", b, point_cur[k]),
+                                     ("diff", a - b, point_new[k] - point_cur[k])):
+            lo, hi = (np.nanpercentile(values, [2.5, 97.5]) if np.isfinite(values).any()
+                      else (np.nan, np.nan))
+            entry[which] = {"value": float(point), "low": float(lo), "high": float(hi)}
+        result[k] = entry
+    return result
+
+
+def verdict(diff: float, low: float, high: float, margin: float = MARGIN) -> tuple[str, str]:
+    """The verdict on the new model from its macro-F1 difference (new − current) and 95% interval.
+
+    ``better``: the interval lies above 0. ``worse``: it lies below 0. ``not worse``:
+    it reaches no lower than ``-margin``. ``inconclusive``: it reaches lower, and above 0
+    too — the reference set is too small to tell.
+    """
+    span = f"macro-F1 {diff:+.3f}, 95% interval of the difference [{low:+.3f}, {high:+.3f}]"
+    if low > 0:
+        return BETTER, f"{span}: higher than the current model"
+    if high < 0:
+        return WORSE, f"{span}: lower than the current model"
+    if low >= -margin:
+        return NOT_WORSE, f"{span}: the new model loses no more than {margin:.3f}"
+    return INCONCLUSIVE, (f"{span}: it may lose more than {margin:.3f}; label more reference "
+                          "postings or allow a larger --margin")
+
+
+@dataclass
+class Flip:
+    """A reference posting whose label differs between the two models."""
+
+    row: int
+    given: str
+    current_label: str
+    current_p: float
+    new_label: str
+    new_p: float
+    title: str
+
+    @property
+    def effect(self) -> str:
+        """``fixed`` when the new model now agrees with the given label, else ``broke``."""
+        return "fixed" if self.new_label == self.given else "broke"
+
+
+@dataclass
+class Comparison:
+    """Two models scored on the same labelled postings, side by side."""
+
+    new: str  # model ids
+    current: str
+    new_path: str
+    current_path: str
+    reference: str
+    n: int
+    metrics: dict[str, dict[str, dict[str, float]]]  # metric → new / current / diff → value, low, high
+    flips: list[Flip]
+    verdict: str
+    reason: str
+    margin: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def promotable(self) -> bool:
+        """Whether the new model may replace the current one: better, or not worse."""
+        return self.verdict in (BETTER, NOT_WORSE)
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        for flip, original in zip(out["flips"], self.flips):
+            flip["effect"] = original.effect
+        return out
+
+
+def _label(p: float) -> str:
+    return "technical" if p >= 0.5 else "business"
+
+
+def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
+            text_column: str | None = None, title_column: str | None = None,
+            label_column: str = "label", margin: float = MARGIN, n_boot: int = 2000,
+            progress: Callable[[str], None] | None = None) -> Comparison:
+    """Score model ``new`` and ``against`` (default: the default model) on the labelled file ``on``.
+
+    Models are version names or folders. Both label every technical/business posting
+    of ``on`` (forced past the scope check, as ``evaluate`` does); the result holds both
+    models' metrics and their paired difference with 95% intervals, the postings whose
+    label flips, and a verdict (``verdict``).
+    """
+    from pmtype.training import read_labelled
+
+    new_path = resolve_model(new)
+    current_path = resolve_model(against) if against is not None else None
+    new_model = load_model(new_path)
+    current_model = load_model(current_path, progress=progress)
+    if current_path is None:
+        current_path = default_model_path()
+    data, notes = read_labelled(on, text_column, title_column, label_column)
+    keep = [i for i, y in enumerate(data.labels) if y in ("technical", "business")]
+    if not keep:
+        raise BadTrainingData(f"{on} has no postings labelled technical or business to compare on")
+    if len(keep) < len(data.labels):
+        notes.append(f"left out {len(data.labels) - len(keep)} not_pm rows (the comparison covers "
+                     "technical and business)")
+    texts = [data.texts[i] for i in keep]
+    given = [data.labels[i] for i in keep]
+    rows = [data.rows[i] for i in keep]
+    p_new = np.array([p.p_technical for p in new_model.predict(texts, force=True)], dtype=float)
+    p_cur = np.array([p.p_technical for p in current_model.predict(texts, force=True)], dtype=float)
+    metrics = paired_bootstrap(given, p_new, p_cur, n_boot=n_boot)
+    d = metrics[VERDICT_METRIC]["diff"]
+    said, reason = verdict(d["value"], d["low"], d["high"], margin)
+    flips = [Flip(rows[i], given[i], _label(p_cur[i]), round(float(p_cur[i]), 4), _label(p_new[i]),
+                  round(float(p_new[i]), 4), texts[i].strip().splitlines()[0][:80])
+             for i in range(len(texts)) if _label(p_new[i]) != _label(p_cur[i])]
+    return Comparison(new_model.model_id, current_model.model_id, str(new_path), str(current_path),
+                      str(on), len(texts), metrics, flips, said, reason, margin, notes)
+
+
+def format_comparison(c: Comparison, max_flips: int = 20) -> str:
+    """A plain-text account of a comparison: metrics side by side, the flips, the verdict."""
+    def cell(m: dict, signed: bool = False) -> str:
+        fmt = "{:+.3f}" if signed else "{:.3f}"
+        interval = (f" [{fmt.format(m['low'])}, {fmt.format(m['high'])}]"
+                    if np.isfinite(m["low"]) else "")
+        return fmt.format(m["value"]) + interval
+
+    lines = [f"new      {c.new} ({c.new_path})",
+             f"current  {c.current} ({c.current_path})",
+             f"on       {c.reference}: {c.n} labelled postings; 95% intervals from a paired bootstrap",
+             "",
+             f"{'metric':<10} {'new':<24} {'current':<24} {'new - current':<26}"]
+    for name, higher in COMPARED_METRICS.items():
+        m = c.metrics[name]
+        lines.append(f"{name:<10} {cell(m['new']):<24} {cell(m['current']):<24} "
+                     f"{cell(m['diff'], signed=True):<26}" + ("" if higher else " (lower is better)"))
+    fixed = sum(f.effect == "fixed" for f in c.flips)
+    lines += ["", f"{len(c.flips)} postings change label: {fixed} now match the given label, "
+                  f"{len(c.flips) - fixed} no longer do"]
+    for f in sorted(c.flips, key=lambda f: (f.effect != "broke", f.row))[:max_flips]:
+        lines.append(f"  row {f.row:<5} given {f.given:<9} current {f.current_label} ({f.current_p:.2f}) "
+                     f"-> new {f.new_label} ({f.new_p:.2f})  {f.effect:<5}  {f.title}")
+    if len(c.flips) > max_flips:
+        lines.append(f"  … and {len(c.flips) - max_flips} more")
+    lines += ["", f"verdict: {c.verdict} ({c.reason})"]
+    return "\n".join(lines)
+
+
+# --- training a version, and promoting it ------------------------------------------------
+
+
+@dataclass
+class TrainOutcome:
+    """A newly trained model version, and whether it became the default."""
+
+    manifest: dict
+    path: Path
+    comparison: Comparison | None = None
+    promoted: bool = False
+    decision: str = ""
+
+
+def train_version(paths: Sequence[str | Path], name: str | None = None, output: str | Path | None = None,
+                  promote_on: str | Path | None = None, margin: float = MARGIN, use_seed: bool = True,
+                  text_column: str | None = None, title_column: str | None = None,
+                  label_column: str = "label", overwrite: bool = False, jobs: int | None = None,
+                  progress: Callable[[str], None] | None = None, **train_options) -> TrainOutcome:
+    """Train a model and save it as a version; with ``promote_on``, make it the default if not worse.
+
+    The model goes to version ``name`` in the models directory, or to the folder
+    ``output``, or (neither given) to a new version named ``<UTC time>-<data hash[:8]>``.
+    A version is never replaced (``overwrite`` applies to ``output`` only). With
+    ``promote_on`` (a labelled file) the new model is compared with the current default
+    there and becomes the default when the verdict is ``better`` or ``not worse``
+    (or when there is no default model yet); it is kept as a version either way.
+    ``train_options`` go to ``training.train`` as they are.
+    """
+    from pmtype.training import read_labelled, train
+
+    if name is not None and output is not None:
+        raise BadModelName("give a version name or an output folder, not both")
+    folder = version_path(name) if name is not None else (Path(output) if output is not None else None)
+    if name is not None and folder.exists():
+        raise OutputExists(f"model version '{name}' already exists in {config.models_dir()}; "
+                           "versions are never replaced: choose another name")
+    if promote_on is not None:
+        if folder is not None and folder.resolve().parent != config.models_dir().resolve():
+            raise NotAModelVersion(f"{folder} is not in the models directory {config.models_dir()}, so it "
+                                   "cannot become the default; train with --name NAME, or without -o")
+        read_labelled(promote_on, text_column, title_column, label_column)  # fail before training, not after
+    manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
+                     label_column=label_column, overwrite=overwrite and name is None, jobs=jobs,
+                     progress=progress, **train_options)
+    path = folder if folder is not None else config.models_dir() / manifest["name"]
+    outcome = TrainOutcome(manifest, path)
+    if promote_on is None:
+        return outcome
+    current = default_model_path()
+    if current.resolve() == path.resolve():
+        outcome.promoted, outcome.decision = True, f"{path.name} replaced the default model's folder"
+        return outcome
+    if not (current / persist.MANIFEST_FILE).is_file():
+        _write_pointer(path.name)
+        outcome.promoted = True
+        outcome.decision = f"{path.name} is now the default model (there was no default model to compare with)"
+        return outcome
+    outcome.comparison = compare(path, promote_on, against=current, text_column=text_column,
+                                 title_column=title_column, label_column=label_column, margin=margin,
+                                 progress=progress)
+    if outcome.comparison.promotable:
+        _write_pointer(path.name)  # compare() loaded it, so its hash and versions are checked
+        outcome.promoted = True
+        outcome.decision = (f"{path.name} is now the default model (verdict against {current.name}: "
+                            f"{outcome.comparison.verdict})")
+    else:
+        outcome.decision = (f"not promoted (verdict against {current.name}: {outcome.comparison.verdict}); "
+                            f"{current.name} stays the default and {path.name} is kept as a version")
+    return outcome

@@ -2,9 +2,10 @@
 
 CSV, TSV, JSON Lines and Parquet, gzip-compressed CSV/TSV/JSONL too; chosen by
 the file's extension or named. Text encodings are detected (UTF-8 with or
-without BOM, UTF-16 by its BOM, else cp1252) or given, and a bad byte never
-stops a run. Every cell is read as text, so the columns a user gave come back
-exactly as they were.
+without BOM, UTF-16 by its BOM or its zero bytes, else cp1252) or given, and a
+bad byte never stops a run: a byte that is not UTF-8 in a UTF-8 file is read as
+cp1252. Every CSV/TSV cell is read as text and JSON Lines values keep their JSON
+types, so the columns a user gave come back exactly as they were.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import json
 import os
 import re
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pmtype.errors import BadInputFile, MissingColumn
@@ -57,6 +61,46 @@ def _normal(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
 
 
+def describe_columns(columns, limit: int = 12) -> str:
+    """The column names for a message: all of a few, the first ``limit`` of many, on one line."""
+    names = [" ".join(str(c).split()) for c in columns]
+    if not names:
+        return "(none)"
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])}, … ({len(names)} columns)"
+
+
+#: Cells that stand for a missing value (compared stripped, in lower case): pandas' and
+#: spreadsheets' markers, as written by exports that turned a null into text.
+MISSING_MARKERS = frozenset({"nan", "-nan", "none", "null", "na", "n/a", "#n/a", "<na>", "nil"})
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def cell_kind(value) -> str:
+    """What a text cell holds: ``"text"``, ``"empty"`` or ``"not text"``.
+
+    Empty: nothing, blanks, or a missing-value marker (``NaN``, ``None``, ``null``,
+    ``N/A``, …). Not text: a number, a boolean or any other non-string value, or a
+    string without a letter in it (``12345``, ``3.14``, ``---``) or that reads as a
+    number (``1e5``).
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "empty"
+    if not isinstance(value, str):
+        return "not text"
+    stripped = value.strip()
+    if not stripped or stripped.lower() in MISSING_MARKERS:
+        return "empty"
+    if len(stripped) < 40:
+        try:
+            float(stripped)
+            return "not text"
+        except ValueError:
+            pass
+    return "text" if _LETTER.search(stripped) else "not text"
+
+
 def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: str,
                 required: bool = True) -> str | None:
     """The column to use: the one named (``wanted``), else the first known name present."""
@@ -67,7 +111,7 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
         matches = [c for c in columns if _normal(c) == _normal(wanted)]
         if matches:
             return matches[0]
-        raise MissingColumn(f"no column '{wanted}'; the columns are: {', '.join(columns) or '(none)'}")
+        raise MissingColumn(f"no column '{wanted}'; the columns are: {describe_columns(columns)}")
     by_normal = {}
     for c in columns:
         by_normal.setdefault(_normal(c), c)
@@ -77,7 +121,7 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
     if required:
         raise MissingColumn(
             f"no {what} column found (looked for {', '.join(candidates[:6])}, …); "
-            f"the columns are: {', '.join(columns) or '(none)'}; name one with --{what}-column"
+            f"the columns are: {describe_columns(columns)}; name one with --{what}-column"
         )
     return None
 
@@ -92,12 +136,28 @@ def _open_binary(path):
         raise BadInputFile(f"{path} does not exist")
     if path.is_dir():
         raise BadInputFile(f"{path} is a folder, not a file")
-    raw = open(path, "rb")
+    try:
+        raw = open(path, "rb")
+    except PermissionError:
+        raise BadInputFile(f"{path} cannot be read: permission denied") from None
     head = raw.read(2)
     raw.seek(0)
     if head == b"\x1f\x8b":
         return gzip.open(raw)
     return raw
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when every other byte of the sample is zero (ASCII-range text)."""
+    sample = sample[:4096]
+    sample = sample[: len(sample) // 2 * 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, chars, enc in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.9 * len(zeros) and chars.count(0) <= 0.1 * len(chars):
+            return enc
+    return None
 
 
 def sniff_encoding(sample: bytes) -> str:
@@ -106,6 +166,9 @@ def sniff_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    utf16 = _utf16_without_bom(sample)
+    if utf16:
+        return utf16
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -114,6 +177,24 @@ def sniff_encoding(sample: bytes) -> str:
         if e.start >= len(sample) - 3:
             return "utf-8"
         return "cp1252"
+
+
+def _cp1252_fallback(error: UnicodeError):
+    """Decode the bytes a UTF-8 decoder rejects as cp1252, so that a stray Latin-1 byte keeps its letter."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("pmtype-cp1252", _cp1252_fallback)
+
+
+def _errors_for(encoding: str) -> str:
+    return "replace" if codecs.lookup(encoding).name.startswith("utf-16") else "pmtype-cp1252"
+
+
+def _is_binary(sample: bytes, encoding: str) -> bool:
+    return not codecs.lookup(encoding).name.startswith("utf-16") and b"\x00" in sample[:8192]
 
 
 def _text_stream(binary, encoding: str | None):
@@ -126,13 +207,34 @@ def _text_stream(binary, encoding: str | None):
     if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise BadInputFile("the file is empty")
     enc = encoding or sniff_encoding(sample)
-    if enc not in ("utf-16", "utf-16-le", "utf-16-be") and b"\x00" in sample[:8192]:
-        raise BadInputFile("the file is binary, not a text table (CSV, TSV or JSON Lines)")
     try:
         codecs.lookup(enc)
     except LookupError:
         raise BadInputFile(f"unknown encoding '{enc}'") from None
-    return io.TextIOWrapper(binary, encoding=enc, errors="replace", newline="")
+    if _is_binary(sample, enc):
+        raise BadInputFile("the file is binary, not a text table (CSV, TSV or JSON Lines)")
+    return io.TextIOWrapper(binary, encoding=enc, errors=_errors_for(enc), newline="")
+
+
+def read_text_file(path, encoding: str | None = None) -> str:
+    """The text of one posting's file, its encoding detected as for tables; binary files are refused."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInputFile(f"{path} does not exist")
+    if path.is_dir():
+        raise BadInputFile(f"{path} is a folder, not a file")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise BadInputFile(f"{path} cannot be read: permission denied") from None
+    enc = encoding or sniff_encoding(data[: 1 << 16])
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        raise BadInputFile(f"unknown encoding '{enc}'") from None
+    if _is_binary(data, enc):
+        raise BadInputFile(f"{path} is binary, not a text file")
+    return data.decode(enc, errors=_errors_for(enc))
 
 
 class _Prepend(io.RawIOBase):
@@ -160,14 +262,26 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
         yield from _read_parquet(path, chunk_size)
         return
     binary = _open_binary(path)
-    stream = _text_stream(binary, encoding)
     try:
-        if fmt == "jsonl":
-            yield from _read_jsonl(stream, chunk_size)
-        else:
-            yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size)
+        stream = _text_stream(binary, encoding)
+        try:
+            if fmt == "jsonl":
+                yield from _read_jsonl(stream, chunk_size)
+            else:
+                yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size)
+        finally:
+            stream.close()
+    except (OSError, EOFError, zlib.error) as e:
+        if not isinstance(binary, gzip.GzipFile):
+            raise
+        raise BadInputFile(f"the file looks gzip-compressed but cannot be decompressed: {_one_line(e)}") from None
     finally:
-        stream.close()
+        binary.close()
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -188,8 +302,20 @@ def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]
     except pd.errors.EmptyDataError:
         raise BadInputFile("the file is empty") from None
     except pd.errors.ParserError as e:
-        reason = str(e).strip().splitlines()[0]
-        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}") from None
+        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {_parser_reason(e)}") from None
+
+
+def _parser_reason(error: Exception) -> str:
+    """pandas' tokenizer message in pmtype's terms: rows counted from the header, row 1."""
+    reason = _one_line(error)
+    quote = re.search(r"EOF inside string starting at row (\d+)", reason)
+    if quote:
+        return f"a quote (\") opened in row {int(quote.group(1)) + 1} is never closed"
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason)
+    if fields:
+        expected, row, saw = fields.groups()
+        return f"row {row} has {saw} fields but the header has {expected}"
+    return reason.removeprefix("Error tokenizing data. C error: ")
 
 
 def _check_header(header: list[str]) -> None:
@@ -201,8 +327,6 @@ def _check_header(header: list[str]) -> None:
 
 
 def _read_jsonl(stream, chunk_size: int) -> Iterator[pd.DataFrame]:
-    import json
-
     rows: list[dict] = []
     any_rows = False
     for number, line in enumerate(stream, 1):
@@ -214,7 +338,7 @@ def _read_jsonl(stream, chunk_size: int) -> Iterator[pd.DataFrame]:
             raise BadInputFile(f"line {number} is not valid JSON") from None
         if not isinstance(row, dict):
             raise BadInputFile(f"line {number} is not a JSON object")
-        rows.append({k: _cell(v) for k, v in row.items()})
+        rows.append(row)  # values keep their JSON types, so that they are written back as they were
         if len(rows) >= chunk_size:
             any_rows = True
             yield pd.DataFrame(rows, dtype=object)
@@ -227,11 +351,10 @@ def _read_jsonl(stream, chunk_size: int) -> Iterator[pd.DataFrame]:
 
 
 def _cell(v):
+    """A JSON value as one text cell (for CSV, TSV and Parquet output): objects and lists as JSON."""
     if v is None or isinstance(v, str):
         return v
     if isinstance(v, (dict, list)):
-        import json
-
         return json.dumps(v, ensure_ascii=False)
     return str(v)
 
@@ -260,6 +383,51 @@ def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
 
 # --- writing -----------------------------------------------------------------
 
+def _flat(frame: pd.DataFrame, strings: bool = False) -> pd.DataFrame:
+    """``frame`` with the JSON objects and lists in its object columns as JSON text.
+
+    ``strings`` turns the numbers and booleans of those columns into text too, so
+    that Parquet gets one type per column (JSON Lines input mixes them freely).
+    """
+    columns = [c for c in frame.columns if frame[c].dtype == object]
+    if not columns:
+        return frame
+    kinds = (dict, list, int, float) if strings else (dict, list)  # bool is an int
+
+    def flat(v):
+        if isinstance(v, float) and v != v:
+            return None if strings else v
+        return _cell(v) if isinstance(v, kinds) else v
+
+    frame = frame.copy()
+    for c in columns:
+        frame[c] = frame[c].map(flat)
+    return frame
+
+
+def _json_value(v):
+    if isinstance(v, float) and v != v:
+        return None
+    if v is None or isinstance(v, (str, int, float, dict, list)):
+        return v
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (np.generic, np.ndarray)):
+        return _json_value(v.tolist()) if isinstance(v, np.generic) else v.tolist()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _write_jsonl(frame: pd.DataFrame, stream) -> None:
+    """One JSON object a line, each value as it was read (pandas' ``to_json`` would round floats)."""
+    columns = [str(c) for c in frame.columns]
+    for values in frame.itertuples(index=False, name=None):
+        stream.write(json.dumps({k: _json_value(v) for k, v in zip(columns, values)},
+                                ensure_ascii=False, default=str))
+        stream.write("\n")
+
+
 class TableWriter:
     """Writes DataFrame chunks to one table, in order."""
 
@@ -274,15 +442,14 @@ class TableWriter:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            table = pa.Table.from_pandas(_flat(frame, strings=True), preserve_index=False)
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.target, table.schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
         elif self.fmt == "jsonl":
-            # pandas ends lines=True output with a newline, so chunks concatenate cleanly.
-            frame.to_json(self.target, orient="records", lines=True, force_ascii=False)
+            _write_jsonl(frame, self.target)
         else:
-            frame.to_csv(self.target, sep="\t" if self.fmt == "tsv" else ",", index=False,
+            _flat(frame).to_csv(self.target, sep="\t" if self.fmt == "tsv" else ",", index=False,
                          header=not self._started, lineterminator="\n")
         self._started = True
 
@@ -387,9 +554,9 @@ class ResumableOutput:
                 stream = raw
             text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
             if self.fmt == "jsonl":
-                frame.to_json(text, orient="records", lines=True, force_ascii=False)
+                _write_jsonl(frame, text)
             else:
-                frame.to_csv(text, sep="\t" if self.fmt == "tsv" else ",", index=False,
+                _flat(frame).to_csv(text, sep="\t" if self.fmt == "tsv" else ",", index=False,
                              header=self.rows_done == 0, lineterminator="\n")
             text.flush()
             text.detach()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from pmtype import config, persist, tables
-from pmtype.errors import BadTrainingData, OutputExists, UnknownLabel
+from pmtype.errors import BadTrainingData, MissingColumn, OutputExists, UnknownLabel
 from pmtype.features import posting_text
-from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label, now_iso
+from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label
 
 
 def read_labelled(path, text_column: str | None = None, title_column: str | None = None,
@@ -20,12 +21,20 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
 
     Unknown labels stop everything with an error naming the rows; empty texts and
     exact duplicates are left out and reported; the same text with two labels is an error.
+    Each text's row number in the file (the header is row 1) goes into ``rows``.
     """
     frame = tables.read_table(path, fmt=fmt, encoding=encoding)
-    text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
-    title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                   required=title_column is not None)
-    label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
+    try:
+        text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
+        title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                       required=title_column is not None)
+    except MissingColumn as e:
+        raise MissingColumn(f"{path}: {e}") from None
+    try:
+        label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
+    except MissingColumn:
+        raise MissingColumn(f"{path}: no label column '{label_column}'; the columns are: "
+                            f"{tables.describe_columns(frame.columns)}; name one with --label-column") from None
     labels = frame[label_col].map(normalise_label)
     allowed = {"technical", "business"} | ({"not_pm"} if allow_not_pm else set())
     bad = [i for i, v in enumerate(labels) if v is not None and v not in allowed]
@@ -43,19 +52,25 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
             f"{path}: {len(missing)} rows have no label (rows "
             + ", ".join(str(i + 2) for i in missing[:10]) + (" …" if len(missing) > 10 else "") + ")"
         )
-    texts, ys = [], []
-    empty = 0
+    texts, ys, rows = [], [], []
+    empty, not_text = [], []
     for i in range(len(frame)):
         body = frame[text_col].iloc[i]
-        if body is None or not str(body).strip():
-            empty += 1
+        kind = tables.cell_kind(body)  # NaN/None/null cells are empty; numbers are not text
+        if kind != "text":
+            (empty if kind == "empty" else not_text).append(i + 2)
             continue
         title = frame[title_col].iloc[i] if title_col else None
         texts.append(posting_text(body, title))
         ys.append(labels.iloc[i])
+        rows.append(i + 2)
     if empty:
-        notes.append(f"{path}: left out {empty} rows with empty text")
-    data = TrainingSet(texts, ys, [str(path)] * len(texts))
+        notes.append(f"{path}: left out {len(empty)} rows with empty text (rows "
+                     + ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "") + ")")
+    if not_text:
+        notes.append(f"{path}: left out {len(not_text)} rows whose text is a number or has no letters (rows "
+                     + ", ".join(map(str, not_text[:10])) + (" …" if len(not_text) > 10 else "") + ")")
+    data = TrainingSet(texts, ys, [str(path)] * len(texts), rows)
     return data, notes
 
 
@@ -74,33 +89,48 @@ def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
         keep.append(i)
     if conflicts:
         first = data.texts[conflicts[0]].strip().splitlines()[0][:60]
+        where = ""
+        if data.rows:
+            key = " ".join(data.texts[conflicts[0]].split()).lower()
+            twins = [i for i in range(conflicts[0] + 1) if " ".join(data.texts[i].split()).lower() == key]
+            where = ", rows " + " and ".join(str(data.rows[i]) for i in (twins[0], conflicts[0]))
         raise BadTrainingData(
             f"{len(conflicts)} postings appear twice with different labels (the first: '{first}' "
-            f"in {data.sources[conflicts[0]]}); fix the labels and train again"
+            f"in {data.sources[conflicts[0]]}{where}); fix the labels and train again"
         )
     notes = []
     if len(keep) < len(data.texts):
         notes.append(f"left out {len(data.texts) - len(keep)} exact duplicate postings")
     return TrainingSet([data.texts[i] for i in keep], [data.labels[i] for i in keep],
-                       [data.sources[i] for i in keep]), notes
+                       [data.sources[i] for i in keep],
+                       [data.rows[i] for i in keep] if data.rows else []), notes
 
 
 def combine(parts: Sequence[TrainingSet]) -> TrainingSet:
+    rows = [r for p in parts for r in p.rows] if all(len(p.rows) == len(p.texts) for p in parts) else []
     return TrainingSet([t for p in parts for t in p.texts], [y for p in parts for y in p.labels],
-                       [s for p in parts for s in p.sources])
+                       [s for p in parts for s in p.sources], rows)
 
 
-def train(paths: Sequence[str | Path], output: str | Path, use_seed: bool = True,
+def version_name(created: datetime, digest: str) -> str:
+    """The name of a model version nobody named: its UTC creation time and its data's hash."""
+    return f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}"
+
+
+def train(paths: Sequence[str | Path], output: str | Path | None = None, use_seed: bool = True,
           seed_path: str | Path | None = None, text_column: str | None = None,
           title_column: str | None = None, label_column: str = "label",
-          overwrite: bool = False, seed: int = config.SEED,
+          overwrite: bool = False, seed: int = config.SEED, jobs: int | None = None,
+          drop_boilerplate: bool = False,
           progress: Callable[[str], None] | None = None) -> dict:
     """Train on the seed corpus (unless ``use_seed`` is False) plus the given files; save to ``output``.
 
-    Returns the manifest written beside the model, whose ``notes`` say what was left out.
+    With no ``output``, the model becomes a new version in ``config.models_dir()`` named
+    ``<UTC time>-<data hash[:8]>`` (see ``version_name``). Returns the manifest written
+    beside the model; its ``notes`` say what was left out and ``name`` is the folder's name.
     """
     say = progress or (lambda _m: None)
-    if Path(output).exists() and not overwrite:
+    if output is not None and Path(output).exists() and not overwrite:
         raise OutputExists(f"{output} already exists; choose another name or pass --overwrite")
     parts: list[TrainingSet] = []
     notes: list[str] = []
@@ -119,15 +149,21 @@ def train(paths: Sequence[str | Path], output: str | Path, use_seed: bool = True
     notes += more
     for note in notes:
         say(note)
-    model, report = fit_model(data, seed=seed, progress=say)
+    model, report = fit_model(data, seed=seed, progress=say, jobs=jobs, drop_boilerplate=drop_boilerplate)
     counts = pd.Series(data.labels).value_counts().to_dict()
     digest = data_hash(data.texts, data.labels)
-    output = Path(output)
-    model_id = f"{output.name}-{digest[:10]}"
+    created = datetime.now(timezone.utc).replace(microsecond=0)
+    if output is None:
+        output = config.models_dir() / version_name(created, digest)
+        model_id = output.name
+    else:
+        output = Path(output)
+        model_id = f"{output.name}-{digest[:10]}"
     model.model_id = model_id
     manifest = {
         "model_id": model_id,
-        "created": now_iso(),
+        "name": output.name,
+        "created": created.isoformat(),
         "data": {
             "sha256": digest,
             "rows": len(data.texts),
@@ -138,6 +174,7 @@ def train(paths: Sequence[str | Path], output: str | Path, use_seed: bool = True
         "metrics": report,
         "band": model.band,
         "scope_check": model.scope_pipeline is not None,
+        "drop_boilerplate": drop_boilerplate,
         "notes": notes,
     }
     return persist.save_model(model, output, manifest, overwrite=overwrite)

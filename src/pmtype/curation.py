@@ -1,0 +1,264 @@
+"""Curating labels: finding likely label mistakes, and choosing what to label next.
+
+``check_labels`` applies confident learning (Northcutt, Jiang and Chuang, 2021,
+the method of the cleanlab library) to out-of-fold probabilities: a row is
+suspect when the model, never having seen it, is confident it belongs to the
+other class. ``suggest`` ranks unlabelled postings by how unsure the model is
+of them, while keeping the list varied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pmtype import config, tables
+from pmtype import text as text_mod
+from pmtype.errors import BadTrainingData, MissingColumn, NothingToSuggest
+from pmtype.features import posting_text
+from pmtype.model import STATUS_EMPTY, STATUS_NOT_PM, PMTypeModel, cross_fit, load_model
+
+CLASSES = ("business", "technical")
+
+# --- label mistakes ----------------------------------------------------------------------
+
+
+def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tuple[list[tuple[int, str, float, float]], dict[str, float]]:
+    """Rows whose given label disagrees confidently with out-of-fold probabilities.
+
+    Confident learning: each class's threshold is the mean probability of that
+    class among the rows given that class. A row's confident label is, among the
+    classes whose probability reaches their threshold, the most probable one; a row
+    is an issue when its confident label is not the given one. Issues are ranked by
+    margin, P(confident label) − P(given label), largest (most suspicious) first.
+
+    Returns ``(index, suggested label, P(suggested), margin)`` for each issue, and the thresholds.
+    """
+    p_tech = np.asarray(p_technical, dtype=float)
+    P = np.column_stack([1 - p_tech, p_tech])  # columns in CLASSES order
+    s = np.array([CLASSES.index(y) for y in given])
+    thresholds = {}
+    for k, name in enumerate(CLASSES):
+        if not (s == k).any():
+            raise BadTrainingData(f"checking labels needs rows of both labels; found no {name} rows")
+        thresholds[name] = float(P[s == k, k].mean())
+    t = np.array([thresholds[name] for name in CLASSES])
+    above = P >= t
+    confident = np.where(above, P, -1.0).argmax(axis=1)
+    issues = []
+    for i in np.flatnonzero(above.any(axis=1) & (confident != s)):
+        k = int(confident[i])
+        issues.append((int(i), CLASSES[k], float(P[i, k]), float(P[i, k] - P[i, s[i]])))
+    issues.sort(key=lambda x: (-x[3], x[0]))
+    return issues, thresholds
+
+
+@dataclass
+class LabelIssue:
+    """A row whose given label the out-of-fold model confidently disagrees with."""
+
+    row: int  # in the file; the header is row 1
+    given: str
+    suggested: str
+    confidence: float  # out-of-fold probability of the suggested label
+    margin: float  # P(suggested) − P(given), out of fold; higher is more suspicious
+    evidence: str  # Prediction.evidence_compact() of the model fitted on every row
+    title: str  # the posting's first line
+
+
+@dataclass
+class LabelCheck:
+    """The outcome of ``check_labels``."""
+
+    path: str
+    checked: int
+    thresholds: dict[str, float]
+    issues: list[LabelIssue]
+    notes: list[str] = field(default_factory=list)
+    output: str | None = None
+
+    COLUMNS = ("row", "given_label", "suggested_label", "confidence", "margin", "evidence", "title")
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [[i.row, i.given, i.suggested, f"{i.confidence:.4f}", f"{i.margin:.4f}", i.evidence, i.title]
+             for i in self.issues],
+            columns=list(self.COLUMNS),
+        )
+
+
+def check_labels(path, output: str | Path | None = None, text_column: str | None = None,
+                 title_column: str | None = None, label_column: str = "label",
+                 fmt: str | None = None, encoding: str | None = None, cv_folds: int = 5,
+                 seed: int = config.SEED, jobs: int | None = None,
+                 progress: Callable[[str], None] | None = None) -> LabelCheck:
+    """List the rows of a labelled file whose label is likely wrong, most suspicious first.
+
+    The file is read as ``train`` reads it (the same errors and reported skips); its
+    technical and business rows are cross-validated with the training pipeline
+    (``model.cross_fit``), and ``find_label_issues`` is applied to the out-of-fold
+    probabilities. The evidence comes from the pipeline fitted on every row. With
+    ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``).
+    """
+    from pmtype.training import dedupe, read_labelled
+
+    data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
+    data, more = dedupe(data)
+    notes += more
+    keep = [i for i, y in enumerate(data.labels) if y in CLASSES]
+    if len(keep) < len(data.labels):
+        notes.append(f"left out {len(data.labels) - len(keep)} not_pm rows (the check covers technical "
+                     "and business)")
+    texts = [data.texts[i] for i in keep]
+    given = [data.labels[i] for i in keep]
+    rows = [data.rows[i] for i in keep]
+    fit = cross_fit(texts, given, seed=seed, cv_folds=cv_folds, jobs=jobs, progress=progress)
+    found, thresholds = find_label_issues(given, fit.p_out_of_fold)
+    model = PMTypeModel(fit.label_pipeline, None, model_id="check-labels")
+    predictions = model.predict([texts[i] for i, *_ in found], force=True) if found else []
+    issues = [LabelIssue(rows[i], given[i], suggested, round(confidence, 4), round(margin, 4),
+                         pred.evidence_compact(), texts[i].strip().splitlines()[0][:80])
+              for (i, suggested, confidence, margin), pred in zip(found, predictions)]
+    check = LabelCheck(str(path), len(texts), thresholds, issues, notes)
+    if output is not None:
+        with tables.atomic_output(output, tables.detect_format(output)) as writer:
+            writer.write(check.frame())
+        check.output = str(output)
+    return check
+
+
+# --- what to label next -------------------------------------------------------------------
+
+#: How much similarity to an already-picked posting costs, against uncertainty (both 0–1).
+DIVERSITY = 0.5
+#: Cosine similarity (word TF-IDF of the role text) from which a posting is a near-copy of a picked one.
+NEAR_DUPLICATE = 0.85
+
+
+def pick_diverse(uncertainty: np.ndarray, vectors, n: int, diversity: float = DIVERSITY,
+                 near_duplicate: float = NEAR_DUPLICATE) -> list[int]:
+    """Greedy picks: each time the row maximising uncertainty − diversity × (its highest
+    cosine similarity to a picked row); near-copies of a picked row (similarity ≥
+    ``near_duplicate``) are never picked. ``vectors`` are L2-normalised rows.
+    """
+    m = len(uncertainty)
+    closest = np.zeros(m)
+    blocked = np.zeros(m, dtype=bool)
+    picked: list[int] = []
+    while len(picked) < n:
+        score = np.where(blocked, -np.inf, np.asarray(uncertainty, dtype=float) - diversity * closest)
+        i = int(np.argmax(score))
+        if not np.isfinite(score[i]):
+            break
+        picked.append(i)
+        sims = np.asarray((vectors @ vectors[i].T).todense()).ravel()
+        closest = np.maximum(closest, sims)
+        blocked |= sims >= near_duplicate
+        blocked[i] = True
+    return picked
+
+
+@dataclass
+class Suggestions:
+    """The postings ``suggest`` picked, and what it left out and why."""
+
+    frame: pd.DataFrame  # the picked rows, in order: the input's columns, an empty label, p_technical
+    rows: list[int]  # their row numbers in the input (the header is row 1)
+    candidates: int
+    left_out: dict[str, int]  # reason → number of rows
+    model_id: str
+    output: str | None = None
+
+    def line(self) -> str:
+        other = "; ".join(f"{k}: {v}" for k, v in self.left_out.items() if v) or "none"
+        return (f"suggested {len(self.frame)} of {self.candidates} candidate postings (model "
+                f"{self.model_id}); left out: {other}")
+
+
+def _cell_text(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeModel | str | Path | None = None,
+            text_column: str | None = None, title_column: str | None = None, label_column: str = "label",
+            fmt: str | None = None, out_fmt: str | None = None, encoding: str | None = None,
+            diversity: float = DIVERSITY, near_duplicate: float = NEAR_DUPLICATE,
+            progress: Callable[[str], None] | None = None) -> Suggestions:
+    """The ``n`` unlabelled postings most worth labelling next, varied, as a table to fill in.
+
+    Every posting is scored by the model; the uncertainty of a posting is
+    1 − 2·|p_technical − 0.5|. Postings are picked greedily by ``pick_diverse``.
+    Rows with empty text, rows the scope check calls not a PM posting, and rows that
+    already have a label (a ``label_column`` with a value) are left out and counted.
+    The picked rows keep every input column, with ``label_column`` emptied (added if
+    absent) and ``p_technical``; with ``output`` they are written there (CSV by default),
+    ready to be filled in and given to ``train``.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if n < 1:
+        raise NothingToSuggest("asked for fewer than one posting; -n must be at least 1")
+    if not isinstance(model, PMTypeModel):
+        model = load_model(model, progress=progress)
+    frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+    text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
+    title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                   required=title_column is not None)
+    try:
+        label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
+    except MissingColumn:
+        label_col = None
+    left_out = {"empty text": 0, "not a PM posting": 0, "already labelled": 0,
+                "near-copies of picked postings": 0}
+    texts, where = [], []
+    for i in range(len(frame)):
+        body = _cell_text(frame[text_col].iloc[i])
+        if label_col is not None and _cell_text(frame[label_col].iloc[i]).strip():
+            left_out["already labelled"] += 1
+        elif not body.strip():
+            left_out["empty text"] += 1
+        else:
+            texts.append(posting_text(body[: config.MAX_CHARS],
+                                      frame[title_col].iloc[i] if title_col else None))
+            where.append(i)
+    p = np.full(len(texts), np.nan)
+    keep = np.zeros(len(texts), dtype=bool)
+    for start in range(0, len(texts), config.CHUNK_SIZE):
+        for j, pred in enumerate(model.predict(texts[start:start + config.CHUNK_SIZE]), start):
+            if pred.status == STATUS_NOT_PM:
+                left_out["not a PM posting"] += 1
+            elif pred.status == STATUS_EMPTY:
+                left_out["empty text"] += 1
+            elif pred.p_technical is not None:
+                p[j], keep[j] = pred.p_technical, True
+    candidates = np.flatnonzero(keep)
+    if not len(candidates):
+        raise NothingToSuggest(
+            f"{path}: no posting left to suggest ({len(frame)} rows: "
+            + ", ".join(f"{k} {v}" for k, v in left_out.items() if v) + ")")
+    role = [text_mod.role_text(text_mod.normalise(texts[j])) or texts[j] for j in candidates]
+    vectors = TfidfVectorizer(sublinear_tf=True, stop_words="english", dtype=np.float32).fit_transform(role)
+    uncertainty = 1 - 2 * np.abs(p[candidates] - 0.5)
+    picked = pick_diverse(uncertainty, vectors, n, diversity, near_duplicate)
+    if picked:
+        closest = np.asarray((vectors @ vectors[picked].T).max(axis=1).todense()).ravel()
+        unpicked = np.ones(len(candidates), dtype=bool)
+        unpicked[picked] = False
+        left_out["near-copies of picked postings"] = int((unpicked & (closest >= near_duplicate)).sum())
+    rows = [where[candidates[k]] for k in picked]
+    out = frame.iloc[rows].reset_index(drop=True).copy()
+    out[label_col or label_column] = ""
+    out["p_technical"] = [f"{p[candidates[k]]:.4f}" for k in picked]
+    result = Suggestions(out, [r + 2 for r in rows], len(candidates), left_out, model.model_id)
+    if output is not None:
+        out_format = tables.detect_format(output, out_fmt) if (out_fmt or str(output) != "-") else "csv"
+        with tables.atomic_output(output, out_format) as writer:
+            writer.write(out)
+        result.output = str(output)
+    return result

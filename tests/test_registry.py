@@ -1,0 +1,324 @@
+"""Model versions, the default pointer, comparing two models and promoting one."""
+
+import json
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import BUSINESS_POSTING, TECH_POSTING
+from pmtype import config
+from pmtype.batch import label_file
+from pmtype.errors import (
+    BadInputFile,
+    BadModelName,
+    BadTrainingData,
+    ModelNotFound,
+    ModelTampered,
+    NotAModelVersion,
+    OutputExists,
+)
+from pmtype.evaluate import _point_metrics
+from pmtype.model import default_model_path, load_model
+from pmtype.registry import (
+    BETTER,
+    INCONCLUSIVE,
+    NOT_WORSE,
+    WORSE,
+    _batch_metrics,
+    compare,
+    format_comparison,
+    list_models,
+    paired_bootstrap,
+    train_version,
+    use_model,
+    verdict,
+    version_path,
+)
+
+SWAP = {"technical": "business", "business": "technical", "not_pm": "not_pm"}
+
+
+@pytest.fixture(scope="session")
+def swapped_csv(tmp_path_factory, corpus_csv):
+    """The tiny corpus with every technical and business label swapped."""
+    frame = pd.read_csv(corpus_csv)
+    frame["label"] = frame["label"].map(SWAP)
+    path = tmp_path_factory.mktemp("swapped") / "swapped.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def swapped_model_dir(tmp_path_factory, swapped_csv):
+    """A model that has learnt the labels the wrong way round: worse on the corpus than ``model_dir``."""
+    from pmtype.training import train
+
+    folder = tmp_path_factory.mktemp("models") / "swapped"
+    train([swapped_csv], folder, use_seed=False)
+    return folder
+
+
+def _install(model_dir, name):
+    """Copy a trained model into the test's models directory as version ``name``."""
+    target = config.models_dir() / name
+    shutil.copytree(model_dir, target)
+    return target
+
+
+def _manifest(folder):
+    return json.loads((folder / "manifest.json").read_text())
+
+
+# --- names and the default pointer -------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["../x", ".hidden", "a/b", "DEFAULT", "", "-x", "a b"])
+def test_a_version_name_is_one_plain_folder_name(name):
+    with pytest.raises(BadModelName) as e:
+        version_path(name)
+    assert str(e.value) == (
+        f"'{name}' is not a model version name: use letters, digits, '.', '_' and '-', "
+        "starting with a letter or digit ('DEFAULT' is reserved)"
+    )
+
+
+def test_no_models_directory_lists_nothing():
+    assert list_models() == []
+
+
+def test_the_folder_default_is_the_default_without_a_pointer(model_dir):
+    _install(model_dir, "default")
+    _install(model_dir, "other")
+    versions = {v.name: v for v in list_models()}
+    assert versions["default"].is_default and not versions["other"].is_default
+    assert default_model_path() == config.models_dir() / "default"
+
+
+def test_use_makes_a_version_the_default_and_label_says_so(model_dir, tmp_path):
+    _install(model_dir, "a")
+    b = _install(model_dir, "b")
+    assert not any(v.is_default for v in list_models())
+    chosen = use_model("b")
+    assert chosen.name == "b" and chosen.is_default
+    assert (config.models_dir() / "DEFAULT").read_text() == "b\n"
+    assert [(v.name, v.is_default) for v in list_models()] == [("a", False), ("b", True)]
+    assert default_model_path() == b
+    assert load_model(None).model_id == _manifest(b)["model_id"]
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING]}).to_csv(src, index=False)
+    label_file(src, tmp_path / "out.csv")  # no model given: the default version
+    got = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert set(got["pm_model"]) == {_manifest(b)["model_id"]}
+
+
+def test_pm_model_is_the_model_id_in_the_manifest(model_dir, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, "", BUSINESS_POSTING]}).to_csv(src, index=False)
+    label_file(src, tmp_path / "out.csv", model=model_dir)
+    got = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert got["pm_model"].tolist() == [_manifest(model_dir)["model_id"]] * 3
+
+
+def test_use_refuses_a_missing_version():
+    with pytest.raises(ModelNotFound) as e:
+        use_model("nope")
+    assert str(e.value) == f"no model version 'nope' in {config.models_dir()}; 'pmtype models' lists them"
+
+
+def test_use_refuses_a_tampered_version_and_keeps_the_old_default(model_dir):
+    _install(model_dir, "good")
+    use_model("good")
+    bad = _install(model_dir, "bad")
+    with open(bad / "model.joblib", "ab") as f:
+        f.write(b"x")
+    with pytest.raises(ModelTampered):
+        use_model("bad")
+    assert (config.models_dir() / "DEFAULT").read_text() == "good\n"
+
+
+def test_a_pointer_to_a_missing_version_is_an_error_not_a_rebuild():
+    config.models_dir().mkdir(parents=True)
+    (config.models_dir() / "DEFAULT").write_text("gone\n")
+    with pytest.raises(ModelNotFound) as e:
+        load_model(None)
+    assert str(e.value) == (
+        f"the default model gone (named in {config.models_dir() / 'DEFAULT'}) is missing; "
+        "choose another with 'pmtype models use NAME'"
+    )
+    assert not (config.models_dir() / "gone").exists()
+
+
+def test_a_pointer_that_names_no_version_is_an_error():
+    config.models_dir().mkdir(parents=True)
+    (config.models_dir() / "DEFAULT").write_text("../../etc\n")
+    with pytest.raises(ModelNotFound) as e:
+        default_model_path()
+    assert str(e.value) == (
+        f"{config.models_dir() / 'DEFAULT'} names '../../etc', which is not a model version; "
+        "choose one with 'pmtype models use NAME'"
+    )
+
+
+def test_a_folder_that_is_not_a_model_is_listed_with_its_problem(model_dir):
+    _install(model_dir, "fine")
+    (config.models_dir() / "junk").mkdir()
+    (config.models_dir() / ".fine.tmp").mkdir()  # a write in progress: not listed
+    versions = {v.name: v for v in list_models()}
+    assert set(versions) == {"fine", "junk"}
+    assert versions["fine"].problem is None and versions["fine"].metrics["macro_f1"] > 0.5
+    assert versions["junk"].problem.startswith(f"{config.models_dir() / 'junk'} has no manifest.json")
+
+
+# --- training versions ------------------------------------------------------------------
+
+def test_train_without_a_name_writes_a_new_version_named_by_time_and_data(corpus_csv):
+    outcome = train_version([corpus_csv], use_seed=False)
+    name = outcome.path.name
+    assert outcome.path.parent == config.models_dir()
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", name)
+    assert name.endswith(outcome.manifest["data"]["sha256"][:8])
+    assert outcome.manifest["name"] == name and outcome.manifest["model_id"] == name
+    assert not outcome.promoted and outcome.comparison is None
+    assert [v.name for v in list_models()] == [name]
+
+
+def test_a_named_version_is_never_replaced(corpus_csv):
+    first = train_version([corpus_csv], name="mine", use_seed=False)
+    assert first.path == config.models_dir() / "mine"
+    stamp = (first.path / "manifest.json").read_bytes()
+    for overwrite in (False, True):
+        with pytest.raises(OutputExists) as e:
+            train_version([corpus_csv], name="mine", use_seed=False, overwrite=overwrite)
+        assert str(e.value) == (f"model version 'mine' already exists in {config.models_dir()}; "
+                                "versions are never replaced: choose another name")
+    assert (first.path / "manifest.json").read_bytes() == stamp
+
+
+def test_name_and_output_together_are_refused(corpus_csv, tmp_path):
+    with pytest.raises(BadModelName) as e:
+        train_version([corpus_csv], name="x", output=tmp_path / "y", use_seed=False)
+    assert str(e.value) == "give a version name or an output folder, not both"
+
+
+# --- comparing ----------------------------------------------------------------------------
+
+def test_the_fast_bootstrap_metrics_match_evaluate():
+    rng = np.random.default_rng(3)
+    for n in (5, 40, 400):
+        y = rng.integers(0, 2, n)
+        p = np.round(rng.random(n), 1)  # ties, as calibrated probabilities have
+        fast = _batch_metrics(y[None, :], p[None, :])
+        slow = _point_metrics(y, p)
+        for name, values in fast.items():
+            assert values[0] == pytest.approx(slow[name], abs=1e-12), name
+
+
+@pytest.mark.parametrize("diff,low,high,expected", [
+    (0.05, 0.01, 0.09, BETTER),
+    (-0.05, -0.09, -0.01, WORSE),
+    (-0.004, -0.015, -0.001, WORSE),  # significantly lower, even if by little
+    (0.0, 0.0, 0.0, NOT_WORSE),  # the same predictions
+    (0.01, -0.02, 0.04, NOT_WORSE),  # the margin itself is allowed
+    (0.01, -0.05, 0.07, INCONCLUSIVE),
+])
+def test_verdict(diff, low, high, expected):
+    said, reason = verdict(diff, low, high, margin=0.02)
+    assert said == expected
+    assert reason.startswith(f"macro-F1 {diff:+.3f}, 95% interval of the difference [{low:+.3f}, {high:+.3f}]")
+
+
+def test_the_paired_bootstrap_of_one_model_against_itself_is_exactly_zero():
+    rng = np.random.default_rng(0)
+    y = rng.choice(["technical", "business"], 60)
+    p = rng.random(60)
+    result = paired_bootstrap(y, p, p, n_boot=300)
+    for name, entry in result.items():
+        assert entry["new"] == entry["current"]
+        assert entry["diff"] == {"value": 0.0, "low": 0.0, "high": 0.0}, name
+
+
+def test_compare_a_worse_model(model_dir, swapped_model_dir, corpus_csv):
+    c = compare(swapped_model_dir, corpus_csv, against=model_dir, n_boot=300)
+    assert c.verdict == WORSE and not c.promotable
+    assert c.n == 20 and len(c.flips) == 20
+    assert {f.effect for f in c.flips} == {"broke"}
+    assert c.metrics["macro_f1"]["new"]["value"] < 0.2 < 0.8 < c.metrics["macro_f1"]["current"]["value"]
+    assert c.notes == ["left out 16 not_pm rows (the comparison covers technical and business)"]
+    text = format_comparison(c)
+    assert text.splitlines()[-1].startswith("verdict: worse (macro-F1 -")
+    assert "20 postings change label: 0 now match the given label, 20 no longer do" in text
+    # rows are the file's: the corpus alternates technical (row 2) and business (row 3)
+    first = min(c.flips, key=lambda f: f.row)
+    assert (first.row, first.given, first.current_label, first.new_label) == (2, "technical", "technical", "business")
+    again = compare(model_dir, corpus_csv, against=swapped_model_dir, n_boot=300)
+    assert again.verdict == BETTER and {f.effect for f in again.flips} == {"fixed"}
+
+
+def test_compare_a_model_with_itself_and_with_the_default(model_dir, corpus_csv):
+    _install(model_dir, "current")
+    use_model("current")
+    c = compare(model_dir, corpus_csv, n_boot=200)  # against the default
+    assert c.current_path == str(config.models_dir() / "current")
+    assert c.verdict == NOT_WORSE and c.flips == []
+    assert c.as_dict()["metrics"]["accuracy"]["diff"]["value"] == 0.0
+
+
+def test_compare_needs_technical_and_business_rows(model_dir, tmp_path):
+    src = tmp_path / "not_pm.csv"
+    pd.DataFrame({"description": ["Teach third grade."], "label": ["not_pm"]}).to_csv(src, index=False)
+    with pytest.raises(BadTrainingData) as e:
+        compare(model_dir, src, against=model_dir)
+    assert str(e.value) == f"{src} has no postings labelled technical or business to compare on"
+
+
+def test_compare_names_an_unknown_model(model_dir, corpus_csv):
+    with pytest.raises(ModelNotFound) as e:
+        compare("nosuch", corpus_csv, against=model_dir)
+    assert str(e.value) == (f"no model version 'nosuch' in {config.models_dir()} and no model folder nosuch; "
+                            "'pmtype models' lists the versions")
+
+
+# --- promoting ------------------------------------------------------------------------------
+
+def test_promote_with_no_default_yet(corpus_csv):
+    outcome = train_version([corpus_csv], name="first", use_seed=False, promote_on=corpus_csv)
+    assert outcome.promoted and outcome.comparison is None
+    assert outcome.decision == "first is now the default model (there was no default model to compare with)"
+    assert default_model_path() == config.models_dir() / "first"
+
+
+def test_promote_refuses_a_worse_model_and_keeps_it_as_a_version(model_dir, swapped_csv, corpus_csv):
+    _install(model_dir, "good")
+    use_model("good")
+    outcome = train_version([swapped_csv], name="bad", use_seed=False, promote_on=corpus_csv)
+    assert not outcome.promoted and outcome.comparison.verdict == WORSE
+    assert outcome.decision == ("not promoted (verdict against good: worse); good stays the default "
+                                "and bad is kept as a version")
+    assert default_model_path() == config.models_dir() / "good"
+    assert (config.models_dir() / "bad" / "manifest.json").is_file()
+
+
+def test_promote_accepts_a_better_model(swapped_model_dir, corpus_csv):
+    _install(swapped_model_dir, "bad")
+    use_model("bad")
+    outcome = train_version([corpus_csv], name="good", use_seed=False, promote_on=corpus_csv)
+    assert outcome.promoted and outcome.comparison.verdict == BETTER
+    assert outcome.decision == "good is now the default model (verdict against bad: better)"
+    assert (config.models_dir() / "DEFAULT").read_text() == "good\n"
+
+
+def test_promote_needs_a_version_in_the_models_directory(corpus_csv, tmp_path):
+    with pytest.raises(NotAModelVersion) as e:
+        train_version([corpus_csv], output=tmp_path / "elsewhere", use_seed=False, promote_on=corpus_csv)
+    assert str(e.value) == (f"{tmp_path / 'elsewhere'} is not in the models directory {config.models_dir()}, "
+                            "so it cannot become the default; train with --name NAME, or without -o")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_promote_checks_the_reference_file_before_training(corpus_csv, tmp_path):
+    with pytest.raises(BadInputFile) as e:
+        train_version([corpus_csv], name="never", use_seed=False, promote_on=tmp_path / "missing.csv")
+    assert str(e.value) == f"{tmp_path / 'missing.csv'} does not exist"
+    assert not (config.models_dir() / "never").exists()

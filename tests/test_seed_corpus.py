@@ -1,0 +1,71 @@
+"""The seed corpus (data/seed/postings.csv): schema, labels, balance, hard cases, originality."""
+
+import json
+import re
+from collections import defaultdict
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+
+SEED = REPO / "data" / "seed" / "postings.csv"
+BANK = REPO / "data" / "seed" / "raw" / "boilerplate_bank.json"
+WORD = re.compile(r"[a-z0-9]+")
+
+
+@pytest.fixture(scope="module")
+def corpus() -> pd.DataFrame:
+    return pd.read_csv(SEED, dtype=str, keep_default_na=False)
+
+
+def test_schema_and_ids(corpus):
+    assert list(corpus.columns[:7]) == ["id", "title", "company", "description", "label", "hybrid", "source_note"]
+    assert corpus["id"].is_unique
+    assert (corpus["description"].str.strip() != "").all()
+    assert (corpus["title"].str.strip() != "").all()
+    assert set(corpus["hybrid"]) <= {"0", "1"}
+
+
+def test_labels_and_counts(corpus):
+    assert set(corpus["label"]) == {"technical", "business", "not_pm"}
+    pm = corpus[corpus["label"] != "not_pm"]
+    assert len(pm) >= 800
+    assert (corpus["label"] == "not_pm").sum() >= 200
+    share = (pm["label"] == "technical").mean()
+    assert 0.45 <= share <= 0.55
+
+
+def test_hard_cases_are_there(corpus):
+    pm = corpus[corpus["label"] != "not_pm"]
+    assert (pm["hybrid"] == "1").mean() >= 0.15
+    assert pm["source_note"].str.contains("title points the other way").mean() >= 0.10
+    roles = corpus.loc[corpus["label"] == "not_pm", "source_note"]
+    assert roles.str.contains("technical program manager").sum() >= 20
+    assert roles.str.contains("product marketing manager").sum() >= 20
+
+
+def test_lengths_are_like_real_postings(corpus):
+    lengths = corpus["description"].str.len()
+    assert lengths.min() < 1000  # pasted snippets
+    assert ((lengths >= 2000) & (lengths <= 6000)).mean() >= 0.5
+    assert corpus["industry"].str.lower().nunique() >= 15
+
+
+def _shingles(text: str, n: int = 12) -> set[str]:
+    words = WORD.findall(text.lower())
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_no_two_postings_share_a_long_run_beyond_the_boilerplate_bank(corpus):
+    bank = json.loads(BANK.read_text(encoding="utf-8"))
+    entries = sorted({e for values in bank.values() for e in values}, key=len, reverse=True)
+    owners = defaultdict(set)
+    for post_id, text in zip(corpus["id"], corpus["description"]):
+        for entry in entries:  # what each posting wrote itself: its text less the bank's
+            if entry in text:
+                text = text.replace(entry, "\n")
+        for s in _shingles(text):
+            owners[s].add(post_id)
+    shared = {s: sorted(ids) for s, ids in owners.items() if len(ids) > 1}
+    assert not shared, list(shared.items())[:5]
