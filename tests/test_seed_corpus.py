@@ -48,6 +48,7 @@ def test_hard_cases_are_there(corpus):
 def test_lengths_are_like_real_postings(corpus):
     lengths = corpus["description"].str.len()
     assert lengths.min() < 1000  # pasted snippets
+    assert (lengths >= 8000).sum() >= 10  # long postings with every section
     assert ((lengths >= 2000) & (lengths <= 6000)).mean() >= 0.5
     assert corpus["industry"].str.lower().nunique() >= 15
 
