@@ -78,3 +78,10 @@ def test_classify_never_raises_on_unicode(model, text):
     pred = classify(text, model=model, force=True)
     assert 0.0 <= pred.p_technical <= 1.0 and not math.isnan(pred.p_technical)
     assert pred.label in ("technical", "business")
+
+
+def test_classify_says_when_it_truncated(model):
+    from pmtype import config
+
+    pred = classify(TECH_POSTING + "x " * config.MAX_CHARS, model=model)
+    assert pred.status.endswith(f"; truncated to {config.MAX_CHARS} characters")

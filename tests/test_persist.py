@@ -86,3 +86,19 @@ def test_saving_never_overwrites_unless_asked(copy):
     obj, manifest = persist.load_model(copy)
     assert obj == {"x": 1} and manifest["model_id"] == "m"
     assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_model_this_code_cannot_unpickle_is_refused(copy):
+    """A file whose hash is right but whose classes this pmtype no longer has."""
+    from pmtype.persist import sha256_of
+
+    path = copy / "model.joblib"
+    path.write_bytes(b"cpmtype.no_such_module\nGone\n)\x81.")  # a pickle naming a class that is gone
+    m = json.loads((copy / "manifest.json").read_text())
+    m["model_sha256"] = sha256_of(path)
+    (copy / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ModelIncompatible) as e:
+        load_model(copy)
+    assert str(e.value) == (
+        f"{copy} cannot be read by this pmtype (ModuleNotFoundError); rebuild it with 'pmtype train' or 'make model'"
+    )

@@ -33,3 +33,8 @@ def test_sentence_offsets_point_into_the_text():
     t = text.normalise("Intro line.\n\nAbout the role\nFirst sentence here. Second one here.")
     for s in text.sentences(t):
         assert t[s.start : s.start + len(s.text)] == s.text
+
+
+def test_scripts_and_styles_are_dropped_with_their_contents():
+    out = text.normalise("<html><style>li { color: red }</style><script>var x = 1;</script><p>Own the API</p></html>")
+    assert out == "Own the API"

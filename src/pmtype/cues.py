@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import islice
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+
+from spacy.tokens import Doc
 
 from pmtype import text as text_mod
 
@@ -139,6 +142,34 @@ def _lower_same_length(s: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in s)
 
 
+class _WordTokenizer:
+    """spaCy tokenizer for lower-cased candidate sentences: the words of ``_WORD``, nothing else.
+
+    The cues are words and phrases, so punctuation need not become tokens;
+    ``token_starts`` recovers the words' offsets in the sentence when a cue is
+    found. About twice as fast as spaCy's rule-based tokenizer, which matters
+    because this runs on every candidate sentence.
+    """
+
+    def __init__(self, vocab):
+        self.vocab = vocab
+
+    def __call__(self, text: str):
+        from spacy.tokens import Doc
+
+        words = _WORD.findall(text)
+        return Doc(self.vocab, words=words, spaces=[True] * len(words))
+
+    def pipe(self, texts, batch_size: int = 1000):
+        for text in texts:
+            yield self(text)
+
+
+def token_spans(sentence: str, upto: int) -> list[tuple[int, int]]:
+    """Where each of the first ``upto`` tokens of ``_WordTokenizer``'s doc lies in ``sentence``."""
+    return [m.span() for m in islice(_WORD.finditer(sentence), upto)]
+
+
 class CueFinder:
     """Finds cues in posting texts. Builds its spaCy pipeline on first use."""
 
@@ -150,7 +181,7 @@ class CueFinder:
     # The spaCy pipeline and matchers are rebuilt after unpickling, never stored.
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates"):
+        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates", "_anchors", "_window"):
             state.pop(key, None)
         state["_nlp"] = None
         return state
@@ -163,6 +194,7 @@ class CueFinder:
         # Tokenizer only: lemmas are matched through the inflections the lookup table
         # gives for each cue, so no lemmatizer has to run on every posting.
         nlp = spacy.blank("en")
+        nlp.tokenizer = _WordTokenizer(nlp.vocab)
         phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         matcher = Matcher(nlp.vocab)
         keys: dict[int, tuple[str, str]] = {}
@@ -185,14 +217,19 @@ class CueFinder:
         self._pair_keys = frozenset(self._pairs)
         # The token Matcher is slower than the PhraseMatcher: run it only on sentences holding
         # a word of some pattern's first token and of its last.
-        self._pattern_gates = [(frozenset(_token_words(p[0])), frozenset(_token_words(p[-1])))
-                               for p in all_patterns]
+        # Every token of a pattern that is not optional must find one of its words.
+        self._pattern_gates = [
+            tuple(frozenset(_token_words(t)) for t in p if t.get("OP") not in ("?", "*") and _token_words(t))
+            for p in all_patterns
+        ]
+        self._anchors = frozenset(w for p in all_patterns for w in _token_words(p[0]))
+        self._window = max((len(p) for p in all_patterns), default=0)
         self._processed = 0
 
     def _candidate(self, words: set[str]) -> tuple[bool, bool]:
         """Whether a sentence's words may hold a phrase cue, and a pattern cue."""
-        patterns = any(not first.isdisjoint(words) and not last.isdisjoint(words)
-                       for first, last in self._pattern_gates)
+        patterns = any(all(not required.isdisjoint(words) for required in gate)
+                       for gate in self._pattern_gates)
         if patterns or not self._single.isdisjoint(words):
             return True, patterns
         for first in self._pair_keys.intersection(words):
@@ -222,33 +259,45 @@ class CueFinder:
             # spaCy's vocabulary keeps every new word it sees: start afresh now and
             # then, so that memory stays flat over millions of postings.
             self._build()
-        owners: list[tuple[int, int, bool]] = []  # (text index, sentence offset, run the Matcher)
-        chunks: list[str] = []
+        owners: list[tuple[int, int, bool, str, list[str]]] = []
         for i, sents in enumerate(sentences):
             for sent in sents:
                 low = _lower_same_length(sent.text)
-                wanted, patterns = self._candidate(set(_WORD.findall(low)))
-                if wanted:
-                    owners.append((i, sent.start, patterns))
-                    chunks.append(low)
-        self._processed += len(chunks)
+                words = _WORD.findall(low)
+                wanted, patterns = self._candidate(set(words))
+                if wanted:  # (text index, sentence offset, run the Matcher, sentence, its words)
+                    owners.append((i, sent.start, patterns, low, words))
+        self._processed += len(owners)
         out: list[list[Cue]] = [[] for _ in texts]
-        for (i, offset, patterns), doc in zip(owners, self._nlp.pipe(chunks, batch_size=self.batch_size)):
-            out[i].extend(self._cues_in(doc, texts[i], offset, patterns))
+        # The words are already split (the same split as _WordTokenizer's), so the docs are
+        # made from them and handed to nlp.pipe, which runs whatever the pipeline holds.
+        vocab = self._nlp.vocab
+        docs = (Doc(vocab, words=o[4], spaces=[True] * len(o[4])) for o in owners)
+        for (i, offset, patterns, low, words), doc in zip(owners, self._nlp.pipe(docs, batch_size=self.batch_size)):
+            out[i].extend(self._cues_in(doc, low, words, texts[i], offset, patterns))
         return out
 
-    def _cues_in(self, doc, original: str, offset: int, patterns: bool = True) -> Iterable[Cue]:
+    def _cues_in(self, doc, sentence: str, words: list[str], original: str, offset: int,
+                 patterns: bool = True) -> Iterable[Cue]:
         spans = [(s, e, k) for k, s, e in self._phrase_matcher(doc)]
         if patterns:
-            spans += [(s, e, k) for k, s, e in self._matcher(doc)]
+            # The token Matcher costs per token: run it on short windows that open with a
+            # word a pattern can start with, not on the whole sentence.
+            for i, word in enumerate(words):
+                if word in self._anchors:
+                    spans += [(i + s, i + e, k) for k, s, e in self._matcher(doc[i : i + self._window])
+                              if s == 0]
         # Longest match wins where matches overlap (e.g. "data pipeline" over "pipeline").
         spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+        if not spans:
+            return
+        where = token_spans(sentence, max(e for _, e, _ in spans))
         last_end = -1
         for s, e, k in spans:
             if s < last_end:
                 continue
             last_end = e
             distinction, side = self._keys[k]
-            start = offset + doc[s].idx
-            end = offset + doc[e - 1].idx + len(doc[e - 1])
+            start = offset + where[s][0]
+            end = offset + where[e - 1][1]
             yield Cue(distinction, side, original[start:end], start, end)

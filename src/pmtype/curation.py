@@ -20,7 +20,7 @@ from pmtype import config, tables
 from pmtype import text as text_mod
 from pmtype.errors import BadTrainingData, MissingColumn, NothingToSuggest
 from pmtype.features import posting_text
-from pmtype.model import STATUS_EMPTY, STATUS_NOT_PM, PMTypeModel, cross_fit, load_model
+from pmtype.model import STATUS_EMPTY, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir, load_model
 
 CLASSES = ("business", "technical")
 
@@ -94,7 +94,7 @@ class LabelCheck:
 def check_labels(path, output: str | Path | None = None, text_column: str | None = None,
                  title_column: str | None = None, label_column: str = "label",
                  fmt: str | None = None, encoding: str | None = None, cv_folds: int = 5,
-                 seed: int = config.SEED, jobs: int | None = None,
+                 seed: int = config.SEED, jobs: int | None = None, cue_cache: bool = True,
                  progress: Callable[[str], None] | None = None) -> LabelCheck:
     """List the rows of a labelled file whose label is likely wrong, most suspicious first.
 
@@ -102,7 +102,8 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     technical and business rows are cross-validated with the training pipeline
     (``model.cross_fit``), and ``find_label_issues`` is applied to the out-of-fold
     probabilities. The evidence comes from the pipeline fitted on every row. With
-    ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``).
+    ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``). With
+    ``cue_cache``, postings read before (by ``train`` or a check) are not read again.
     """
     from pmtype.training import dedupe, read_labelled
 
@@ -116,7 +117,8 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     texts = [data.texts[i] for i in keep]
     given = [data.labels[i] for i in keep]
     rows = [data.rows[i] for i in keep]
-    fit = cross_fit(texts, given, seed=seed, cv_folds=cv_folds, jobs=jobs, progress=progress)
+    fit = cross_fit(texts, given, seed=seed, cv_folds=cv_folds, jobs=jobs, progress=progress,
+                    cue_cache=cue_cache_dir() if cue_cache else None)
     found, thresholds = find_label_issues(given, fit.p_out_of_fold)
     model = PMTypeModel(fit.label_pipeline, None, model_id="check-labels")
     predictions = model.predict([texts[i] for i, *_ in found], force=True) if found else []

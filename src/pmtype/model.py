@@ -27,7 +27,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from pmtype import config, persist
-from pmtype.cues import DISTINCTIONS, load_cue_lists
+from pmtype.cues import DISTINCTIONS, Cue, load_cue_lists
 from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound
 from pmtype.features import (
     ARTICLE_FEATURES,
@@ -42,7 +42,7 @@ from pmtype.features import (
 
 
 def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
-                         ngram_weight: float = 1.0, C: float = 4.0,
+                         ngram_weight: float = 1.0, C: float = 4.0, ngram_max: int = 1,
                          drop_boilerplate: bool = False) -> Pipeline:
     """The unfitted label pipeline.
 
@@ -50,9 +50,11 @@ def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
     features and evidence. It is off by default because on the real labelled
     postings it did not help (see benchmarks/RESULTS.md).
     """
+    # Word unigrams: bigrams scored the same on the real labelled postings at
+    # almost twice the cost (benchmarks/RESULTS.md).
     ngrams = make_pipeline(
         FunctionTransformer(role_texts),
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.9, sublinear_tf=True,
+        TfidfVectorizer(ngram_range=(1, ngram_max), min_df=2, max_df=0.9, sublinear_tf=True,
                         max_features=200_000, dtype=np.float32),
     )
     features = FeatureUnion(
@@ -74,10 +76,6 @@ def _scope_title(texts):
     return [t.split("\n", 1)[0][:200] for t in texts]
 
 
-def _scope_body(texts):
-    return [t[:3000] for t in texts]
-
-
 _PM_TITLE = re.compile(
     r"\bproducts?\b(\s+[\w&-]+)?\s+(manag|mgr|owner|lead|leader|director|head)|\bhead of (global )?product\b|"
     r"\b(director|vp|vice president|chief|svp|evp)\b.{0,20}\bproduct\b|\bproduct management\b|"
@@ -96,12 +94,10 @@ _NOT_PM_PRODUCT = re.compile(
     r"\b(program|programme|project)\s+manag",
     re.I,
 )
-_PM_DUTIES = re.compile(
-    r"\b(roadmaps?|product vision|user stor(y|ies)|backlog|product requirements?|prds?|"
-    r"prioriti[sz]\w*|product strategy|product discovery|product lifecycle|feature requests?|"
-    r"go.to.market|launch(es|ed|ing)?|product decisions?|ship(ped|ping)?)\b",
-    re.I,
-)
+#: Words of product-management work, counted in a posting's body (plain substrings: fast).
+_PM_DUTIES = ("roadmap", "product vision", "user stor", "backlog", "product requirement", "prd",
+              "prioriti", "product strategy", "product discovery", "product lifecycle",
+              "feature request", "go-to-market", "launch", "product decision")
 
 
 def _scope_signals(texts) -> np.ndarray:
@@ -109,8 +105,8 @@ def _scope_signals(texts) -> np.ndarray:
     rows = []
     for t in texts:
         title = t[: t.find("\n")] if "\n" in t[:200] else t[:200]
-        body = t[:8000]
-        duties = len(_PM_DUTIES.findall(body))
+        body = t[:6000].lower()
+        duties = sum(body.count(word) for word in _PM_DUTIES)
         pm_title = bool(_PM_TITLE.search(title)) and not _NOT_PM_PRODUCT.search(title)
         other_title = not pm_title and bool(_OTHER_TITLE.search(title) or _NOT_PM_PRODUCT.search(title))
         rows.append([
@@ -125,19 +121,17 @@ def _scope_signals(texts) -> np.ndarray:
 def build_scope_pipeline(seed: int = config.SEED) -> Pipeline:
     """The unfitted scope check: is a text a product-management posting at all?
 
-    Its evidence is the title (words and a product-management pattern), the
-    body's words, and how much of the body is product-management work
-    (roadmap, backlog, user stories, prioritising…).
+    Its evidence is the title (its words, and whether it names a product-management
+    role or another one) and how much of the body is product-management work
+    (roadmap, backlog, user stories, prioritising…). The body's words were tried
+    too and added nothing on the real postings, at a quarter of the labelling time.
     """
     title = make_pipeline(FunctionTransformer(_scope_title),
                           TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, lowercase=True))
     signals = FunctionTransformer(_scope_signals)
-    body = make_pipeline(FunctionTransformer(_scope_body),
-                         TfidfVectorizer(min_df=2, max_df=0.9, sublinear_tf=True,
-                                         max_features=50_000, dtype=np.float32))
     return Pipeline([
-        ("features", FeatureUnion([("title", title), ("body", body), ("signals", signals)],
-                                  transformer_weights={"title": 1.0, "body": 1.0, "signals": 2.0})),
+        ("features", FeatureUnion([("title", title), ("signals", signals)],
+                                  transformer_weights={"title": 1.0, "signals": 2.0})),
         ("classifier", LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced",
                                           random_state=seed)),
     ])
@@ -372,9 +366,248 @@ def _jobs_for(n_rows: int, jobs: int | None) -> int:
     return max(1, jobs if jobs > 0 else (os.cpu_count() or 1))
 
 
+#: The folder, in the models directory, of the cue cache (hidden: it is not a model version).
+CUE_CACHE_DIR = ".cache"
+
+
+def cue_cache_dir() -> Path:
+    return config.models_dir() / CUE_CACHE_DIR
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class _CueCache:
+    """The cues of postings read before, so that retraining reads (spaCy) only new postings.
+
+    One gzip JSON Lines file per version of the reading code, cue lists and settings;
+    each line holds the SHA-256 of a normalised posting and its cues. JSON, not a
+    pickle: loading it runs no code. A damaged file is read up to the damage.
+    """
+
+    def __init__(self, path: Path, entries: dict[str, list[Cue]], damaged: bool = False):
+        self.path = path
+        self.entries = entries
+        self.damaged = damaged
+
+    @staticmethod
+    def fingerprint(prepare: PreparePostings) -> str:
+        import json
+
+        import spacy
+
+        from pmtype import __version__
+        from pmtype import cues as cues_mod
+        from pmtype import features as features_mod
+        from pmtype import text as text_mod
+
+        digest = hashlib.sha256()
+        for module in (text_mod, cues_mod, features_mod):
+            digest.update(Path(module.__file__).read_bytes())
+        digest.update(json.dumps(load_cue_lists(prepare.cue_path), sort_keys=True).encode())
+        digest.update(f"{__version__}|{spacy.__version__}|{prepare.drop_boilerplate}|{prepare.max_chars}".encode())
+        return digest.hexdigest()[:16]
+
+    @classmethod
+    def open(cls, folder: Path, prepare: PreparePostings) -> _CueCache:
+        import gzip
+        import json
+        import zlib
+
+        path = Path(folder) / f"cues-{cls.fingerprint(prepare)}.jsonl.gz"
+        entries: dict[str, list[Cue]] = {}
+        damaged = False
+        if path.is_file():
+            try:
+                with gzip.open(path, "rt", encoding="utf-8") as f:
+                    for line in f:
+                        row = json.loads(line)
+                        entries[row["k"]] = [Cue(*c) for c in row["c"]]
+            except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error):
+                damaged = True  # a write cut short: keep what was read, rewrite on the next add
+        return cls(path, entries, damaged)
+
+    def add(self, new: dict[str, list[Cue]]) -> None:
+        """Append entries (one gzip member per call; a crash leaves a readable prefix).
+
+        A damaged file is written afresh instead, atomically, with every entry.
+        """
+        import gzip
+        import json
+        import os
+        import tempfile
+
+        if not new:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in self.path.parent.glob("cues-*.jsonl.gz"):
+            if stale != self.path:
+                stale.unlink(missing_ok=True)  # written by another version: never read again
+        self.entries.update(new)
+        rows = self.entries if self.damaged else new
+        lines = "".join(json.dumps({"k": k, "c": [[c.distinction, c.side, c.phrase, c.start, c.end] for c in cues]})
+                        + "\n" for k, cues in rows.items())
+        data = gzip.compress(lines.encode("utf-8"), compresslevel=3)
+        if self.damaged:
+            fd, tmp = tempfile.mkstemp(prefix=".cues.", suffix=".tmp", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.path)
+            self.damaged = False
+        else:
+            with open(self.path, "ab") as f:
+                f.write(data)
+
+
+class _KnownCues:
+    """A ``CueFinder`` stand-in that answers from known cues and asks the real finder about the rest."""
+
+    def __init__(self, finder, known: dict[str, list[Cue]]):
+        self.finder = finder
+        self.known = known
+
+    def find_in_sentences(self, texts, sentences):
+        keys = [_text_key(t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in self.known]
+        out = [self.known.get(k) for k in keys]
+        if missing:
+            found = self.finder.find_in_sentences([texts[i] for i in missing], [sentences[i] for i in missing])
+            for i, cues in zip(missing, found):
+                out[i] = cues
+        return out
+
+
+def _transform_knowing(prepare: PreparePostings, texts, known: dict[str, list[Cue]]) -> list[Prepared]:
+    """``prepare.transform(texts)``, with the cues of known texts taken from ``known``."""
+    finder = prepare.finder_
+    prepare.finder_ = _KnownCues(finder, known)
+    try:
+        return prepare.transform(texts)
+    finally:
+        prepare.finder_ = finder
+
+
+def _prepare_all(prepare: PreparePostings, texts: np.ndarray, jobs: int, parallel,
+                 cue_cache: Path | None, say: Callable[[str], None]) -> list[Prepared]:
+    """Every posting prepared (text step and spaCy cues): in ``jobs`` processes, known cues from the cache."""
+    from joblib import delayed
+
+    from pmtype import text as text_mod
+
+    cache = _CueCache.open(cue_cache, prepare) if cue_cache is not None else None
+    known = cache.entries if cache is not None else {}
+    keys = ([_text_key(text_mod.normalise(str(t)[: prepare.max_chars])) for t in texts]
+            if cache is not None else [None] * len(texts))
+    unknown = sum(k not in known for k in keys)
+    if cache is not None:
+        say(f"reading {len(texts)} PM postings (spaCy cues; {len(texts) - unknown} known from before)…")
+    else:
+        say(f"reading {len(texts)} PM postings (spaCy cues)…")
+    if jobs > 1 and unknown >= PARALLEL_FROM_ROWS:
+        parts = np.array_split(np.arange(len(texts)), jobs)
+        prepared = [p for part in parallel(
+            delayed(_transform_knowing)(prepare, texts[idx], {keys[i]: known[keys[i]] for i in idx if keys[i] in known})
+            for idx in parts) for p in part]
+    else:
+        prepared = _transform_knowing(prepare, texts, known)
+    if cache is not None:
+        cache.add({k: p.cues for k, p in zip(keys, prepared) if k is not None and k not in known})
+    return prepared
+
+
+def _kept_terms(counts, min_df, max_df, max_features) -> np.ndarray:
+    """The columns a ``CountVectorizer`` fitted on these rows keeps (``_limit_features``, as in scikit-learn)."""
+    import numbers
+
+    n_doc = counts.shape[0]
+    high = max_df if isinstance(max_df, numbers.Integral) else max_df * n_doc
+    low = min_df if isinstance(min_df, numbers.Integral) else min_df * n_doc
+    if high < low:
+        raise ValueError("max_df corresponds to < documents than min_df")
+    dfs = np.bincount(counts.indices, minlength=counts.shape[1])
+    mask = (dfs <= high) & (dfs >= low)
+    if max_features is not None and mask.sum() > max_features:
+        tfs = np.asarray(counts.sum(axis=0)).ravel()
+        best = (-tfs[mask]).argsort()[:max_features]
+        limited = np.zeros(len(dfs), dtype=bool)
+        limited[np.where(mask)[0][best]] = True
+        mask = limited
+    kept = np.where(mask)[0]
+    if not len(kept):
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    return kept
+
+
+class _SharedNgrams:
+    """Every posting's word n-gram counts, counted once for all the folds.
+
+    Tokenising is most of the cost of fitting a fold. For the pipeline that
+    ``build_label_pipeline`` makes (article features and word n-gram TF-IDF in a
+    ``FeatureUnion``, then the classifier), a fold's features are cut from these counts
+    as the pipeline's own ``TfidfVectorizer`` would compute them on that fold: the
+    vocabulary from the fold's training rows (document-frequency limits, then
+    ``max_features``), TF-IDF weights fitted on them. ``plan`` returns None for a
+    pipeline of any other shape, which is then fitted fold by fold as it is.
+    """
+
+    def __init__(self, article, counts, weights: tuple, vectorizer):
+        self.article = article
+        self.counts = counts
+        self.weights = weights
+        self.vectorizer = vectorizer
+
+    @classmethod
+    def plan(cls, rest: Pipeline, X: np.ndarray) -> _SharedNgrams | None:
+        from sklearn.base import clone
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        features = rest.named_steps.get("features")
+        if not isinstance(features, FeatureUnion) or [n for n, _ in features.transformer_list] != ["article", "ngrams"]:
+            return None
+        article, ngrams = (t for _, t in features.transformer_list)
+        if type(article) is not ArticleFeatures or not isinstance(ngrams, Pipeline) or len(ngrams.steps) != 2:
+            return None
+        select, vectorizer = (t for _, t in ngrams.steps)
+        if (type(select) is not FunctionTransformer or select.func is not role_texts or select.kw_args
+                or type(vectorizer) is not TfidfVectorizer or vectorizer.vocabulary is not None
+                or vectorizer.input != "content" or not vectorizer.min_df > 0):
+            return None
+        weights = tuple((features.transformer_weights or {}).get(n) for n in ("article", "ngrams"))
+        count_params = {k: v for k, v in vectorizer.get_params().items() if k in CountVectorizer().get_params()}
+        count_params.update(min_df=1, max_df=1.0, max_features=None)
+        counts = CountVectorizer(**count_params).fit_transform(role_texts(X))
+        return cls(clone(article).fit(X).transform(X), counts, weights, vectorizer)
+
+    def fold_features(self, train: np.ndarray, test: np.ndarray):
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        v = self.vectorizer
+        counts = self.counts[train]
+        kept = _kept_terms(counts, v.min_df, v.max_df, v.max_features)
+        tfidf = TfidfTransformer(norm=v.norm, use_idf=v.use_idf, smooth_idf=v.smooth_idf,
+                                 sublinear_tf=v.sublinear_tf).fit(counts[:, kept])
+
+        def stack(rows, rows_counts):
+            parts = [self.article[rows], tfidf.transform(rows_counts[:, kept])]
+            return sp.hstack([p if w is None else p * w for p, w in zip(parts, self.weights)]).tocsr()
+
+        return stack(train, counts), stack(test, self.counts[test])
+
+
+def _fit_fold_shared(shared: _SharedNgrams, classifier, y: np.ndarray, train: np.ndarray, test: np.ndarray):
+    from sklearn.base import clone
+
+    X_train, X_test = shared.fold_features(train, test)
+    fitted = clone(classifier).fit(X_train, y[train])
+    return test, fitted.predict_proba(X_test)[:, 1]
+
+
 def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SEED,
               cv_folds: int = 5, scope: tuple[list[str], np.ndarray] | None = None,
               jobs: int | None = None, progress: Callable[[str], None] | None = None,
+              shared_counts: bool = True, cue_cache: Path | None = None,
               **pipeline_params) -> CrossFit:
     """Cross-validate the label pipeline on PM postings and fit it on all of them, in one pass.
 
@@ -382,7 +615,10 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     once; then the ``cv_folds`` fold models, the final model and, if ``scope``
     (texts and their is-a-PM-posting flags) is given, the scope check are fitted as
     separate tasks in ``jobs`` processes (None: one below ``PARALLEL_FROM_ROWS``
-    postings, else every core). The result is the same for any ``jobs``.
+    postings, else every core). The result is the same for any ``jobs``. With
+    ``shared_counts`` the folds' word n-grams are counted once (``_SharedNgrams``);
+    the folds' features, and so the out-of-fold probabilities, are the same either way.
+    With ``cue_cache`` (a folder), postings read before are not read again (``_CueCache``).
     """
     from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedKFold
@@ -401,42 +637,46 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     least = next(c for c in range(cv_folds, 10_000) if c - math.ceil(c / cv_folds) >= inner)
     if counts.min() < least:
         raise BadTrainingData(
-            f"training needs at least {least} postings of each label; found {counts.to_dict()}"
+            f"training needs at least {least} postings of each label; found " + ", ".join(f"{k} {v}" for k, v in counts.items())
         )
     jobs = _jobs_for(len(texts), jobs)
-    say(f"reading {len(texts)} PM postings (spaCy cues)…")
     prepare = pipeline.named_steps["prepare"].fit(texts)
     with Parallel(n_jobs=jobs) as parallel:
-        if jobs > 1:
-            chunks = np.array_split(texts, jobs)
-            prepared = [p for part in parallel(delayed(prepare.transform)(c) for c in chunks) for p in part]
-        else:
-            prepared = prepare.transform(texts)
+        prepared = _prepare_all(prepare, texts, jobs, parallel, cue_cache, say)
         X = np.empty(len(prepared), dtype=object)
         X[:] = prepared
         y = (labels == "technical").astype(int)
         rest = Pipeline(pipeline.steps[1:])
-        folds = StratifiedKFold(cv_folds, shuffle=True, random_state=seed)
-        tasks = [delayed(_single_blas_thread)(_fit_fold, rest, X, y, train, test)
-                 for train, test in folds.split(X, y)]
-        tasks.append(delayed(_single_blas_thread)(_fit_rest, rest, X, y))
-        if scope is not None:
-            tasks.append(delayed(_single_blas_thread)(_fit_scope, seed, list(scope[0]), np.asarray(scope[1])))
+        folds = list(StratifiedKFold(cv_folds, shuffle=True, random_state=seed).split(X, y))
         say(f"cross-validating ({cv_folds} folds) and fitting the final model"
             + (f" and the scope check ({int((np.asarray(scope[1]) == 0).sum())} not-PM postings)" if scope is not None else "")
             + (f" in {jobs} processes" if jobs > 1 else "") + "…")
-        results = parallel(tasks)
+
+        def tasks():
+            # The final model and the scope check go first; joblib takes tasks from this
+            # generator as workers come free, so the n-grams are counted while they run.
+            yield delayed(_single_blas_thread)(_fit_rest, rest, X, y)
+            if scope is not None:
+                yield delayed(_single_blas_thread)(_fit_scope, seed, list(scope[0]), np.asarray(scope[1]))
+            shared = _SharedNgrams.plan(rest, X) if shared_counts else None
+            for train, test in folds:
+                if shared is not None:
+                    yield delayed(_single_blas_thread)(_fit_fold_shared, shared, rest.steps[-1][1], y, train, test)
+                else:
+                    yield delayed(_single_blas_thread)(_fit_fold, rest, X, y, train, test)
+
+        results = parallel(tasks())
+    fitted_rest, scope_pipeline = results[0], (results[1] if scope is not None else None)
     oof = np.zeros(len(X))
-    for test, p in results[:cv_folds]:
+    for test, p in results[-cv_folds:]:
         oof[test] = p
-    fitted_rest = results[cv_folds]
     label_pipeline = Pipeline([("prepare", prepare)] + fitted_rest.steps)
-    return CrossFit(label_pipeline, oof, labels, results[cv_folds + 1] if scope is not None else None)
+    return CrossFit(label_pipeline, oof, labels, scope_pipeline)
 
 
 def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = 5,
               progress: Callable[[str], None] | None = None, jobs: int | None = None,
-              **pipeline_params) -> tuple[PMTypeModel, dict]:
+              cue_cache: Path | None = None, **pipeline_params) -> tuple[PMTypeModel, dict]:
     """Fit the label pipeline (and the scope check where there are not-PM rows).
 
     Returns the model and a report of cross-validated metrics on the PM rows.
@@ -449,7 +689,7 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = 5,
     is_pm = (labels != "not_pm").astype(int)
     scope = (list(texts), is_pm) if int((is_pm == 0).sum()) >= cv_folds else None
     fit = cross_fit(texts[pm], labels[pm], seed=seed, cv_folds=cv_folds, scope=scope, jobs=jobs,
-                    progress=progress, **pipeline_params)
+                    progress=progress, cue_cache=cue_cache, **pipeline_params)
     report = {"cross_validation": label_metrics(labels[pm].tolist(), fit.p_out_of_fold.tolist(),
                                                 intervals=False),
               "folds": cv_folds}
@@ -513,7 +753,11 @@ def classify(text: str, title: str | None = None, model: PMTypeModel | str | Pat
         raise EmptyText("the posting is empty")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
-    return model.predict([posting_text(text, title)], force=force)[0]
+    text = str(text)
+    prediction = model.predict([posting_text(text[: config.MAX_CHARS], title)], force=force)[0]
+    if len(text) > config.MAX_CHARS:
+        prediction.status += f"; truncated to {config.MAX_CHARS} characters"
+    return prediction
 
 
 def now_iso() -> str:

@@ -127,4 +127,11 @@ def load_model(folder: Path):
         raise ModelIncompatible(
             f"{folder} was built with {', '.join(differ)}; rebuild it with 'pmtype train' or 'make model'"
         )
-    return joblib.load(model_path), manifest
+    try:
+        obj = joblib.load(model_path)
+    except (AttributeError, ImportError, ModuleNotFoundError, TypeError, ValueError, EOFError) as e:
+        # The hash matched, so the file is the one written; pmtype's own code no longer reads it.
+        raise ModelIncompatible(
+            f"{folder} cannot be read by this pmtype ({type(e).__name__}); rebuild it with 'pmtype train' or 'make model'"
+        ) from None
+    return obj, manifest

@@ -27,7 +27,14 @@ from pmtype.errors import (
     OutputExists,
     PMTypeError,
 )
-from pmtype.model import DEFAULT_POINTER, VERSION_NAME, default_model_path, default_pointer, load_model
+from pmtype.model import (
+    DEFAULT_POINTER,
+    VERSION_NAME,
+    cue_cache_dir,
+    default_model_path,
+    default_pointer,
+    load_model,
+)
 
 
 def describe(model: str | Path | None = None) -> str:
@@ -402,7 +409,8 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
                   promote_on: str | Path | None = None, margin: float = MARGIN, use_seed: bool = True,
                   text_column: str | None = None, title_column: str | None = None,
                   label_column: str = "label", overwrite: bool = False, jobs: int | None = None,
-                  progress: Callable[[str], None] | None = None, **train_options) -> TrainOutcome:
+                  cue_cache: bool = True, progress: Callable[[str], None] | None = None,
+                  **train_options) -> TrainOutcome:
     """Train a model and save it as a version; with ``promote_on``, make it the default if not worse.
 
     The model goes to version ``name`` in the models directory, or to the folder
@@ -411,7 +419,8 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     ``promote_on`` (a labelled file) the new model is compared with the current default
     there and becomes the default when the verdict is ``better`` or ``not worse``
     (or when there is no default model yet); it is kept as a version either way.
-    ``train_options`` go to ``training.train`` as they are.
+    With ``cue_cache``, postings read for an earlier version are not read again (the
+    cache is in the models directory). ``train_options`` go to ``training.train`` as they are.
     """
     from pmtype.training import read_labelled, train
 
@@ -425,10 +434,12 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         if folder is not None and folder.resolve().parent != config.models_dir().resolve():
             raise NotAModelVersion(f"{folder} is not in the models directory {config.models_dir()}, so it "
                                    "cannot become the default; train with --name NAME, or without -o")
+        if folder is not None:
+            version_path(folder.name)  # a name the default pointer can hold
         read_labelled(promote_on, text_column, title_column, label_column)  # fail before training, not after
     manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
                      label_column=label_column, overwrite=overwrite and name is None, jobs=jobs,
-                     progress=progress, **train_options)
+                     cue_cache=cue_cache_dir() if cue_cache else None, progress=progress, **train_options)
     path = folder if folder is not None else config.models_dir() / manifest["name"]
     outcome = TrainOutcome(manifest, path)
     if promote_on is None:

@@ -11,6 +11,7 @@ types, so the columns a user gave come back exactly as they were.
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import io
 import json
@@ -285,15 +286,21 @@ def _one_line(error: BaseException) -> str:
 
 
 def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]:
+    blank = _blank_header_name(stream, sep)
     try:
         reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                              chunksize=chunk_size, engine="c", on_bad_lines="error")
         header: list[str] | None = None
+        names: list[str] = []
         rows_seen = False
         for chunk in reader:
             if header is None:
                 header = list(chunk.columns)
                 _check_header(header)
+                # pandas names a blank header cell 'Unnamed: i'; give the column its name back
+                names = [("" if i == blank and c == f"Unnamed: {i}" else c) for i, c in enumerate(header)]
+            if names != header:
+                chunk.columns = names
             if len(chunk):
                 rows_seen = True
                 yield chunk
@@ -303,6 +310,20 @@ def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]
         raise BadInputFile("the file is empty") from None
     except pd.errors.ParserError as e:
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {_parser_reason(e)}") from None
+
+
+def _blank_header_name(stream, sep: str) -> int | None:
+    """The position of the header's one blank name (as a pandas index written to CSV has), if any."""
+    if not stream.seekable():
+        return None
+    head = stream.read(1 << 16)
+    stream.seek(0)
+    try:
+        record = next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), [])
+    except csv.Error:
+        return None
+    blank = [i for i, name in enumerate(record) if name == ""]
+    return blank[0] if len(blank) == 1 else None
 
 
 def _parser_reason(error: Exception) -> str:
@@ -389,7 +410,7 @@ def _flat(frame: pd.DataFrame, strings: bool = False) -> pd.DataFrame:
     ``strings`` turns the numbers and booleans of those columns into text too, so
     that Parquet gets one type per column (JSON Lines input mixes them freely).
     """
-    columns = [c for c in frame.columns if frame[c].dtype == object]
+    columns = [i for i, dtype in enumerate(frame.dtypes) if dtype == object]
     if not columns:
         return frame
     kinds = (dict, list, int, float) if strings else (dict, list)  # bool is an int
@@ -400,8 +421,9 @@ def _flat(frame: pd.DataFrame, strings: bool = False) -> pd.DataFrame:
         return _cell(v) if isinstance(v, kinds) else v
 
     frame = frame.copy()
-    for c in columns:
-        frame[c] = frame[c].map(flat)
+    for i in columns:
+        column = frame.iloc[:, i]  # (Series.map would turn a column of 1, 2, 3.5 into floats)
+        frame.isetitem(i, pd.Series([flat(v) for v in column], index=column.index, dtype=object))
     return frame
 
 
@@ -424,7 +446,7 @@ def _write_jsonl(frame: pd.DataFrame, stream) -> None:
     columns = [str(c) for c in frame.columns]
     for values in frame.itertuples(index=False, name=None):
         stream.write(json.dumps({k: _json_value(v) for k, v in zip(columns, values)},
-                                ensure_ascii=False, default=str))
+                                ensure_ascii=False, separators=(",", ":"), default=str))
         stream.write("\n")
 
 
@@ -444,7 +466,10 @@ class TableWriter:
 
             table = pa.Table.from_pandas(_flat(frame, strings=True), preserve_index=False)
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.target, table.schema)
+                # a column with no value in the first chunk would be typed null, and refuse later text
+                schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
+                                    for f in table.schema], metadata=table.schema.metadata)
+                self._parquet = pq.ParquetWriter(self.target, schema)
             self._parquet.write_table(table.cast(self._parquet.schema))
         elif self.fmt == "jsonl":
             _write_jsonl(frame, self.target)

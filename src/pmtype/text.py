@@ -14,12 +14,14 @@ _TAG = re.compile(r"<\s*(br|/p|/li|/h[1-6]|/div|li|p|h[1-6]|div|tr)\b[^>]*>", re
 _ANY_TAG = re.compile(r"<[^>\n]{1,200}>")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
+_SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 _LOOKS_HTML = re.compile(r"<\s*/?\s*(p|br|li|ul|div|h[1-6]|span|strong|b|em)\b", re.I)
 
 
 def normalise(text: str) -> str:
     """Strip markup, unescape entities and fold white space, keeping line breaks."""
-    if _LOOKS_HTML.search(text):
+    if _LOOKS_HTML.search(text) or "<script" in text or "<style" in text:
+        text = _SCRIPT.sub(" ", text)
         text = _TAG.sub("\n", text)
         text = _ANY_TAG.sub(" ", text)
     if "&" in text:
@@ -165,7 +167,8 @@ def sentences(text: str, drop_boilerplate: bool = True) -> list[Sentence]:
     and sentences that read as benefits, legal or page furniture, are left out.
     """
     out: list[Sentence] = []
-    for section in sections(text):
+    # Sections are needed only to leave boilerplate out.
+    for section in sections(text) if drop_boilerplate else (Section("body", 0, len(text)),):
         if drop_boilerplate and section.kind in BOILERPLATE_SECTIONS:
             continue
         chunk = text[section.start : section.end]

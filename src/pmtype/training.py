@@ -21,9 +21,11 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
 
     Unknown labels stop everything with an error naming the rows; empty texts and
     exact duplicates are left out and reported; the same text with two labels is an error.
-    Each text's row number in the file (the header is row 1) goes into ``rows``.
+    Each text's row number in the file (a CSV/TSV header is row 1; JSON Lines and Parquet
+    have no header) goes into ``rows``.
     """
     frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+    first = 2 if tables.detect_format(path, fmt) in ("csv", "tsv") else 1  # the first row's number
     try:
         text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
         title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
@@ -35,13 +37,14 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     except MissingColumn:
         raise MissingColumn(f"{path}: no label column '{label_column}'; the columns are: "
                             f"{tables.describe_columns(frame.columns)}; name one with --label-column") from None
-    labels = frame[label_col].map(normalise_label)
+    # A list, not Series.map: with pandas' string dtype a None from map comes back as NaN.
+    labels = pd.Series([normalise_label(v) for v in frame[label_col]], dtype=object)
     allowed = {"technical", "business"} | ({"not_pm"} if allow_not_pm else set())
     bad = [i for i, v in enumerate(labels) if v is not None and v not in allowed]
     missing = [i for i, v in enumerate(labels) if v is None]
     notes: list[str] = []
     if bad:
-        rows = ", ".join(str(i + 2) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
+        rows = ", ".join(str(i + first) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
         values = sorted({str(frame[label_col].iloc[i]) for i in bad})[:5]
         raise UnknownLabel(
             f"{path}: {len(bad)} rows have a label other than technical or business "
@@ -50,7 +53,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     if missing:
         raise UnknownLabel(
             f"{path}: {len(missing)} rows have no label (rows "
-            + ", ".join(str(i + 2) for i in missing[:10]) + (" …" if len(missing) > 10 else "") + ")"
+            + ", ".join(str(i + first) for i in missing[:10]) + (" …" if len(missing) > 10 else "") + ")"
         )
     texts, ys, rows = [], [], []
     empty, not_text = [], []
@@ -58,12 +61,12 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         body = frame[text_col].iloc[i]
         kind = tables.cell_kind(body)  # NaN/None/null cells are empty; numbers are not text
         if kind != "text":
-            (empty if kind == "empty" else not_text).append(i + 2)
+            (empty if kind == "empty" else not_text).append(i + first)
             continue
         title = frame[title_col].iloc[i] if title_col else None
         texts.append(posting_text(body, title))
         ys.append(labels.iloc[i])
-        rows.append(i + 2)
+        rows.append(i + first)
     if empty:
         notes.append(f"{path}: left out {len(empty)} rows with empty text (rows "
                      + ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "") + ")")
@@ -121,13 +124,14 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
           seed_path: str | Path | None = None, text_column: str | None = None,
           title_column: str | None = None, label_column: str = "label",
           overwrite: bool = False, seed: int = config.SEED, jobs: int | None = None,
-          drop_boilerplate: bool = False,
+          drop_boilerplate: bool = False, cue_cache: str | Path | None = None,
           progress: Callable[[str], None] | None = None) -> dict:
     """Train on the seed corpus (unless ``use_seed`` is False) plus the given files; save to ``output``.
 
     With no ``output``, the model becomes a new version in ``config.models_dir()`` named
     ``<UTC time>-<data hash[:8]>`` (see ``version_name``). Returns the manifest written
     beside the model; its ``notes`` say what was left out and ``name`` is the folder's name.
+    With ``cue_cache`` (a folder), postings read in an earlier training are not read again.
     """
     say = progress or (lambda _m: None)
     if output is not None and Path(output).exists() and not overwrite:
@@ -149,7 +153,8 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     notes += more
     for note in notes:
         say(note)
-    model, report = fit_model(data, seed=seed, progress=say, jobs=jobs, drop_boilerplate=drop_boilerplate)
+    model, report = fit_model(data, seed=seed, progress=say, jobs=jobs, drop_boilerplate=drop_boilerplate,
+                              cue_cache=Path(cue_cache) if cue_cache is not None else None)
     counts = pd.Series(data.labels).value_counts().to_dict()
     digest = data_hash(data.texts, data.labels)
     created = datetime.now(timezone.utc).replace(microsecond=0)

@@ -1,0 +1,72 @@
+"""The bad-input table: every case of tests/test_bad_input.py, run, as a Markdown table.
+
+For each input and command: the outcome (the error line, or the statuses /
+counts), the exit code, and the rows in, out and lost (rows neither written
+nor reported as left out). Training on the tiny test corpus takes a few
+seconds; the whole table about half a minute.
+
+    .venv/bin/python benchmarks/bad_input_table.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path.insert(0, str(TESTS))
+
+from corpus import rows as corpus_rows  # noqa: E402
+from test_bad_input import CASES, check, fast_bootstrap, run_case  # noqa: E402
+
+
+def _cell(value) -> str:
+    return "—" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="pmtype-bad-input-") as tmp:
+        tmp = Path(tmp)
+        os.environ["PMTYPE_MODELS_DIR"] = str(tmp / "models")  # never the checkout's models/
+        corpus = tmp / "corpus.csv"
+        pd.DataFrame(corpus_rows()).to_csv(corpus, index=False)
+        os.environ["PMTYPE_SEED_CORPUS"] = str(corpus)
+        from pmtype.training import train
+
+        model_dir = tmp / "tiny"
+        train([corpus], model_dir, use_seed=False)
+
+        lines = ["| input | command | outcome | exit code | rows in | rows out | rows lost |",
+                 "|---|---|---|---:|---:|---:|---:|"]
+        unexpected = []
+        with pytest.MonkeyPatch.context() as mp:
+            fast_bootstrap(mp)
+            for n, case in enumerate(CASES):
+                for k, command in enumerate(case.expect):
+                    folder = tmp / f"case{n}-{command}"
+                    result = run_case(case, command, folder, model_dir)
+                    try:
+                        check(case, command, result)
+                    except AssertionError as e:
+                        unexpected.append(f"{case.name} / {command}: {str(e).splitlines()[0] if str(e) else 'failed'}")
+                    outcome = result.outcome().replace(f"{folder}/", "")
+                    name = f"{case.name} ({case.about})" if k == 0 and case.about else case.name
+                    failed = result.exit_code != 0
+                    lines.append("| " + " | ".join(_cell(v) for v in (
+                        name, command, outcome, result.exit_code, result.rows_in,
+                        None if failed else result.rows_out, None if failed else result.rows_lost)) + " |")
+        print("\n".join(lines))
+        print()
+        print(f"{sum(len(c.expect) for c in CASES)} runs; "
+              + ("all as tests/test_bad_input.py expects." if not unexpected
+                 else f"{len(unexpected)} not as expected:\n" + "\n".join(f"- {u}" for u in unexpected)))
+        return 1 if unexpected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

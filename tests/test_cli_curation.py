@@ -1,0 +1,302 @@
+"""The commands for model versions, comparing, checking labels and suggesting what to label."""
+
+import json
+import re
+import shutil
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from corpus import rows
+from pmtype import config
+from pmtype.cli import app
+
+runner = CliRunner()
+
+SWAP = {"technical": "business", "business": "technical", "not_pm": "not_pm"}
+
+
+def run(*args, input=None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+@pytest.fixture(scope="module")
+def swapped_csv(tmp_path_factory, corpus_csv):
+    frame = pd.read_csv(corpus_csv)
+    frame["label"] = frame["label"].map(SWAP)
+    path = tmp_path_factory.mktemp("swapped") / "swapped.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def swapped_model_dir(tmp_path_factory, swapped_csv):
+    from pmtype.training import train
+
+    folder = tmp_path_factory.mktemp("models") / "swapped"
+    train([swapped_csv], folder, use_seed=False)
+    return folder
+
+
+def _install(model_dir, name):
+    shutil.copytree(model_dir, config.models_dir() / name)
+    return config.models_dir() / name
+
+
+# --- train, models, models use -------------------------------------------------------------
+
+def test_train_makes_versions_that_models_lists_and_use_chooses(corpus_csv):
+    r = run("train", corpus_csv, "--no-seed")
+    assert r.exit_code == 0, r.output
+    name = re.search(r"make it the default with: pmtype models use (\S+)", r.stdout).group(1)
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", name)
+    assert f"model {name} written to {config.models_dir() / name}" in r.stdout
+    r = run("train", corpus_csv, "--no-seed", "--name", "mine")
+    assert r.exit_code == 0, r.output
+    assert f"written to {config.models_dir() / 'mine'}" in r.stdout
+    r = run("models")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["name", "created", "rows", "macro_f1", "accuracy", "roc_auc", "ece", "model", "id"]
+    assert [line.split()[0] for line in lines[1:3]] == [name, "mine"]
+    assert lines[-1] == "(no default among them: 'pmtype models use NAME' chooses one)"
+    r = run("models", "use", "mine")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((config.models_dir() / "mine" / "manifest.json").read_text())
+    assert r.stdout.strip() == f"mine is now the default model ({manifest['model_id']})"
+    r = run("models")
+    assert [(line[0], line[2:].split()[0]) for line in r.stdout.splitlines()[1:]] == [(" ", name), ("*", "mine")]
+    assert "1.000" in r.stdout  # the tiny corpus is easy: cross-validated metrics are shown
+
+
+def test_models_with_none_yet():
+    r = run("models")
+    assert r.exit_code == 0
+    assert r.stdout.strip() == f"no model versions in {config.models_dir()}; train one with 'pmtype train'"
+
+
+@pytest.mark.parametrize("args,message,code", [
+    (["models", "use", "nope"], "Error: no model version 'nope' in {models}; 'pmtype models' lists them", 1),
+    (["models", "use", "../x"], "Error: '../x' is not a model version name: use letters, digits, '.', '_' and '-', "
+                                "starting with a letter or digit ('DEFAULT' is reserved)", 1),
+    (["train", "{corpus}", "--no-seed", "--name", "a/b"], "Error: 'a/b' is not a model version name: use letters, "
+     "digits, '.', '_' and '-', starting with a letter or digit ('DEFAULT' is reserved)", 1),
+    (["train", "{corpus}", "--no-seed", "--name", "x", "-o", "{tmp}/y"], "Error: give --output or --name, not both", 2),
+    (["train", "{corpus}", "--no-seed", "-o", "{tmp}/y", "--promote-if-better", "{corpus}"],
+     "Error: {tmp}/y is not in the models directory {models}, so it cannot become the default; "
+     "train with --name NAME, or without -o", 1),
+    (["train", "{corpus}", "--no-seed", "--name", "z", "--promote-if-better", "{tmp}/none.csv"],
+     "Error: {tmp}/none.csv does not exist", 1),
+])
+def test_version_errors(corpus_csv, tmp_path, args, message, code):
+    fill = {"corpus": corpus_csv, "tmp": tmp_path, "models": config.models_dir()}
+    r = run(*[a.format(**fill) for a in args])
+    assert r.exit_code == code
+    assert r.stderr.strip() == message.format(**fill)
+    assert not (config.models_dir() / "z").exists()
+
+
+def test_a_named_version_is_not_replaced(corpus_csv):
+    assert run("train", corpus_csv, "--no-seed", "--name", "once").exit_code == 0
+    r = run("train", corpus_csv, "--no-seed", "--name", "once", "--overwrite")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == (f"Error: model version 'once' already exists in {config.models_dir()}; "
+                                "versions are never replaced: choose another name")
+
+
+def test_train_promote_if_better_promotes_or_refuses(model_dir, swapped_csv, corpus_csv):
+    _install(model_dir, "good")
+    assert run("models", "use", "good").exit_code == 0
+    r = run("train", swapped_csv, "--no-seed", "--name", "bad", "--promote-if-better", corpus_csv)
+    assert r.exit_code == 0, r.output
+    assert "verdict: worse (macro-F1 -" in r.stdout
+    assert r.stdout.strip().splitlines()[-1] == ("not promoted (verdict against good: worse); good stays the "
+                                                 "default and bad is kept as a version")
+    assert (config.models_dir() / "DEFAULT").read_text() == "good\n"
+    r = run("train", corpus_csv, "--no-seed", "--name", "good2", "--promote-if-better", corpus_csv)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip().splitlines()[-1] == "good2 is now the default model (verdict against good: not worse)"
+    assert (config.models_dir() / "DEFAULT").read_text() == "good2\n"
+
+
+# --- compare --------------------------------------------------------------------------------
+
+def test_compare_prints_metrics_flips_and_verdict(model_dir, swapped_model_dir, corpus_csv):
+    _install(model_dir, "current")
+    run("models", "use", "current")
+    r = run("compare", swapped_model_dir, "--on", corpus_csv)
+    assert r.exit_code == 0, r.output
+    out = r.stdout.splitlines()
+    assert out[0].startswith("new      swapped-")  # model ids, then folders
+    assert out[1].startswith("current  tiny-") and out[1].endswith(f"({config.models_dir() / 'current'})")
+    assert out[2] == f"on       {corpus_csv}: 20 labelled postings; 95% intervals from a paired bootstrap"
+    assert out[4].split() == ["metric", "new", "current", "new", "-", "current"]
+    assert [line.split()[0] for line in out[5:10]] == ["macro_f1", "accuracy", "roc_auc", "brier", "ece"]
+    assert "20 postings change label: 0 now match the given label, 20 no longer do" in out
+    assert any(re.match(r"  row 2 +given technical current technical \(0\.\d\d\) -> new business", line) for line in out)
+    assert out[-1].startswith("verdict: worse (")
+    assert r.stderr.strip() == "left out 16 not_pm rows (the comparison covers technical and business)"
+
+
+def test_compare_as_json_against_a_named_model(model_dir, swapped_model_dir, corpus_csv):
+    _install(swapped_model_dir, "old")
+    r = run("compare", model_dir, "--against", "old", "--on", corpus_csv, "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["verdict"] == "better" and got["n"] == 20
+    assert {f["effect"] for f in got["flips"]} == {"fixed"}
+    assert set(got["metrics"]["macro_f1"]) == {"new", "current", "diff"}
+
+
+@pytest.mark.parametrize("args,message,code", [
+    (["compare", "nosuch", "--on", "{corpus}"], "Error: no model version 'nosuch' in {models} and no model folder "
+                                                "nosuch; 'pmtype models' lists the versions", 1),
+    (["compare", "{model}", "--on", "{tmp}/none.csv", "--against", "{model}"], "Error: {tmp}/none.csv does not exist", 1),
+])
+def test_compare_errors(model_dir, corpus_csv, tmp_path, args, message, code):
+    fill = {"corpus": corpus_csv, "tmp": tmp_path, "models": config.models_dir(), "model": model_dir}
+    r = run(*[a.format(**fill) for a in args])
+    assert r.exit_code == code
+    assert r.stderr.strip() == message.format(**fill)
+
+
+def test_compare_needs_a_reference_set(model_dir):
+    r = run("compare", model_dir)
+    assert r.exit_code == 2
+    assert "Missing option '--on'" in r.stderr
+
+
+# --- check-labels ------------------------------------------------------------------------------
+
+def test_check_labels_prints_and_writes_the_suspects(tmp_path):
+    frame = pd.DataFrame(rows(n_each=15))
+    flipped = [0, 3]  # t0 and b1 (the corpus alternates technical, business)
+    frame.loc[flipped, "label"] = frame.loc[flipped, "label"].map(SWAP)
+    src = tmp_path / "labelled.csv"
+    frame.to_csv(src, index=False)
+    out = tmp_path / "suspects.csv"
+    r = run("check-labels", src, "-o", out, "--top", "1")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert re.fullmatch(rf"checked 30 postings in {re.escape(str(src))}: (\d+) labels look wrong "
+                        r"\(thresholds: business 0\.\d\d, technical 0\.\d\d\)", lines[0])
+    assert re.match(r"  row (2|5) +given (technical|business) suggested (business|technical) +confidence 0\.\d\d  margin \+0\.\d\d",
+                    lines[1])
+    assert lines[2].startswith("             evidence: ")
+    assert lines[-1] == f"written to {out}"
+    written = pd.read_csv(out)
+    assert {2, 5} <= set(written["row"])
+    assert "left out 16 not_pm rows (the check covers technical and business)" in r.stderr
+
+
+@pytest.mark.parametrize("frame,message", [
+    (pd.DataFrame({"description": ["a", "b"], "label": ["technical", "Sales-y"]}),
+     "Error: {src}: 1 rows have a label other than technical or business (rows 3; values 'Sales-y')"),
+    (pd.DataFrame({"description": ["a", "b"], "kind": ["technical", "business"]}),
+     "Error: {src}: no label column 'label'; the columns are: description, kind; name one with --label-column"),
+    (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 8}),
+     "Error: training needs both labels, technical and business; found only technical"),
+])
+def test_check_labels_errors(tmp_path, frame, message):
+    src = tmp_path / "bad.csv"
+    frame.to_csv(src, index=False)
+    r = run("check-labels", src)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == message.format(src=src)
+
+
+# --- suggest ----------------------------------------------------------------------------------
+
+def _pool(tmp_path):
+    frame = pd.DataFrame(rows(n_each=12, seed=99)).drop(columns=["label"])
+    path = tmp_path / "pool.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_suggest_writes_a_table_to_fill_in(model_dir, tmp_path):
+    src = _pool(tmp_path)
+    out = tmp_path / "next.csv"
+    r = run("suggest", src, "-n", "5", "-o", out, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(got) == 5
+    assert list(got.columns) == ["id", "title", "company", "description", "label", "p_technical"]
+    assert set(got["label"]) == {""}
+    err = r.stderr.strip().splitlines()
+    assert re.fullmatch(r"suggested 5 of \d+ candidate postings \(model tiny-\w+\); left out: not a PM posting: 16"
+                        r"(; near-copies of picked postings: \d+)?", err[0])
+    assert err[1] == (f"written to {out}: fill in the 'label' column (technical or business) and give the "
+                      "file to 'pmtype train'")
+
+
+def test_suggest_to_stdout(model_dir, tmp_path):
+    r = run("suggest", _pool(tmp_path), "-n", "3", "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == "id,title,company,description,label,p_technical"
+
+
+@pytest.mark.parametrize("args,message,code", [
+    (["-n", "0"], "Error: -n must be at least 1", 2),
+    (["--diversity", "-1"], "Error: --diversity must be at least 0", 2),
+    (["--text-column", "body"], "Error: no column 'body'; the columns are: id, title, company, description", 1),
+])
+def test_suggest_errors(model_dir, tmp_path, args, message, code):
+    r = run("suggest", _pool(tmp_path), *args, "--model", model_dir)
+    assert r.exit_code == code
+    assert r.stderr.strip() == message
+
+
+def test_suggest_with_only_out_of_scope_postings(model_dir, tmp_path):
+    frame = pd.DataFrame(rows(n_each=0)).drop(columns=["label"])
+    src = tmp_path / "other.csv"
+    frame.to_csv(src, index=False)
+    r = run("suggest", src, "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {src}: no posting left to suggest (16 rows: not a PM posting 16)"
+
+
+# --- training input that cannot be used as it is -----------------------------------------------
+
+def test_training_reports_what_it_leaves_out(corpus_csv, tmp_path):
+    frame = pd.read_csv(corpus_csv)
+    blank = frame.iloc[[0]].assign(description="   ")
+    frame = pd.concat([frame.iloc[:2], blank, frame.iloc[2:], frame.iloc[[5]]], ignore_index=True)
+    src = tmp_path / "messy.csv"
+    frame.to_csv(src, index=False)
+    r = run("train", src, "--no-seed", "-o", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    assert f"{src}: left out 1 rows with empty text (rows 4)" in r.stderr
+    assert "left out 1 exact duplicate postings" in r.stderr
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["data"]["rows"] == 36 and len(manifest["notes"]) == 2
+
+
+@pytest.mark.parametrize("frame,message", [
+    (pd.DataFrame({"text_body": ["a"], "label": ["technical"]}),
+     "Error: {src}: no text column found (looked for description, job_description, jobdescription, "
+     "description_text, text, body, …); the columns are: text_body, label; name one with --text-column"),
+    (pd.DataFrame({"description": ["a", "b"], "labels": ["technical", "business"]}),
+     "Error: {src}: no label column 'label'; the columns are: description, labels; name one with --label-column"),
+    (pd.DataFrame({"description": ["a", "b", "c"], "label": ["technical", "", "business"]}),
+     "Error: {src}: 1 rows have no label (rows 3)"),
+    (pd.DataFrame({"description": [f"p{i}" for i in range(12)], "label": ["technical", "business"] * 6}),
+     "Error: training needs at least 7 postings of each label; found technical 6, business 6"),
+    (pd.DataFrame({"description": ["one", "two", "One"], "label": ["technical", "business", "business"]}),
+     "Error: 1 postings appear twice with different labels (the first: 'One' in {src}, rows 2 and 4); "
+     "fix the labels and train again"),
+])
+def test_bad_training_input_is_a_clear_error(tmp_path, frame, message):
+    src = tmp_path / "bad.csv"
+    frame.to_csv(src, index=False)
+    r = run("train", src, "--no-seed", "-o", tmp_path / "m")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == message.format(src=src)
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_new_commands_have_help():
+    for command in (["models"], ["models", "use"], ["compare"], ["check-labels"], ["suggest"], ["train"]):
+        r = run(*command, "--help")
+        assert r.exit_code == 0 and "Usage" in r.stdout, command

@@ -1,0 +1,304 @@
+"""Finding label mistakes (confident learning) and choosing what to label next."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from corpus import rows
+from pmtype import text as text_mod
+from pmtype.curation import NEAR_DUPLICATE, check_labels, find_label_issues, pick_diverse, suggest
+from pmtype.errors import BadTrainingData, MissingColumn, NothingToSuggest, UnknownLabel
+from pmtype.features import posting_text
+from pmtype.training import read_labelled
+
+SWAP = {"technical": "business", "business": "technical"}
+
+# --- confident learning on given probabilities ---------------------------------------------
+
+
+def test_find_label_issues_by_per_class_thresholds_ranked_by_margin():
+    given = ["technical"] * 4 + ["business"] * 4
+    p = [0.9, 0.8, 0.7, 0.1, 0.2, 0.3, 0.6, 0.95]
+    issues, thresholds = find_label_issues(given, p)
+    # thresholds: mean P(technical) of rows given technical, mean P(business) of rows given business
+    assert thresholds == pytest.approx({"technical": 0.625, "business": 0.4875})
+    # row 7 (given business, p 0.95) is the most suspicious, then row 3 (given technical, p 0.1);
+    # row 6 (p 0.6) stays below the technical threshold, so it is not flagged
+    assert [(i, s) for i, s, _, _ in issues] == [(7, "technical"), (3, "business")]
+    assert issues[0][2:] == pytest.approx((0.95, 0.9))
+    assert issues[1][2:] == pytest.approx((0.9, 0.8))
+
+
+def test_find_label_issues_needs_both_labels():
+    with pytest.raises(BadTrainingData) as e:
+        find_label_issues(["technical", "technical"], [0.2, 0.9])
+    assert str(e.value) == "checking labels needs rows of both labels; found no business rows"
+
+
+# --- check_labels on a corpus with known mistakes -------------------------------------------
+
+
+def _flip(frame, k, seed):
+    """Swap the labels of k/2 technical and k/2 business rows; return the frame and their file rows."""
+    tech = frame[frame.label == "technical"].sample(k // 2, random_state=seed).index
+    biz = frame[frame.label == "business"].sample(k // 2, random_state=seed + 100).index
+    flipped = frame.copy()
+    chosen = list(tech) + list(biz)
+    flipped.loc[chosen, "label"] = flipped.loc[chosen, "label"].map(SWAP)
+    return flipped, {i + 2 for i in chosen}
+
+
+def test_check_labels_finds_most_flipped_labels(tmp_path):
+    """Flip 6 of 50 labels (12%), four times over: measure recall and precision."""
+    corpus = pd.DataFrame(rows(n_each=25))
+    found = flagged = planted = 0
+    for trial in range(4):
+        frame, truth = _flip(corpus, 6, seed=trial)
+        path = tmp_path / f"flipped{trial}.csv"
+        frame.to_csv(path, index=False)
+        check = check_labels(path)
+        rows_flagged = [issue.row for issue in check.issues]
+        planted += len(truth)
+        found += len(truth & set(rows_flagged))
+        flagged += len(rows_flagged)
+        for issue in check.issues:
+            assert issue.given == frame.label.iloc[issue.row - 2]
+            assert issue.suggested == SWAP[issue.given]
+            assert issue.confidence > 0.5
+    recall, precision = found / planted, found / max(flagged, 1)
+    print(f"check-labels found {found} of {planted} flipped labels (recall {recall:.2f}, precision {precision:.2f})")
+    assert recall >= 0.75
+    assert precision >= 0.8
+
+
+def test_check_labels_reports_rows_as_in_the_file_with_evidence(tmp_path):
+    frame = pd.DataFrame(rows(n_each=10))
+    frame, truth = _flip(frame, 2, seed=0)
+    blank = pd.DataFrame([{"id": "blank", "title": "Product Manager", "company": "Acme", "description": "  ",
+                           "label": "technical"}])
+    frame = pd.concat([blank, frame], ignore_index=True)  # every posting moves one row down
+    truth = {r + 1 for r in truth}
+    src = tmp_path / "labelled.csv"
+    frame.to_csv(src, index=False)
+    out = tmp_path / "issues.csv"
+    check = check_labels(src, output=out)
+    assert check.checked == 20 and check.output == str(out)
+    assert check.notes == [f"{src}: left out 1 rows with empty text (rows 2)",
+                           "left out 16 not_pm rows (the check covers technical and business)"]
+    assert truth <= {i.row for i in check.issues}
+    margins = [i.margin for i in check.issues]
+    assert margins == sorted(margins, reverse=True)
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(written.columns) == ["row", "given_label", "suggested_label", "confidence", "margin",
+                                     "evidence", "title"]
+    assert written["row"].tolist() == [str(i.row) for i in check.issues]
+    top = check.issues[0]
+    assert ":" in top.evidence and top.evidence.split(":")[0] in {"focus", "collaborators", "research",
+                                                                   "background", "planning"}
+
+
+def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv):
+    out = tmp_path / "issues.csv"
+    check = check_labels(corpus_csv, output=out)
+    written = pd.read_csv(out)
+    assert len(written) == len(check.issues)
+    assert list(written.columns)[:3] == ["row", "given_label", "suggested_label"]
+
+
+@pytest.mark.parametrize("frame,error,message", [
+    (pd.DataFrame({"description": ["a", "b"], "label": ["technical", "maybe"]}), UnknownLabel,
+     "{src}: 1 rows have a label other than technical or business (rows 3; values 'maybe')"),
+    (pd.DataFrame({"description": ["a", "b"], "label": ["technical", ""]}), UnknownLabel,
+     "{src}: 1 rows have no label (rows 3)"),
+    (pd.DataFrame({"description": ["a", "b"], "tag": ["technical", "business"]}), MissingColumn,
+     "{src}: no label column 'label'; the columns are: description, tag; name one with --label-column"),
+    (pd.DataFrame({"words": ["a", "b"], "label": ["technical", "business"]}), MissingColumn,
+     "{src}: no text column found (looked for description, job_description, jobdescription, "
+     "description_text, text, body, …); the columns are: words, label; name one with --text-column"),
+    (pd.DataFrame({"description": [f"posting {i}" for i in range(9)], "label": ["business"] * 9}),
+     BadTrainingData, "training needs both labels, technical and business; found only business"),
+    (pd.DataFrame({"description": [f"posting {i}" for i in range(12)], "label": ["business"] * 6 + ["technical"] * 6}),
+     BadTrainingData, "training needs at least 7 postings of each label; found business 6, technical 6"),
+    (pd.DataFrame({"description": ["same text", "other", "Same  text"], "label": ["technical", "business", "business"]}),
+     BadTrainingData, "1 postings appear twice with different labels (the first: 'Same  text' in {src}, rows 2 and 4); "
+                      "fix the labels and train again"),
+])
+def test_check_labels_refuses_bad_input(tmp_path, frame, error, message):
+    src = tmp_path / "bad.csv"
+    frame.to_csv(src, index=False)
+    with pytest.raises(error) as e:
+        check_labels(src)
+    assert str(e.value) == message.format(src=src)
+
+
+# --- suggest ----------------------------------------------------------------------------------
+
+MIXED = ("About the role\n- Own the public REST APIs and SDKs with the engineers.\n"
+         "- Own pricing, packaging and positioning with marketing and sales.\n"
+         "- Own the product roadmap and write user stories for the backlog.")
+
+
+def _pool(tmp_path, copies=8):
+    """Unlabelled postings: new corpus-like ones, not-PM ones, an empty one, and near-copies of one close call."""
+    frame = pd.DataFrame(rows(n_each=12, seed=99)).drop(columns=["label"])
+    near = pd.DataFrame([{"id": f"m{i}", "title": "Product Manager", "company": "Acme",
+                          "description": MIXED + f"\n- Team {i}."} for i in range(copies)])
+    frame = pd.concat([frame, near], ignore_index=True)
+    frame.loc[1, "description"] = ""
+    path = tmp_path / "pool.csv"
+    frame.to_csv(path, index=False)
+    return frame, path
+
+
+def _role_vectors(frame):
+    texts = [text_mod.role_text(text_mod.normalise(posting_text(d, t))) for d, t in zip(frame.description, frame.title)]
+    return TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform(texts)
+
+
+def test_suggest_picks_uncertain_varied_postings(tmp_path, model_dir):
+    frame, src = _pool(tmp_path)
+    out = tmp_path / "next.csv"
+    s = suggest(src, n=10, output=out, model=model_dir)
+    assert len(s.frame) == 10 and s.output == str(out)
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(written.columns) == ["id", "title", "company", "description", "label", "p_technical"]
+    assert set(written["label"]) == {""}
+    p = written["p_technical"].astype(float)
+    assert p.between(0, 1).all()
+    # the close call comes first, and only one of its near-copies is picked
+    assert written["id"].iloc[0].startswith("m")
+    assert sum(i.startswith("m") for i in written["id"]) == 1
+    # no two picks are near-copies
+    sims = (_role_vectors(written) @ _role_vectors(written).T).toarray()
+    np.fill_diagonal(sims, 0)
+    assert sims.max() < NEAR_DUPLICATE
+    # not-PM postings and the empty one are left out, and counted
+    assert not written["id"].str.startswith("n").any()
+    assert s.left_out["not a PM posting"] == 16 and s.left_out["empty text"] == 1
+    assert s.left_out["near-copies of picked postings"] >= 7
+    assert s.rows == [frame.index[frame.id == i][0] + 2 for i in written["id"]]
+    assert s.line().startswith(f"suggested 10 of {s.candidates} candidate postings (model tiny-")
+
+
+def test_suggestions_filled_in_are_training_data(tmp_path, model_dir):
+    _, src = _pool(tmp_path)
+    out = tmp_path / "next.csv"
+    suggest(src, n=5, output=out, model=model_dir)
+    with pytest.raises(UnknownLabel) as e:
+        read_labelled(out)
+    assert str(e.value) == f"{out}: 5 rows have no label (rows 2, 3, 4, 5, 6)"
+    filled = pd.read_csv(out)
+    filled["label"] = ["technical", "business", "technical", "business", "technical"]
+    filled.to_csv(out, index=False)
+    data, notes = read_labelled(out)
+    assert len(data.texts) == 5 and notes == []
+
+
+def test_suggest_leaves_out_rows_that_already_have_a_label(tmp_path, model_dir):
+    frame, _ = _pool(tmp_path)
+    frame["Label"] = ""
+    frame.loc[frame.id.str.startswith("t"), "Label"] = "technical"
+    src = tmp_path / "partly.csv"
+    frame.to_csv(src, index=False)
+    s = suggest(src, n=50, model=model_dir)
+    assert s.left_out["already labelled"] == 12
+    assert not s.frame["id"].str.startswith("t").any()
+    assert set(s.frame["Label"]) == {""} and "label" not in s.frame.columns
+    assert len(s.frame) < 50  # fewer candidates than asked for: all of them that are not near-copies
+
+
+def test_suggest_with_nothing_left(tmp_path, model_dir):
+    src = tmp_path / "none.csv"
+    pd.DataFrame({"id": ["a", "b"], "description": ["", "  "]}).to_csv(src, index=False)
+    with pytest.raises(NothingToSuggest) as e:
+        suggest(src, n=5, model=model_dir)
+    assert str(e.value) == f"{src}: no posting left to suggest (2 rows: empty text 2)"
+
+
+def test_pick_diverse_skips_near_copies_and_trades_uncertainty_for_variety():
+    vectors = sp.csr_matrix(np.array([
+        [1.0, 0.0, 0.0],
+        [1.0, 0.0, 0.0],  # a copy of row 0
+        [0.8, 0.6, 0.0],  # like row 0 (cosine 0.8)
+        [0.0, 0.0, 1.0],
+    ]))
+    uncertainty = np.array([0.9, 0.9, 0.85, 0.6])
+    assert pick_diverse(uncertainty, vectors, 2, diversity=0.5) == [0, 3]
+    assert pick_diverse(uncertainty, vectors, 2, diversity=0.0) == [0, 2]
+    assert pick_diverse(uncertainty, vectors, 10, diversity=0.5) == [0, 3, 2]
+
+
+# --- the out-of-fold machinery both training and check_labels use -------------------------------
+
+
+def _pm_corpus(n_each=10):
+    frame = pd.DataFrame(rows(n_each=n_each))
+    frame = frame[frame.label != "not_pm"]
+    return [posting_text(d, t) for d, t in zip(frame.description, frame.title)], frame.label.tolist()
+
+
+def test_shared_ngram_counts_give_each_fold_the_features_the_pipeline_would():
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import Pipeline
+
+    from pmtype.model import _SharedNgrams, build_label_pipeline
+
+    texts, labels = _pm_corpus(15)
+    pipeline = build_label_pipeline()
+    prepared = pipeline.named_steps["prepare"].fit(texts).transform(texts)
+    X = np.empty(len(prepared), dtype=object)
+    X[:] = prepared
+    y = np.array([v == "technical" for v in labels], dtype=int)
+    for max_features in (None, 40):  # 40: the max_features limit binds
+        rest = Pipeline(pipeline.steps[1:])
+        rest.set_params(features__ngrams__tfidfvectorizer__max_features=max_features)
+        shared = _SharedNgrams.plan(rest, X)
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(X, y):
+            fast_train, fast_test = shared.fold_features(train, test)
+            features = clone(rest.named_steps["features"])
+            slow_train = features.fit_transform(X[train])
+            slow_test = features.transform(X[test])
+            assert fast_train.shape == slow_train.shape and fast_test.shape == slow_test.shape
+            assert abs(fast_train - slow_train).max() < 1e-6 and abs(fast_test - slow_test).max() < 1e-6
+
+
+def test_a_pipeline_of_another_shape_is_fitted_fold_by_fold():
+    from sklearn.pipeline import Pipeline
+
+    from pmtype.model import _SharedNgrams, build_label_pipeline
+
+    rest = Pipeline(build_label_pipeline().steps[1:])
+    rest.set_params(features__ngrams__tfidfvectorizer__vocabulary=["api", "pricing"])
+    assert _SharedNgrams.plan(rest, np.empty(0, dtype=object)) is None
+
+
+def test_cross_fit_gives_the_same_answer_shared_or_not_cached_or_not_in_one_process_or_two(tmp_path, monkeypatch):
+    from pmtype.cues import CueFinder
+    from pmtype.model import cross_fit
+
+    texts, labels = _pm_corpus(10)
+    plain = cross_fit(texts, labels, jobs=1, shared_counts=False)
+    read = []
+    real = CueFinder.find_in_sentences
+    monkeypatch.setattr(CueFinder, "find_in_sentences",
+                        lambda self, t, s: read.append(len(t)) or real(self, t, s))
+    first = cross_fit(texts, labels, jobs=1, cue_cache=tmp_path / "cache")
+    assert sum(read) == 20
+    again = cross_fit(texts + [texts[0] + "\nAnd SQL."], labels + [labels[0]], jobs=2, cue_cache=tmp_path / "cache")
+    assert sum(read) == 21  # only the new posting was read again
+    assert np.allclose(first.p_out_of_fold, plain.p_out_of_fold, atol=1e-9)
+    in_one = cross_fit(texts + [texts[0] + "\nAnd SQL."], labels + [labels[0]], jobs=1, shared_counts=False)
+    assert np.allclose(again.p_out_of_fold, in_one.p_out_of_fold, atol=1e-9)
+    # a damaged cache is read up to the damage; the rest is read again and the file written afresh
+    (cache_file,) = (tmp_path / "cache").glob("cues-*.jsonl.gz")
+    cache_file.write_bytes(cache_file.read_bytes()[:-20])
+    read.clear()
+    third = cross_fit(texts + [texts[0] + "\nAnd SQL."], labels + [labels[0]], jobs=1, cue_cache=tmp_path / "cache")
+    assert np.allclose(third.p_out_of_fold, in_one.p_out_of_fold, atol=1e-9)
+    assert sum(read) == 1
+    read.clear()
+    cross_fit(texts, labels, jobs=1, cue_cache=tmp_path / "cache")
+    assert read == []
