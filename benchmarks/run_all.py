@@ -53,6 +53,12 @@ def row(name: str, result: dict, keys=("macro_f1", "accuracy", "roc_auc", "ece")
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
+def tfidf_baseline(texts, y):
+    """The obvious baseline: word 1-2-gram TF-IDF and logistic regression."""
+    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+                         LogisticRegression(max_iter=2000)).fit(texts, y)
+
+
 TITLE_TECH = re.compile(r"\b(technical|tech|platform|api|apis|data|infrastructure|engineering|ml|ai|"
                         r"machine learning|developer|cloud|security|sdk|integrations?)\b", re.I)
 
@@ -82,8 +88,7 @@ def quality(model: PMTypeModel, seed: TrainingSet) -> None:
     ours = label_metrics(labels, p_ours)
     say(row("pmtype default model", ours))
     say(row("title-keyword rule", label_metrics(labels, title_rule(real.title))))
-    baseline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-                             LogisticRegression(max_iter=2000)).fit(s_texts, s_y)
+    baseline = tfidf_baseline(s_texts, s_y)
     say(row("TF-IDF + logistic regression (same seed)", label_metrics(labels, baseline.predict_proba(texts)[:, 1])))
     article = make_pipeline(PreparePostings(), ArticleFeatures(),
                             LogisticRegression(max_iter=2000, class_weight="balanced")).fit(s_texts, s_y)
@@ -131,8 +136,7 @@ def corpus_effect(seed: TrainingSet) -> None:
         model, _ = fit_model(sub)
         ours = label_metrics(labels, [p.p_technical for p in model.predict(texts, force=True)], intervals=False)
         y = np.array([v == "technical" for v in sub.labels], dtype=int)
-        base = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-                             LogisticRegression(max_iter=2000)).fit(sub.texts, y)
+        base = tfidf_baseline(sub.texts, y)
         theirs = label_metrics(labels, base.predict_proba(texts)[:, 1], intervals=False)
         cells = [f"{r['metrics'][k]['value']:.3f}" for r in (ours, theirs) for k in ("macro_f1", "accuracy")]
         say(f"| {n} (random) | " + " | ".join(cells) + " |")
@@ -174,9 +178,7 @@ def speed(model: PMTypeModel, quick: bool) -> None:
     say(f"{n} rows of {source} (mean {frame.description.str.len().mean():.0f} characters).")
     seed = pd.read_csv(config.seed_corpus_path())
     seed = seed[seed.label != "not_pm"]
-    baseline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-                             LogisticRegression(max_iter=2000)).fit(
-        [posting_text(d, t) for d, t in zip(seed.description, seed.title)], seed.label)
+    baseline = tfidf_baseline([posting_text(d, t) for d, t in zip(seed.description, seed.title)], seed.label)
     texts = [posting_text(d, t) for d, t in zip(frame.description, frame.title)]
     label_frame(model, frame.iloc[:50], "description", "title")  # warm up spaCy
     t0 = time.perf_counter()

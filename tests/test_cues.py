@@ -69,3 +69,12 @@ def test_finder_pickles_without_its_spacy_pipeline(finder):
     clone = pickle.loads(pickle.dumps(finder))
     assert clone._nlp is None
     assert [c.phrase for c in clone.find(["Work with engineers."])[0]] == ["engineers"]
+
+
+def test_no_phrase_belongs_to_two_cue_lists():
+    seen = {}
+    for distinction, spec in load_cue_lists().items():
+        for side in ("technical", "business"):
+            for phrase in spec[side]["phrases"]:
+                assert phrase not in seen, f"{phrase!r} is in {seen[phrase]} and {distinction}:{side}"
+                seen[phrase] = f"{distinction}:{side}"

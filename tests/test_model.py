@@ -31,6 +31,10 @@ ONE_DISTINCTION = {
     ("collaborators", "business"): "Work every day with marketing, sales, finance and legal.",
     ("background", "technical"): "A computer science degree, SQL and Python are required.",
     ("background", "business"): "An MBA and a background in consulting are required.",
+    ("research", "technical"): "Track emerging technologies and judge technical feasibility, build vs buy.",
+    ("research", "business"): "Study the competitive landscape, run market research and customer interviews.",
+    ("planning", "technical"): "Weigh technical debt against new work and estimate effort.",
+    ("planning", "business"): "Prioritise by revenue impact, market opportunity and customer value.",
 }
 
 

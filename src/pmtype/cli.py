@@ -121,7 +121,8 @@ def _print_prediction(prediction) -> None:
     table.add_column("phrases")
     for e in prediction.evidence:
         phrases = []
-        for p in e.phrases:
+        # The side it leans to first, then the other side's phrases, dimmed.
+        for p in sorted(e.phrases, key=lambda p: p["side"] != e.lean):
             item = p["phrase"] if p["side"] == e.lean else f"[dim]{p['phrase']} ({p['side']})[/dim]"
             if item not in phrases:
                 phrases.append(item)

@@ -156,7 +156,9 @@ class DistinctionEvidence:
         for phrase in lean_side:
             if phrase.lower() not in (s.lower() for s in seen):
                 seen.append(phrase)
-        return f"{self.distinction}:{self.lean}({', '.join(seen[:n])})"
+        # A distinction can lean one way on the strength of the model's weights alone
+        # (say, few phrases of the other side weighed lightly): then no phrases are listed.
+        return f"{self.distinction}:{self.lean}" + (f"({', '.join(seen[:n])})" if seen else "")
 
 
 @dataclass

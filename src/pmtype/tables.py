@@ -129,18 +129,22 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
 
 # --- reading -----------------------------------------------------------------
 
-def _open_binary(path):
-    if str(path) == "-":
-        return io.BytesIO(sys.stdin.buffer.read())
-    path = Path(path)
+def _open_file(path: Path):
+    """``path`` opened for binary reading, or a one-line ``BadInputFile`` saying why not."""
     if not path.exists():
         raise BadInputFile(f"{path} does not exist")
     if path.is_dir():
         raise BadInputFile(f"{path} is a folder, not a file")
     try:
-        raw = open(path, "rb")
+        return open(path, "rb")
     except PermissionError:
         raise BadInputFile(f"{path} cannot be read: permission denied") from None
+
+
+def _open_binary(path):
+    if str(path) == "-":
+        return io.BytesIO(sys.stdin.buffer.read())
+    raw = _open_file(Path(path))
     head = raw.read(2)
     raw.seek(0)
     if head == b"\x1f\x8b":
@@ -220,14 +224,8 @@ def _text_stream(binary, encoding: str | None):
 def read_text_file(path, encoding: str | None = None) -> str:
     """The text of one posting's file, its encoding detected as for tables; binary files are refused."""
     path = Path(path)
-    if not path.exists():
-        raise BadInputFile(f"{path} does not exist")
-    if path.is_dir():
-        raise BadInputFile(f"{path} is a folder, not a file")
-    try:
-        data = path.read_bytes()
-    except PermissionError:
-        raise BadInputFile(f"{path} cannot be read: permission denied") from None
+    with _open_file(path) as f:
+        data = f.read()
     enc = encoding or sniff_encoding(data[: 1 << 16])
     try:
         codecs.lookup(enc)
