@@ -27,9 +27,14 @@ test: $(VENV)/.installed-test
 model: $(VENV)/.installed
 	$(BIN)/pmtype train -o models/default --overwrite
 
-## Benchmarks: quality on real postings, speed, memory; writes benchmarks/RESULTS.md.
+## Benchmarks: quality on real postings, speed, memory, retraining, bad input; writes benchmarks/RESULTS.md.
+## BIG=1 adds labelling a generated 1 GB CSV (several minutes).
 bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(if $(BIG),--big $(BIG))
+	{ echo "## 7. Retraining on the seed corpus plus 10,000 user rows"; echo; \
+	  $(BIN)/python benchmarks/bench_retrain.py; echo; } >> benchmarks/RESULTS.md
+	{ echo "## 8. Bad input, fed to every command"; echo; \
+	  $(BIN)/python benchmarks/bad_input_table.py; } >> benchmarks/RESULTS.md
 
 ## Rebuild data/seed/postings.csv from the written parts in data/seed/raw/.
 corpus: $(VENV)/.installed

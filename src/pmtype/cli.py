@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pmtype import __version__
+from pmtype import __version__, config
 from pmtype.errors import PMTypeError
 
 app = typer.Typer(
@@ -142,7 +142,7 @@ def label(
     encoding: Annotated[Optional[str], typer.Option("--encoding", help="Input text encoding (default: detected).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete chunk.")] = False,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = 2000,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = config.CHUNK_SIZE,
     force: Annotated[bool, typer.Option("--force", help="Label rows the scope check calls not a PM posting.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local, or dask (a cluster; -o is then a folder).")] = "local",

@@ -51,7 +51,7 @@ def models_dir() -> Path:
 DEFAULT_MODEL_NAME = "default"
 
 #: Rows per chunk when labelling a file.
-CHUNK_SIZE = 2_000
+CHUNK_SIZE = 500
 #: spaCy batch size for nlp.pipe over candidate sentences.
 SPACY_BATCH_SIZE = 256
 #: Postings longer than this many characters are truncated before classification.

@@ -228,8 +228,8 @@ class CueFinder:
 
     def _candidate(self, words: set[str]) -> tuple[bool, bool]:
         """Whether a sentence's words may hold a phrase cue, and a pattern cue."""
-        patterns = any(all(not required.isdisjoint(words) for required in gate)
-                       for gate in self._pattern_gates)
+        patterns = not self._anchors.isdisjoint(words) and any(
+            all(not required.isdisjoint(words) for required in gate) for gate in self._pattern_gates)
         if patterns or not self._single.isdisjoint(words):
             return True, patterns
         for first in self._pair_keys.intersection(words):
