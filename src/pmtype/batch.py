@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pmtype import config, tables
+from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadOption
 from pmtype.features import posting_text
 from pmtype.model import PMTypeModel, default_model_path, load_model
@@ -123,8 +123,9 @@ def label_file(input_path, output_path, model: str | Path | None = None,
     its last complete chunk (CSV, TSV and JSON Lines output).
     """
     started = time.perf_counter()
+    if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
+        load_model(None, progress=progress)  # builds the default model once
     model_path = str(model) if model is not None else str(default_model_path())
-    loaded = load_model(model, progress=progress)
     in_fmt = tables.detect_format(input_path, in_format)
     out_fmt = tables.detect_format(output_path, out_format) if (out_format or str(output_path) != "-") else in_fmt
     if resume and (out_fmt == "parquet" or str(output_path) == "-"):
@@ -136,6 +137,12 @@ def label_file(input_path, output_path, model: str | Path | None = None,
                                    required=title_column is not None)
     if len(first) < chunk_size:
         jobs = 1  # one chunk: worker processes would cost more than they save
+    if jobs > 1:
+        # The workers load the model; here it is only checked (hash, versions), not unpickled.
+        loaded, model_id = None, persist.verify_model(Path(model_path)).get("model_id", "unsaved")
+    else:
+        loaded = load_model(model_path, progress=progress)
+        model_id = loaded.model_id
 
     def all_chunks():
         yield first
@@ -162,7 +169,7 @@ def label_file(input_path, output_path, model: str | Path | None = None,
         with tables.atomic_output(output_path, out_fmt) as writer:
             run(writer)
     else:
-        identity = {"input": _identity(input_path), "chunk_size": chunk_size, "model": loaded.model_id,
+        identity = {"input": _identity(input_path), "chunk_size": chunk_size, "model": model_id,
                     "text": text_col, "title": title_col, "force": force, "format": out_fmt}
         with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
             summary.resumed_rows = writer.rows_done

@@ -105,8 +105,11 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
-def load_model(folder: Path):
-    """Load a model folder after checking its file's hash and its versions."""
+def verify_model(folder: Path) -> dict:
+    """Check a model folder's file against its manifest (hash, versions) without loading it.
+
+    Returns the manifest; raises the same errors as ``load_model``.
+    """
     folder = Path(folder)
     manifest = read_manifest(folder)
     model_path = folder / manifest.get("model_file", MODEL_FILE)
@@ -127,6 +130,14 @@ def load_model(folder: Path):
         raise ModelIncompatible(
             f"{folder} was built with {', '.join(differ)}; rebuild it with 'pmtype train' or 'make model'"
         )
+    return manifest
+
+
+def load_model(folder: Path):
+    """Load a model folder after checking its file's hash and its versions."""
+    folder = Path(folder)
+    manifest = verify_model(folder)
+    model_path = folder / manifest.get("model_file", MODEL_FILE)
     try:
         obj = joblib.load(model_path)
     except (AttributeError, ImportError, ModuleNotFoundError, TypeError, ValueError, EOFError) as e:
