@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -72,3 +73,37 @@ BUSINESS_POSTING = (
 
 def env_without_pmtype() -> dict:
     return {k: v for k, v in os.environ.items() if not k.startswith("PMTYPE_")}
+
+
+SWAP = {"technical": "business", "business": "technical", "not_pm": "not_pm"}
+
+
+@pytest.fixture(scope="session")
+def swapped_csv(tmp_path_factory, corpus_csv):
+    """The tiny corpus with every technical and business label swapped."""
+    frame = pd.read_csv(corpus_csv)
+    frame["label"] = frame["label"].map(SWAP)
+    path = tmp_path_factory.mktemp("swapped") / "swapped.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def swapped_model_dir(tmp_path_factory, swapped_csv):
+    """A model that has learnt the labels the wrong way round: worse on the corpus than ``model_dir``."""
+    from pmtype.training import train
+
+    folder = tmp_path_factory.mktemp("models") / "swapped"
+    train([swapped_csv], folder, use_seed=False)
+    return folder
+
+
+def install_model(model_dir, name):
+    """Copy a trained model into the test's models directory as version ``name``."""
+    from pmtype import config
+
+    target = config.models_dir() / name
+    shutil.copytree(model_dir, target)
+    return target
+
+

@@ -2,46 +2,22 @@
 
 import json
 import re
-import shutil
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import SWAP, install_model as _install
 from corpus import rows
 from pmtype import config
 from pmtype.cli import app
 
 runner = CliRunner()
 
-SWAP = {"technical": "business", "business": "technical", "not_pm": "not_pm"}
 
 
 def run(*args, input=None):
     return runner.invoke(app, [str(a) for a in args], input=input)
-
-
-@pytest.fixture(scope="module")
-def swapped_csv(tmp_path_factory, corpus_csv):
-    frame = pd.read_csv(corpus_csv)
-    frame["label"] = frame["label"].map(SWAP)
-    path = tmp_path_factory.mktemp("swapped") / "swapped.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def swapped_model_dir(tmp_path_factory, swapped_csv):
-    from pmtype.training import train
-
-    folder = tmp_path_factory.mktemp("models") / "swapped"
-    train([swapped_csv], folder, use_seed=False)
-    return folder
-
-
-def _install(model_dir, name):
-    shutil.copytree(model_dir, config.models_dir() / name)
-    return config.models_dir() / name
 
 
 # --- train, models, models use -------------------------------------------------------------

@@ -2,13 +2,12 @@
 
 import json
 import re
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import BUSINESS_POSTING, TECH_POSTING
+from conftest import BUSINESS_POSTING, SWAP, TECH_POSTING, install_model as _install
 from pmtype import config
 from pmtype.batch import label_file
 from pmtype.errors import (
@@ -37,36 +36,6 @@ from pmtype.registry import (
     verdict,
     version_path,
 )
-
-SWAP = {"technical": "business", "business": "technical", "not_pm": "not_pm"}
-
-
-@pytest.fixture(scope="session")
-def swapped_csv(tmp_path_factory, corpus_csv):
-    """The tiny corpus with every technical and business label swapped."""
-    frame = pd.read_csv(corpus_csv)
-    frame["label"] = frame["label"].map(SWAP)
-    path = tmp_path_factory.mktemp("swapped") / "swapped.csv"
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="session")
-def swapped_model_dir(tmp_path_factory, swapped_csv):
-    """A model that has learnt the labels the wrong way round: worse on the corpus than ``model_dir``."""
-    from pmtype.training import train
-
-    folder = tmp_path_factory.mktemp("models") / "swapped"
-    train([swapped_csv], folder, use_seed=False)
-    return folder
-
-
-def _install(model_dir, name):
-    """Copy a trained model into the test's models directory as version ``name``."""
-    target = config.models_dir() / name
-    shutil.copytree(model_dir, target)
-    return target
-
 
 def _manifest(folder):
     return json.loads((folder / "manifest.json").read_text())

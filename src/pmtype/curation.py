@@ -110,13 +110,10 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     data, more = dedupe(data)
     notes += more
-    keep = [i for i, y in enumerate(data.labels) if y in CLASSES]
-    if len(keep) < len(data.labels):
-        notes.append(f"left out {len(data.labels) - len(keep)} not_pm rows (the check covers technical "
-                     "and business)")
-    texts = [data.texts[i] for i in keep]
-    given = [data.labels[i] for i in keep]
-    rows = [data.rows[i] for i in keep]
+    pm, not_pm = data.pm_only()
+    if not_pm:
+        notes.append(f"left out {not_pm} not_pm rows (the check covers technical and business)")
+    texts, given, rows = pm.texts, pm.labels, pm.rows
     fit = cross_fit(texts, given, seed=seed, cv_folds=cv_folds, jobs=jobs, progress=progress,
                     cue_cache=cue_cache_dir() if cue_cache else None)
     found, thresholds = find_label_issues(given, fit.p_out_of_fold)

@@ -109,9 +109,8 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
     data, notes = read_labelled(path, text_column, title_column, label_column)
-    keep = [i for i, y in enumerate(data.labels) if y in CLASSES]
-    texts = [data.texts[i] for i in keep]
-    labels = [data.labels[i] for i in keep]
+    pm, _ = data.pm_only()
+    texts, labels = pm.texts, pm.labels
     predictions = model.predict(texts, force=True)
     p = [pr.p_technical for pr in predictions]
     result = label_metrics(labels, p)

@@ -315,6 +315,14 @@ class TrainingSet:
     def pm_mask(self) -> np.ndarray:
         return np.array([y in ("technical", "business") for y in self.labels])
 
+    def pm_only(self) -> tuple[TrainingSet, int]:
+        """The technical and business rows only, and how many not-PM rows were left out."""
+        keep = [i for i, y in enumerate(self.labels) if y in ("technical", "business")]
+        subset = TrainingSet([self.texts[i] for i in keep], [self.labels[i] for i in keep],
+                             [self.sources[i] for i in keep],
+                             [self.rows[i] for i in keep] if self.rows else [])
+        return subset, len(self.labels) - len(keep)
+
 
 #: Below this many postings, training runs in this process (worker start-up costs more than it saves).
 PARALLEL_FROM_ROWS = 2000

@@ -341,15 +341,12 @@ def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
     if current_path is None:
         current_path = default_model_path()
     data, notes = read_labelled(on, text_column, title_column, label_column)
-    keep = [i for i, y in enumerate(data.labels) if y in ("technical", "business")]
-    if not keep:
+    pm, not_pm = data.pm_only()
+    if not pm.texts:
         raise BadTrainingData(f"{on} has no postings labelled technical or business to compare on")
-    if len(keep) < len(data.labels):
-        notes.append(f"left out {len(data.labels) - len(keep)} not_pm rows (the comparison covers "
-                     "technical and business)")
-    texts = [data.texts[i] for i in keep]
-    given = [data.labels[i] for i in keep]
-    rows = [data.rows[i] for i in keep]
+    if not_pm:
+        notes.append(f"left out {not_pm} not_pm rows (the comparison covers technical and business)")
+    texts, given, rows = pm.texts, pm.labels, pm.rows
     p_new = np.array([p.p_technical for p in new_model.predict(texts, force=True)], dtype=float)
     p_cur = np.array([p.p_technical for p in current_model.predict(texts, force=True)], dtype=float)
     metrics = paired_bootstrap(given, p_new, p_cur, n_boot=n_boot)
