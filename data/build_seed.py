@@ -69,7 +69,8 @@ def write_card(frame: pd.DataFrame, written: list, dropped: Counter, agreement, 
     industries = frame.industry.str.lower().value_counts()
     big = industries[industries >= 5]
     not_pm_roles = Counter(w.get("role_type") for w in written if w["label"] == "not_pm" and w["id"] in set(frame.id))
-    wave2 = frame.id.str.match(r"w(8|9|10|11)-")
+    writer = frame.id.str.extract(r"w(\d+)-")[0].astype(int)
+    wave1, wave2, wave3 = writer <= 7, (writer >= 8) & (writer <= 11), writer >= 12
     text = f"""# The seed corpus: data card
 
 `seed/postings.csv` holds {len(frame)} job postings written for pmtype, labelled by
@@ -83,15 +84,16 @@ Columns: `id, title, company, description, label, hybrid, source_note`
 
 ## How it was made
 
-- **Writing.** Eleven writing sessions (ids `w1`…`w11`) wrote the postings from a
+- **Writing.** Eighteen writing sessions (ids `w1`…`w18`) wrote the postings from a
   brief that restates the rubric, lists the sections, formats and noise of real
   postings, and asks for hard cases on purpose: hybrids, titles that point the
   other way, business roles at technical companies and technical roles in
   non-technical industries, shared PM duties in both labels. Writers 1–7
-  wrote {int((~wave2).sum())} postings across assigned industries, PM and non-PM; writers 8–11
-  (a second wave) wrote {int(wave2.sum())} longer PM postings in which both columns are
-  always present and the dominant one decides, because the first wave's
-  postings were too pure and too short. Fictional companies throughout.
+  wrote {int(wave1.sum())} postings across assigned industries, PM and non-PM. The first
+  wave's postings were too pure and too short, so writers 8–11 (a second wave)
+  wrote {int(wave2.sum())} longer PM postings in which both columns are always present and
+  the dominant one decides, and writers 12–18 (a third wave) wrote {int(wave3.sum())} very long
+  ones with every section of a large employer's posting. Fictional companies throughout.
 - **Boilerplate bank.** Benefits, equal-opportunity and legal statements,
   closings and pasted page artefacts come from a bank written for the project
   (`seed/raw/boilerplate_bank.json`: {len(bank['benefits'])} benefits sections, {len(bank['eeo'])} legal statements,
