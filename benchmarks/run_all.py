@@ -67,15 +67,22 @@ def title_rule(titles) -> np.ndarray:
     return np.array([1.0 if TITLE_TECH.search(str(t)) else 0.0 for t in titles])
 
 
-def quality(model: PMTypeModel, seed: TrainingSet) -> None:
-    say("## 1. Quality on real labelled postings")
+def real_dev():
+    """The real labelled postings, their texts and labels; None (and says so) where they are absent."""
     path = SHARED / "real_dev.csv"
     if not path.is_file():
         say(f"Skipped: {path} is absent (the real labelled postings are not on this machine).")
-        return
+        return None
     real = pd.read_csv(path)
-    texts = [posting_text(d, t) for d, t in zip(real.description, real.title)]
-    labels = real.label.tolist()
+    return real, [posting_text(d, t) for d, t in zip(real.description, real.title)], real.label.tolist()
+
+
+def quality(model: PMTypeModel, seed: TrainingSet) -> None:
+    say("## 1. Quality on real labelled postings")
+    found = real_dev()
+    if found is None:
+        return
+    real, texts, labels = found
     pm = seed.pm_mask
     s_texts = [t for t, m in zip(seed.texts, pm) if m]
     s_y = np.array([y == "technical" for y, m in zip(seed.labels, pm) if m], dtype=int)
@@ -118,13 +125,10 @@ def quality(model: PMTypeModel, seed: TrainingSet) -> None:
 
 def corpus_effect(seed: TrainingSet) -> None:
     say("## 1b. What the seed corpus buys: models trained on parts of it, scored on the real postings")
-    path = SHARED / "real_dev.csv"
-    if not path.is_file():
-        say(f"Skipped: {path} is absent.")
+    found = real_dev()
+    if found is None:
         return
-    real = pd.read_csv(path)
-    texts = [posting_text(d, t) for d, t in zip(real.description, real.title)]
-    labels = real.label.tolist()
+    _, texts, labels = found
     rng = np.random.default_rng(0)
     pm = [i for i, y in enumerate(seed.labels) if y != "not_pm"]
     order = rng.permutation(pm)
