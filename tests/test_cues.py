@@ -78,3 +78,20 @@ def test_no_phrase_belongs_to_two_cue_lists():
             for phrase in spec[side]["phrases"]:
                 assert phrase not in seen, f"{phrase!r} is in {seen[phrase]} and {distinction}:{side}"
                 seen[phrase] = f"{distinction}:{side}"
+
+
+def test_no_cue_reaches_across_two_sentences(finder):
+    # "degree … computer" is a background pattern; here the two words are in different sentences.
+    text = "A degree is welcome.\nComputer vision is our product."
+    cues = finder.find([text], drop_boilerplate=False)[0]
+    assert not [c for c in cues if c.distinction == "background"], cues
+    for c in cues:
+        assert "\n" not in c.phrase and text[c.start : c.end] == c.phrase
+
+
+def test_cues_in_many_sentences_keep_their_offsets(finder):
+    text = ("Intro line.\nYou will own the public APIs. You will own pricing.\n"
+            "Work with engineers and the sales team.")
+    cues = finder.find([text], drop_boilerplate=False)[0]
+    assert [c.phrase for c in cues] == ["APIs", "pricing", "engineers", "sales team"]
+    assert all(text[c.start : c.end] == c.phrase for c in cues)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from itertools import islice
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,10 @@ from pmtype import text as text_mod
 #: The five distinctions of LABELING.md, in order.
 DISTINCTIONS = ("focus", "collaborators", "research", "background", "planning")
 SIDES = ("technical", "business")
+
+#: Tokens put between sentences in one doc: no cue holds them, and enough of them that
+#: no pattern's optional tokens can reach across.
+_SEPARATOR = ("\u00a7",) * 3
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9&+#/.\-]*[a-z0-9+#]|[a-z0-9]")
 
@@ -259,45 +264,74 @@ class CueFinder:
             # spaCy's vocabulary keeps every new word it sees: start afresh now and
             # then, so that memory stays flat over millions of postings.
             self._build()
-        owners: list[tuple[int, int, bool, str, list[str]]] = []
+        # One spaCy doc per text, holding only its candidate sentences' words, joined by a
+        # separator token that no cue holds; matches that cross a separator are dropped.
+        # (One doc per sentence costs several times more in Doc set-up.)
+        parts: list[list[tuple[int, int, bool, str, list[str]]]] = [[] for _ in texts]
+        n_candidates = 0
         for i, sents in enumerate(sentences):
             for sent in sents:
                 low = _lower_same_length(sent.text)
                 words = _WORD.findall(low)
                 wanted, patterns = self._candidate(set(words))
-                if wanted:  # (text index, sentence offset, run the Matcher, sentence, its words)
-                    owners.append((i, sent.start, patterns, low, words))
-        self._processed += len(owners)
+                if wanted:  # (first token in the doc, sentence offset, run the Matcher, sentence, its words)
+                    parts[i].append((0, sent.start, patterns, low, words))
+                    n_candidates += 1
+        self._processed += n_candidates
         out: list[list[Cue]] = [[] for _ in texts]
+        owners = [i for i, p in enumerate(parts) if p]
         # The words are already split (the same split as _WordTokenizer's), so the docs are
         # made from them and handed to nlp.pipe, which runs whatever the pipeline holds.
         vocab = self._nlp.vocab
-        docs = (Doc(vocab, words=o[4], spaces=[True] * len(o[4])) for o in owners)
-        for (i, offset, patterns, low, words), doc in zip(owners, self._nlp.pipe(docs, batch_size=self.batch_size)):
-            out[i].extend(self._cues_in(doc, low, words, texts[i], offset, patterns))
+
+        def make_doc(i: int) -> Doc:
+            words: list[str] = []
+            for k, (_, offset, patterns, low, sent_words) in enumerate(parts[i]):
+                if words:
+                    words.extend(_SEPARATOR)
+                parts[i][k] = (len(words), offset, patterns, low, sent_words)
+                words.extend(sent_words)
+            return Doc(vocab, words=words, spaces=[True] * len(words))
+
+        docs = (make_doc(i) for i in owners)
+        for i, doc in zip(owners, self._nlp.pipe(docs, batch_size=self.batch_size)):
+            out[i].extend(self._cues_in(doc, parts[i], texts[i]))
         return out
 
-    def _cues_in(self, doc, sentence: str, words: list[str], original: str, offset: int,
-                 patterns: bool = True) -> Iterable[Cue]:
+    def _cues_in(self, doc, parts: list[tuple[int, int, bool, str, list[str]]],
+                 original: str) -> Iterable[Cue]:
+        """The cues in one text's doc of candidate sentences (``parts``: each sentence's first
+        token in the doc, its offset in the text, whether to run the Matcher, its lower-cased
+        text and its words)."""
         spans = [(s, e, k) for k, s, e in self._phrase_matcher(doc)]
-        if patterns:
-            # The token Matcher costs per token: run it on short windows that open with a
-            # word a pattern can start with, not on the whole sentence.
-            for i, word in enumerate(words):
-                if word in self._anchors:
-                    spans += [(i + s, i + e, k) for k, s, e in self._matcher(doc[i : i + self._window])
-                              if s == 0]
-        # Longest match wins where matches overlap (e.g. "data pipeline" over "pipeline").
-        spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+        # The token Matcher costs per token: run it on short windows that open with a
+        # word a pattern can start with, in the sentences that may hold a pattern.
+        for first, _, patterns, _, words in parts:
+            if patterns:
+                for j, word in enumerate(words):
+                    if word in self._anchors:
+                        i = first + j
+                        spans += [(i + s, i + e, k) for k, s, e in self._matcher(doc[i : i + self._window])
+                                  if s == 0]
         if not spans:
             return
-        where = token_spans(sentence, max(e for _, e, _ in spans))
+        # Longest match wins where matches overlap (e.g. "data pipeline" over "pipeline").
+        spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+        firsts = [p[0] for p in parts]
         last_end = -1
+        where_cache: dict[int, list[tuple[int, int]]] = {}
         for s, e, k in spans:
             if s < last_end:
                 continue
+            n = bisect_right(firsts, s) - 1
+            first, offset, _, sentence, words = parts[n]
+            if e - first > len(words):  # crosses into the next sentence
+                continue
             last_end = e
+            if n not in where_cache:
+                where_cache[n] = token_spans(sentence, len(words))
+            where = where_cache[n]
             distinction, side = self._keys[k]
-            start = offset + where[s][0]
-            end = offset + where[e - 1][1]
+            start = offset + where[s - first][0]
+            end = offset + where[e - first - 1][1]
             yield Cue(distinction, side, original[start:end], start, end)
