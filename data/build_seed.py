@@ -70,7 +70,8 @@ def write_card(frame: pd.DataFrame, written: list, dropped: Counter, agreement, 
     big = industries[industries >= 5]
     not_pm_roles = Counter(w.get("role_type") for w in written if w["label"] == "not_pm" and w["id"] in set(frame.id))
     writer = frame.id.str.extract(r"w(\d+)-")[0].astype(int)
-    wave1, wave2, wave3 = writer <= 7, (writer >= 8) & (writer <= 11), writer >= 12
+    wave1, wave2, wave3, wave4 = (writer <= 7, (writer >= 8) & (writer <= 11),
+                                  (writer >= 12) & (writer <= 19), writer >= 20)
     text = f"""# The seed corpus: data card
 
 `seed/postings.csv` holds {len(frame)} job postings written for pmtype, labelled by
@@ -84,7 +85,7 @@ Columns: `id, title, company, description, label, hybrid, source_note`
 
 ## How it was made
 
-- **Writing.** Eighteen writing sessions (ids `w1`…`w18`) wrote the postings from a
+- **Writing.** Twenty-three writing sessions (ids `w1`…`w18`, `w20`…`w24`) wrote the postings from a
   brief that restates the rubric, lists the sections, formats and noise of real
   postings, and asks for hard cases on purpose: hybrids, titles that point the
   other way, business roles at technical companies and technical roles in
@@ -93,7 +94,11 @@ Columns: `id, title, company, description, label, hybrid, source_note`
   wave's postings were too pure and too short, so writers 8–11 (a second wave)
   wrote {int(wave2.sum())} longer PM postings in which both columns are always present and
   the dominant one decides, and writers 12–18 (a third wave) wrote {int(wave3.sum())} very long
-  ones with every section of a large employer's posting. Fictional companies throughout.
+  ones with every section of a large employer's posting. A fourth wave (writers 20–24,
+  {int(wave4.sum())} postings) put the deciding part of each posting inside a large employer's
+  template whose generic text points the other way, wrote near-balanced postings decided
+  by the responsibilities and requirements, and pasted a third of them as a job board
+  does (line breaks lost, headings and bullets run inline). Fictional companies throughout.
 - **Boilerplate bank.** Benefits, equal-opportunity and legal statements,
   closings and pasted page artefacts come from a bank written for the project
   (`seed/raw/boilerplate_bank.json`: {len(bank['benefits'])} benefits sections, {len(bank['eeo'])} legal statements,
@@ -135,6 +140,8 @@ Length of `description` (characters, boilerplate included): median
   postings, where the two columns are often close and much text is an
   employer's template. The second annotator marked few hybrids, and agreement
   is higher than on real postings, which says the written postings are easier.
+  The fourth wave's writers meant two thirds of their postings as near-balanced;
+  the second annotator called every one of them clear or leaning, none a coin flip.
 - The default model trained here scores far higher in cross-validation on this
   corpus than on real postings (see `benchmarks/RESULTS.md`): the corpus does
   not yet teach the whole distinction.

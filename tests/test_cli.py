@@ -34,6 +34,16 @@ def test_classify_json_from_file_with_title(model_dir, tmp_path):
     assert all("start" in p for e in out["evidence"] for p in e["phrases"])
 
 
+def test_classify_reads_a_file_named_as_the_argument(model_dir, tmp_path):
+    f = tmp_path / "posting.txt"
+    f.write_text(BUSINESS_POSTING)
+    by_path = run("classify", f, "--model", model_dir, "--json")
+    by_option = run("classify", "--file", f, "--model", model_dir, "--json")
+    assert by_path.exit_code == 0, by_path.output
+    assert json.loads(by_path.stdout) == json.loads(by_option.stdout)
+    assert json.loads(by_path.stdout)["label"] == "business"
+
+
 def test_classify_from_stdin(model_dir):
     r = run("classify", "--model", model_dir, "--json", input=TECH_POSTING)
     assert r.exit_code == 0, r.output

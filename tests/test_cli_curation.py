@@ -157,7 +157,7 @@ def test_check_labels_prints_and_writes_the_suspects(tmp_path):
     lines = r.stdout.splitlines()
     assert re.fullmatch(rf"checked 30 postings in {re.escape(str(src))}: (\d+) labels look wrong "
                         r"\(thresholds: business 0\.\d\d, technical 0\.\d\d\)", lines[0])
-    assert re.match(r"  row (2|5) +given (technical|business) suggested (business|technical) +confidence 0\.\d\d  margin \+0\.\d\d",
+    assert re.match(r"  row (2|5) +given (technical|business) +suggested (business|technical) +confidence 0\.\d\d  margin \+0\.\d\d",
                     lines[1])
     assert lines[2].startswith("             evidence: ")
     assert lines[-1] == f"written to {out}"

@@ -74,7 +74,8 @@ def main(
 
 @app.command()
 def classify(
-    text: Annotated[Optional[str], typer.Argument(help="The posting's text (or use --file, or stdin).")] = None,
+    text: Annotated[Optional[str], typer.Argument(
+        help="The posting's text, or the path of a file that holds it (or use --file, or stdin).")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read the posting from a file.")] = None,
     title: Annotated[Optional[str], typer.Option("--title", "-t", help="The job title, if you have it.")] = None,
     model: ModelOption = None,
@@ -86,6 +87,8 @@ def classify(
 
     if text is not None and file is not None:
         _fail("give the posting as an argument or with --file, not both", 2)
+    if text is not None and _names_a_file(text):
+        file, text = Path(text), None
     if file is not None:
         from pmtype.tables import read_text_file
 
@@ -101,6 +104,17 @@ def classify(
         typer.echo(json.dumps(prediction.as_dict(), ensure_ascii=False))
         return
     _print_prediction(prediction)
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether a one-word argument is the path of an existing file (not a posting's text)."""
+    word = text.strip()
+    if not word or len(word) > 1024 or any(c.isspace() for c in word):
+        return False
+    try:
+        return Path(word).is_file()
+    except OSError:
+        return False
 
 
 def _print_prediction(prediction) -> None:
