@@ -12,7 +12,9 @@ from typing import NamedTuple
 
 _TAG = re.compile(r"<\s*(br|/p|/li|/h[1-6]|/div|li|p|h[1-6]|div|tr)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"<[^>\n]{1,200}>")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+# Runs of two or more, or any white space other than a plain space: a lone space is left
+# alone, which keeps the substitution from rewriting every word gap of a posting.
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]{2,}|[\t\u00a0\u2000-\u200b\u3000]")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 _LOOKS_HTML = re.compile(r"<\s*/?\s*(p|br|li|ul|div|h[1-6]|span|strong|b|em)\b", re.I)
