@@ -115,6 +115,15 @@ def test_compare_prints_metrics_flips_and_verdict(model_dir, swapped_model_dir, 
     assert r.stderr.strip() == "left out 16 not_pm rows (the comparison covers technical and business)"
 
 
+def test_compare_fail_if_worse_sets_the_exit_code(model_dir, swapped_model_dir, corpus_csv):
+    worse = run("compare", swapped_model_dir, "--against", model_dir, "--on", corpus_csv, "--fail-if-worse")
+    assert worse.exit_code == 3, worse.output
+    assert worse.stdout.splitlines()[-1].startswith("verdict: worse (")
+    same = run("compare", model_dir, "--against", model_dir, "--on", corpus_csv, "--fail-if-worse", "--json")
+    assert same.exit_code == 0, same.output
+    assert json.loads(same.stdout)["verdict"] == "not worse"
+
+
 def test_compare_as_json_against_a_named_model(model_dir, swapped_model_dir, corpus_csv):
     _install(swapped_model_dir, "old")
     r = run("compare", model_dir, "--against", "old", "--on", corpus_csv, "--json")

@@ -367,6 +367,7 @@ def compare(
     label_column: Annotated[str, typer.Option("--label-column")] = "label",
     margin: Annotated[Optional[float], typer.Option("--margin", help="How much macro-F1 the new model may lose and still count as not worse (default 0.02).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
+    fail_if_worse: Annotated[bool, typer.Option("--fail-if-worse", help="Exit with code 3 unless the verdict is 'better' or 'not worse' (for scripts and CI).")] = False,
 ) -> None:
     """Compare two models on labelled postings: metrics side by side, label flips, a verdict."""
     from pmtype.registry import MARGIN, format_comparison
@@ -380,8 +381,10 @@ def compare(
         _say(note)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2))
-        return
-    typer.echo(format_comparison(result))
+    else:
+        typer.echo(format_comparison(result))
+    if fail_if_worse and not result.promotable:
+        raise typer.Exit(3)
 
 
 @app.command("check-labels")
