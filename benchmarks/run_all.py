@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
 from pmtype import config
@@ -105,6 +106,19 @@ def quality(model: PMTypeModel, seed: TrainingSet) -> None:
     p_drop = np.array([p.p_technical for p in dropped.predict(texts, force=True)])
     say(row("pmtype with boilerplate left out (`--drop-boilerplate`)", label_metrics(labels, p_drop)))
     say("")
+    if "strength" in real.columns:
+        # The annotators' certainty: 3 clear, 2 leaning, 1 nearly a coin flip (../shared/data/README.md).
+        say("By the annotators' certainty (pmtype default model):")
+        say("")
+        say("| postings | count | macro-F1 | accuracy | ROC-AUC | mistakes |\n|---|---|---|---|---|---|")
+        y_all = np.array([v == "technical" for v in labels])
+        for name, mask in (("clear or leaning (strength 2–3)", real.strength.to_numpy() > 1),
+                           ("nearly a coin flip (strength 1)", real.strength.to_numpy() == 1)):
+            if mask.sum() and len(set(y_all[mask])) == 2:
+                yy, pp = y_all[mask], p_ours[mask]
+                say(f"| {name} | {mask.sum()} | {f1_score(yy, pp >= 0.5, average='macro'):.3f} | "
+                    f"{((pp >= 0.5) == yy).mean():.3f} | {roc_auc_score(yy, pp):.3f} | {((pp >= 0.5) != yy).sum()} |")
+        say("")
     band = model.band
     inside = np.abs(p_ours - 0.5) < band
     y = np.array([v == "technical" for v in labels])
