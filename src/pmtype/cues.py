@@ -273,8 +273,10 @@ class CueFinder:
         parts: list[list[tuple[int, int, bool, str, list[str]]]] = [[] for _ in texts]
         n_candidates = 0
         for i, sents in enumerate(sentences):
+            # Lower-cased once per text; each sentence is a slice of it (same length, same offsets).
+            low_text = _lower_same_length(texts[i]) if sents else ""
             for sent in sents:
-                low = _lower_same_length(sent.text)
+                low = low_text[sent.start : sent.start + len(sent.text)]
                 words = _WORD.findall(low)
                 wanted, patterns = self._candidate(set(words))
                 if wanted:  # (first token in the doc, sentence offset, run the Matcher, sentence, its words)
