@@ -275,12 +275,15 @@ class CueFinder:
         for i, sents in enumerate(sentences):
             # Lower-cased once per text; each sentence is a slice of it (same length, same offsets).
             low_text = _lower_same_length(texts[i]) if sents else ""
+            doc_length = 0
             for sent in sents:
                 low = low_text[sent.start : sent.start + len(sent.text)]
                 words = _WORD.findall(low)
                 wanted, patterns = self._candidate(set(words))
                 if wanted:  # (first token in the doc, sentence offset, run the Matcher, sentence, its words)
-                    parts[i].append((0, sent.start, patterns, low, words))
+                    first = doc_length + (len(_SEPARATOR) if parts[i] else 0)
+                    parts[i].append((first, sent.start, patterns, low, words))
+                    doc_length = first + len(words)
                     n_candidates += 1
         self._processed += n_candidates
         out: list[list[Cue]] = [[] for _ in texts]
@@ -291,11 +294,10 @@ class CueFinder:
 
         def make_doc(i: int) -> Doc:
             words: list[str] = []
-            for k, (_, offset, patterns, low, sent_words) in enumerate(parts[i]):
-                if words:
+            for k, part in enumerate(parts[i]):
+                if k:
                     words.extend(_SEPARATOR)
-                parts[i][k] = (len(words), offset, patterns, low, sent_words)
-                words.extend(sent_words)
+                words.extend(part[4])
             return Doc(vocab, words=words, spaces=[True] * len(words))
 
         docs = (make_doc(i) for i in owners)
