@@ -284,7 +284,7 @@ def test_cross_fit_gives_the_same_answer_shared_or_not_cached_or_not_in_one_proc
     read = []
     real = CueFinder.find_in_sentences
     monkeypatch.setattr(CueFinder, "find_in_sentences",
-                        lambda self, t, s: read.append(len(t)) or real(self, t, s))
+                        lambda self, t, s, w=None: read.append(len(t)) or real(self, t, s, w))
     first = cross_fit(texts, labels, jobs=1, cue_cache=tmp_path / "cache")
     assert sum(read) == 20
     again = cross_fit(texts + [texts[0] + "\nAnd SQL."], labels + [labels[0]], jobs=2, cue_cache=tmp_path / "cache")

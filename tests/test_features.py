@@ -4,11 +4,15 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from corpus import rows
-from pmtype.features import ARTICLE_FEATURES, ArticleFeatures, PreparePostings, posting_text
+from pmtype.features import (ARTICLE_FEATURES, ArticleFeatures, PreparePostings, posting_text, role_texts,
+                             split_words)
 from pmtype.model import build_label_pipeline
+from pmtype.text import WORD
 
 
 def _data():
@@ -59,3 +63,34 @@ def test_full_label_pipeline_fits_and_is_deterministic():
     b = clone(build_label_pipeline()).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(a, b)
     assert ((a[:, 1] >= 0.5) == y).mean() > 0.9
+
+
+def test_prepared_words_are_the_role_texts_lower_cased_words():
+    text = ("Senior Product Manager, Platform. Work with engineers on C++ services, CI/CD and Node.js APIs.\n"
+            "We are an equal opportunity employer.")
+    [kept] = PreparePostings().fit([]).transform([text])
+    assert kept.words.split() == WORD.findall(kept.role_text.lower())
+    assert {"c++", "ci/cd", "node.js", "apis", "engineers", "equal"} <= set(kept.words.split())
+    assert split_words(kept.words) == kept.words.split()
+    [dropped] = PreparePostings(drop_boilerplate=True).fit([]).transform([text])
+    assert "equal opportunity" not in dropped.role_text.lower()
+    assert dropped.words.split() == WORD.findall(dropped.role_text.lower())
+    assert "c++" in dropped.words.split() and "equal" not in dropped.words.split()
+
+
+def test_ngram_branch_keeps_technical_tokens_whole():
+    X, y = _data()
+    X = X + ["Partner with engineers on the C++ and CI/CD toolchain."] * 2
+    y = np.concatenate([y, [1, 1]])
+    pipe = build_label_pipeline().fit(X, y)
+    vocab = pipe.named_steps["features"].transformer_list[1][1].steps[-1][1].vocabulary_
+    assert "c++" in vocab and "ci/cd" in vocab
+
+
+def test_an_older_pipeline_on_role_texts_still_fits_and_predicts():
+    X, y = _data()
+    old = Pipeline([("prepare", PreparePostings()),
+                    ("ngrams", make_pipeline(FunctionTransformer(role_texts), TfidfVectorizer(min_df=2))),
+                    ("clf", LogisticRegression())])
+    old.fit(X, y)
+    assert (old.predict(X) == y).mean() > 0.9

@@ -1,9 +1,10 @@
 """scikit-learn transformers that turn postings into features.
 
 ``PreparePostings`` does the text work once per posting (normalise, drop
-boilerplate, find the article's cues with spaCy) and hands ``Prepared``
-records on; ``ArticleFeatures`` turns the cues into one column per
-distinction and side; ``role_texts`` feeds the word n-gram branch.
+boilerplate, split into words, find the article's cues with spaCy) and hands
+``Prepared`` records on; ``ArticleFeatures`` turns the cues into one column per
+distinction and side; ``role_words`` feeds the word n-gram branch the words
+already split, read by ``split_words``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class Prepared:
     text: str
     role_text: str
     cues: list[Cue] = field(default_factory=list)
+    #: The lower-cased words (``text.WORD``) of the role text's sentences, joined by single spaces.
+    words: str = ""
 
 
 def posting_text(description: object, title: object = None) -> str:
@@ -74,16 +77,29 @@ class PreparePostings(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "finder_")
         texts = [text_mod.normalise(str(t)[: self.max_chars]) for t in _as_list(X)]
         sentences = [text_mod.sentences(t, drop_boilerplate=self.drop_boilerplate) for t in texts]
-        cues = self.finder_.find_in_sentences(texts, sentences)
+        # Split once: the same words go to the cue pre-filter and to the word n-grams.
+        words = [text_mod.sentence_words(t, sents) for t, sents in zip(texts, sentences)]
+        cues = self.finder_.find_in_sentences(texts, sentences, words)
         return [
-            Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c)
-            for t, sents, c in zip(texts, sentences, cues)
+            Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c,
+                     " ".join(map(" ".join, split)))
+            for t, sents, split, c in zip(texts, sentences, words, cues)
         ]
 
 
 def role_texts(prepared: Iterable[Prepared]) -> list[str]:
-    """The role text of each prepared posting (for the n-gram branch)."""
+    """The role text of each prepared posting (the n-gram branch of models saved before ``role_words``)."""
     return [p.role_text for p in prepared]
+
+
+def role_words(prepared: Iterable[Prepared]) -> list[str]:
+    """The role text's words of each prepared posting, space-separated (for the n-gram branch)."""
+    return [p.words for p in prepared]
+
+
+def split_words(words: str) -> list[str]:
+    """The tokenizer of the n-gram branch: ``role_words`` output is already split and lower-cased."""
+    return words.split()
 
 
 #: Column names of ArticleFeatures' output, in order.

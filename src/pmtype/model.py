@@ -36,6 +36,8 @@ from pmtype.features import (
     PreparePostings,
     posting_text,
     role_texts,
+    role_words,
+    split_words,
 )
 
 # --- the pipelines ------------------------------------------------------------
@@ -52,9 +54,11 @@ def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
     """
     # Word unigrams: bigrams scored the same on the real labelled postings at
     # almost twice the cost (benchmarks/RESULTS.md).
+    # The words come split and lower-cased from the text step (the split the cues use).
     ngrams = make_pipeline(
-        FunctionTransformer(role_texts),
-        TfidfVectorizer(ngram_range=(1, ngram_max), min_df=2, max_df=0.9, sublinear_tf=True,
+        FunctionTransformer(role_words),
+        TfidfVectorizer(tokenizer=split_words, token_pattern=None, lowercase=False,
+                        ngram_range=(1, ngram_max), min_df=2, max_df=0.9, sublinear_tf=True,
                         max_features=200_000, dtype=np.float32),
     )
     features = FeatureUnion(
@@ -477,12 +481,13 @@ class _KnownCues:
         self.finder = finder
         self.known = known
 
-    def find_in_sentences(self, texts, sentences):
+    def find_in_sentences(self, texts, sentences, words=None):
         keys = [_text_key(t) for t in texts]
         missing = [i for i, k in enumerate(keys) if k not in self.known]
         out = [self.known.get(k) for k in keys]
         if missing:
-            found = self.finder.find_in_sentences([texts[i] for i in missing], [sentences[i] for i in missing])
+            found = self.finder.find_in_sentences([texts[i] for i in missing], [sentences[i] for i in missing],
+                                                  None if words is None else [words[i] for i in missing])
             for i, cues in zip(missing, found):
                 out[i] = cues
         return out
@@ -579,14 +584,14 @@ class _SharedNgrams:
         if type(article) is not ArticleFeatures or not isinstance(ngrams, Pipeline) or len(ngrams.steps) != 2:
             return None
         select, vectorizer = (t for _, t in ngrams.steps)
-        if (type(select) is not FunctionTransformer or select.func is not role_texts or select.kw_args
+        if (type(select) is not FunctionTransformer or select.func not in (role_words, role_texts) or select.kw_args
                 or type(vectorizer) is not TfidfVectorizer or vectorizer.vocabulary is not None
                 or vectorizer.input != "content" or not vectorizer.min_df > 0):
             return None
         weights = tuple((features.transformer_weights or {}).get(n) for n in ("article", "ngrams"))
         count_params = {k: v for k, v in vectorizer.get_params().items() if k in CountVectorizer().get_params()}
         count_params.update(min_df=1, max_df=1.0, max_features=None)
-        counts = CountVectorizer(**count_params).fit_transform(role_texts(X))
+        counts = CountVectorizer(**count_params).fit_transform(select.func(X))
         return cls(clone(article).fit(X).transform(X), counts, weights, vectorizer)
 
     def fold_features(self, train: np.ndarray, test: np.ndarray):

@@ -202,6 +202,33 @@ def _add(out: list[Sentence], piece: str, offset: int, kind: str, check: bool) -
     out.append(Sentence(s, offset + len(piece) - len(piece.lstrip()), kind))
 
 
+#: A word: letters and digits, with & + # / . - inside, ending on a letter, digit, + or #
+#: ("c++", "ci/cd", "node.js", "b2b"), in lower-cased text. (Written with a look-behind for
+#: the last character: the same words as an alternation, found about three times faster.)
+WORD = re.compile(r"[a-z0-9][a-z0-9&+#/.\-]*(?<=[a-z0-9+#])")
+
+
+def lower_same_length(s: str) -> str:
+    """``s`` lower-cased, keeping each character where it was (offsets stay true)."""
+    low = s.lower()
+    if len(low) == len(s):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in s)
+
+
+def sentence_words(text: str, sentences: list[Sentence]) -> list[list[str]]:
+    """The lower-cased words (``WORD``) of each of a text's sentences.
+
+    The text is lower-cased once and each sentence read as a slice of it. These
+    words feed both the cue finder's pre-filter and the word n-grams, so a posting
+    is split into words once.
+    """
+    if not sentences:
+        return []
+    low = lower_same_length(text)
+    return [WORD.findall(low[s.start : s.start + len(s.text)]) for s in sentences]
+
+
 def role_text(text: str, drop_boilerplate: bool = True) -> str:
     """The text that describes the role: the normalised posting less its boilerplate."""
     if not drop_boilerplate:
