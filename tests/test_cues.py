@@ -95,3 +95,18 @@ def test_cues_in_many_sentences_keep_their_offsets(finder):
     cues = finder.find([text], drop_boilerplate=False)[0]
     assert [c.phrase for c in cues] == ["APIs", "pricing", "engineers", "sales team"]
     assert all(text[c.start : c.end] == c.phrase for c in cues)
+
+
+def test_a_cue_file_pattern_on_another_lexical_attribute_still_matches(tmp_path):
+    # The finder computes only the lexical attributes its patterns read: a pattern on
+    # LIKE_NUM must still see numbers.
+    import json
+
+    lists = load_cue_lists()
+    lists["focus"]["technical"]["patterns"] = [[{"LOWER": "owns"}, {"LIKE_NUM": True}, {"LOWER": "microservices"}]]
+    path = tmp_path / "cues.json"
+    path.write_text(json.dumps(lists), encoding="utf-8")
+    text = "She owns 40 microservices today."
+    [cues] = CueFinder(cue_path=str(path)).find([text])
+    assert [(c.distinction, c.side, c.phrase) for c in cues] == [("focus", "technical", "owns 40 microservices")]
+    assert text[cues[0].start:cues[0].end] == "owns 40 microservices"

@@ -186,12 +186,20 @@ class CueFinder:
 
     def _build(self) -> None:
         import spacy
+        from spacy import attrs as spacy_attrs
         from spacy.matcher import Matcher, PhraseMatcher
 
         cue_lists = load_cue_lists(self.cue_path)
         # Tokenizer only: lemmas are matched through the inflections the lookup table
         # gives for each cue, so no lemmatizer has to run on every posting.
         nlp = spacy.blank("en")
+        # spaCy works out some twenty lexical attributes (shape, stop word, like_num…) for each
+        # word it has not seen, a large share of the cost of new words. The matchers read only
+        # LOWER and the attributes the patterns name: compute just those.
+        used = {"LOWER"} | {name.upper() for spec in cue_lists.values() for side in SIDES
+                            for p in spec[side].get("patterns", []) for token in p for name in token}
+        wanted = {spacy_attrs.IDS[name] for name in used if name in spacy_attrs.IDS}
+        nlp.vocab.lex_attr_getters = {a: f for a, f in nlp.vocab.lex_attr_getters.items() if a in wanted}
         nlp.tokenizer = _WordTokenizer(nlp.vocab)
         phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         matcher = Matcher(nlp.vocab)
