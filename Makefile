@@ -23,7 +23,8 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
-## (Re)build the default model from the seed corpus into models/default.
+## Train on the seed corpus into models/default, replacing it: the default model unless
+## 'pmtype models use' has named another version (train then prints a note).
 model: $(VENV)/.installed
 	$(BIN)/pmtype train -o models/default --overwrite
 

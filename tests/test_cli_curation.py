@@ -1,7 +1,10 @@
 """The commands for model versions, comparing, checking labels and suggesting what to label."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -50,6 +53,46 @@ def test_models_with_none_yet():
     r = run("models")
     assert r.exit_code == 0
     assert r.stdout.strip() == f"no model versions in {config.models_dir()}; train one with 'pmtype train'"
+
+
+def test_models_removes_what_a_killed_training_left_and_says_so(model_dir):
+    _install(model_dir, "fine")
+    before = run("models")
+    assert before.exit_code == 0 and before.stderr == ""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # its id is now a dead process's
+    litter = config.models_dir() / f".next.{proc.pid}.abcd1234.tmp"
+    litter.mkdir()
+    running = config.models_dir() / f".other.{os.getpid()}.efgh5678.tmp"
+    running.mkdir()
+    r = run("models")
+    assert r.exit_code == 0, r.output
+    assert r.stderr == (f"Removed what interrupted runs left unfinished in {config.models_dir()}: "
+                        f".next.{proc.pid}.abcd1234.tmp\n")
+    assert r.stdout == before.stdout
+    assert not litter.exists() and running.is_dir()
+    again = run("models")
+    assert again.exit_code == 0 and again.stderr == "" and again.stdout == before.stdout
+
+
+def test_train_into_the_models_folder_notes_when_another_model_is_the_default(model_dir, corpus_csv, tmp_path):
+    note = "Note: the default model is other; run 'pmtype models use default' to use this one."
+    target = config.models_dir() / "default"
+    r = run("train", corpus_csv, "--no-seed", "-o", target)  # no pointer: the folder default is the default
+    assert r.exit_code == 0, r.output
+    assert "Note:" not in r.stdout
+    _install(model_dir, "other")
+    assert run("models", "use", "other").exit_code == 0
+    r = run("train", corpus_csv, "--no-seed", "-o", target, "--overwrite")  # what 'make model' runs
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[-1] == note
+    r = run("train", corpus_csv, "--no-seed", "-o", tmp_path / "elsewhere")  # not in the models folder
+    assert r.exit_code == 0, r.output
+    assert "Note:" not in r.stdout
+    assert run("models", "use", "default").exit_code == 0
+    r = run("train", corpus_csv, "--no-seed", "-o", target, "--overwrite")
+    assert r.exit_code == 0, r.output
+    assert "Note:" not in r.stdout
 
 
 @pytest.mark.parametrize("args,message,code", [

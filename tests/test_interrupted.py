@@ -67,16 +67,51 @@ def test_resume_of_a_different_input_starts_afresh(tmp_path, model_dir):
     assert len(pd.read_csv(out)) == 20
 
 
-def test_killed_training_leaves_no_model(tmp_path, corpus_csv):
-    target = tmp_path / "models" / "new"
-    proc = subprocess.Popen(_cmd("train", corpus_csv, "-o", target, "--no-seed"), stderr=subprocess.PIPE)
+#: ``pmtype train`` with ``os.replace`` held up just before the model folder is moved into place,
+#: so that the test can kill it while the finished temporary folder is still there.
+_HELD_BEFORE_RENAME = """
+import os, sys, time
+replace = os.replace
+def held(src, dst):
+    if str(src).endswith(".tmp") and os.path.basename(dst) == "new":
+        sys.stderr.write("moving into place\\n")
+        sys.stderr.flush()
+        time.sleep(600)
+    return replace(src, dst)
+os.replace = held
+from pmtype.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize("moment", ["cross-validating", "moving into place"])
+def test_killed_training_leaves_no_model_and_the_next_one_no_litter(tmp_path, corpus_csv, moment):
+    models = tmp_path / "models"  # the models folder (PMTYPE_MODELS_DIR)
+    target = models / "new"
+    args = ["train", corpus_csv, "-o", target, "--no-seed"]
+    cmd = _cmd(*args) if moment == "cross-validating" else [sys.executable, "-c", _HELD_BEFORE_RENAME, *map(str, args)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     line = b""
-    while time.time() < deadline and b"cross-validating" not in line:
+    while time.time() < deadline and moment.encode() not in line:
         line = proc.stderr.readline()
+    assert moment.encode() in line
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     assert not target.exists()
-    r = subprocess.run(_cmd("train", corpus_csv, "-o", target, "--no-seed"), capture_output=True, text=True, timeout=300)
+    litter = _temporaries(models)
+    if moment == "moving into place":  # the killed run's finished model, under a name that holds its id
+        assert len(litter) == 1 and litter[0].startswith(f".new.{proc.pid}.")
+        assert (models / litter[0] / "manifest.json").is_file()
+    r = subprocess.run(_cmd(*args), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert (target / "manifest.json").is_file()
+    assert _temporaries(models) == []
+    if litter:
+        assert f"Removed what interrupted runs left unfinished in {models}: {litter[0]}\n" in r.stderr
+    else:
+        assert "Removed" not in r.stderr
+
+
+def _temporaries(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp")) if folder.is_dir() else []

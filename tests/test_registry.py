@@ -1,7 +1,11 @@
 """Model versions, the default pointer, comparing two models and promoting one."""
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -31,6 +35,7 @@ from pmtype.registry import (
     format_comparison,
     list_models,
     paired_bootstrap,
+    remove_unfinished,
     train_version,
     use_model,
     verdict,
@@ -140,7 +145,115 @@ def test_a_folder_that_is_not_a_model_is_listed_with_its_problem(model_dir):
     assert versions["junk"].problem.startswith(f"{config.models_dir() / 'junk'} has no manifest.json")
 
 
+# --- what killed writes leave behind -----------------------------------------------------
+
+def _dead_pid():
+    """The id of a process that has ended."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _aged(path, seconds):
+    then = time.time() - seconds
+    os.utime(path, (then, then), follow_symlinks=False)
+    return path
+
+
+def test_the_pointer_is_written_through_a_temporary_file_named_by_its_writer(model_dir, monkeypatch):
+    _install(model_dir, "b")
+    renamed = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (renamed.append(os.path.basename(src)), replace(src, dst)))
+    use_model("b")
+    assert len(renamed) == 1 and re.fullmatch(rf"\.DEFAULT\.{os.getpid()}\.[a-z0-9_]{{8}}\.tmp", renamed[0])
+
+
+def test_remove_unfinished_removes_only_what_killed_writes_left(model_dir):
+    root = config.models_dir()
+    _install(model_dir, "fine")
+    dead, alive = _dead_pid(), os.getpid()
+    (root / f".fine.{dead}.abcd1234.tmp").mkdir()  # a killed training's model folder
+    (root / f".fine.{dead}.abcd1234.tmp" / "model.joblib").write_bytes(b"half")
+    (root / f".DEFAULT.{dead}.x_9y8z7w.tmp").write_text("fine\n")  # a killed 'models use'
+    (root / f".next.{alive}.efgh5678.tmp").mkdir()  # a write in progress
+    _aged(root / f".next.{alive}.efgh5678.tmp", 7200)  # however old
+    (root / ".old.ijkl9012.tmp").mkdir()  # written before pmtype named the writer, two hours ago
+    _aged(root / ".old.ijkl9012.tmp", 7200)
+    (root / ".DEFAULT.mnop3456.tmp").write_text("fine\n")
+    _aged(root / ".DEFAULT.mnop3456.tmp", 7200)
+    (root / ".young.qrst7890.tmp").mkdir()  # the same, but a minute old
+    _aged(root / ".young.qrst7890.tmp", 60)
+    kept = [".cache", ".fine.tmp", ".fine.old", ".notes.tmp", f".fine.{dead}.short.tmp",
+            f"fine.{dead}.abcd1234.tmp", f".fine.{dead}.abcd1234.tmp.bak"]
+    for name in kept:
+        (root / name).mkdir()
+        _aged(root / name, 7200)
+    (root / f".link.{dead}.uvwx1234.tmp").symlink_to(root / "fine")  # a link: neither it nor its target
+    removed = remove_unfinished()
+    assert removed == sorted([root / f".fine.{dead}.abcd1234.tmp", root / f".DEFAULT.{dead}.x_9y8z7w.tmp",
+                              root / ".old.ijkl9012.tmp", root / ".DEFAULT.mnop3456.tmp"])
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        kept + ["fine", f".next.{alive}.efgh5678.tmp", ".young.qrst7890.tmp", f".link.{dead}.uvwx1234.tmp"])
+    assert (root / "fine" / "manifest.json").is_file()
+    assert remove_unfinished() == []
+
+
+def test_remove_unfinished_takes_a_folder_and_an_age(tmp_path):
+    (tmp_path / ".m.abcd1234.tmp").mkdir()
+    _aged(tmp_path / ".m.abcd1234.tmp", 120)
+    assert remove_unfinished(tmp_path) == []
+    assert remove_unfinished(tmp_path, max_age=60) == [tmp_path / ".m.abcd1234.tmp"]
+    assert remove_unfinished(tmp_path / "missing") == []
+
+
+def test_a_process_that_may_not_be_signalled_is_alive(monkeypatch, tmp_path):
+    def kill(pid, sig):
+        raise PermissionError(1, "Operation not permitted")
+
+    (tmp_path / ".m.4242.abcd1234.tmp").mkdir()
+    monkeypatch.setattr(os, "kill", kill)
+    assert remove_unfinished(tmp_path) == []
+    assert (tmp_path / ".m.4242.abcd1234.tmp").is_dir()
+
+
+def test_what_cannot_be_removed_is_skipped_not_raised(monkeypatch, tmp_path):
+    dead = _dead_pid()
+    (tmp_path / f".a.{dead}.abcd1234.tmp").mkdir()
+    (tmp_path / f".b.{dead}.abcd1234.tmp").mkdir()
+
+    def rmtree(path, *args, **kwargs):
+        if os.path.basename(path).startswith(".a."):
+            raise PermissionError(13, "Permission denied", path)
+        return real_rmtree(path, *args, **kwargs)
+
+    import shutil
+
+    real_rmtree = shutil.rmtree
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+    assert remove_unfinished(tmp_path) == [tmp_path / f".b.{dead}.abcd1234.tmp"]
+    assert (tmp_path / f".a.{dead}.abcd1234.tmp").is_dir()
+
+
 # --- training versions ------------------------------------------------------------------
+
+def test_training_removes_what_a_killed_training_left_and_says_where_the_default_is(model_dir, corpus_csv):
+    root = config.models_dir()
+    _install(model_dir, "other")
+    use_model("other")
+    dead = _dead_pid()
+    (root / f".default.{dead}.abcd1234.tmp").mkdir()
+    (root / f".default.{os.getpid()}.efgh5678.tmp").mkdir()  # another training, still running
+    outcome = train_version([corpus_csv], output=root / "default", use_seed=False)
+    assert outcome.removed == [root / f".default.{dead}.abcd1234.tmp"]
+    assert outcome.other_default == "other"
+    assert sorted(p.name for p in root.iterdir() if p.name.endswith(".tmp")) == [
+        f".default.{os.getpid()}.efgh5678.tmp"]
+    use_model("default")
+    again = train_version([corpus_csv], output=root / "default", use_seed=False, overwrite=True)
+    assert again.removed == [] and again.other_default is None
+
+
 
 def test_train_without_a_name_writes_a_new_version_named_by_time_and_data(corpus_csv):
     outcome = train_version([corpus_csv], use_seed=False)

@@ -33,6 +33,7 @@ from pmtype.registry import (  # noqa: E402
     TrainOutcome,
     compare,
     list_models,
+    remove_unfinished,
     train_version,
     use_model,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "evaluate",
     "load_model",
     "list_models",
+    "remove_unfinished",
     "use_model",
     "train_version",
     "compare",

@@ -44,6 +44,13 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _say_removed(removed: list[Path]) -> None:
+    """One line on stderr when ``registry.remove_unfinished`` removed something."""
+    if removed:
+        _say(f"Removed what interrupted runs left unfinished in {removed[0].parent}: "
+             + ", ".join(p.name for p in removed))
+
+
 class _Errors:
     """Turn the package's exceptions into one-line errors with an exit code."""
 
@@ -255,6 +262,7 @@ def train(
                                 text_column=text_column, title_column=title_column,
                                 label_column=label_column, overwrite=overwrite, jobs=jobs,
                                 drop_boilerplate=drop_boilerplate, progress=_say)
+    _say_removed(outcome.removed)
     manifest = outcome.manifest
     data = manifest["data"]
     typer.echo(f"model {manifest['model_id']} written to {outcome.path}")
@@ -269,6 +277,9 @@ def train(
         typer.echo(outcome.decision)
     elif output is None:
         typer.echo(f"make it the default with: pmtype models use {outcome.path.name}")
+    elif outcome.other_default is not None:
+        typer.echo(f"Note: the default model is {outcome.other_default}; "
+                   f"run 'pmtype models use {outcome.path.name}' to use this one.")
 
 
 @app.command()
@@ -325,8 +336,9 @@ def models(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from pmtype.config import models_dir
-    from pmtype.registry import LISTED_METRICS, list_models
+    from pmtype.registry import LISTED_METRICS, list_models, remove_unfinished
 
+    _say_removed(remove_unfinished())  # what killed runs left: never listed, so tidied here
     with _Errors():
         versions = list_models()
     if not versions:

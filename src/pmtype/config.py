@@ -50,6 +50,10 @@ def models_dir() -> Path:
 
 DEFAULT_MODEL_NAME = "default"
 
+#: Seconds after which a temporary folder or file in the models folder that names no
+#: writer's process (pmtype before it recorded one) counts as left by a killed run.
+UNFINISHED_MAX_AGE = 3600
+
 #: Rows per chunk when labelling a file.
 CHUNK_SIZE = 500
 #: spaCy batch size for nlp.pipe over candidate sentences.

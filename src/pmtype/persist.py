@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +23,20 @@ from pmtype.errors import ModelIncompatible, ModelNotFound, ModelTampered, Outpu
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
+
+#: The name of a temporary folder or file that an atomic write of ``<name>`` makes beside it:
+#: ``.<name>.<pid>.<random>.tmp``, with the writer's process id; pmtype before the process id
+#: wrote ``.<name>.<random>.tmp``. ``random`` is ``tempfile``'s eight characters.
+TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}\.tmp")
+
+
+def temporary_prefix(name: str) -> str:
+    """The start of a temporary name beside ``name`` (``tempfile``'s ``prefix``; the suffix is ``.tmp``).
+
+    It holds this process's id, so that a later run can tell a write in progress
+    from one a killed process left behind.
+    """
+    return f".{name}.{os.getpid()}."
 
 
 def installed_versions() -> dict[str, str]:
@@ -50,15 +65,16 @@ def sha256_of(path: Path) -> str:
 def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> dict:
     """Write ``obj`` and its manifest into ``folder``, atomically.
 
-    Everything is written into a temporary folder beside the target and renamed
-    into place at the end, so a crash never leaves a folder that looks valid.
+    Everything is written into a temporary folder beside the target (``TEMPORARY_NAME``)
+    and renamed into place at the end, so a crash never leaves a folder that looks
+    valid; ``registry.remove_unfinished`` removes the temporary folder a killed process left.
     Returns the manifest as written.
     """
     folder = Path(folder)
     if folder.exists() and not overwrite:
         raise OutputExists(f"{folder} already exists; choose another name or pass --overwrite")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(folder.name), suffix=".tmp", dir=folder.parent))
     try:
         joblib.dump(obj, tmp / MODEL_FILE, compress=3)
         manifest = dict(manifest)

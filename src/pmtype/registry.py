@@ -6,12 +6,16 @@ without it the default is the folder ``default``, built from the seed corpus
 on first use. ``compare`` scores two models on the same labelled postings with
 a paired bootstrap and gives a verdict; ``train_version`` trains a new version
 and, given a reference set, makes it the default only when it is not worse.
+``remove_unfinished`` removes the temporary folders and files that killed writes
+left in the models directory (``train_version`` and ``pmtype models`` call it).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -140,10 +144,59 @@ def list_models() -> list[ModelVersion]:
     return versions
 
 
+def _owner_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one this user may not signal exists too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or no pid a process can have: not ours to judge
+    return True
+
+
+def remove_unfinished(folder: str | Path | None = None,
+                      max_age: float = config.UNFINISHED_MAX_AGE) -> list[Path]:
+    """Remove what killed writes left in a models folder (default: ``config.models_dir()``).
+
+    Only pmtype's own temporary names count (``persist.TEMPORARY_NAME``): one whose
+    writer's process is gone, and one from a pmtype that did not record the process,
+    once it is older than ``max_age`` seconds. Everything else is left alone, symbolic
+    links included. Returns what was removed, sorted; what cannot be removed is skipped.
+    """
+    folder = Path(folder) if folder is not None else config.models_dir()
+    removed = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return removed  # no folder (yet), or one this user cannot read
+    now = time.time()
+    for entry in entries:
+        match = persist.TEMPORARY_NAME.fullmatch(entry.name)
+        try:
+            if match is None or entry.is_symlink():
+                continue
+            # Windows has no signal 0: os.kill would end the process, so there the age decides.
+            if match["pid"] is not None and os.name != "nt":
+                if _owner_alive(int(match["pid"])):
+                    continue
+            elif now - entry.stat(follow_symlinks=False).st_mtime <= max_age:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue  # tidying up never stops the caller; it is tried again next time
+        removed.append(Path(entry.path))
+    return removed
+
+
 def _write_pointer(name: str) -> None:
     pointer = default_pointer()
     pointer.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{DEFAULT_POINTER}.", suffix=".tmp", dir=pointer.parent)
+    fd, tmp = tempfile.mkstemp(prefix=persist.temporary_prefix(DEFAULT_POINTER), suffix=".tmp",
+                               dir=pointer.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(name + "\n")
@@ -400,6 +453,20 @@ class TrainOutcome:
     comparison: Comparison | None = None
     promoted: bool = False
     decision: str = ""
+    removed: list[Path] = field(default_factory=list)  # what killed runs had left (``remove_unfinished``)
+    other_default: str | None = None  # the default model, when ``path`` is a version in the models folder but not it
+
+
+def _other_default(path: Path) -> str | None:
+    """The default model's name, when ``path`` is a version in the models folder but not the default."""
+    if (path.resolve().parent != config.models_dir().resolve() or not VERSION_NAME.fullmatch(path.name)
+            or path.name == DEFAULT_POINTER):
+        return None
+    try:
+        default = default_model_path()
+    except ModelNotFound:
+        return None  # a broken pointer: every use of the default says so
+    return None if default.resolve() == path.resolve() else default.name
 
 
 def train_version(paths: Sequence[str | Path], name: str | None = None, output: str | Path | None = None,
@@ -416,6 +483,9 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     ``promote_on`` (a labelled file) the new model is compared with the current default
     there and becomes the default when the verdict is ``better`` or ``not worse``
     (or when there is no default model yet); it is kept as a version either way.
+    Without it, ``other_default`` names the default model when the new one went into the
+    models directory but is not the default. Before training, ``remove_unfinished`` tidies
+    the models directory; ``removed`` lists what it removed.
     With ``cue_cache``, postings read for an earlier version are not read again (the
     cache is in the models directory). ``train_options`` go to ``training.train`` as they are.
     """
@@ -434,12 +504,14 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         if folder is not None:
             version_path(folder.name)  # a name the default pointer can hold
         read_labelled(promote_on, text_column, title_column, label_column)  # fail before training, not after
+    removed = remove_unfinished()
     manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
                      label_column=label_column, overwrite=overwrite and name is None, jobs=jobs,
                      cue_cache=cue_cache_dir() if cue_cache else None, progress=progress, **train_options)
     path = folder if folder is not None else config.models_dir() / manifest["name"]
-    outcome = TrainOutcome(manifest, path)
+    outcome = TrainOutcome(manifest, path, removed=removed)
     if promote_on is None:
+        outcome.other_default = _other_default(path)
         return outcome
     current = default_model_path()
     if current.resolve() == path.resolve():
