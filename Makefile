@@ -36,6 +36,8 @@ bench: $(VENV)/.installed-test
 	  $(BIN)/python benchmarks/bench_retrain.py; echo; } >> benchmarks/RESULTS.md
 	{ echo "## 8. Bad input, fed to every command"; echo; \
 	  $(BIN)/python benchmarks/bad_input_table.py; } >> benchmarks/RESULTS.md
+	{ echo; echo "## 9. check-labels on a small file, with and without the seed corpus"; echo; \
+	  $(BIN)/python benchmarks/bench_check_labels_seed.py; } >> benchmarks/RESULTS.md
 
 ## Rebuild data/seed/postings.csv from the written parts in data/seed/raw/.
 corpus: $(VENV)/.installed

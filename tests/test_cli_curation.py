@@ -158,13 +158,47 @@ def test_compare_prints_metrics_flips_and_verdict(model_dir, swapped_model_dir, 
     assert r.stderr.strip() == "left out 16 not_pm rows (the comparison covers technical and business)"
 
 
-def test_compare_fail_if_worse_sets_the_exit_code(model_dir, swapped_model_dir, corpus_csv):
-    worse = run("compare", swapped_model_dir, "--against", model_dir, "--on", corpus_csv, "--fail-if-worse")
-    assert worse.exit_code == 3, worse.output
-    assert worse.stdout.splitlines()[-1].startswith("verdict: worse (")
-    same = run("compare", model_dir, "--against", model_dir, "--on", corpus_csv, "--fail-if-worse", "--json")
-    assert same.exit_code == 0, same.output
-    assert json.loads(same.stdout)["verdict"] == "not worse"
+@pytest.fixture(scope="module")
+def half_swapped_csv(tmp_path_factory, corpus_csv):
+    """The tiny corpus with half its technical and half its business labels swapped: the model and
+    the swapped model each get half right, so neither is shown better, worse or not worse."""
+    frame = pd.read_csv(corpus_csv)
+    for label in ("technical", "business"):
+        half = frame.index[frame.label == label][::2]
+        frame.loc[half, "label"] = SWAP[label]
+    path = tmp_path_factory.mktemp("half") / "half_swapped.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("new,against,reference,verdict,code", [
+    ("swapped", "tiny", "corpus", "worse", 3),
+    ("tiny", "swapped", "half", "inconclusive", 3),
+    ("tiny", "swapped", "corpus", "better", 0),
+    ("tiny", "tiny", "corpus", "not worse", 0),
+])
+def test_compare_fail_if_worse_sets_the_exit_code_after_the_whole_report(
+        model_dir, swapped_model_dir, corpus_csv, half_swapped_csv, new, against, reference, verdict, code):
+    models = {"tiny": model_dir, "swapped": swapped_model_dir}
+    args = ["compare", models[new], "--against", models[against], "--on",
+            {"corpus": corpus_csv, "half": half_swapped_csv}[reference]]
+    plain = run(*args)
+    assert plain.exit_code == 0, plain.output  # without the flag, every verdict exits 0
+    assert plain.stdout.splitlines()[-1].startswith(f"verdict: {verdict} (")
+    gated = run(*args, "--fail-if-worse")
+    assert gated.exit_code == code, gated.output
+    assert gated.stdout == plain.stdout  # the same report, printed in full
+    assert gated.stderr == plain.stderr
+    as_json = run(*args, "--fail-if-worse", "--json")
+    assert as_json.exit_code == code, as_json.output
+    assert json.loads(as_json.stdout)["verdict"] == verdict
+
+
+def test_compare_help_names_the_exit_code_of_fail_if_worse():
+    r = run("compare", "--help")
+    assert r.exit_code == 0
+    assert re.search(r"--fail-if-worse (<bool> )?Exit with code 3 unless the verdict is 'better' or 'not worse'",
+                     " ".join(r.stdout.replace("│", " ").split()))
 
 
 def test_compare_as_json_against_a_named_model(model_dir, swapped_model_dir, corpus_csv):
@@ -216,6 +250,37 @@ def test_check_labels_prints_and_writes_the_suspects(tmp_path):
     written = pd.read_csv(out)
     assert {2, 5} <= set(written["row"])
     assert "left out 16 not_pm rows (the check covers technical and business)" in r.stderr
+
+
+@pytest.mark.parametrize("flag,seed_note", [
+    ([], True), (["--with-seed"], True), (["--no-seed"], False),
+])
+def test_check_labels_trains_with_the_seed_corpus_unless_no_seed(tmp_path, flag, seed_note):
+    src = tmp_path / "mine.csv"
+    pd.DataFrame(rows(n_each=8, seed=3)).to_csv(src, index=False)
+    r = run("check-labels", src, *flag)
+    assert r.exit_code == 0, r.output
+    assert re.fullmatch(rf"checked 16 postings in {re.escape(str(src))}: \d+ labels look wrong "
+                        r"\(thresholds: business 0\.\d\d, technical 0\.\d\d\)", r.stdout.splitlines()[0])
+    notes = ["left out 16 not_pm rows (the check covers technical and business)"]
+    if seed_note:  # the tiny corpus is the seed corpus in the tests: its 20 technical and business postings
+        notes.append("trained with 20 seed corpus postings besides yours")
+    assert r.stderr.splitlines()[-len(notes):] == notes
+    assert ("trained with" in r.stderr) == seed_note
+
+
+@pytest.mark.parametrize("args", [["check-labels", "{src}"], ["check-labels", "{src}", "--with-seed"],
+                                  ["train", "{src}", "-o", "{tmp}/m"]])
+def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
+    src = tmp_path / "mine.csv"
+    pd.DataFrame(rows(n_each=8, seed=3)).to_csv(src, index=False)
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / "none.csv"))
+    r = run(*[a.format(src=src, tmp=tmp_path) for a in args])
+    assert r.exit_code == 1
+    assert r.stderr.strip() == (f"Error: the seed corpus {tmp_path / 'none.csv'} does not exist; "
+                                "set PMTYPE_SEED_CORPUS to its path, or pass --no-seed")
+    assert not (tmp_path / "m").exists()
+    assert run(*[a.format(src=src, tmp=tmp_path) for a in args], "--no-seed").exit_code == 0
 
 
 @pytest.mark.parametrize("frame,message", [

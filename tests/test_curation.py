@@ -85,8 +85,11 @@ def test_check_labels_reports_rows_as_in_the_file_with_evidence(tmp_path):
     out = tmp_path / "issues.csv"
     check = check_labels(src, output=out)
     assert check.checked == 20 and check.output == str(out)
+    # the file is the seed corpus (the tiny corpus, in the tests) with two labels flipped: the file's labels
+    # are the ones checked, and no seed posting is added twice
     assert check.notes == [f"{src}: left out 1 rows with empty text (rows 2)",
-                           "left out 16 not_pm rows (the check covers technical and business)"]
+                           "left out 16 not_pm rows (the check covers technical and business)",
+                           f"trained with 0 seed corpus postings besides yours (left out 20 that are also in {src})"]
     assert truth <= {i.row for i in check.issues}
     margins = [i.margin for i in check.issues]
     assert margins == sorted(margins, reverse=True)
@@ -233,8 +236,8 @@ def test_pick_diverse_skips_near_copies_and_trades_uncertainty_for_variety():
 # --- the out-of-fold machinery both training and check_labels use -------------------------------
 
 
-def _pm_corpus(n_each=10):
-    frame = pd.DataFrame(rows(n_each=n_each))
+def _pm_corpus(n_each=10, seed=7):
+    frame = pd.DataFrame(rows(n_each=n_each, seed=seed))
     frame = frame[frame.label != "not_pm"]
     return [posting_text(d, t) for d, t in zip(frame.description, frame.title)], frame.label.tolist()
 
@@ -302,3 +305,85 @@ def test_cross_fit_gives_the_same_answer_shared_or_not_cached_or_not_in_one_proc
     read.clear()
     cross_fit(texts, labels, jobs=1, cue_cache=tmp_path / "cache")
     assert read == []
+
+
+def test_cross_fit_trains_every_fold_and_the_final_model_on_the_train_only_postings(monkeypatch):
+    import pmtype.model as model_mod
+    from pmtype.model import cross_fit
+
+    texts, labels = _pm_corpus(10)
+    more_texts, more_labels = _pm_corpus(40, seed=8)
+    alone = cross_fit(texts, labels, jobs=1)
+    assert np.array_equal(cross_fit(texts, labels, jobs=1, train_only=([], [])).p_out_of_fold, alone.p_out_of_fold)
+    folds, finals = [], []
+    fit_fold, fit_rest = model_mod._fit_fold_shared, model_mod._fit_rest
+    monkeypatch.setattr(model_mod, "_fit_fold_shared",
+                        lambda shared, clf, y, train, test: folds.append((y, train, test)) or fit_fold(shared, clf, y, train, test))
+    monkeypatch.setattr(model_mod, "_fit_rest", lambda rest, X, y: finals.append(y) or fit_rest(rest, X, y))
+    wrong = [SWAP[y] for y in more_labels]  # labelled the other way round
+    pulled = cross_fit(texts, labels, jobs=1, train_only=(more_texts, wrong))
+    n, extra = len(texts), np.arange(len(texts), len(texts) + len(more_texts))
+    y_all = np.array([v == "technical" for v in labels + wrong], dtype=int)
+    assert len(folds) == 5 and len(finals) == 1 and np.array_equal(finals[0], y_all)
+    for y, train, test in folds:
+        assert np.array_equal(y, y_all)
+        assert np.isin(extra, train).all() and (test < n).all() and not np.isin(test, train).any()
+    assert sorted(np.concatenate([test for _, _, test in folds]).tolist()) == list(range(n))
+    # only the given postings have out-of-fold probabilities; the swapped ones pull them the wrong way
+    assert len(pulled.p_out_of_fold) == n and pulled.labels.tolist() == labels
+    p_given = lambda fit: np.where(np.array(labels) == "technical", fit.p_out_of_fold, 1 - fit.p_out_of_fold)
+    assert p_given(alone).mean() > 0.8 and p_given(pulled).mean() < 0.5
+
+
+def _seed_corpus_labelled_the_wrong_way(tmp_path, monkeypatch):
+    """80 technical and business postings, every label swapped, titled so that they can be told apart."""
+    seed = pd.DataFrame(rows(n_each=40, seed=8))
+    seed["label"] = seed["label"].replace(SWAP)
+    seed.loc[seed.label != "not_pm", "title"] = "Product Manager (seed corpus)"
+    path = tmp_path / "seed.csv"
+    seed.to_csv(path, index=False)
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(path))
+    return seed
+
+
+def test_check_labels_with_seed_trains_on_the_seed_corpus_but_checks_only_the_files_rows(tmp_path, monkeypatch):
+    import pmtype.curation as curation
+
+    seed = _seed_corpus_labelled_the_wrong_way(tmp_path, monkeypatch)
+    frame = pd.DataFrame(rows(n_each=8, seed=3)).query("label != 'not_pm'")
+    twin = seed.iloc[[0]].assign(label=SWAP[seed.label.iloc[0]])  # a seed posting, in the file with its right label
+    frame = pd.concat([frame, twin], ignore_index=True)
+    src = tmp_path / "mine.csv"
+    frame.to_csv(src, index=False)
+    trained_also = []
+    real = curation.cross_fit
+    monkeypatch.setattr(curation, "cross_fit", lambda *a, **k: trained_also.append(k["train_only"]) or real(*a, **k))
+
+    alone = check_labels(src, use_seed=False)
+    assert trained_also == [None] and alone.issues == []
+    with_seed = check_labels(src)  # the seed corpus is added by default, as train adds it
+    seed_pm = seed[seed.label != "not_pm"].iloc[1:]  # all but the twin, whose label in the file is the one checked
+    assert trained_also[1] == ([posting_text(d, t) for d, t in zip(seed_pm.description, seed_pm.title)],
+                               seed_pm.label.tolist())
+    assert with_seed.notes == [f"trained with 79 seed corpus postings besides yours (left out 1 that are also in {src})"]
+    # trained mostly on swapped labels, the folds dispute the file's right labels: but only the file's rows are listed
+    assert with_seed.checked == 17
+    assert len(with_seed.issues) >= 12
+    assert {i.row for i in with_seed.issues} <= set(range(2, 19))
+    for issue in with_seed.issues:
+        assert issue.given == frame.label.iloc[issue.row - 2]
+        assert issue.title == frame.title.iloc[issue.row - 2]
+    assert with_seed.thresholds.keys() == {"business", "technical"}
+
+
+def test_check_labels_needs_the_seed_corpus_unless_told_not_to_use_it(tmp_path, monkeypatch):
+    from pmtype.errors import BadInputFile
+
+    src = tmp_path / "mine.csv"
+    pd.DataFrame(rows(n_each=8)).to_csv(src, index=False)
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / "gone.csv"))
+    with pytest.raises(BadInputFile) as e:
+        check_labels(src)
+    assert str(e.value) == (f"the seed corpus {tmp_path / 'gone.csv'} does not exist; set PMTYPE_SEED_CORPUS to "
+                            "its path, or pass --no-seed")
+    assert check_labels(src, use_seed=False).checked == 16

@@ -93,6 +93,7 @@ class LabelCheck:
 
 def check_labels(path, output: str | Path | None = None, text_column: str | None = None,
                  title_column: str | None = None, label_column: str = "label",
+                 use_seed: bool = True, seed_path: str | Path | None = None,
                  fmt: str | None = None, encoding: str | None = None, cv_folds: int = 5,
                  seed: int = config.SEED, jobs: int | None = None, cue_cache: bool = True,
                  progress: Callable[[str], None] | None = None) -> LabelCheck:
@@ -102,10 +103,17 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     technical and business rows are cross-validated with the training pipeline
     (``model.cross_fit``), and ``find_label_issues`` is applied to the out-of-fold
     probabilities. The evidence comes from the pipeline fitted on every row. With
+    ``use_seed`` (the default, as in ``train``), the seed corpus's technical and business
+    postings (``seed_path``, by default ``config.seed_corpus_path()``: the rows ``train``
+    adds) are in the training part of every fold and in that pipeline too, but are not
+    checked: probabilities, thresholds and issues cover the file's rows only. A seed
+    posting with the same text as one of the file's is left out (the file's label is the
+    one checked). On small files the seed corpus finds more of the wrong labels with fewer
+    false alarms (benchmarks/RESULTS.md, section 9). With
     ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``). With
     ``cue_cache``, postings read before (by ``train`` or a check) are not read again.
     """
-    from pmtype.training import dedupe, read_labelled
+    from pmtype.training import dedupe, read_labelled, read_seed_corpus, text_key
 
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     data, more = dedupe(data)
@@ -114,8 +122,20 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     if not_pm:
         notes.append(f"left out {not_pm} not_pm rows (the check covers technical and business)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
+    train_only = None
+    if use_seed:
+        seed_data, seed_notes = read_seed_corpus(seed_path)
+        seed_data, more = dedupe(seed_data)
+        seed_pm, _ = seed_data.pm_only()
+        notes += seed_notes + [f"seed corpus: {note}" for note in more]
+        mine = {text_key(t) for t in texts}
+        keep = [i for i, t in enumerate(seed_pm.texts) if text_key(t) not in mine]
+        notes.append(f"trained with {len(keep)} seed corpus postings besides yours"
+                     + (f" (left out {len(seed_pm.texts) - len(keep)} that are also in {path})"
+                        if len(keep) < len(seed_pm.texts) else ""))
+        train_only = ([seed_pm.texts[i] for i in keep], [seed_pm.labels[i] for i in keep])
     fit = cross_fit(texts, given, seed=seed, cv_folds=cv_folds, jobs=jobs, progress=progress,
-                    cue_cache=cue_cache_dir() if cue_cache else None)
+                    cue_cache=cue_cache_dir() if cue_cache else None, train_only=train_only)
     found, thresholds = find_label_issues(given, fit.p_out_of_fold)
     model = PMTypeModel(fit.label_pipeline, None, model_id="check-labels")
     predictions = model.predict([texts[i] for i, *_ in found], force=True) if found else []

@@ -623,6 +623,7 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
               cv_folds: int = 5, scope: tuple[list[str], np.ndarray] | None = None,
               jobs: int | None = None, progress: Callable[[str], None] | None = None,
               shared_counts: bool = True, cue_cache: Path | None = None,
+              train_only: tuple[Sequence[str], Sequence[str]] | None = None,
               **pipeline_params) -> CrossFit:
     """Cross-validate the label pipeline on PM postings and fit it on all of them, in one pass.
 
@@ -634,6 +635,11 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     ``shared_counts`` the folds' word n-grams are counted once (``_SharedNgrams``);
     the folds' features, and so the out-of-fold probabilities, are the same either way.
     With ``cue_cache`` (a folder), postings read before are not read again (``_CueCache``).
+
+    ``train_only`` (texts and their ``technical``/``business`` labels) are postings in
+    the training part of every fold and in the final model that get no out-of-fold
+    probability: the folds split ``texts`` only, and ``p_out_of_fold`` and ``labels``
+    of the result cover ``texts`` only, in their order.
     """
     from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedKFold
@@ -654,16 +660,23 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
         raise BadTrainingData(
             f"training needs at least {least} postings of each label; found " + ", ".join(f"{k} {v}" for k, v in counts.items())
         )
-    jobs = _jobs_for(len(texts), jobs)
-    prepare = pipeline.named_steps["prepare"].fit(texts)
+    n = len(texts)
+    extra_texts, extra_labels = train_only if train_only is not None else ([], [])
+    everything = np.array(list(texts) + list(extra_texts), dtype=object)
+    jobs = _jobs_for(len(everything), jobs)
+    prepare = pipeline.named_steps["prepare"].fit(everything)
     with Parallel(n_jobs=jobs) as parallel:
-        prepared = _prepare_all(prepare, texts, jobs, parallel, cue_cache, say)
+        prepared = _prepare_all(prepare, everything, jobs, parallel, cue_cache, say)
         X = np.empty(len(prepared), dtype=object)
         X[:] = prepared
-        y = (labels == "technical").astype(int)
+        y = np.array([v == "technical" for v in [*labels, *extra_labels]], dtype=int)
         rest = Pipeline(pipeline.steps[1:])
-        folds = list(StratifiedKFold(cv_folds, shuffle=True, random_state=seed).split(X, y))
-        say(f"cross-validating ({cv_folds} folds) and fitting the final model"
+        always = np.arange(n, len(X))  # the train_only postings: in every fold's training part
+        folds = [(np.concatenate([train, always]), test)
+                 for train, test in StratifiedKFold(cv_folds, shuffle=True, random_state=seed).split(X[:n], y[:n])]
+        say(f"cross-validating ({cv_folds} folds"
+            + (f", each also trained on {len(always)} other postings" if len(always) else "")
+            + ") and fitting the final model"
             + (f" and the scope check ({int((np.asarray(scope[1]) == 0).sum())} not-PM postings)" if scope is not None else "")
             + (f" in {jobs} processes" if jobs > 1 else "") + "…")
 
@@ -682,7 +695,7 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
 
         results = parallel(tasks())
     fitted_rest, scope_pipeline = results[0], (results[1] if scope is not None else None)
-    oof = np.zeros(len(X))
+    oof = np.zeros(n)
     for test, p in results[-cv_folds:]:
         oof[test] = p
     label_pipeline = Pipeline([("prepare", prepare)] + fitted_rest.steps)

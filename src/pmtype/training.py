@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmtype import config, persist, tables
-from pmtype.errors import BadTrainingData, MissingColumn, OutputExists, UnknownLabel
+from pmtype.errors import BadInputFile, BadTrainingData, MissingColumn, OutputExists, UnknownLabel
 from pmtype.features import posting_text
 from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label
 
@@ -77,13 +77,31 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     return data, notes
 
 
+def read_seed_corpus(path: str | Path | None = None) -> tuple[TrainingSet, list[str]]:
+    """The seed corpus's labelled postings (``config.seed_corpus_path()`` unless ``path``), and notes.
+
+    Read as ``read_labelled`` reads any labelled file; a missing file is a ``BadInputFile``
+    that names it as the seed corpus.
+    """
+    seed_file = Path(path) if path else config.seed_corpus_path()
+    if not seed_file.exists():
+        raise BadInputFile(f"the seed corpus {seed_file} does not exist; set PMTYPE_SEED_CORPUS to its path, "
+                           "or pass --no-seed")
+    return read_labelled(seed_file)
+
+
+def text_key(text: str) -> str:
+    """What two postings share when they are the same text: the words, lower-cased."""
+    return " ".join(text.split()).lower()
+
+
 def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
     """Drop exact duplicate postings; refuse the same text with different labels."""
     seen: dict[str, str] = {}
     keep = []
     conflicts = []
     for i, (t, y) in enumerate(zip(data.texts, data.labels)):
-        key = " ".join(t.split()).lower()
+        key = text_key(t)
         if key in seen:
             if seen[key] != y:
                 conflicts.append(i)
@@ -94,8 +112,8 @@ def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
         first = data.texts[conflicts[0]].strip().splitlines()[0][:60]
         where = ""
         if data.rows:
-            key = " ".join(data.texts[conflicts[0]].split()).lower()
-            twins = [i for i in range(conflicts[0] + 1) if " ".join(data.texts[i].split()).lower() == key]
+            key = text_key(data.texts[conflicts[0]])
+            twins = [i for i in range(conflicts[0] + 1) if text_key(data.texts[i]) == key]
             where = ", rows " + " and ".join(str(data.rows[i]) for i in (twins[0], conflicts[0]))
         raise BadTrainingData(
             f"{len(conflicts)} postings appear twice with different labels (the first: '{first}' "
@@ -139,8 +157,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     parts: list[TrainingSet] = []
     notes: list[str] = []
     if use_seed:
-        seed_file = Path(seed_path) if seed_path else config.seed_corpus_path()
-        seed_data, seed_notes = read_labelled(seed_file)
+        seed_data, seed_notes = read_seed_corpus(seed_path)
         parts.append(seed_data)
         notes += seed_notes
     for path in paths:
