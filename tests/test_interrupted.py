@@ -25,6 +25,21 @@ def _cmd(*args):
     return [sys.executable, "-m", "pmtype", *map(str, args)]
 
 
+#: ``pmtype label`` slowed to one chunk per 50 ms, so that a signal sent after the first
+#: chunks arrives before the last one, however fast or busy the machine.
+_SLOW_CHUNKS = """
+import time
+from pmtype.tables import ResumableOutput
+write = ResumableOutput.write
+def slow(self, frame):
+    write(self, frame)
+    time.sleep(0.05)
+ResumableOutput.write = slow
+from pmtype.cli import run
+run()
+"""
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_killed_label_leaves_no_output_and_resumes_to_the_same_file(tmp_path, model_dir, sig):
     src = _input(tmp_path)
@@ -32,8 +47,8 @@ def test_killed_label_leaves_no_output_and_resumes_to_the_same_file(tmp_path, mo
     label_file(src, expected, model=model_dir, chunk_size=5, jobs=1)
     out = tmp_path / "out.csv"
     progress = tmp_path / ".out.csv.progress.json"
-    proc = subprocess.Popen(_cmd("label", src, "-o", out, "--model", model_dir, "--chunk-size", 5,
-                                 "--jobs", 1, "--quiet"), stderr=subprocess.PIPE)
+    args = ["label", src, "-o", out, "--model", model_dir, "--chunk-size", 5, "--jobs", 1, "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CHUNKS, *map(str, args)], stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline:
         if progress.exists():
