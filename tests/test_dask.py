@@ -1,4 +1,13 @@
-"""The Dask engine on a local cluster of two worker processes gives exactly the single-machine result."""
+"""The Dask engine on a local cluster of two worker processes gives exactly the single-machine result.
+
+It reads files as the local engine does: each file in its own encoding, found from its first 64 KB (or
+given), a bad byte read as cp1252, and the local engine's one-line errors, naming the file of a glob.
+"""
+
+import codecs
+import gzip
+import hashlib
+import json
 
 import pandas as pd
 import pytest
@@ -7,6 +16,7 @@ from typer.testing import CliRunner
 from conftest import BUSINESS_POSTING, TECH_POSTING
 from pmtype.batch import label_file, label_with_dask
 from pmtype.cli import app
+from pmtype.errors import BadInputFile, MissingColumn
 
 pytest.importorskip("dask.distributed")
 
@@ -53,3 +63,214 @@ def test_dask_engine_needs_an_output_folder(model_dir):
     r = CliRunner().invoke(app, ["label", "x.csv", "--engine", "dask", "--model", str(model_dir)])
     assert r.exit_code == 2
     assert r.stderr.strip() == "Error: the dask engine writes to a folder: give -o FOLDER"
+
+
+# --- reading files as carefully as the local engine -----------------------------------------
+
+OUT = ["id", "description", "pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model"]
+NOT_TEXT = "the file is binary, not a text table (CSV, TSV or JSON Lines)"
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """One local cluster (a worker process) for the tests below, given to ``label_with_dask`` as a scheduler."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        yield cluster.scheduler_address
+
+
+def _csv(path, texts, encoding, bom=b"", first=0):
+    rows = "".join(f'{first + i},"{t}"\n' for i, t in enumerate(texts))
+    path.write_bytes(bom + f"id,description\n{rows}".encode(encoding))
+    return path
+
+
+def _texts(n, extra):
+    """``n`` postings on one line each (Dask cuts a CSV into blocks at every newline, even inside quotes)."""
+    return [" ".join(f"{TECH_POSTING if i % 3 else BUSINESS_POSTING} {extra} {i}".split()) for i in range(n)]
+
+
+def _by_dask(source, out, model_dir, scheduler, **kw):
+    summary = label_with_dask(str(source), out, model=model_dir, scheduler=scheduler, **kw)
+    got = pd.read_parquet(out).reset_index(drop=True).fillna("")
+    assert summary.rows == len(got)
+    return got
+
+
+def _by_local_engine(files, tmp_path, **kw):
+    """The local engine's output for each of ``files``, one after the other."""
+    frames = []
+    for k, f in enumerate(files):
+        label_file(f, tmp_path / f"local{k}.csv", **kw)
+        frames.append(pd.read_csv(tmp_path / f"local{k}.csv", dtype=str, keep_default_na=False))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _same(got, expected):
+    """The same columns, rows, order and values (the Dask output's columns are typed ``string``)."""
+    return got.to_dict("list") == expected.to_dict("list")
+
+
+@pytest.mark.parametrize("encoding,bom", [
+    ("utf-16-le", codecs.BOM_UTF16_LE),
+    ("utf-16-be", codecs.BOM_UTF16_BE),  # Dask cuts blocks at b"\n\x00": these would come out misaligned
+    ("utf-8", codecs.BOM_UTF8),
+    ("cp1252", b""),
+])
+def test_dask_reads_each_encoding_as_the_local_engine_does(tmp_path, model_dir, scheduler, encoding, bom):
+    path = _csv(tmp_path / "in.csv", _texts(40, "Café naïve"), encoding, bom)
+    got = _by_dask(path, tmp_path / "out", model_dir, scheduler, blocksize="4KB")
+    expected = _by_local_engine([path], tmp_path, model=model_dir)
+    assert list(got.columns) == OUT  # the header's first name without a BOM
+    assert got["description"].tolist() == _texts(40, "Café naïve")
+    assert _same(got, expected)
+
+
+def test_a_byte_that_is_not_utf8_after_the_first_64kb_is_read_as_cp1252(tmp_path, model_dir):
+    texts = [f"{text} {'x' * 2000}" for text in _texts(40, "")] + _texts(1, "Café")
+    path = _csv(tmp_path / "in.csv", texts, "utf-8")
+    path.write_bytes(path.read_bytes().replace("Café".encode(), b"Caf\xe9"))
+    assert path.read_bytes().index(b"\xe9") > 70_000
+    # a cluster of its own: a fresh worker process, which has imported nothing of pmtype before reading
+    got = _by_dask(path, tmp_path / "out", model_dir, None, blocksize="16KB", workers=1)
+    assert got["description"].tolist() == texts
+    assert _same(got, _by_local_engine([path], tmp_path, model=model_dir))
+
+
+def test_a_glob_of_files_in_different_encodings(tmp_path, model_dir, scheduler):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = [_csv(folder / "a.csv", _texts(5, "Café"), "utf-16-le", codecs.BOM_UTF16_LE),
+             _csv(folder / "b.csv", _texts(6, "Café"), "cp1252", first=5),
+             _csv(folder / "c.csv", _texts(4, "Café"), "utf-16-le", codecs.BOM_UTF16_LE, first=11)]
+    got = _by_dask(folder / "*.csv", tmp_path / "out", model_dir, scheduler)
+    assert got["id"].tolist() == [str(i) for i in range(15)]
+    assert _same(got, _by_local_engine(files, tmp_path, model=model_dir))
+
+
+def test_a_blank_line_before_the_header(tmp_path, model_dir, scheduler):
+    path = _csv(tmp_path / "in.csv", _texts(3, ""), "utf-8", bom=b"\r\n")
+    got = _by_dask(path, tmp_path / "out", model_dir, scheduler)
+    assert list(got.columns) == OUT
+    assert _same(got, _by_local_engine([path], tmp_path, model=model_dir))
+
+
+def test_dask_honours_the_encoding_given(tmp_path, model_dir, scheduler):
+    path = _csv(tmp_path / "in.csv", _texts(3, "Café"), "mac-roman")  # detected, it would read as cp1252: CafŽ
+    r = CliRunner().invoke(app, ["label", str(path), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                 "--scheduler", scheduler, "--encoding", "mac-roman", "--model", str(model_dir)])
+    assert r.exit_code == 0, r.output
+    got = pd.read_parquet(tmp_path / "out").reset_index(drop=True).fillna("")
+    assert got["description"].tolist() == _texts(3, "Café")
+    assert _same(got, _by_local_engine([path], tmp_path, model=model_dir, encoding="mac-roman"))
+
+
+@pytest.mark.parametrize("encoding,given", [
+    ("utf-16", None),
+    ("cp1252", None),
+    ("utf-8", "utf-8"),  # given, and one byte is not UTF-8: read as cp1252 by a fresh worker process too
+])
+def test_dask_reads_json_lines_as_the_local_engine_does(tmp_path, model_dir, scheduler, encoding, given):
+    texts = _texts(4, "Café")
+    path = tmp_path / "in.jsonl"
+    lines = [json.dumps({"id": f"r{i}", "description": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)]
+    data = "".join(lines).encode(encoding)
+    path.write_bytes(data.replace("Café 3".encode(), b"Caf\xe9 3") if given else data)
+    got = _by_dask(path, tmp_path / "out", model_dir, None if given else scheduler, encoding=given, workers=1)
+    assert got["description"].tolist() == texts
+    assert _same(got, _by_local_engine([path], tmp_path, model=model_dir, encoding=given))
+
+
+def _label_both_ways(source, tmp_path, model_dir):
+    """(exit code, stderr) of the local engine and of the Dask engine; the Dask one fails before any cluster."""
+    runs = []
+    for engine, out in (("local", tmp_path / "out.csv"), ("dask", tmp_path / "out")):
+        r = CliRunner().invoke(app, ["label", str(source), "-o", str(out), "--engine", engine, "--quiet",
+                                     "--model", str(model_dir)])
+        assert "Traceback" not in r.stderr
+        runs.append((r.exit_code, r.stderr))
+    return runs
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("in.csv", b"", "the file is empty"),
+    ("in.csv", bytes(range(256)) * 16, NOT_TEXT),
+    ("in.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01", NOT_TEXT),
+    ("in.csv.gz", gzip.compress(f"id,description\n1,{TECH_POSTING}\n".encode() * 50)[:60],
+     "the file looks gzip-compressed but cannot be decompressed: "
+     "Compressed file ended before the end-of-stream marker was reached"),
+    ("in.csv", b"id,title\n1,Product Manager\n",
+     "no text column found (looked for description, job_description, jobdescription, description_text, "
+     "text, body, …); the columns are: id, title; name one with --text-column"),
+    ("in.jsonl", b"\x00\x01\x02\x03" * 100, NOT_TEXT),
+])
+def test_dask_refuses_a_file_as_the_local_engine_does(tmp_path, model_dir, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {message}\n")] * 2
+
+
+def test_a_missing_file_or_a_glob_that_matches_nothing(tmp_path, model_dir):
+    missing = tmp_path / "missing.csv"
+    assert _label_both_ways(missing, tmp_path, model_dir) == [(1, f"Error: {missing} does not exist\n")] * 2
+    r = CliRunner().invoke(app, ["label", str(tmp_path / "*.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: no file matches {tmp_path / '*.csv'}\n")
+
+
+def test_dask_names_the_bad_file_of_a_glob(tmp_path, model_dir):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _csv(folder / "a.csv", _texts(2, ""), "utf-8")
+    (folder / "b.csv").write_bytes(bytes(range(256)) * 16)
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: {folder / 'b.csv'}: {NOT_TEXT}\n")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("header,message", [
+    ("id,body_text\n", "no text column found (looked for description, job_description, jobdescription, "
+                       "description_text, text, body, …); the columns are: id, body_text; name one with --text-column"),
+    ("id,description,extra\n", "the columns are id, description, extra; {first} has id, description"),
+    ("id,description,description\n", "the header repeats column names: description"),
+])
+def test_dask_names_the_file_of_a_glob_whose_header_does_not_fit(tmp_path, model_dir, header, message):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _csv(folder / "a.csv", _texts(2, ""), "utf-8")
+    (folder / "b.csv").write_text(header + "1,x,y\n")
+    with pytest.raises((BadInputFile, MissingColumn)) as e:
+        label_with_dask(str(folder / "*.csv"), tmp_path / "out", model=model_dir)
+    assert str(e.value) == f"{folder / 'b.csv'}: " + message.format(first=folder / "a.csv")
+
+
+def _gzipped_csv(path, rows, damaged):
+    """A gzip-compressed CSV of ``rows`` rows (that compress poorly), its last 500 bytes cut off if ``damaged``."""
+    lines = "".join(f'{i},"{hashlib.sha256(str(i).encode()).hexdigest()} {_texts(1, "")[0]}"\n' for i in range(rows))
+    data = gzip.compress(b"id,description\n" + lines.encode())
+    path.write_bytes(data[: len(data) - 500] if damaged else data)
+
+
+GZIP_END = "cannot be decompressed: Compressed file ended before the end-of-stream marker was reached"
+
+
+@pytest.mark.parametrize("files,rows,message", [
+    ({"in.csv.gz": True}, 1000, f"the file looks gzip-compressed but {GZIP_END}"),  # found when Dask samples the file
+    ({"in.csv.gz": True}, 4000, f"the file looks gzip-compressed but {GZIP_END}"),  # found by a worker
+    ({"a.csv": False, "b.csv.gz": True}, 4000, f"{{folder}}/b.csv.gz: the file looks gzip-compressed but {GZIP_END}"),
+    ({"a.csv.gz": False, "b.csv.gz": True}, 4000, f"one of the 2 gzip-compressed files {GZIP_END}"),
+])
+def test_gzip_damage_past_the_first_64kb_is_a_one_line_error(tmp_path, model_dir, scheduler, files, rows, message):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, damaged in files.items():
+        if name.endswith(".gz"):
+            _gzipped_csv(folder / name, rows, damaged)
+        else:
+            _csv(folder / name, _texts(2, ""), "utf-8")
+    source = folder / next(iter(files)) if len(files) == 1 else folder / "*"
+    r = CliRunner().invoke(app, ["label", str(source), "-o", str(tmp_path / "out"), "--format", "csv",
+                                 "--engine", "dask", "--scheduler", scheduler, "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: {message.format(folder=folder)}\n")

@@ -1,4 +1,6 @@
+import codecs
 import gzip
+import io
 import json
 
 import pandas as pd
@@ -113,3 +115,16 @@ def test_interrupted_write_leaves_nothing(tmp_path):
             w.write(FRAME)
             raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("data,fmt,expected", [
+    (codecs.BOM_UTF8 + b"id,description\n1,x\n", "csv",
+     tables.TextTable("utf-8-sig", "pmtype-cp1252", False, ["id", "description"])),
+    (gzip.compress("id\tdescription\n1\tcafé\n".encode("utf-16")), "tsv",
+     tables.TextTable("utf-16", "replace", True, ["id", "description"])),
+    (b"\n\nid,description\n1,caf\xe9 au lait\n", "csv", tables.TextTable("cp1252", "pmtype-cp1252", False, ["id", "description"])),
+    (b"id,description," + b"x" * 70_000 + b"\n1,2,3\n", "csv", tables.TextTable("utf-8", "pmtype-cp1252", False, None)),
+    (b'{"description": "x"}\n', "jsonl", tables.TextTable("utf-8", "pmtype-cp1252", False, None)),
+])
+def test_inspect_text_table_judges_a_file_from_its_first_64kb(data, fmt, expected):
+    assert tables.inspect_text_table(io.BytesIO(data), fmt) == expected

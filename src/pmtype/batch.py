@@ -7,17 +7,21 @@ more: ``pm_label``, ``pm_p_technical``, ``pm_status``, ``pm_evidence`` (and
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from pmtype import config, persist, tables
-from pmtype.errors import BadInputFile, BadOption
+from pmtype.errors import BadInputFile, BadOption, MissingColumn
 from pmtype.features import posting_text
 from pmtype.model import PMTypeModel, default_model_path, load_model
 
@@ -207,13 +211,17 @@ def _label_partition(frame: pd.DataFrame, model_path: str, text_column: str,
 def label_with_dask(input_path: str, output_dir, model: str | Path | None = None,
                     text_column: str | None = None, title_column: str | None = None,
                     in_format: str | None = None, out_format: str = "parquet",
-                    scheduler: str | None = None, workers: int = 2, blocksize: str = "64MB",
-                    force: bool = False, progress: Callable[[str], None] | None = None) -> LabelSummary:
+                    encoding: str | None = None, scheduler: str | None = None, workers: int = 2,
+                    blocksize: str | None = "64MB", force: bool = False,
+                    progress: Callable[[str], None] | None = None) -> LabelSummary:
     """Label a path, a glob or any URL Dask reads, into a folder of partitioned output.
 
     With no ``scheduler`` a local cluster of ``workers`` processes is started;
     otherwise the job runs on the Dask cluster at that address. Each partition
-    goes through the same ``label_frame`` as the single-machine path.
+    goes through the same ``label_frame`` as the single-machine path. Each CSV,
+    TSV or JSON Lines file is read in the encoding the local engine would use
+    (``encoding`` if given, else detected from its first 64 KB), and a file the
+    local engine would refuse stops the run before the cluster starts.
     """
     try:
         import dask.dataframe as dd
@@ -226,16 +234,15 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     fmt = tables.detect_format(input_path, in_format)
     if out_format not in ("parquet", "csv"):
         raise BadOption("the dask engine writes parquet or csv output")
+    files = [] if fmt == "parquet" else _dask_input_files(input_path, fmt, encoding, text_column, title_column)
     try:
-        if fmt in ("csv", "tsv"):
-            ddf = dd.read_csv(input_path, sep="\t" if fmt == "tsv" else ",", dtype=str,
-                              keep_default_na=False, na_filter=False, blocksize=blocksize)
-        elif fmt == "jsonl":
-            ddf = dd.read_json(input_path, lines=True, blocksize=blocksize, dtype=False)
-        else:
-            ddf = dd.read_parquet(input_path)
+        with _gzip_damage(files, input_path):
+            if fmt == "parquet":
+                ddf = dd.read_parquet(input_path)
+            else:
+                ddf = _read_with_dask(dd, files, fmt, blocksize)
     except (OSError, ValueError) as e:
-        raise BadInputFile(f"cannot read {input_path}: {str(e).splitlines()[0]}") from None
+        raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
     text_col = tables.find_column(ddf.columns, text_column, tables.TEXT_COLUMNS, "text")
     title_col = tables.find_column(ddf.columns, title_column, tables.TITLE_COLUMNS, "title",
                                    required=title_column is not None)
@@ -251,15 +258,16 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        if out_format == "parquet":
-            labelled.to_parquet(output_dir, write_index=False)
-            result = dd.read_parquet(output_dir, columns=["pm_label", "pm_status"])
-        else:
-            Path(output_dir).mkdir(parents=True, exist_ok=True)
-            labelled.to_csv(f"{output_dir.rstrip('/')}/part-*.csv", index=False)
-            result = dd.read_csv(f"{output_dir.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
-                                 dtype=str, keep_default_na=False)
-        counts = result.compute()
+        with _gzip_damage(files, input_path):
+            if out_format == "parquet":
+                labelled.to_parquet(output_dir, write_index=False)
+                result = dd.read_parquet(output_dir, columns=["pm_label", "pm_status"])
+            else:
+                Path(output_dir).mkdir(parents=True, exist_ok=True)
+                labelled.to_csv(f"{output_dir.rstrip('/')}/part-*.csv", index=False)
+                result = dd.read_csv(f"{output_dir.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
+                                     dtype=str, keep_default_na=False)
+            counts = result.compute()
     finally:
         client.close()
         if cluster is not None:
@@ -269,3 +277,111 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     summary.statuses.update(str(s).split(";")[0] for s in counts["pm_status"])
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_column: str | None,
+                      title_column: str | None) -> list[tuple[str, tables.TextTable]]:
+    """The files a path, glob or fsspec URL names, in Dask's order, each judged from its first 64 KB.
+
+    A file the local engine would refuse (empty, binary, damaged gzip, no text
+    column…) is a one-line error with the local engine's message, after the
+    file's name when ``input_path`` is a glob; so is a CSV/TSV file whose
+    columns are not the first file's.
+    """
+    import fsspec
+    from fsspec.implementations.local import LocalFileSystem
+
+    try:
+        fs, _, paths = fsspec.core.get_fs_token_paths(input_path, mode="rb")
+    except (ImportError, ValueError) as e:  # an unknown protocol, or its package not installed
+        raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
+    glob = "*" in input_path  # what fsspec, and so Dask, expands
+    if not paths:
+        raise BadInputFile(f"no file matches {input_path}")
+    files: list[tuple[str, tables.TextTable]] = []
+    for path in paths:
+        name = path if isinstance(fs, LocalFileSystem) else fs.unstrip_protocol(path)
+        shown = name if glob else input_path
+        try:
+            with fs.open(path, "rb", block_size=tables.SAMPLE_BYTES) as raw:
+                table = tables.inspect_text_table(raw, fmt, encoding)
+            if table.columns is not None:
+                _check_columns(table.columns, text_column, title_column, files)
+        except FileNotFoundError:
+            raise BadInputFile(f"{shown} does not exist") from None
+        except IsADirectoryError:
+            raise BadInputFile(f"{shown} is a folder, not a file") from None
+        except PermissionError:
+            raise BadInputFile(f"{shown} cannot be read: permission denied") from None
+        except OSError as e:
+            raise BadInputFile(f"cannot read {shown}: {tables.one_line(e)}") from None
+        except (BadInputFile, MissingColumn) as e:
+            if not glob:
+                raise
+            raise type(e)(f"{name}: {e}") from None
+        files.append((name, table))
+    return files
+
+
+def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,
+                   earlier: list[tuple[str, tables.TextTable]]) -> None:
+    tables.check_header(columns)
+    tables.find_column(columns, text_column, tables.TEXT_COLUMNS, "text")
+    if title_column is not None:
+        tables.find_column(columns, title_column, tables.TITLE_COLUMNS, "title")
+    first = next(((name, t.columns) for name, t in earlier if t.columns is not None), None)
+    if first is not None and columns != first[1]:
+        raise BadInputFile(f"the columns are {tables.describe_columns(columns)}; "
+                           f"{first[0]} has {tables.describe_columns(first[1])}")
+
+
+def _cut_at_newline_bytes(encoding: str) -> bool:
+    """Whether Dask may cut a file in ``encoding`` into blocks at its b"\\n" bytes.
+
+    Not in UTF-16 or UTF-32: a newline is two or four bytes there, a 0x0A byte
+    can be half of another character, and a block after the first has no BOM.
+    """
+    return not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
+def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blocksize: str | None):
+    """One Dask frame of ``files``, in order; each run of files read alike is one Dask reader."""
+    from dask.dataframe.io.csv import read_pandas  # dd.read_csv is read_pandas with pandas.read_csv as the reader
+
+    runs: list[tuple[tables.TextTable, list[str]]] = []
+    for name, table in files:
+        if runs and (runs[-1][0].encoding, runs[-1][0].gzip) == (table.encoding, table.gzip):
+            runs[-1][1].append(name)
+        else:
+            runs.append((table, [name]))
+    frames = []
+    for table, names in runs:
+        size = blocksize if not table.gzip and _cut_at_newline_bytes(table.encoding) else None
+        compression = "gzip" if table.gzip else None
+        if fmt == "jsonl":
+            frames.append(dd.read_json(names, lines=True, blocksize=size, dtype=False, compression=compression,
+                                       encoding=table.encoding, errors=table.errors,
+                                       engine=tables.read_json_block))
+        else:
+            # tables.read_csv_block, not pandas.read_csv: the workers need pmtype's error handler registered
+            frames.append(read_pandas(tables.read_csv_block, names, blocksize=size, compression=compression,
+                                      sep="\t" if fmt == "tsv" else ",", dtype=str, keep_default_na=False,
+                                      na_filter=False, encoding=table.encoding, encoding_errors=table.errors))
+    return frames[0] if len(frames) == 1 else dd.concat(frames)
+
+
+@contextmanager
+def _gzip_damage(files: list[tuple[str, tables.TextTable]], input_path: str) -> Iterator[None]:
+    """Damage Dask meets in a gzip file past the 64 KB it was checked on, as a one-line error."""
+    try:
+        yield
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+        gzipped = [name for name, table in files if table.gzip]
+        if not gzipped:
+            raise
+        reason = tables.one_line(e)
+        if len(gzipped) > 1:
+            raise BadInputFile(f"one of the {len(gzipped)} gzip-compressed files cannot be decompressed: "
+                               f"{reason}") from None
+        name = f"{gzipped[0]}: " if "*" in input_path else ""
+        raise BadInputFile(f"{name}the file looks gzip-compressed but cannot be decompressed: {reason}") from None

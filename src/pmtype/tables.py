@@ -22,6 +22,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,8 @@ import pandas as pd
 from pmtype.errors import BadInputFile, MissingColumn
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
+#: Bytes read from the start of a file to detect its encoding and to tell text from binary.
+SAMPLE_BYTES = 1 << 16
 
 TEXT_COLUMNS = ("description", "job_description", "jobdescription", "description_text",
                 "text", "body", "posting", "posting_text", "job_text", "content", "desc",
@@ -144,12 +147,20 @@ def _open_file(path: Path):
 def _open_binary(path):
     if str(path) == "-":
         return io.BytesIO(sys.stdin.buffer.read())
-    raw = _open_file(Path(path))
+    return _gunzipped(_open_file(Path(path)))
+
+
+def _gunzipped(raw):
+    """``raw`` (binary, seekable), or a gzip reader of it when it starts with gzip's magic bytes."""
     head = raw.read(2)
     raw.seek(0)
     if head == b"\x1f\x8b":
         return gzip.open(raw)
     return raw
+
+
+def _gzip_damaged(error: BaseException) -> BadInputFile:
+    return BadInputFile(f"the file looks gzip-compressed but cannot be decompressed: {one_line(error)}")
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
@@ -194,7 +205,8 @@ def _cp1252_fallback(error: UnicodeError):
 codecs.register_error("pmtype-cp1252", _cp1252_fallback)
 
 
-def _errors_for(encoding: str) -> str:
+def decode_errors(encoding: str) -> str:
+    """The decoding error handler for ``encoding``: in UTF-8 (and the others but UTF-16) a bad byte is read as cp1252."""
     return "replace" if codecs.lookup(encoding).name.startswith("utf-16") else "pmtype-cp1252"
 
 
@@ -202,13 +214,11 @@ def _is_binary(sample: bytes, encoding: str) -> bool:
     return not codecs.lookup(encoding).name.startswith("utf-16") and b"\x00" in sample[:8192]
 
 
-def _text_stream(binary, encoding: str | None):
-    sample = binary.read(1 << 16)
-    if hasattr(binary, "seek"):
-        try:
-            binary.seek(0)
-        except (OSError, io.UnsupportedOperation):
-            binary = io.BufferedReader(_Prepend(sample, binary))
+def table_encoding(sample: bytes, encoding: str | None = None) -> str:
+    """The encoding of a text table that starts with ``sample``: ``encoding`` if given, else detected.
+
+    An empty or binary file, or an unknown encoding, is a one-line ``BadInputFile``.
+    """
     if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise BadInputFile("the file is empty")
     enc = encoding or sniff_encoding(sample)
@@ -218,7 +228,65 @@ def _text_stream(binary, encoding: str | None):
         raise BadInputFile(f"unknown encoding '{enc}'") from None
     if _is_binary(sample, enc):
         raise BadInputFile("the file is binary, not a text table (CSV, TSV or JSON Lines)")
-    return io.TextIOWrapper(binary, encoding=enc, errors=_errors_for(enc), newline="")
+    return enc
+
+
+def _text_stream(binary, encoding: str | None):
+    sample = binary.read(SAMPLE_BYTES)
+    if hasattr(binary, "seek"):
+        try:
+            binary.seek(0)
+        except (OSError, io.UnsupportedOperation):
+            binary = io.BufferedReader(_Prepend(sample, binary))
+    enc = table_encoding(sample, encoding)
+    return io.TextIOWrapper(binary, encoding=enc, errors=decode_errors(enc), newline="")
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """How to read one CSV, TSV or JSON Lines file the way ``read_chunks`` reads it."""
+
+    encoding: str
+    errors: str  # the decoding error handler, ``decode_errors(encoding)``
+    gzip: bool
+    columns: list[str] | None  # a CSV/TSV file's header, when the sample holds all of it
+
+
+def inspect_text_table(raw, fmt: str, encoding: str | None = None) -> TextTable:
+    """How to read the table open in ``raw`` (binary, seekable), judged from its first ``SAMPLE_BYTES`` only.
+
+    The encoding (``encoding`` if given, else detected), gzip, and the errors
+    (empty, binary, damaged gzip, unknown encoding) are those ``read_chunks`` finds.
+    """
+    binary = _gunzipped(raw)
+    try:
+        sample = binary.read(SAMPLE_BYTES)
+    except (OSError, EOFError, zlib.error) as e:
+        if binary is raw:
+            raise
+        raise _gzip_damaged(e) from None
+    enc = table_encoding(sample, encoding)
+    columns = None
+    if fmt in ("csv", "tsv"):
+        columns = _sample_header(sample.decode(enc, errors=decode_errors(enc)), "\t" if fmt == "tsv" else ",",
+                                 whole=len(sample) < SAMPLE_BYTES)
+    return TextTable(enc, decode_errors(enc), binary is not raw, columns)
+
+
+def _sample_header(text: str, sep: str, whole: bool) -> list[str] | None:
+    """The first record of ``text`` that is not a blank line (pandas skips those), as pandas reads a header.
+
+    None when the sample (not ``whole``) may end inside it.
+    """
+    text = text.removeprefix("\ufeff")  # a BOM the encoding left: pandas drops it too
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        record = next((r for r in reader if r), None)
+    except csv.Error:
+        return None
+    if record is None or not (whole or text.count("\n") >= reader.line_num):
+        return None
+    return record
 
 
 def read_text_file(path, encoding: str | None = None) -> str:
@@ -226,14 +294,14 @@ def read_text_file(path, encoding: str | None = None) -> str:
     path = Path(path)
     with _open_file(path) as f:
         data = f.read()
-    enc = encoding or sniff_encoding(data[: 1 << 16])
+    enc = encoding or sniff_encoding(data[:SAMPLE_BYTES])
     try:
         codecs.lookup(enc)
     except LookupError:
         raise BadInputFile(f"unknown encoding '{enc}'") from None
     if _is_binary(data, enc):
         raise BadInputFile(f"{path} is binary, not a text file")
-    return data.decode(enc, errors=_errors_for(enc))
+    return data.decode(enc, errors=decode_errors(enc))
 
 
 class _Prepend(io.RawIOBase):
@@ -273,12 +341,13 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
     except (OSError, EOFError, zlib.error) as e:
         if not isinstance(binary, gzip.GzipFile):
             raise
-        raise BadInputFile(f"the file looks gzip-compressed but cannot be decompressed: {_one_line(e)}") from None
+        raise _gzip_damaged(e) from None
     finally:
         binary.close()
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none), for a one-line error."""
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
 
@@ -294,7 +363,7 @@ def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]
         for chunk in reader:
             if header is None:
                 header = list(chunk.columns)
-                _check_header(header)
+                check_header(header)
                 # pandas names a blank header cell 'Unnamed: i'; give the column its name back
                 names = [("" if i == blank and c == f"Unnamed: {i}" else c) for i, c in enumerate(header)]
             if names != header:
@@ -326,7 +395,7 @@ def _blank_header_name(stream, sep: str) -> int | None:
 
 def _parser_reason(error: Exception) -> str:
     """pandas' tokenizer message in pmtype's terms: rows counted from the header, row 1."""
-    reason = _one_line(error)
+    reason = one_line(error)
     quote = re.search(r"EOF inside string starting at row (\d+)", reason)
     if quote:
         return f"a quote (\") opened in row {int(quote.group(1)) + 1} is never closed"
@@ -337,7 +406,8 @@ def _parser_reason(error: Exception) -> str:
     return reason.removeprefix("Error tokenizing data. C error: ")
 
 
-def _check_header(header: list[str]) -> None:
+def check_header(header: list[str]) -> None:
+    """A header that repeats a column name is a one-line ``BadInputFile``."""
     dupes = sorted({c for c in header if header.count(c) > 1})
     mangled = [c for c in header if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in header]
     if dupes or mangled:
@@ -376,6 +446,20 @@ def _cell(v):
     if isinstance(v, (dict, list)):
         return json.dumps(v, ensure_ascii=False)
     return str(v)
+
+
+def read_csv_block(source, **kwargs) -> pd.DataFrame:
+    """``pandas.read_csv``, as the reader of Dask's CSV reader (``dask.dataframe.io.csv.read_pandas``).
+
+    A Dask worker that runs it has imported this module, so the ``pmtype-cp1252``
+    error handler that ``encoding_errors`` names is registered there.
+    """
+    return pd.read_csv(source, **kwargs)
+
+
+def read_json_block(source, **kwargs) -> pd.DataFrame:
+    """``pandas.read_json``, as the engine of ``dask.dataframe.read_json``, for the same reason."""
+    return pd.read_json(source, **kwargs)
 
 
 def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
