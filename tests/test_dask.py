@@ -7,13 +7,16 @@ given), a bad byte read as cp1252, and the local engine's one-line errors, namin
 import codecs
 import gzip
 import hashlib
+import io
 import json
+import re
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
+from pmtype import tables
 from pmtype.batch import label_file, label_with_dask
 from pmtype.cli import app
 from pmtype.errors import BadInputFile, MissingColumn
@@ -274,3 +277,72 @@ def test_gzip_damage_past_the_first_64kb_is_a_one_line_error(tmp_path, model_dir
     r = CliRunner().invoke(app, ["label", str(source), "-o", str(tmp_path / "out"), "--format", "csv",
                                  "--engine", "dask", "--scheduler", scheduler, "--model", str(model_dir)])
     assert (r.exit_code, r.stderr) == (1, f"Error: {message.format(folder=folder)}\n")
+
+
+# --- a large CSV file is cut into blocks at row ends only ------------------------------------------------
+
+def _postings(n, extra, newline="\n"):
+    """``n`` postings of several lines, with quotes and commas in them, so that each is a quoted cell."""
+    texts = [f'{TECH_POSTING if i % 3 else BUSINESS_POSTING}\nWe say "ship it, then learn", {extra} {i}.'
+             for i in range(n)]
+    return [t.replace("\n", newline) for t in texts]
+
+
+def _posting_file(path, texts, encoding="utf-8", newline="\n", before="", first=0):
+    """``texts`` written by pandas as a CSV (a TSV when ``path`` ends in .tsv), after ``before``."""
+    frame = pd.DataFrame({"id": [str(first + i) for i in range(len(texts))], "description": texts})
+    table = frame.to_csv(sep="\t" if path.suffix == ".tsv" else ",", index=False, lineterminator=newline)
+    path.write_bytes((before + table).encode(encoding))  # utf-8-sig: with a BOM
+    return path
+
+
+def _cut_by_dask_inside_quoted_cells(path, blocksize):
+    """Whether Dask's own cut, at the first newline after each block offset, would fall inside a quoted cell."""
+    data = path.read_bytes()
+    naive = {data.index(b"\n", k) + 1 for k in range(blocksize, len(data), blocksize) if b"\n" in data[k:]}
+    _, ranges = tables.row_ranges(io.BytesIO(data), blocksize)
+    return bool(naive - {end for _, end in ranges})
+
+
+@pytest.mark.parametrize("name,encoding,newline,before", [
+    ("in.csv", "utf-8", "\n", ""),
+    ("in.csv", "utf-8", "\r\n", ""),
+    ("in.tsv", "utf-8", "\n", ""),
+    ("in.csv", "cp1252", "\n", ""),
+    ("in.csv", "utf-8-sig", "\r\n", ""),
+    ("in.csv", "utf-8", "\n", "\n\r\n"),  # blank lines before the header
+])
+def test_a_file_read_in_blocks_keeps_each_posting_whole(tmp_path, model_dir, scheduler, name, encoding, newline,
+                                                       before):
+    texts = _postings(30, "Café", newline)
+    path = _posting_file(tmp_path / name, texts, encoding, newline, before)
+    assert _cut_by_dask_inside_quoted_cells(path, 1000)
+    got = _by_dask(path, tmp_path / "out", model_dir, scheduler, blocksize="1KB")
+    assert len(list((tmp_path / "out").glob("*.parquet"))) > 5  # one partition per block
+    assert list(got.columns) == OUT
+    assert got["description"].tolist() == texts
+    assert _same(got, _by_local_engine([path], tmp_path, model=model_dir))
+
+
+def test_a_glob_of_files_read_in_blocks(tmp_path, model_dir, scheduler):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = [_posting_file(folder / "a.csv", _postings(12, "Café"), "utf-8-sig"),
+             _posting_file(folder / "b.csv", _postings(9, "Café"), "utf-8-sig", first=12),
+             _posting_file(folder / "c.csv", _postings(10, "Café"), "cp1252", "\r\n", first=21)]
+    got = _by_dask(folder / "*.csv", tmp_path / "out", model_dir, scheduler, blocksize="1KB")
+    assert len(list((tmp_path / "out").glob("*.parquet"))) > 6
+    assert got["id"].tolist() == [str(i) for i in range(31)]
+    assert _same(got, _by_local_engine(files, tmp_path, model=model_dir))
+
+
+def test_a_quote_never_closed_in_a_later_block_is_a_one_line_error(tmp_path, model_dir, scheduler):
+    path = _posting_file(tmp_path / "in.csv", _postings(10, ""))
+    path.write_bytes(path.read_bytes() + b'10,"A posting\nwith no end\n')
+    with pytest.raises(BadInputFile) as e:
+        label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize="1KB")
+    with open(path, "rb") as raw:
+        start = tables.row_ranges(raw, 1000)[1][-1][0]  # the last block, which runs to the end of the file
+    rows = re.findall(rb'^\d+,"', path.read_bytes()[start:], re.M)  # lines in a posting do not start so
+    assert str(e.value) == (f"{path}: not a readable CSV file: EOF inside string starting at row {len(rows)} "
+                            f"(rows counted from byte {start})")

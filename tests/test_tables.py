@@ -128,3 +128,38 @@ def test_interrupted_write_leaves_nothing(tmp_path):
 ])
 def test_inspect_text_table_judges_a_file_from_its_first_64kb(data, fmt, expected):
     assert tables.inspect_text_table(io.BytesIO(data), fmt) == expected
+
+
+def _row_ranges(data, blocksize):
+    """``tables.row_ranges`` of ``data``, checked to be the same whatever the size of the pieces read."""
+    found = [tables.row_ranges(io.BytesIO(data), blocksize, piece) for piece in (1, 2, 3, 7, 1 << 20)]
+    assert all(f == found[0] for f in found)
+    return found[0]
+
+
+def test_blocks_end_only_where_a_row_ends():
+    data = b'id,text\n1,"a\nb, ""c""\nd"\n2,e\n3,"f\n"\n'
+    header_end, ranges = _row_ranges(data, 1)
+    assert data[:header_end] == b"id,text\n"
+    assert [data[s:e] for s, e in ranges] == [b'1,"a\nb, ""c""\nd"\n', b"2,e\n", b'3,"f\n"\n']
+    # the first offset, 10, is inside the quoted cell: the first row end after it is chosen
+    assert _row_ranges(data, 10) == (8, [(8, 25), (25, 36)])
+    assert _row_ranges(data, 1000) == (8, [(8, 36)])
+
+
+def test_a_quoted_newline_is_never_a_block_end():
+    cell = b'"' + b'x\n""y""\n' * 4000 + b'"'  # the last row ends past the first 64 KB read
+    data = b"id,text\r\n" + (b"1," + cell + b"\r\n") * 3
+    _, ranges = _row_ranges(data, 16)
+    assert [e for _, e in ranges] == [9 + len(cell) * k + 4 * k for k in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("data,expected", [
+    (b'id,text\n1,"no end\nat all\n', (8, [(8, 25)])),  # the file ends inside an open quote
+    (b"id,text\n1,abcdef", (8, [(8, 16)])),  # no newline after the offsets
+    (b"id,text", (7, [(7, 7)])),
+    (b"id,text\n", (8, [(8, 8)])),
+    (codecs.BOM_UTF8 + b'\r\n\n"id\n",text\n1,x\n', (17, [(17, 21)])),  # a BOM and blank lines, then a header
+])
+def test_block_ends_at_the_edges_of_a_file(data, expected):
+    assert _row_ranges(data, 2) == expected

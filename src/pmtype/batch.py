@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import io
 import time
 import zlib
 from collections import Counter
@@ -336,7 +337,7 @@ def _check_columns(columns: list[str], text_column: str | None, title_column: st
 
 
 def _cut_at_newline_bytes(encoding: str) -> bool:
-    """Whether Dask may cut a file in ``encoding`` into blocks at its b"\\n" bytes.
+    """Whether a file in ``encoding`` may be cut into blocks at its b"\\n" bytes.
 
     Not in UTF-16 or UTF-32: a newline is two or four bytes there, a 0x0A byte
     can be half of another character, and a block after the first has no BOM.
@@ -347,6 +348,7 @@ def _cut_at_newline_bytes(encoding: str) -> bool:
 def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blocksize: str | None):
     """One Dask frame of ``files``, in order; each run of files read alike is one Dask reader."""
     from dask.dataframe.io.csv import read_pandas  # dd.read_csv is read_pandas with pandas.read_csv as the reader
+    from dask.utils import parse_bytes
 
     runs: list[tuple[tables.TextTable, list[str]]] = []
     for name, table in files:
@@ -354,6 +356,7 @@ def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blo
             runs[-1][1].append(name)
         else:
             runs.append((table, [name]))
+    sep = "\t" if fmt == "tsv" else ","
     frames = []
     for table, names in runs:
         size = blocksize if not table.gzip and _cut_at_newline_bytes(table.encoding) else None
@@ -362,12 +365,56 @@ def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blo
             frames.append(dd.read_json(names, lines=True, blocksize=size, dtype=False, compression=compression,
                                        encoding=table.encoding, errors=table.errors,
                                        engine=tables.read_json_block))
+        elif size is not None:
+            frames.append(_read_csv_at_row_ends(dd, names, table, sep, parse_bytes(size)))
         else:
             # tables.read_csv_block, not pandas.read_csv: the workers need pmtype's error handler registered
-            frames.append(read_pandas(tables.read_csv_block, names, blocksize=size, compression=compression,
-                                      sep="\t" if fmt == "tsv" else ",", dtype=str, keep_default_na=False,
-                                      na_filter=False, encoding=table.encoding, encoding_errors=table.errors))
+            frames.append(read_pandas(tables.read_csv_block, names, blocksize=None, compression=compression,
+                                      sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                      encoding=table.encoding, encoding_errors=table.errors))
     return frames[0] if len(frames) == 1 else dd.concat(frames)
+
+
+def _read_csv_at_row_ends(dd, names: list[str], table: tables.TextTable, sep: str, blocksize: int):
+    """The CSV or TSV files ``names`` in blocks of about ``blocksize`` bytes cut at row ends, never in a quoted cell.
+
+    Each file is scanned once here (``tables.row_ranges``); each block is read
+    by a worker, with the file's header before it.
+    """
+    import fsspec
+
+    parts = []
+    for name in names:
+        with fsspec.open(name, "rb") as raw:
+            header_end, ranges = tables.row_ranges(raw, blocksize)
+            raw.seek(0)
+            header = raw.read(header_end)
+        parts += [(name, header, start, end) for start, end in ranges]
+    options = {"sep": sep, "encoding": table.encoding, "errors": table.errors}
+    meta = _parse_csv_rows(parts[0][1], b"", **options)
+    return dd.from_map(_read_csv_rows, parts, meta=meta, divisions=None, enforce_metadata=False, **options)
+
+
+def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, errors: str) -> pd.DataFrame:
+    """The rows in bytes ``[start, end)`` of a CSV or TSV file, as a Dask worker reads one block."""
+    import fsspec
+
+    name, header, start, end = part
+    with fsspec.open(name, "rb") as raw:
+        raw.seek(start)
+        rows = raw.read(end - start)
+    try:
+        return _parse_csv_rows(header, rows, sep, encoding, errors)
+    except pd.errors.ParserError as e:
+        reason = tables.one_line(e).removeprefix("Error tokenizing data. C error: ")
+        raise BadInputFile(f"{name}: not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason} "
+                           f"(rows counted from byte {start})") from None
+
+
+def _parse_csv_rows(header: bytes, rows: bytes, sep: str, encoding: str, errors: str) -> pd.DataFrame:
+    # tables.read_csv_block, not pandas.read_csv: the workers need pmtype's error handler registered
+    return tables.read_csv_block(io.BytesIO(header + rows), sep=sep, dtype=str, keep_default_na=False,
+                                 na_filter=False, encoding=encoding, encoding_errors=errors)
 
 
 @contextmanager

@@ -457,6 +457,56 @@ def read_csv_block(source, **kwargs) -> pd.DataFrame:
     return pd.read_csv(source, **kwargs)
 
 
+SCAN_BYTES = 4 << 20
+
+
+def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES) -> tuple[int, list[tuple[int, int]]]:
+    """Where to cut the CSV or TSV file open in ``raw`` (binary) into blocks of about ``blocksize`` bytes.
+
+    Returns the offset just past the header (the first record after any blank
+    lines) and the byte ranges ``[start, end)`` of the rows after it, in order,
+    up to the end of the file. A range ends just after the first b"\\n" at or
+    after a multiple of ``blocksize`` that ends a row: quotes inside a quoted
+    cell are doubled (RFC 4180), so a newline ends a row when the number of
+    b'"' bytes before it is even. For encodings in which those two bytes are
+    always those characters (UTF-8, cp1252…; not UTF-16). The file is read
+    once, ``piece`` bytes at a time; if it ends inside an open quote, the last
+    range runs to its end.
+    """
+    ends: list[int] = []
+    buf = raw.read(max(piece, SAMPLE_BYTES))  # the blank lines before the header, as inspect_text_table sees them
+    target = len(codecs.BOM_UTF8) if buf.startswith(codecs.BOM_UTF8) else 0
+    while (j := buf.find(b"\n", target)) >= 0 and buf[target:j] in (b"", b"\r"):
+        target = j + 1  # a blank line before the header
+    offset, odd = 0, False  # where buf starts in the file; whether the quotes before it are odd
+    while buf:
+        i = 0
+        while True:
+            skip_to = min(max(target - offset, i), len(buf))
+            odd ^= buf.count(b'"', i, skip_to) % 2 == 1
+            i = skip_to
+            if odd:  # inside a quoted cell, which can end only at a quote
+                k = buf.find(b'"', i)
+                if k < 0:
+                    break
+                odd, i = False, k + 1
+                continue
+            j = buf.find(b"\n", i)
+            k = buf.find(b'"', i, len(buf) if j < 0 else j)
+            if k >= 0:
+                odd, i = True, k + 1
+            elif j >= 0:
+                ends.append(offset + j + 1)
+                target = -(-(offset + j + 1) // blocksize) * blocksize
+                i = j + 1
+            else:
+                break  # no quote in buf[i:], so odd holds at its end
+        offset += len(buf)
+        buf = raw.read(piece)
+    bounds = (ends or [offset]) + ([] if ends and ends[-1] == offset else [offset])
+    return bounds[0], list(zip(bounds, bounds[1:])) or [(offset, offset)]
+
+
 def read_json_block(source, **kwargs) -> pd.DataFrame:
     """``pandas.read_json``, as the engine of ``dask.dataframe.read_json``, for the same reason."""
     return pd.read_json(source, **kwargs)
