@@ -68,6 +68,28 @@ def test_dask_engine_needs_an_output_folder(model_dir):
     assert r.stderr.strip() == "Error: the dask engine writes to a folder: give -o FOLDER"
 
 
+
+@pytest.mark.parametrize("args, message", [
+    (["--engine", "dask", "--resume"], "--resume is for the local engine; the dask engine writes a new folder"),
+    (["--engine", "dask", "--jobs", "3"],
+     "--jobs is for the local engine; the dask engine's processes are its workers (--workers)"),
+    (["--engine", "dask", "--chunk-size", "50"], "--chunk-size is for the local engine; the dask engine reads the file in blocks"),
+    (["--scheduler", "tcp://127.0.0.1:8786"],
+     "--scheduler is for the dask engine: add --engine dask (the local engine's processes: --jobs)"),
+    (["--workers", "4"], "--workers is for the dask engine: add --engine dask (the local engine's processes: --jobs)"),
+    (["--engine", "local", "--workers", "2"],
+     "--workers is for the dask engine: add --engine dask (the local engine's processes: --jobs)"),
+])
+def test_an_option_of_the_other_engine_is_refused_not_ignored(tmp_path, model_dir, args, message):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": ["A posting to label."]}).to_csv(src, index=False)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["label", str(src), "-o", str(out), "--model", str(model_dir), *args])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"Error: {message}"
+    assert not out.exists()
+
+
 # --- reading files as carefully as the local engine -----------------------------------------
 
 OUT = ["id", "description", "pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model"]

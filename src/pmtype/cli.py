@@ -168,7 +168,7 @@ def label(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local, or dask (a cluster; -o is then a folder).")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes of the local Dask cluster.")] = 2,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes of the local Dask cluster (default 2).")] = None,
 ) -> None:
     """Label every row of a table of postings, keeping every input column and row."""
     from pmtype.batch import label_file, label_with_dask
@@ -177,17 +177,27 @@ def label(
         _fail("--chunk-size must be at least 1", 2)
     if engine not in ("local", "dask"):
         _fail(f"unknown engine '{engine}'; choose local or dask", 2)
+    # Options of one engine given to the other would be silently ignored: say so instead.
     if engine == "dask":
+        for given, option, why in ((resume, "--resume", "the dask engine writes a new folder"),
+                                   (jobs != 0, "--jobs", "the dask engine's processes are its workers (--workers)"),
+                                   (chunk_size != config.CHUNK_SIZE, "--chunk-size", "the dask engine reads the file in blocks")):
+            if given:
+                _fail(f"{option} is for the local engine; {why}", 2)
         if output == "-":
             _fail("the dask engine writes to a folder: give -o FOLDER", 2)
         with _Errors():
             summary = label_with_dask(input, output, model=model, text_column=text_column,
                                       title_column=title_column, in_format=fmt,
                                       out_format=out_fmt or "parquet", encoding=encoding, scheduler=scheduler,
-                                      workers=workers, force=force, progress=None if quiet else _say)
+                                      workers=2 if workers is None else workers, force=force,
+                                      progress=None if quiet else _say)
         if not quiet:
             _say(summary.line())
         return
+    for given, option in ((scheduler is not None, "--scheduler"), (workers is not None, "--workers")):
+        if given:
+            _fail(f"{option} is for the dask engine: add --engine dask (the local engine's processes: --jobs)", 2)
     jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     with _Errors(), _progress(quiet) as on_rows:
         summary = label_file(input, output, model=model, text_column=text_column,
