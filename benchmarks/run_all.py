@@ -172,9 +172,8 @@ def cue_density(seed: TrainingSet) -> None:
     if found is None:
         return
     _, texts, labels = found
-    pm = seed.pm_mask
-    groups = {"seed": ([t for t, m in zip(seed.texts, pm) if m], [y for y, m in zip(seed.labels, pm) if m]),
-              "real": (texts, labels)}
+    seed_pm, _ = seed.pm_only()
+    groups = {"seed": (seed_pm.texts, seed_pm.labels), "real": (texts, labels)}
     prepare = PreparePostings().fit([])
     density = {}
     for source, (group_texts, group_labels) in groups.items():
