@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 
 import pytest
@@ -86,6 +87,16 @@ def test_saving_never_overwrites_unless_asked(copy):
     obj, manifest = persist.load_model(copy)
     assert obj == {"x": 1} and manifest["model_id"] == "m"
     assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_an_overwrite_moves_the_old_model_aside_under_a_name_that_holds_the_writer(copy, monkeypatch):
+    moves = []
+    replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (moves.append(os.path.basename(dst)), replace(src, dst)))
+    persist.save_model({"x": 1}, copy, {"model_id": "m"}, overwrite=True)
+    aside = f".{copy.name}.{os.getpid()}.old"
+    assert moves == [aside, copy.name]
+    assert persist.MOVED_ASIDE_NAME.fullmatch(aside)["name"] == copy.name
 
 
 def test_a_model_this_code_cannot_unpickle_is_refused(copy):

@@ -30,6 +30,7 @@ from pmtype.registry import (
     INCONCLUSIVE,
     NOT_WORSE,
     WORSE,
+    Unfinished,
     _batch_metrics,
     compare,
     format_comparison,
@@ -184,27 +185,44 @@ def test_remove_unfinished_removes_only_what_killed_writes_left(model_dir):
     _aged(root / ".DEFAULT.mnop3456.tmp", 7200)
     (root / ".young.qrst7890.tmp").mkdir()  # the same, but a minute old
     _aged(root / ".young.qrst7890.tmp", 60)
-    kept = [".cache", ".fine.tmp", ".fine.old", ".notes.tmp", f".fine.{dead}.short.tmp",
+    kept = [".cache", ".fine.tmp", ".notes.tmp", f".fine.{dead}.short.tmp", f".fine.{alive}.old", ".fine.old.bak",
             f"fine.{dead}.abcd1234.tmp", f".fine.{dead}.abcd1234.tmp.bak"]
     for name in kept:
         (root / name).mkdir()
         _aged(root / name, 7200)
+    (root / f".fine.{dead}.old").mkdir()  # moved aside by a killed overwrite after 'fine' was replaced
+    (root / ".fine.old").mkdir()  # the same, before pmtype named the writer, two hours ago
+    _aged(root / ".fine.old", 7200)
     (root / f".link.{dead}.uvwx1234.tmp").symlink_to(root / "fine")  # a link: neither it nor its target
-    removed = remove_unfinished()
+    removed = remove_unfinished().removed
     assert removed == sorted([root / f".fine.{dead}.abcd1234.tmp", root / f".DEFAULT.{dead}.x_9y8z7w.tmp",
-                              root / ".old.ijkl9012.tmp", root / ".DEFAULT.mnop3456.tmp"])
+                              root / ".old.ijkl9012.tmp", root / ".DEFAULT.mnop3456.tmp",
+                              root / f".fine.{dead}.old", root / ".fine.old"])
     assert sorted(p.name for p in root.iterdir()) == sorted(
         kept + ["fine", f".next.{alive}.efgh5678.tmp", ".young.qrst7890.tmp", f".link.{dead}.uvwx1234.tmp"])
     assert (root / "fine" / "manifest.json").is_file()
-    assert remove_unfinished() == []
+    assert remove_unfinished() == Unfinished()
+
+
+def test_a_model_moved_aside_by_a_killed_overwrite_is_put_back_when_its_place_is_empty(model_dir):
+    root = config.models_dir()
+    dead = _dead_pid()
+    _install(model_dir, f".default.{dead}.old")  # killed between moving 'default' aside and replacing it
+    (root / f".default.{dead}.abcd1234.tmp").mkdir()  # the new model that never got into place
+    _install(model_dir, f".spare.{os.getpid()}.old")  # a live overwrite's: not ours to touch
+    done = remove_unfinished()
+    assert done == Unfinished(removed=[root / f".default.{dead}.abcd1234.tmp"], restored=[root / "default"])
+    assert load_model(root / "default", build_if_missing=False).model_id == load_model(model_dir).model_id
+    assert sorted(p.name for p in root.iterdir()) == sorted(["default", f".spare.{os.getpid()}.old"])
+    assert remove_unfinished() == Unfinished()
 
 
 def test_remove_unfinished_takes_a_folder_and_an_age(tmp_path):
     (tmp_path / ".m.abcd1234.tmp").mkdir()
     _aged(tmp_path / ".m.abcd1234.tmp", 120)
-    assert remove_unfinished(tmp_path) == []
-    assert remove_unfinished(tmp_path, max_age=60) == [tmp_path / ".m.abcd1234.tmp"]
-    assert remove_unfinished(tmp_path / "missing") == []
+    assert remove_unfinished(tmp_path) == Unfinished()
+    assert remove_unfinished(tmp_path, max_age=60).removed == [tmp_path / ".m.abcd1234.tmp"]
+    assert remove_unfinished(tmp_path / "missing") == Unfinished()
 
 
 def test_a_process_that_may_not_be_signalled_is_alive(monkeypatch, tmp_path):
@@ -213,7 +231,7 @@ def test_a_process_that_may_not_be_signalled_is_alive(monkeypatch, tmp_path):
 
     (tmp_path / ".m.4242.abcd1234.tmp").mkdir()
     monkeypatch.setattr(os, "kill", kill)
-    assert remove_unfinished(tmp_path) == []
+    assert remove_unfinished(tmp_path) == Unfinished()
     assert (tmp_path / ".m.4242.abcd1234.tmp").is_dir()
 
 
@@ -231,7 +249,7 @@ def test_what_cannot_be_removed_is_skipped_not_raised(monkeypatch, tmp_path):
 
     real_rmtree = shutil.rmtree
     monkeypatch.setattr(shutil, "rmtree", rmtree)
-    assert remove_unfinished(tmp_path) == [tmp_path / f".b.{dead}.abcd1234.tmp"]
+    assert remove_unfinished(tmp_path) == Unfinished(removed=[tmp_path / f".b.{dead}.abcd1234.tmp"])
     assert (tmp_path / f".a.{dead}.abcd1234.tmp").is_dir()
 
 
@@ -245,13 +263,13 @@ def test_training_removes_what_a_killed_training_left_and_says_where_the_default
     (root / f".default.{dead}.abcd1234.tmp").mkdir()
     (root / f".default.{os.getpid()}.efgh5678.tmp").mkdir()  # another training, still running
     outcome = train_version([corpus_csv], output=root / "default", use_seed=False)
-    assert outcome.removed == [root / f".default.{dead}.abcd1234.tmp"]
+    assert outcome.unfinished == Unfinished(removed=[root / f".default.{dead}.abcd1234.tmp"])
     assert outcome.other_default == "other"
     assert sorted(p.name for p in root.iterdir() if p.name.endswith(".tmp")) == [
         f".default.{os.getpid()}.efgh5678.tmp"]
     use_model("default")
     again = train_version([corpus_csv], output=root / "default", use_seed=False, overwrite=True)
-    assert again.removed == [] and again.other_default is None
+    assert again.unfinished == Unfinished() and again.other_default is None
 
 
 

@@ -44,11 +44,13 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _say_removed(removed: list[Path]) -> None:
-    """One line on stderr when ``registry.remove_unfinished`` removed something."""
-    if removed:
-        _say(f"Removed what interrupted runs left unfinished in {removed[0].parent}: "
-             + ", ".join(p.name for p in removed))
+def _say_unfinished(unfinished) -> None:
+    """A line on stderr for what ``registry.remove_unfinished`` removed, and one per model it put back."""
+    if unfinished.removed:
+        _say(f"Removed what interrupted runs left unfinished in {unfinished.removed[0].parent}: "
+             + ", ".join(p.name for p in unfinished.removed))
+    for place in unfinished.restored:
+        _say(f"Put back {place}, which an interrupted training had moved aside to replace it.")
 
 
 class _Errors:
@@ -272,7 +274,7 @@ def train(
                                 text_column=text_column, title_column=title_column,
                                 label_column=label_column, overwrite=overwrite, jobs=jobs,
                                 drop_boilerplate=drop_boilerplate, progress=_say)
-    _say_removed(outcome.removed)
+    _say_unfinished(outcome.unfinished)
     manifest = outcome.manifest
     data = manifest["data"]
     typer.echo(f"model {manifest['model_id']} written to {outcome.path}")
@@ -348,7 +350,7 @@ def models(ctx: typer.Context) -> None:
     from pmtype.config import models_dir
     from pmtype.registry import LISTED_METRICS, list_models, remove_unfinished
 
-    _say_removed(remove_unfinished())  # what killed runs left: never listed, so tidied here
+    _say_unfinished(remove_unfinished())  # what killed runs left: never listed, so tidied here
     with _Errors():
         versions = list_models()
     if not versions:

@@ -28,6 +28,9 @@ FORMAT_VERSION = 1
 #: ``.<name>.<pid>.<random>.tmp``, with the writer's process id; pmtype before the process id
 #: wrote ``.<name>.<random>.tmp``. ``random`` is ``tempfile``'s eight characters.
 TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}\.tmp")
+#: The name under which ``save_model`` moves a model aside while it puts the new one in its
+#: place: ``.<name>.<pid>.old``; pmtype before the process id used ``.<name>.old``.
+MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?old")
 
 
 def temporary_prefix(name: str) -> str:
@@ -67,7 +70,8 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
 
     Everything is written into a temporary folder beside the target (``TEMPORARY_NAME``)
     and renamed into place at the end, so a crash never leaves a folder that looks
-    valid; ``registry.remove_unfinished`` removes the temporary folder a killed process left.
+    valid; ``registry.remove_unfinished`` removes the temporary folder a killed process left,
+    and puts back a model it had moved aside (``MOVED_ASIDE_NAME``) but not yet replaced.
     Returns the manifest as written.
     """
     folder = Path(folder)
@@ -89,7 +93,7 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
             f.flush()
             os.fsync(f.fileno())
         if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
+            old = folder.with_name(f"{temporary_prefix(folder.name)}old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(folder, old)
             os.replace(tmp, folder)

@@ -6,8 +6,8 @@ without it the default is the folder ``default``, built from the seed corpus
 on first use. ``compare`` scores two models on the same labelled postings with
 a paired bootstrap and gives a verdict; ``train_version`` trains a new version
 and, given a reference set, makes it the default only when it is not worse.
-``remove_unfinished`` removes the temporary folders and files that killed writes
-left in the models directory (``train_version`` and ``pmtype models`` call it).
+``remove_unfinished`` tidies what killed writes left in the models directory
+(``train_version`` and ``pmtype models`` call it).
 """
 
 from __future__ import annotations
@@ -155,41 +155,65 @@ def _owner_alive(pid: int) -> bool:
     return True
 
 
-def remove_unfinished(folder: str | Path | None = None,
-                      max_age: float = config.UNFINISHED_MAX_AGE) -> list[Path]:
-    """Remove what killed writes left in a models folder (default: ``config.models_dir()``).
+@dataclass
+class Unfinished:
+    """What ``remove_unfinished`` tidied: temporary names removed, models put back in place."""
 
-    Only pmtype's own temporary names count (``persist.TEMPORARY_NAME``): one whose
-    writer's process is gone, and one from a pmtype that did not record the process,
-    once it is older than ``max_age`` seconds. Everything else is left alone, symbolic
-    links included. Returns what was removed, sorted; what cannot be removed is skipped.
+    removed: list[Path] = field(default_factory=list)
+    restored: list[Path] = field(default_factory=list)
+
+
+def _left_by_a_killed_run(entry: os.DirEntry, pid: str | None, now: float, max_age: float) -> bool:
+    """Whether the writer named by ``pid`` is gone (without a pid: whether ``entry`` is older than ``max_age``)."""
+    # Windows has no signal 0: os.kill would end the process, so there the age decides.
+    if pid is not None and os.name != "nt":
+        return not _owner_alive(int(pid))
+    return now - entry.stat(follow_symlinks=False).st_mtime > max_age
+
+
+def remove_unfinished(folder: str | Path | None = None,
+                      max_age: float = config.UNFINISHED_MAX_AGE) -> Unfinished:
+    """Tidy what killed writes left in a models folder (default: ``config.models_dir()``).
+
+    Only pmtype's own names count, and only when their writer's process is gone
+    (for names from a pmtype that did not record the process: once they are older
+    than ``max_age`` seconds):
+
+    - a temporary folder or file (``persist.TEMPORARY_NAME``) is removed;
+    - a model that ``save_model`` had moved aside to put a new one in its place
+      (``persist.MOVED_ASIDE_NAME``) is put back when its place is still empty
+      (the run was killed between the two renames), and removed otherwise.
+
+    Everything else is left alone, symbolic links included; what cannot be
+    removed or put back is skipped, and tried again next time.
     """
     folder = Path(folder) if folder is not None else config.models_dir()
-    removed = []
+    done = Unfinished()
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
-        return removed  # no folder (yet), or one this user cannot read
+        return done  # no folder (yet), or one this user cannot read
     now = time.time()
     for entry in entries:
-        match = persist.TEMPORARY_NAME.fullmatch(entry.name)
+        temporary = persist.TEMPORARY_NAME.fullmatch(entry.name)
+        aside = None if temporary else persist.MOVED_ASIDE_NAME.fullmatch(entry.name)
+        match = temporary or aside
         try:
-            if match is None or entry.is_symlink():
+            if match is None or entry.is_symlink() or not _left_by_a_killed_run(entry, match["pid"], now, max_age):
                 continue
-            # Windows has no signal 0: os.kill would end the process, so there the age decides.
-            if match["pid"] is not None and os.name != "nt":
-                if _owner_alive(int(match["pid"])):
-                    continue
-            elif now - entry.stat(follow_symlinks=False).st_mtime <= max_age:
-                continue
-            if entry.is_dir(follow_symlinks=False):
+            place = folder / match["name"]
+            if aside is not None and entry.is_dir(follow_symlinks=False) and not os.path.lexists(place):
+                os.replace(entry.path, place)
+                done.restored.append(place)
+            elif entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path)
+                done.removed.append(Path(entry.path))
             else:
                 os.unlink(entry.path)
+                done.removed.append(Path(entry.path))
         except OSError:
             continue  # tidying up never stops the caller; it is tried again next time
-        removed.append(Path(entry.path))
-    return removed
+    return done
 
 
 def _write_pointer(name: str) -> None:
@@ -453,7 +477,7 @@ class TrainOutcome:
     comparison: Comparison | None = None
     promoted: bool = False
     decision: str = ""
-    removed: list[Path] = field(default_factory=list)  # what killed runs had left (``remove_unfinished``)
+    unfinished: Unfinished = field(default_factory=Unfinished)  # what killed runs had left (``remove_unfinished``)
     other_default: str | None = None  # the default model, when ``path`` is a version in the models folder but not it
 
 
@@ -485,7 +509,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     (or when there is no default model yet); it is kept as a version either way.
     Without it, ``other_default`` names the default model when the new one went into the
     models directory but is not the default. Before training, ``remove_unfinished`` tidies
-    the models directory; ``removed`` lists what it removed.
+    the models directory; ``unfinished`` says what it removed and put back.
     With ``cue_cache``, postings read for an earlier version are not read again (the
     cache is in the models directory). ``train_options`` go to ``training.train`` as they are.
     """
@@ -504,12 +528,12 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         if folder is not None:
             version_path(folder.name)  # a name the default pointer can hold
         read_labelled(promote_on, text_column, title_column, label_column)  # fail before training, not after
-    removed = remove_unfinished()
+    unfinished = remove_unfinished()
     manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
                      label_column=label_column, overwrite=overwrite and name is None, jobs=jobs,
                      cue_cache=cue_cache_dir() if cue_cache else None, progress=progress, **train_options)
     path = folder if folder is not None else config.models_dir() / manifest["name"]
-    outcome = TrainOutcome(manifest, path, removed=removed)
+    outcome = TrainOutcome(manifest, path, unfinished=unfinished)
     if promote_on is None:
         outcome.other_default = _other_default(path)
         return outcome
