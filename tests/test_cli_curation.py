@@ -75,6 +75,19 @@ def test_models_removes_what_a_killed_training_left_and_says_so(model_dir):
     assert again.exit_code == 0 and again.stderr == "" and again.stdout == before.stdout
 
 
+def test_models_puts_back_a_model_a_killed_overwrite_moved_aside_and_says_so(model_dir):
+    _install(model_dir, "fine")
+    before = run("models")
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # its id is now a dead process's
+    os.replace(config.models_dir() / "fine", config.models_dir() / f".fine.{proc.pid}.old")
+    r = run("models")
+    assert r.exit_code == 0, r.output
+    assert r.stderr == (f"Put back {config.models_dir() / 'fine'}, which an interrupted training had moved "
+                        "aside to replace it.\n")
+    assert r.stdout == before.stdout
+
+
 def test_train_into_the_models_folder_notes_when_another_model_is_the_default(model_dir, corpus_csv, tmp_path):
     note = "Note: the default model is other; run 'pmtype models use default' to use this one."
     target = config.models_dir() / "default"
