@@ -426,9 +426,8 @@ def _gzip_damage(files: list[tuple[str, tables.TextTable]], input_path: str) -> 
         gzipped = [name for name, table in files if table.gzip]
         if not gzipped:
             raise
-        reason = tables.one_line(e)
         if len(gzipped) > 1:
             raise BadInputFile(f"one of the {len(gzipped)} gzip-compressed files cannot be decompressed: "
-                               f"{reason}") from None
+                               f"{tables.one_line(e)}") from None
         name = f"{gzipped[0]}: " if "*" in input_path else ""
-        raise BadInputFile(f"{name}the file looks gzip-compressed but cannot be decompressed: {reason}") from None
+        raise BadInputFile(f"{name}{tables.gzip_damaged(e)}") from None

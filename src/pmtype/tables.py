@@ -159,7 +159,8 @@ def _gunzipped(raw):
     return raw
 
 
-def _gzip_damaged(error: BaseException) -> BadInputFile:
+def gzip_damaged(error: BaseException) -> BadInputFile:
+    """The one-line error for a file that starts as gzip but cannot be decompressed."""
     return BadInputFile(f"the file looks gzip-compressed but cannot be decompressed: {one_line(error)}")
 
 
@@ -264,7 +265,7 @@ def inspect_text_table(raw, fmt: str, encoding: str | None = None) -> TextTable:
     except (OSError, EOFError, zlib.error) as e:
         if binary is raw:
             raise
-        raise _gzip_damaged(e) from None
+        raise gzip_damaged(e) from None
     enc = table_encoding(sample, encoding)
     columns = None
     if fmt in ("csv", "tsv"):
@@ -341,7 +342,7 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
     except (OSError, EOFError, zlib.error) as e:
         if not isinstance(binary, gzip.GzipFile):
             raise
-        raise _gzip_damaged(e) from None
+        raise gzip_damaged(e) from None
     finally:
         binary.close()
 
