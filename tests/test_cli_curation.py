@@ -75,6 +75,26 @@ def test_models_removes_what_a_killed_training_left_and_says_so(model_dir):
     assert again.exit_code == 0 and again.stderr == "" and again.stdout == before.stdout
 
 
+def test_models_says_what_it_removed_folder_by_folder(model_dir):
+    from pmtype import persist
+
+    _install(model_dir, "fine")
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # its id is now a dead process's
+    writer = f"{proc.pid}-{persist.HOST_TAG}"
+    (config.models_dir() / f".next.{writer}.abcd1234.tmp").mkdir()
+    (config.models_dir() / f".DEFAULT.{writer}.efgh5678.tmp").write_text("next\n")
+    cache = config.models_dir() / ".cache"
+    cache.mkdir()
+    (cache / f".cues-0123456789abcdef.jsonl.gz.{writer}.ijkl9012.tmp").write_bytes(b"half")
+    r = run("models")
+    assert r.exit_code == 0, r.output
+    assert r.stderr == (f"Removed what interrupted runs left unfinished in {config.models_dir()}: "
+                        f".DEFAULT.{writer}.efgh5678.tmp, .next.{writer}.abcd1234.tmp\n"
+                        f"Removed what interrupted runs left unfinished in {cache}: "
+                        f".cues-0123456789abcdef.jsonl.gz.{writer}.ijkl9012.tmp\n")
+
+
 def test_models_puts_back_a_model_a_killed_overwrite_moved_aside_and_says_so(model_dir):
     _install(model_dir, "fine")
     before = run("models")

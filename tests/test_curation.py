@@ -299,9 +299,20 @@ def test_cross_fit_gives_the_same_answer_shared_or_not_cached_or_not_in_one_proc
     (cache_file,) = (tmp_path / "cache").glob("cues-*.jsonl.gz")
     cache_file.write_bytes(cache_file.read_bytes()[:-20])
     read.clear()
+    import os
+
+    from pmtype import persist
+
+    renamed, replace = [], os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: (renamed.append(os.path.basename(src)), replace(src, dst)))
     third = cross_fit(texts + [texts[0] + "\nAnd SQL."], labels + [labels[0]], jobs=1, cue_cache=tmp_path / "cache")
     assert np.allclose(third.p_out_of_fold, in_one.p_out_of_fold, atol=1e-9)
     assert sum(read) == 1
+    # written afresh through a temporary name that the models folder's sweep knows
+    (temporary,) = renamed
+    assert temporary.startswith(f".{cache_file.name}.{os.getpid()}-{persist.HOST_TAG}.")
+    assert persist.TEMPORARY_NAME.fullmatch(temporary)["name"] == cache_file.name
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [cache_file.name]
     read.clear()
     cross_fit(texts, labels, jobs=1, cue_cache=tmp_path / "cache")
     assert read == []

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
+from pmtype import persist
 from pmtype.batch import label_file
 
 
@@ -116,7 +117,7 @@ def test_killed_training_leaves_no_model_and_the_next_one_no_litter(tmp_path, co
     assert not target.exists()
     litter = _temporaries(models)
     if moment == "moving into place":  # the killed run's finished model, under a name that holds its id
-        assert len(litter) == 1 and litter[0].startswith(f".new.{proc.pid}.")
+        assert len(litter) == 1 and litter[0].startswith(f".new.{proc.pid}-{persist.HOST_TAG}.")
         assert (models / litter[0] / "manifest.json").is_file()
     r = subprocess.run(_cmd(*args), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr

@@ -94,7 +94,7 @@ def test_an_overwrite_moves_the_old_model_aside_under_a_name_that_holds_the_writ
     replace = os.replace
     monkeypatch.setattr(os, "replace", lambda src, dst: (moves.append(os.path.basename(dst)), replace(src, dst)))
     persist.save_model({"x": 1}, copy, {"model_id": "m"}, overwrite=True)
-    aside = f".{copy.name}.{os.getpid()}.old"
+    aside = f".{copy.name}.{os.getpid()}-{persist.HOST_TAG}.old"
     assert moves == [aside, copy.name]
     assert persist.MOVED_ASIDE_NAME.fullmatch(aside)["name"] == copy.name
 

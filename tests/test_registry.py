@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import BUSINESS_POSTING, SWAP, TECH_POSTING, install_model as _install
-from pmtype import config
+from pmtype import config, persist
 from pmtype.batch import label_file
 from pmtype.errors import (
     BadInputFile,
@@ -167,7 +167,7 @@ def test_the_pointer_is_written_through_a_temporary_file_named_by_its_writer(mod
     replace = os.replace
     monkeypatch.setattr(os, "replace", lambda src, dst: (renamed.append(os.path.basename(src)), replace(src, dst)))
     use_model("b")
-    assert len(renamed) == 1 and re.fullmatch(rf"\.DEFAULT\.{os.getpid()}\.[a-z0-9_]{{8}}\.tmp", renamed[0])
+    assert len(renamed) == 1 and re.fullmatch(rf"\.DEFAULT\.{os.getpid()}-{persist.HOST_TAG}\.[a-z0-9_]{{8}}\.tmp", renamed[0])
 
 
 def test_remove_unfinished_removes_only_what_killed_writes_left(model_dir):
@@ -215,6 +215,42 @@ def test_a_model_moved_aside_by_a_killed_overwrite_is_put_back_when_its_place_is
     assert load_model(root / "default", build_if_missing=False).model_id == load_model(model_dir).model_id
     assert sorted(p.name for p in root.iterdir()) == sorted(["default", f".spare.{os.getpid()}.old"])
     assert remove_unfinished() == Unfinished()
+
+
+def test_a_process_id_is_judged_only_on_the_machine_that_gave_it(tmp_path):
+    dead, alive, here = _dead_pid(), os.getpid(), persist.HOST_TAG
+    there = "0123abcd" if here != "0123abcd" else "4567cdef"
+    for name, age in [(f".a.{dead}-{here}.abcd1234.tmp", 0),  # a killed run of this machine: gone at once
+                      (f".b.{alive}-{here}.abcd1234.tmp", 7200),  # a live run of this machine: kept, however old
+                      (f".c.{dead}-{there}.abcd1234.tmp", 60),  # another machine's, a minute old: may be running
+                      (f".d.{alive}-{there}.abcd1234.tmp", 7200),  # another machine's, two hours old: left there
+                      (f".e.{dead}-{there}.old", 60),
+                      (f".f.{alive}-{there}.old", 7200)]:
+        (tmp_path / name).mkdir()
+        _aged(tmp_path / name, age)
+    done = remove_unfinished(tmp_path)
+    assert done == Unfinished(removed=[tmp_path / f".a.{dead}-{here}.abcd1234.tmp",
+                                       tmp_path / f".d.{alive}-{there}.abcd1234.tmp"],
+                              restored=[tmp_path / "f"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f".b.{alive}-{here}.abcd1234.tmp", f".c.{dead}-{there}.abcd1234.tmp", f".e.{dead}-{there}.old", "f"])
+
+
+def test_remove_unfinished_also_tidies_the_cue_cache(tmp_path):
+    dead = _dead_pid()
+    cache = tmp_path / ".cache"
+    cache.mkdir()
+    (cache / "cues-0123456789abcdef.jsonl.gz").write_bytes(b"kept")
+    left = cache / f".cues-0123456789abcdef.jsonl.gz.{dead}-{persist.HOST_TAG}.abcd1234.tmp"
+    left.write_bytes(b"half")
+    writing = cache / f".cues-0123456789abcdef.jsonl.gz.{os.getpid()}-{persist.HOST_TAG}.efgh5678.tmp"
+    writing.write_bytes(b"half")
+    assert remove_unfinished(tmp_path) == Unfinished(removed=[left])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(["cues-0123456789abcdef.jsonl.gz", writing.name])
+    (tmp_path / ".cache").rename(tmp_path / "real-cache")
+    (tmp_path / ".cache").symlink_to(tmp_path / "real-cache")  # a link: not followed
+    (tmp_path / "real-cache" / left.name).write_bytes(b"half")
+    assert remove_unfinished(tmp_path) == Unfinished()
 
 
 def test_remove_unfinished_takes_a_folder_and_an_age(tmp_path):

@@ -45,10 +45,12 @@ def _say(message: str) -> None:
 
 
 def _say_unfinished(unfinished) -> None:
-    """A line on stderr for what ``registry.remove_unfinished`` removed, and one per model it put back."""
-    if unfinished.removed:
-        _say(f"Removed what interrupted runs left unfinished in {unfinished.removed[0].parent}: "
-             + ", ".join(p.name for p in unfinished.removed))
+    """A line on stderr per folder for what ``registry.remove_unfinished`` removed, and one per model it put back."""
+    by_folder: dict[Path, list[str]] = {}
+    for path in unfinished.removed:
+        by_folder.setdefault(path.parent, []).append(path.name)
+    for folder, names in by_folder.items():
+        _say(f"Removed what interrupted runs left unfinished in {folder}: " + ", ".join(names))
     for place in unfinished.restored:
         _say(f"Put back {place}, which an interrupted training had moved aside to replace it.")
 

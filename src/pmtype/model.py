@@ -464,10 +464,17 @@ class _CueCache:
                         + "\n" for k, cues in rows.items())
         data = gzip.compress(lines.encode("utf-8"), compresslevel=3)
         if self.damaged:
-            fd, tmp = tempfile.mkstemp(prefix=".cues.", suffix=".tmp", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, self.path)
+            # named like every temporary write (persist.TEMPORARY_NAME), so that
+            # registry.remove_unfinished sweeps it if this process is killed here
+            fd, tmp = tempfile.mkstemp(prefix=persist.temporary_prefix(self.path.name), suffix=".tmp",
+                                       dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, self.path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
             self.damaged = False
         else:
             with open(self.path, "ab") as f:

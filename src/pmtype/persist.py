@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -24,22 +25,28 @@ MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 
+#: Eight hex digits naming this machine (a hash of its host name): a process id means
+#: something only on the machine that gave it, and a models folder may be shared.
+HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+_WRITER = r"(?:(?P<pid>[0-9]+)(?:-(?P<host>[0-9a-f]{8}))?\.)?"
 #: The name of a temporary folder or file that an atomic write of ``<name>`` makes beside it:
-#: ``.<name>.<pid>.<random>.tmp``, with the writer's process id; pmtype before the process id
-#: wrote ``.<name>.<random>.tmp``. ``random`` is ``tempfile``'s eight characters.
-TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?[a-z0-9_]{8}\.tmp")
+#: ``.<name>.<pid>-<host>.<random>.tmp``, with the writer's process id and ``HOST_TAG``;
+#: earlier pmtype wrote ``.<name>.<pid>.<random>.tmp`` and, before that,
+#: ``.<name>.<random>.tmp``. ``random`` is ``tempfile``'s eight characters.
+TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + r"[a-z0-9_]{8}\.tmp")
 #: The name under which ``save_model`` moves a model aside while it puts the new one in its
-#: place: ``.<name>.<pid>.old``; pmtype before the process id used ``.<name>.old``.
-MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\.(?:(?P<pid>[0-9]+)\.)?old")
+#: place: ``.<name>.<pid>-<host>.old``; earlier pmtype used ``.<name>.<pid>.old`` and ``.<name>.old``.
+MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + r"old")
 
 
 def temporary_prefix(name: str) -> str:
     """The start of a temporary name beside ``name`` (``tempfile``'s ``prefix``; the suffix is ``.tmp``).
 
-    It holds this process's id, so that a later run can tell a write in progress
-    from one a killed process left behind.
+    It holds this process's id and this machine's ``HOST_TAG``, so that a later run
+    can tell a write in progress from one a killed process left behind.
     """
-    return f".{name}.{os.getpid()}."
+    return f".{name}.{os.getpid()}-{HOST_TAG}."
 
 
 def installed_versions() -> dict[str, str]:

@@ -13,6 +13,7 @@ and, given a reference set, makes it the default only when it is not worse.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -32,6 +33,7 @@ from pmtype.errors import (
     PMTypeError,
 )
 from pmtype.model import (
+    CUE_CACHE_DIR,
     DEFAULT_POINTER,
     VERSION_NAME,
     cue_cache_dir,
@@ -163,43 +165,30 @@ class Unfinished:
     restored: list[Path] = field(default_factory=list)
 
 
-def _left_by_a_killed_run(entry: os.DirEntry, pid: str | None, now: float, max_age: float) -> bool:
-    """Whether the writer named by ``pid`` is gone (without a pid: whether ``entry`` is older than ``max_age``)."""
-    # Windows has no signal 0: os.kill would end the process, so there the age decides.
-    if pid is not None and os.name != "nt":
+def _left_by_a_killed_run(entry: os.DirEntry, writer: re.Match, now: float, max_age: float) -> bool:
+    """Whether the process that wrote ``entry`` (named in ``writer``) is gone.
+
+    The process id decides when the name holds one from this machine; otherwise
+    (no id, another machine's id, or Windows, which has no signal 0: os.kill would
+    end the process) the age decides: older than ``max_age`` seconds.
+    """
+    pid, host = writer["pid"], writer["host"]
+    if pid is not None and host in (None, persist.HOST_TAG) and os.name != "nt":
         return not _owner_alive(int(pid))
     return now - entry.stat(follow_symlinks=False).st_mtime > max_age
 
 
-def remove_unfinished(folder: str | Path | None = None,
-                      max_age: float = config.UNFINISHED_MAX_AGE) -> Unfinished:
-    """Tidy what killed writes left in a models folder (default: ``config.models_dir()``).
-
-    Only pmtype's own names count, and only when their writer's process is gone
-    (for names from a pmtype that did not record the process: once they are older
-    than ``max_age`` seconds):
-
-    - a temporary folder or file (``persist.TEMPORARY_NAME``) is removed;
-    - a model that ``save_model`` had moved aside to put a new one in its place
-      (``persist.MOVED_ASIDE_NAME``) is put back when its place is still empty
-      (the run was killed between the two renames), and removed otherwise.
-
-    Everything else is left alone, symbolic links included; what cannot be
-    removed or put back is skipped, and tried again next time.
-    """
-    folder = Path(folder) if folder is not None else config.models_dir()
-    done = Unfinished()
+def _tidy(folder: Path, done: Unfinished, now: float, max_age: float) -> None:
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
-        return done  # no folder (yet), or one this user cannot read
-    now = time.time()
+        return  # no folder (yet), or one this user cannot read
     for entry in entries:
         temporary = persist.TEMPORARY_NAME.fullmatch(entry.name)
         aside = None if temporary else persist.MOVED_ASIDE_NAME.fullmatch(entry.name)
         match = temporary or aside
         try:
-            if match is None or entry.is_symlink() or not _left_by_a_killed_run(entry, match["pid"], now, max_age):
+            if match is None or entry.is_symlink() or not _left_by_a_killed_run(entry, match, now, max_age):
                 continue
             place = folder / match["name"]
             if aside is not None and entry.is_dir(follow_symlinks=False) and not os.path.lexists(place):
@@ -213,6 +202,31 @@ def remove_unfinished(folder: str | Path | None = None,
                 done.removed.append(Path(entry.path))
         except OSError:
             continue  # tidying up never stops the caller; it is tried again next time
+
+
+def remove_unfinished(folder: str | Path | None = None,
+                      max_age: float = config.UNFINISHED_MAX_AGE) -> Unfinished:
+    """Tidy what killed writes left in a models folder (default: ``config.models_dir()``).
+
+    Only pmtype's own names count, in the folder and in its cue cache
+    (``CUE_CACHE_DIR``), and only when their writer's process is gone (for names
+    that do not record a process of this machine: once they are older than
+    ``max_age`` seconds):
+
+    - a temporary folder or file (``persist.TEMPORARY_NAME``) is removed;
+    - a model that ``save_model`` had moved aside to put a new one in its place
+      (``persist.MOVED_ASIDE_NAME``) is put back when its place is still empty
+      (the run was killed between the two renames), and removed otherwise.
+
+    Everything else is left alone, symbolic links included; what cannot be
+    removed or put back is skipped, and tried again next time.
+    """
+    folder = Path(folder) if folder is not None else config.models_dir()
+    done = Unfinished()
+    now = time.time()
+    _tidy(folder, done, now, max_age)
+    if not (folder / CUE_CACHE_DIR).is_symlink():
+        _tidy(folder / CUE_CACHE_DIR, done, now, max_age)
     return done
 
 
