@@ -229,6 +229,8 @@ def _label_both_ways(source, tmp_path, model_dir):
      "no text column found (looked for description, job_description, jobdescription, description_text, "
      "text, body, …); the columns are: id, title; name one with --text-column"),
     ("in.jsonl", b"\x00\x01\x02\x03" * 100, NOT_TEXT),
+    ("in.csv", b"id,description\r\n\r\n", "the file has no rows"),
+    ("in.tsv.gz", gzip.compress(b"id\tdescription\n"), "the file has no rows"),
 ])
 def test_dask_refuses_a_file_as_the_local_engine_does(tmp_path, model_dir, name, content, message):
     path = tmp_path / name
@@ -253,6 +255,20 @@ def test_dask_names_the_bad_file_of_a_glob(tmp_path, model_dir):
                                  "--model", str(model_dir)])
     assert (r.exit_code, r.stderr) == (1, f"Error: {folder / 'b.csv'}: {NOT_TEXT}\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_glob_of_files_with_no_rows_is_refused_and_one_such_file_among_others_is_not(tmp_path, model_dir):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id,description\n")
+    (folder / "b.csv").write_text("id,description\n\n")
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, "Error: none of the 2 files has rows\n")
+    assert not (tmp_path / "out").exists()
+    _csv(folder / "c.csv", _texts(3, ""), "utf-8")
+    summary = label_with_dask(str(folder / "*.csv"), tmp_path / "out", model=model_dir, out_format="csv")
+    assert summary.rows == 3
 
 
 @pytest.mark.parametrize("header,message", [

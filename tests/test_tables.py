@@ -119,12 +119,21 @@ def test_interrupted_write_leaves_nothing(tmp_path):
 
 @pytest.mark.parametrize("data,fmt,expected", [
     (codecs.BOM_UTF8 + b"id,description\n1,x\n", "csv",
-     tables.TextTable("utf-8-sig", "pmtype-cp1252", False, ["id", "description"])),
+     tables.TextTable("utf-8-sig", "pmtype-cp1252", False, ["id", "description"], True)),
     (gzip.compress("id\tdescription\n1\tcafé\n".encode("utf-16")), "tsv",
-     tables.TextTable("utf-16", "replace", True, ["id", "description"])),
-    (b"\n\nid,description\n1,caf\xe9 au lait\n", "csv", tables.TextTable("cp1252", "pmtype-cp1252", False, ["id", "description"])),
-    (b"id,description," + b"x" * 70_000 + b"\n1,2,3\n", "csv", tables.TextTable("utf-8", "pmtype-cp1252", False, None)),
-    (b'{"description": "x"}\n', "jsonl", tables.TextTable("utf-8", "pmtype-cp1252", False, None)),
+     tables.TextTable("utf-16", "replace", True, ["id", "description"], True)),
+    (b"\n\nid,description\n1,caf\xe9 au lait\n", "csv",
+     tables.TextTable("cp1252", "pmtype-cp1252", False, ["id", "description"], True)),
+    (b"id,description," + b"x" * 70_000 + b"\n1,2,3\n", "csv", tables.TextTable("utf-8", "pmtype-cp1252", False, None, None)),
+    (b'{"description": "x"}\n', "jsonl", tables.TextTable("utf-8", "pmtype-cp1252", False, None, True)),
+    # only a header (and blank lines, which pandas skips): no rows
+    (b"id,description\r\n\r\n\n", "csv", tables.TextTable("utf-8", "pmtype-cp1252", False, ["id", "description"], False)),
+    (b'id,description\n"\n"', "csv", tables.TextTable("utf-8", "pmtype-cp1252", False, ["id", "description"], True)),
+    # a header and the first 64 KB of a long first row: rows, although the row is not whole
+    (b"id,description\n1,\"" + b"x" * 70_000 + b"\"\n", "csv",
+     tables.TextTable("utf-8", "pmtype-cp1252", False, ["id", "description"], True)),
+    (b"id,description\n" + b"\n" * 70_000 + b"1,x\n", "csv",
+     tables.TextTable("utf-8", "pmtype-cp1252", False, ["id", "description"], None)),
 ])
 def test_inspect_text_table_judges_a_file_from_its_first_64kb(data, fmt, expected):
     assert tables.inspect_text_table(io.BytesIO(data), fmt) == expected

@@ -287,7 +287,7 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
     A file the local engine would refuse (empty, binary, damaged gzip, no text
     column…) is a one-line error with the local engine's message, after the
     file's name when ``input_path`` is a glob; so is a CSV/TSV file whose
-    columns are not the first file's.
+    columns are not the first file's, and input in which no file has a row.
     """
     import fsspec
     from fsspec.implementations.local import LocalFileSystem
@@ -321,6 +321,8 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
                 raise
             raise type(e)(f"{name}: {e}") from None
         files.append((name, table))
+    if all(table.rows is False for _, table in files):  # what the local engine refuses too
+        raise BadInputFile(f"none of the {len(files)} files has rows" if glob else "the file has no rows")
     return files
 
 

@@ -251,6 +251,7 @@ class TextTable:
     errors: str  # the decoding error handler, ``decode_errors(encoding)``
     gzip: bool
     columns: list[str] | None  # a CSV/TSV file's header, when the sample holds all of it
+    rows: bool | None = None  # whether the file holds a row; None when the sample cannot tell
 
 
 def inspect_text_table(raw, fmt: str, encoding: str | None = None) -> TextTable:
@@ -267,27 +268,32 @@ def inspect_text_table(raw, fmt: str, encoding: str | None = None) -> TextTable:
             raise
         raise gzip_damaged(e) from None
     enc = table_encoding(sample, encoding)
-    columns = None
+    text = sample.decode(enc, errors=decode_errors(enc))
+    whole = len(sample) < SAMPLE_BYTES
     if fmt in ("csv", "tsv"):
-        columns = _sample_header(sample.decode(enc, errors=decode_errors(enc)), "\t" if fmt == "tsv" else ",",
-                                 whole=len(sample) < SAMPLE_BYTES)
-    return TextTable(enc, decode_errors(enc), binary is not raw, columns)
+        columns, rows = _sample_header(text, "\t" if fmt == "tsv" else ",", whole)
+    else:
+        columns, rows = None, True if text.strip() else (False if whole else None)
+    return TextTable(enc, decode_errors(enc), binary is not raw, columns, rows)
 
 
-def _sample_header(text: str, sep: str, whole: bool) -> list[str] | None:
-    """The first record of ``text`` that is not a blank line (pandas skips those), as pandas reads a header.
+def _sample_header(text: str, sep: str, whole: bool) -> tuple[list[str] | None, bool | None]:
+    """The first record of ``text`` that is not a blank line (pandas skips those), as pandas reads a
+    header, and whether a row follows it.
 
-    None when the sample (not ``whole``) may end inside it.
+    The header is None when the sample (not ``whole``) may end inside it; whether
+    a row follows is None when the sample cannot tell.
     """
     text = text.removeprefix("\ufeff")  # a BOM the encoding left: pandas drops it too
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     try:
         record = next((r for r in reader if r), None)
     except csv.Error:
-        return None
+        return None, None
     if record is None or not (whole or text.count("\n") >= reader.line_num):
-        return None
-    return record
+        return None, None
+    rest = text.splitlines()[reader.line_num:]
+    return record, True if any(line.strip() for line in rest) else (False if whole else None)
 
 
 def read_text_file(path, encoding: str | None = None) -> str:
