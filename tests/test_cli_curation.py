@@ -316,18 +316,20 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
     assert run(*[a.format(src=src, tmp=tmp_path) for a in args], "--no-seed").exit_code == 0
 
 
-@pytest.mark.parametrize("frame,message", [
+@pytest.mark.parametrize("frame,message,options", [
     (pd.DataFrame({"description": ["a", "b"], "label": ["technical", "Sales-y"]}),
-     "Error: {src}: 1 rows have a label other than technical or business (rows 3; values 'Sales-y')"),
+     "Error: {src}: 1 rows have a label other than technical or business (rows 3; values 'Sales-y')", ()),
     (pd.DataFrame({"description": ["a", "b"], "kind": ["technical", "business"]}),
-     "Error: {src}: no label column 'label'; the columns are: description, kind; name one with --label-column"),
+     "Error: {src}: no label column 'label'; the columns are: description, kind; name one with --label-column", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 8}),
-     "Error: training needs both labels, technical and business; found only technical"),
+     "Error: checking labels needs rows of both labels; found no business rows", ()),
+    (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 7 + ["business"]}),
+     "Error: training needs at least 7 postings of each label; found technical 7, business 1", ("--no-seed",)),
 ])
-def test_check_labels_errors(tmp_path, frame, message):
+def test_check_labels_errors(tmp_path, frame, message, options):
     src = tmp_path / "bad.csv"
     frame.to_csv(src, index=False)
-    r = run("check-labels", src)
+    r = run("check-labels", src, *options)
     assert r.exit_code == 1
     assert r.stderr.strip() == message.format(src=src)
 

@@ -121,9 +121,7 @@ def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv)
      "{src}: no text column found (looked for description, job_description, jobdescription, "
      "description_text, text, body, …); the columns are: words, label; name one with --text-column"),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(9)], "label": ["business"] * 9}),
-     BadTrainingData, "training needs both labels, technical and business; found only business"),
-    (pd.DataFrame({"description": [f"posting {i}" for i in range(12)], "label": ["business"] * 6 + ["technical"] * 6}),
-     BadTrainingData, "training needs at least 7 postings of each label; found business 6, technical 6"),
+     BadTrainingData, "checking labels needs rows of both labels; found no technical rows"),
     (pd.DataFrame({"description": ["same text", "other", "Same  text"], "label": ["technical", "business", "business"]}),
      BadTrainingData, "1 postings appear twice with different labels (the first: 'Same  text' in {src}, rows 2 and 4); "
                       "fix the labels and train again"),
@@ -385,6 +383,26 @@ def test_check_labels_with_seed_trains_on_the_seed_corpus_but_checks_only_the_fi
         assert issue.given == frame.label.iloc[issue.row - 2]
         assert issue.title == frame.title.iloc[issue.row - 2]
     assert with_seed.thresholds.keys() == {"business", "technical"}
+
+
+def test_with_the_seed_corpus_a_file_needs_only_both_labels_and_a_posting_per_fold(tmp_path, monkeypatch):
+    seed = pd.DataFrame(rows(n_each=20, seed=8))
+    seed.to_csv(tmp_path / "seed.csv", index=False)
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / "seed.csv"))
+    frame = pd.DataFrame(rows(n_each=3, seed=3)).query("label != 'not_pm'").iloc[:5]  # 3 technical, 2 business
+    assert sorted(frame.label) == ["business"] * 2 + ["technical"] * 3
+    src = tmp_path / "mine.csv"
+    frame.to_csv(src, index=False)
+    check = check_labels(src)
+    assert check.checked == 5 and check.thresholds.keys() == {"business", "technical"}
+    assert {i.row for i in check.issues} <= set(range(2, 7))
+    with pytest.raises(BadTrainingData) as e:
+        check_labels(src, use_seed=False)  # alone, the file is far too small to train on
+    assert str(e.value) == "training needs at least 7 postings of each label; found technical 3, business 2"
+    frame.iloc[:4].to_csv(src, index=False)
+    with pytest.raises(BadTrainingData) as e:
+        check_labels(src)
+    assert str(e.value) == "cross-validation needs at least 5 postings, one for each fold; found 4"
 
 
 def test_check_labels_needs_the_seed_corpus_unless_told_not_to_use_it(tmp_path, monkeypatch):

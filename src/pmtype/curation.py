@@ -27,6 +27,13 @@ CLASSES = ("business", "technical")
 # --- label mistakes ----------------------------------------------------------------------
 
 
+def _need_both_labels(given: Sequence[str]) -> None:
+    present = set(given)
+    for name in CLASSES:
+        if name not in present:
+            raise BadTrainingData(f"checking labels needs rows of both labels; found no {name} rows")
+
+
 def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tuple[list[tuple[int, str, float, float]], dict[str, float]]:
     """Rows whose given label disagrees confidently with out-of-fold probabilities.
 
@@ -40,12 +47,9 @@ def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tup
     """
     p_tech = np.asarray(p_technical, dtype=float)
     P = np.column_stack([1 - p_tech, p_tech])  # columns in CLASSES order
+    _need_both_labels(given)
     s = np.array([CLASSES.index(y) for y in given])
-    thresholds = {}
-    for k, name in enumerate(CLASSES):
-        if not (s == k).any():
-            raise BadTrainingData(f"checking labels needs rows of both labels; found no {name} rows")
-        thresholds[name] = float(P[s == k, k].mean())
+    thresholds = {name: float(P[s == k, k].mean()) for k, name in enumerate(CLASSES)}
     t = np.array([thresholds[name] for name in CLASSES])
     above = P >= t
     confident = np.where(above, P, -1.0).argmax(axis=1)
@@ -109,7 +113,8 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     checked: probabilities, thresholds and issues cover the file's rows only. A seed
     posting with the same text as one of the file's is left out (the file's label is the
     one checked). On small files the seed corpus finds more of the wrong labels with fewer
-    false alarms (benchmarks/RESULTS.md, section 9). With
+    false alarms (benchmarks/RESULTS.md, section 9), and the file needs only both labels and
+    one posting per fold, where alone it needs enough of each label to train on. With
     ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``). With
     ``cue_cache``, postings read before (by ``train`` or a check) are not read again.
     """
@@ -122,6 +127,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     if not_pm:
         notes.append(f"left out {not_pm} not_pm rows (the check covers technical and business)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
+    _need_both_labels(given)  # before the seed corpus is read: the check could not use it
     train_only = None
     if use_seed:
         seed_data, seed_notes = read_seed_corpus(seed_path)

@@ -646,15 +646,19 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     ``train_only`` (texts and their ``technical``/``business`` labels) are postings in
     the training part of every fold and in the final model that get no out-of-fold
     probability: the folds split ``texts`` only, and ``p_out_of_fold`` and ``labels``
-    of the result cover ``texts`` only, in their order.
+    of the result cover ``texts`` only, in their order. The least number of postings
+    of each label then counts them too; ``texts`` need only one per fold, and the
+    folds are stratified by label where each label has a posting for every fold.
     """
     from joblib import Parallel, delayed
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import KFold, StratifiedKFold
 
     say = progress or (lambda _m: None)
     texts = np.array(list(texts), dtype=object)
     labels = np.array(list(labels))
-    counts = pd.Series(labels).value_counts()
+    extra_texts, extra_labels = train_only if train_only is not None else ([], [])
+    mine = pd.Series(labels).value_counts()
+    counts = pd.Series([*labels, *extra_labels]).value_counts()
     if len(counts) < 2:
         raise BadTrainingData(
             f"training needs both labels, technical and business; found only {', '.join(counts.index) or 'none'}"
@@ -668,7 +672,10 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
             f"training needs at least {least} postings of each label; found " + ", ".join(f"{k} {v}" for k, v in counts.items())
         )
     n = len(texts)
-    extra_texts, extra_labels = train_only if train_only is not None else ([], [])
+    if n < cv_folds:
+        raise BadTrainingData(f"cross-validation needs at least {cv_folds} postings, one for each fold; found {n}")
+    stratified = len(mine) == 2 and mine.min() >= cv_folds
+    splitter = (StratifiedKFold if stratified else KFold)(cv_folds, shuffle=True, random_state=seed)
     everything = np.array(list(texts) + list(extra_texts), dtype=object)
     jobs = _jobs_for(len(everything), jobs)
     prepare = pipeline.named_steps["prepare"].fit(everything)
@@ -680,7 +687,7 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
         rest = Pipeline(pipeline.steps[1:])
         always = np.arange(n, len(X))  # the train_only postings: in every fold's training part
         folds = [(np.concatenate([train, always]), test)
-                 for train, test in StratifiedKFold(cv_folds, shuffle=True, random_state=seed).split(X[:n], y[:n])]
+                 for train, test in splitter.split(X[:n], y[:n])]
         say(f"cross-validating ({cv_folds} folds"
             + (f", each also trained on {len(always)} other postings" if len(always) else "")
             + ") and fitting the final model"
