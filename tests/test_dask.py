@@ -218,8 +218,22 @@ def _label_both_ways(source, tmp_path, model_dir):
     return runs
 
 
+def _parquet_bytes(frame):
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("name,content,message", [
     ("in.csv", b"", "the file is empty"),
+    ("in.parquet", b"id,description\n1,not Parquet at all\n",
+     "not a readable Parquet file: Parquet magic bytes not found in footer. "
+     "Either the file is corrupted or this is not a parquet file."),
+    ("in.parquet", _parquet_bytes(pd.DataFrame({"id": pd.Series([], dtype=str), "description": pd.Series([], dtype=str)})),
+     "the file has no rows"),
+    ("in.parquet", _parquet_bytes(pd.DataFrame({"id": ["1"], "title": ["Product Manager"]})),
+     "no text column found (looked for description, job_description, jobdescription, description_text, "
+     "text, body, …); the columns are: id, title; name one with --text-column"),
     ("in.csv", bytes(range(256)) * 16, NOT_TEXT),
     ("in.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01", NOT_TEXT),
     ("in.csv.gz", gzip.compress(f"id,description\n1,{TECH_POSTING}\n".encode() * 50)[:60],
@@ -255,6 +269,29 @@ def test_dask_names_the_bad_file_of_a_glob(tmp_path, model_dir):
                                  "--model", str(model_dir)])
     assert (r.exit_code, r.stderr) == (1, f"Error: {folder / 'b.csv'}: {NOT_TEXT}\n")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_of_parquet_parts_is_read_as_dask_reads_it_and_a_bad_part_is_named(tmp_path, model_dir, parts):
+    folder, whole = parts
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    for k, part in enumerate(sorted(folder.glob("part*.csv"))):
+        pd.read_csv(part, dtype=str, keep_default_na=False).to_parquet(dataset / f"part.{k}.parquet", index=False)
+    (dataset / "_SUCCESS").write_bytes(b"")  # not data: a writer's marker, as Spark and Hadoop leave
+    (dataset / ".part.0.parquet.crc").write_bytes(b"\x00\x01")
+    summary = label_with_dask(str(dataset), tmp_path / "out", model=model_dir, in_format="parquet")
+    assert summary.rows == 45 and summary.statuses["empty text"] == 3
+    (dataset / "part.1.parquet").write_bytes(b"cut short")
+    r = CliRunner().invoke(app, ["label", str(dataset), "-o", str(tmp_path / "out2"), "--engine", "dask",
+                                 "--format", "parquet", "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: {dataset / 'part.1.parquet'}: not a readable Parquet file: "
+                                          "Parquet magic bytes not found in footer. Either the file is corrupted or this is not a parquet file.\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_bytes(b"")
+    with pytest.raises(BadInputFile) as e:
+        label_with_dask(str(empty), tmp_path / "out3", model=model_dir, in_format="parquet")
+    assert str(e.value) == f"the folder {empty} holds no Parquet files"
 
 
 def test_a_glob_of_files_with_no_rows_is_refused_and_one_such_file_among_others_is_not(tmp_path, model_dir):

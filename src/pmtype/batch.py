@@ -235,7 +235,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     fmt = tables.detect_format(input_path, in_format)
     if out_format not in ("parquet", "csv"):
         raise BadOption("the dask engine writes parquet or csv output")
-    files = [] if fmt == "parquet" else _dask_input_files(input_path, fmt, encoding, text_column, title_column)
+    files = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
     try:
         with _gzip_damage(files, input_path):
             if fmt == "parquet":
@@ -288,6 +288,8 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
     column…) is a one-line error with the local engine's message, after the
     file's name when ``input_path`` is a glob; so is a CSV/TSV file whose
     columns are not the first file's, and input in which no file has a row.
+    Parquet files (a folder of them too) are judged from their footers, and give
+    an empty list: Dask reads them as they are.
     """
     import fsspec
     from fsspec.implementations.local import LocalFileSystem
@@ -299,13 +301,19 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
     glob = "*" in input_path  # what fsspec, and so Dask, expands
     if not paths:
         raise BadInputFile(f"no file matches {input_path}")
+    if fmt == "parquet":
+        paths, glob = _parquet_parts(fs, paths, glob)
     files: list[tuple[str, tables.TextTable]] = []
     for path in paths:
         name = path if isinstance(fs, LocalFileSystem) else fs.unstrip_protocol(path)
         shown = name if glob else input_path
         try:
             with fs.open(path, "rb", block_size=tables.SAMPLE_BYTES) as raw:
-                table = tables.inspect_text_table(raw, fmt, encoding)
+                if fmt == "parquet":
+                    columns, rows = tables.inspect_parquet(raw)
+                    table = tables.TextTable("", "", False, columns, rows)  # only its columns and rows are used
+                else:
+                    table = tables.inspect_text_table(raw, fmt, encoding)
             if table.columns is not None:
                 _check_columns(table.columns, text_column, title_column, files)
         except FileNotFoundError:
@@ -323,7 +331,24 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
         files.append((name, table))
     if all(table.rows is False for _, table in files):  # what the local engine refuses too
         raise BadInputFile(f"none of the {len(files)} files has rows" if glob else "the file has no rows")
-    return files
+    return [] if fmt == "parquet" else files
+
+
+def _parquet_parts(fs, paths: list[str], glob: bool) -> tuple[list[str], bool]:
+    """The Parquet files of ``paths``, a folder's read as Dask reads them (names starting "." or "_" are
+    not data), and whether there may be more than one (files are then named in messages)."""
+    parts = []
+    for path in paths:
+        if fs.isdir(path):
+            found = sorted(p for p in fs.find(path) if not any(
+                piece.startswith((".", "_")) for piece in p[len(path.rstrip("/")) + 1:].split("/")))
+            if not found:
+                raise BadInputFile(f"the folder {path} holds no Parquet files")
+            parts += found
+            glob = True
+        else:
+            parts.append(path)
+    return parts, glob
 
 
 def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,

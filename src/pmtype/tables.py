@@ -519,6 +519,21 @@ def read_json_block(source, **kwargs) -> pd.DataFrame:
     return pd.read_json(source, **kwargs)
 
 
+def inspect_parquet(raw) -> tuple[list[str], bool]:
+    """The columns of the Parquet file open in ``raw`` and whether it holds a row, from its footer only.
+
+    A file that is not Parquet is the one-line ``BadInputFile`` that ``read_chunks`` gives.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(raw)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise BadInputFile(f"not a readable Parquet file: {e}") from None
+    return list(pf.schema_arrow.names), pf.metadata.num_rows > 0
+
+
 def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
