@@ -41,13 +41,15 @@ run()
 """
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
-def test_killed_label_leaves_no_output_and_resumes_to_the_same_file(tmp_path, model_dir, sig):
+@pytest.mark.parametrize("sig,name", [(signal.SIGKILL, "out.csv"), (signal.SIGTERM, "out.csv"),
+                                      (signal.SIGINT, "out.csv"), (signal.SIGKILL, "out.parquet"),
+                                      (signal.SIGTERM, "out.jsonl.gz")])
+def test_killed_label_leaves_no_output_and_resumes_to_the_same_file(tmp_path, model_dir, sig, name):
     src = _input(tmp_path)
-    expected = tmp_path / "expected.csv"
+    expected = tmp_path / f"expected-{name}"
     label_file(src, expected, model=model_dir, chunk_size=5, jobs=1)
-    out = tmp_path / "out.csv"
-    progress = tmp_path / ".out.csv.progress.json"
+    out = tmp_path / name
+    progress = tmp_path / f".{name}.progress.json"
     args = ["label", src, "-o", out, "--model", model_dir, "--chunk-size", 5, "--jobs", 1, "--quiet"]
     proc = subprocess.Popen([sys.executable, "-c", _SLOW_CHUNKS, *map(str, args)], stderr=subprocess.PIPE)
     deadline = time.time() + 120
@@ -70,7 +72,38 @@ def test_killed_label_leaves_no_output_and_resumes_to_the_same_file(tmp_path, mo
     assert r.returncode == 0, r.stderr
     assert f"resuming after {done} rows already labelled" in r.stderr
     assert out.read_bytes() == expected.read_bytes()
-    assert not progress.exists() and not (tmp_path / ".out.csv.part").exists()
+    assert not progress.exists() and not (tmp_path / f".{name}.part").exists()
+    if name.endswith(".parquet"):  # one row group per chunk, as an uninterrupted run writes
+        import pyarrow.parquet as pq
+
+        assert pq.ParquetFile(out).metadata.num_row_groups == 60
+        assert pd.read_parquet(out)["id"].tolist() == [f"r{i}" for i in range(300)]
+
+
+def test_resume_of_parquet_drops_a_chunk_file_the_killed_run_left_unrecorded(tmp_path, model_dir, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from pmtype.tables import ResumableOutput
+
+    src = _input(tmp_path, n=20)
+    identities = []
+    enter = ResumableOutput.__enter__
+    monkeypatch.setattr(ResumableOutput, "__enter__", lambda self: identities.append(self.identity) or enter(self))
+    expected = tmp_path / "expected.parquet"
+    label_file(src, expected, model=model_dir, chunk_size=5, jobs=1)
+    parts = tmp_path / ".out.parquet.part"
+    parts.mkdir()
+    whole = pq.ParquetFile(expected)
+    for i in range(3):  # three chunks written, but only two recorded: the third counts for nothing
+        pq.write_table(whole.read_row_group(i), parts / f"{i:08d}.parquet")
+    (parts / "00000003.parquet.tmp").write_bytes(b"half a chunk")
+    (tmp_path / ".out.parquet.progress.json").write_text(
+        json.dumps({"identity": identities[0], "rows": 10, "chunks": 2}))
+    out = tmp_path / "out.parquet"
+    summary = label_file(src, out, model=model_dir, chunk_size=5, jobs=1, resume=True)
+    assert summary.resumed_rows == 10 and summary.rows == 10
+    assert out.read_bytes() == expected.read_bytes()
+    assert not parts.exists() and not (tmp_path / ".out.parquet.progress.json").exists()
 
 
 def test_resume_of_a_different_input_starts_afresh(tmp_path, model_dir):

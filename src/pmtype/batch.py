@@ -125,7 +125,7 @@ def label_file(input_path, output_path, model: str | Path | None = None,
 
     ``jobs`` > 1 labels chunks in that many processes (only when the input holds
     more than one chunk). ``resume`` continues a run that was interrupted, from
-    its last complete chunk (CSV, TSV and JSON Lines output).
+    its last complete chunk (any output file; not standard output).
     """
     started = time.perf_counter()
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
@@ -133,8 +133,8 @@ def label_file(input_path, output_path, model: str | Path | None = None,
     model_path = str(model) if model is not None else str(default_model_path())
     in_fmt = tables.detect_format(input_path, in_format)
     out_fmt = tables.detect_format(output_path, out_format) if (out_format or str(output_path) != "-") else in_fmt
-    if resume and (out_fmt == "parquet" or str(output_path) == "-"):
-        raise BadOption("--resume needs a CSV, TSV or JSON Lines output file")
+    if resume and str(output_path) == "-":
+        raise BadOption("--resume needs an output file, not standard output")
     chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
     first = next(chunks)
     text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
@@ -170,7 +170,7 @@ def label_file(input_path, output_path, model: str | Path | None = None,
             if on_rows:
                 on_rows(len(labelled))
 
-    if out_fmt == "parquet" or str(output_path) == "-":
+    if str(output_path) == "-":
         with tables.atomic_output(output_path, out_fmt) as writer:
             run(writer)
     else:

@@ -17,6 +17,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import zlib
@@ -604,6 +605,18 @@ def _write_jsonl(frame: pd.DataFrame, stream) -> None:
         stream.write("\n")
 
 
+def _arrow_table(frame: pd.DataFrame, schema=None):
+    """``frame`` as an Arrow table in ``schema``, and the schema (None: the one this first chunk sets)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(_flat(frame, strings=True), preserve_index=False)
+    if schema is None:
+        # a column with no value in the first chunk would be typed null, and refuse later text
+        schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
+                            for f in table.schema], metadata=table.schema.metadata)
+    return table.cast(schema), schema
+
+
 class TableWriter:
     """Writes DataFrame chunks to one table, in order."""
 
@@ -615,21 +628,26 @@ class TableWriter:
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.fmt == "parquet":
-            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(_flat(frame, strings=True), preserve_index=False)
+            table, schema = _arrow_table(frame, self._parquet.schema if self._parquet is not None else None)
             if self._parquet is None:
-                # a column with no value in the first chunk would be typed null, and refuse later text
-                schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
-                                    for f in table.schema], metadata=table.schema.metadata)
                 self._parquet = pq.ParquetWriter(self.target, schema)
-            self._parquet.write_table(table.cast(self._parquet.schema))
+            self._parquet.write_table(table)
         elif self.fmt == "jsonl":
             _write_jsonl(frame, self.target)
         else:
             _flat(frame).to_csv(self.target, sep="\t" if self.fmt == "tsv" else ",", index=False,
                          header=not self._started, lineterminator="\n")
+        self._started = True
+
+    def write_arrow(self, table) -> None:
+        """Parquet: write an Arrow table already in this file's schema (its first one sets it)."""
+        import pyarrow.parquet as pq
+
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.target, table.schema)
+        self._parquet.write_table(table)
         self._started = True
 
     def close(self) -> None:
@@ -691,7 +709,11 @@ class ResumableOutput:
     file records how many rows and bytes are complete, so that a run killed at
     any moment can be resumed from its last complete chunk (``resume=True``)
     and nothing ever appears under the final name before the run ends.
-    Parquet and standard output cannot be resumed; use ``atomic_output`` there.
+    Parquet, whose file is valid only once its footer is written, goes chunk by
+    chunk into a hidden folder of one Parquet file per chunk, each renamed into
+    place when whole; ``finish`` copies them, one at a time, into the one file
+    an uninterrupted ``atomic_output`` would write. Standard output cannot be
+    resumed; use ``atomic_output`` there.
     """
 
     def __init__(self, path, fmt: str, identity: dict, resume: bool = False):
@@ -699,36 +721,85 @@ class ResumableOutput:
         self.fmt = fmt
         self.identity = identity
         self.resume = resume
-        self.part = self.path.with_name(f".{self.path.name}.part")
+        self.part = self.path.with_name(f".{self.path.name}.part")  # a folder, for Parquet
         self.state = self.path.with_name(f".{self.path.name}.progress.json")
         self.rows_done = 0
         self._bytes = 0
+        self._chunks = 0  # Parquet: how many chunk files are complete
+        self._schema = None  # Parquet: the one the first chunk set
+
+    def _chunk_file(self, i: int) -> Path:
+        return self.part / f"{i:08d}.parquet"
 
     def __enter__(self) -> ResumableOutput:
         import json
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         state = None
-        if self.resume and self.state.is_file() and self.part.is_file():
+        if self.resume and self.state.is_file() and self.part.exists():
             try:
                 state = json.loads(self.state.read_text(encoding="utf-8"))
             except ValueError:
                 state = None
         if state and state.get("identity") == self.identity:
-            self.rows_done, self._bytes = int(state["rows"]), int(state["bytes"])
-            with open(self.part, "r+b") as f:
-                f.truncate(self._bytes)  # drop a chunk that was being written when the run stopped
+            self.rows_done = int(state["rows"])
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                self._chunks = int(state["chunks"])
+                keep = {self._chunk_file(i).name for i in range(self._chunks)}
+                for stray in self.part.iterdir():  # a chunk being written when the run stopped
+                    if stray.name not in keep:
+                        stray.unlink()
+                if self._chunks:
+                    self._schema = pq.read_schema(self._chunk_file(0))
+            else:
+                self._bytes = int(state["bytes"])
+                with open(self.part, "r+b") as f:
+                    f.truncate(self._bytes)  # drop a chunk that was being written when the run stopped
         else:
-            self.part.unlink(missing_ok=True)
+            if self.part.is_dir() and not self.part.is_symlink():
+                shutil.rmtree(self.part)
+            else:
+                self.part.unlink(missing_ok=True)
             self.state.unlink(missing_ok=True)
+            if self.fmt == "parquet":
+                self.part.mkdir()
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
         import json
 
+        if self.fmt == "parquet":
+            self._write_parquet_chunk(frame)
+        else:
+            self._append_text(frame)
+        self.rows_done += len(frame)
+        tmp = self.state.with_suffix(".tmp")
+        progress = {"identity": self.identity, "rows": self.rows_done}
+        progress.update({"chunks": self._chunks} if self.fmt == "parquet" else {"bytes": self._bytes})
+        tmp.write_text(json.dumps(progress), encoding="utf-8")
+        os.replace(tmp, self.state)
+
+    def _write_parquet_chunk(self, frame: pd.DataFrame) -> None:
+        import pyarrow.parquet as pq
+
+        table, self._schema = _arrow_table(frame, self._schema)
+        target = self._chunk_file(self._chunks)
+        tmp = target.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pq.write_table(table, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        self._chunks += 1
+
+    def _append_text(self, frame: pd.DataFrame) -> None:
         with open(self.part, "ab") as raw:
             if self.path.name.lower().endswith(".gz"):
-                stream = gzip.GzipFile(fileobj=raw, mode="wb")  # one gzip member per chunk
+                # one gzip member per chunk; no time or name in its header, so that the same
+                # rows give the same bytes, resumed or not
+                stream = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
             else:
                 stream = raw
             text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
@@ -744,16 +815,19 @@ class ResumableOutput:
             raw.flush()
             os.fsync(raw.fileno())
             self._bytes = raw.tell()
-        self.rows_done += len(frame)
-        tmp = self.state.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"identity": self.identity, "rows": self.rows_done,
-                                   "bytes": self._bytes}), encoding="utf-8")
-        os.replace(tmp, self.state)
 
     def finish(self) -> None:
-        if not self.part.exists():  # a file with no rows still gets its output
-            self.part.touch()
-        os.replace(self.part, self.path)
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            with atomic_output(self.path, "parquet") as writer:
+                for i in range(self._chunks):  # one chunk in memory at a time
+                    writer.write_arrow(pq.read_table(self._chunk_file(i), schema=self._schema))
+            shutil.rmtree(self.part)
+        else:
+            if not self.part.exists():  # a file with no rows still gets its output
+                self.part.touch()
+            os.replace(self.part, self.path)
         self.state.unlink(missing_ok=True)
 
     def __exit__(self, kind, exc, tb):
