@@ -304,6 +304,8 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
     if fmt == "parquet":
         paths, glob = _parquet_parts(fs, paths, glob)
     files: list[tuple[str, tables.TextTable]] = []
+    headers: list[tuple[str, list[str]]] = []  # (file, its columns) where known
+    any_rows: list[bool | None] = []  # per file: whether it holds a row (None: not known)
     for path in paths:
         name = path if isinstance(fs, LocalFileSystem) else fs.unstrip_protocol(path)
         shown = name if glob else input_path
@@ -311,11 +313,12 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
             with fs.open(path, "rb", block_size=tables.SAMPLE_BYTES) as raw:
                 if fmt == "parquet":
                     columns, rows = tables.inspect_parquet(raw)
-                    table = tables.TextTable("", "", False, columns, rows)  # only its columns and rows are used
                 else:
                     table = tables.inspect_text_table(raw, fmt, encoding)
-            if table.columns is not None:
-                _check_columns(table.columns, text_column, title_column, files)
+                    columns, rows = table.columns, table.rows
+            if columns is not None:
+                _check_columns(columns, text_column, title_column, headers)
+                headers.append((name, columns))
         except FileNotFoundError:
             raise BadInputFile(f"{shown} does not exist") from None
         except IsADirectoryError:
@@ -328,10 +331,12 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
             if not glob:
                 raise
             raise type(e)(f"{name}: {e}") from None
-        files.append((name, table))
-    if all(table.rows is False for _, table in files):  # what the local engine refuses too
-        raise BadInputFile(f"none of the {len(files)} files has rows" if glob else "the file has no rows")
-    return [] if fmt == "parquet" else files
+        any_rows.append(rows)
+        if fmt != "parquet":
+            files.append((name, table))
+    if all(rows is False for rows in any_rows):  # what the local engine refuses too
+        raise BadInputFile(f"none of the {len(any_rows)} files has rows" if glob else "the file has no rows")
+    return files
 
 
 def _parquet_parts(fs, paths: list[str], glob: bool) -> tuple[list[str], bool]:
@@ -352,12 +357,12 @@ def _parquet_parts(fs, paths: list[str], glob: bool) -> tuple[list[str], bool]:
 
 
 def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,
-                   earlier: list[tuple[str, tables.TextTable]]) -> None:
+                   earlier: list[tuple[str, list[str]]]) -> None:
     tables.check_header(columns)
     tables.find_column(columns, text_column, tables.TEXT_COLUMNS, "text")
     if title_column is not None:
         tables.find_column(columns, title_column, tables.TITLE_COLUMNS, "title")
-    first = next(((name, t.columns) for name, t in earlier if t.columns is not None), None)
+    first = earlier[0] if earlier else None
     if first is not None and columns != first[1]:
         raise BadInputFile(f"the columns are {tables.describe_columns(columns)}; "
                            f"{first[0]} has {tables.describe_columns(first[1])}")

@@ -520,24 +520,25 @@ def read_json_block(source, **kwargs) -> pd.DataFrame:
     return pd.read_json(source, **kwargs)
 
 
-def inspect_parquet(raw) -> tuple[list[str], bool]:
-    """The columns of the Parquet file open in ``raw`` and whether it holds a row, from its footer only.
-
-    A file that is not Parquet is the one-line ``BadInputFile`` that ``read_chunks`` gives.
-    """
+def _parquet_file(source):
+    """``pyarrow.parquet.ParquetFile`` of ``source``; a file that is not Parquet is a one-line ``BadInputFile``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(raw)
+        return pq.ParquetFile(source)
     except (pa.ArrowInvalid, OSError) as e:
         raise BadInputFile(f"not a readable Parquet file: {e}") from None
+
+
+def inspect_parquet(raw) -> tuple[list[str], bool]:
+    """The columns of the Parquet file open in ``raw`` and whether it holds a row, from its footer only."""
+    pf = _parquet_file(raw)
     return list(pf.schema_arrow.names), pf.metadata.num_rows > 0
 
 
 def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     if str(path) == "-":
         source = pa.BufferReader(sys.stdin.buffer.read())
@@ -545,10 +546,7 @@ def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
         if not Path(path).is_file():
             raise BadInputFile(f"{path} does not exist")
         source = str(path)
-    try:
-        pf = pq.ParquetFile(source)
-    except (pa.ArrowInvalid, OSError) as e:
-        raise BadInputFile(f"not a readable Parquet file: {e}") from None
+    pf = _parquet_file(source)
     any_rows = False
     for batch in pf.iter_batches(batch_size=chunk_size):
         any_rows = True
