@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test model bench corpus clean
+.PHONY: demo test model bench bench-embeddings corpus clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,16 @@ bench: $(VENV)/.installed-test
 	{ echo; echo "## 9. check-labels on a small file, with and without the seed corpus"; echo; \
 	  $(BIN)/python benchmarks/bench_check_labels_seed.py; } >> benchmarks/RESULTS.md
 
+## A pretrained sentence-embedding model (all-MiniLM-L6-v2) beside pmtype on the real postings, in a
+## venv of its own (torch and the model are large); writes benchmarks/RESULTS-embeddings.md.
+bench-embeddings:
+	test -x .venv-embeddings/bin/python || $(PYTHON) -m venv .venv-embeddings
+	.venv-embeddings/bin/python -m pip install -q -e ".[embeddings]"
+	.venv-embeddings/bin/python benchmarks/bench_sentence_embeddings.py
+
 ## Rebuild data/seed/postings.csv from the written parts in data/seed/raw/.
 corpus: $(VENV)/.installed
 	$(BIN)/python data/build_seed.py
 
 clean:
-	rm -rf $(VENV) models/default build dist
+	rm -rf $(VENV) .venv-embeddings models/default build dist

@@ -106,6 +106,9 @@ def quality(model: PMTypeModel, seed: TrainingSet) -> None:
     p_drop = np.array([p.p_technical for p in dropped.predict(texts, force=True)])
     say(row("pmtype with boilerplate left out (`--drop-boilerplate`)", label_metrics(labels, p_drop)))
     say("")
+    say("A pretrained sentence-embedding model (all-MiniLM-L6-v2), alone and added to pmtype, is compared "
+        "in `benchmarks/RESULTS-embeddings.md` (`make bench-embeddings`, which needs torch).")
+    say("")
     if "strength" in real.columns:
         # The annotators' certainty: 3 clear, 2 leaning, 1 nearly a coin flip (../shared/data/README.md).
         say("By the annotators' certainty (pmtype default model):")
