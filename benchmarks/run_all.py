@@ -304,7 +304,7 @@ def scaling(quick: bool) -> None:
 def training_cost(seed: TrainingSet, quick: bool) -> None:
     say("## 4. Training time as the corpus grows (replicated rows, 5-fold CV included)")
     say("| rows | seconds |\n|---|---|")
-    for k in (1, 2) if quick else (1, 2, 4):
+    for k in (1, 2) if quick else (1, 2, 4, 8):
         data = TrainingSet(seed.texts * k, seed.labels * k, seed.sources * k)
         t0 = time.perf_counter()
         fit_model(data)
@@ -358,7 +358,7 @@ def memory(quick: bool) -> None:
     seed = pd.read_csv(config.seed_corpus_path())[["title", "description"]]
     say("| rows | file MB | peak RSS MB | seconds |\n|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for n in ((2000, 6000) if quick else (5000, 20000, 60000)):
+        for n in ((2000, 6000) if quick else (6250, 25000, 100_000)):
             path = Path(tmp) / f"in_{n}.csv"
             pd.concat([seed] * (n // len(seed) + 1), ignore_index=True).iloc[:n].to_csv(path, index=False)
             code = ("import time;from pmtype import label_file;t=time.perf_counter();"

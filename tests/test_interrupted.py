@@ -41,6 +41,36 @@ run()
 """
 
 
+#: ``pmtype label`` whose Ctrl-C, after 40 rows, is raised in a finalizer, where Python ignores
+#: it: as when SIGINT arrives while a generator dropped by the labelling code is being closed.
+_INTERRUPT_IN_A_FINALIZER = """
+from pmtype.tables import ResumableOutput
+write = ResumableOutput.write
+class Finalizer:
+    def __del__(self):
+        raise KeyboardInterrupt
+def write_then_interrupt(self, frame):
+    write(self, frame)
+    if self.rows_done == 40:
+        Finalizer()  # dropped at once
+ResumableOutput.write = write_then_interrupt
+from pmtype.cli import run
+run()
+"""
+
+
+def test_a_ctrl_c_python_ignores_in_a_finalizer_still_stops_label(tmp_path, model_dir):
+    src = _input(tmp_path)
+    out = tmp_path / "out.csv"
+    args = ["label", src, "-o", out, "--model", model_dir, "--chunk-size", 5, "--jobs", 1, "--quiet"]
+    r = subprocess.run([sys.executable, "-c", _INTERRUPT_IN_A_FINALIZER, *map(str, args)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 130, r.stderr
+    assert r.stderr.splitlines() == ["Error: interrupted"]
+    assert not out.exists()
+    assert 40 <= json.loads((tmp_path / ".out.csv.progress.json").read_text())["rows"] < 300
+
+
 @pytest.mark.parametrize("sig,name", [(signal.SIGKILL, "out.csv"), (signal.SIGTERM, "out.csv"),
                                       (signal.SIGINT, "out.csv"), (signal.SIGKILL, "out.parquet"),
                                       (signal.SIGTERM, "out.jsonl.gz")])
@@ -62,8 +92,8 @@ def test_killed_label_leaves_no_output_and_resumes_to_the_same_file(tmp_path, mo
                 pass
         time.sleep(0.02)
     proc.send_signal(sig)
-    proc.wait(timeout=60)
-    assert proc.returncode != 0
+    stderr = proc.communicate(timeout=60)[1].decode(errors="replace")
+    assert proc.returncode != 0, stderr
     assert not out.exists()
     done = json.loads(progress.read_text())["rows"]
     assert 40 <= done < 300

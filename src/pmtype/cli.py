@@ -6,6 +6,7 @@ and exit code 1; usage mistakes exit 2 (typer's own).
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sys
@@ -476,5 +477,33 @@ def suggest(
              "and give the file to 'pmtype train'")
 
 
+def _stop_on_every_interrupt() -> None:
+    """Let no Ctrl-C go unheard.
+
+    Python raises ``KeyboardInterrupt`` in whatever code runs when SIGINT
+    arrives. When that code is a finalizer (a ``__del__``, or a generator
+    closed as it is dropped), Python prints the exception as ignored and the
+    command runs on to its end. Such an interrupt is sent to the main thread
+    again, so that the command stops as the user asked. It is sent a moment
+    later, from another thread: sent at once, it would be raised in this hook,
+    where Python ignores it too. (Should it land in a finalizer again, this
+    hook sends it again.)
+    """
+    import threading
+
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            resend = threading.Timer(0.01, _thread.interrupt_main)
+            resend.daemon = True
+            resend.start()
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+
+
 def run() -> None:  # the console script
+    _stop_on_every_interrupt()
     app()
