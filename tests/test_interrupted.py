@@ -26,9 +26,14 @@ def _cmd(*args):
     return [sys.executable, "-m", "pmtype", *map(str, args)]
 
 
+#: The first line of the child processes below: take Ctrl-C as at a terminal. A shell without
+#: job control starts background commands (a CI run, say) with SIGINT ignored, and Python keeps
+#: that for the processes they start: pmtype would then rightly run on, and the tests would fail.
+_AS_AT_A_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
 #: ``pmtype label`` slowed to one chunk per 50 ms, so that a signal sent after the first
 #: chunks arrives before the last one, however fast or busy the machine.
-_SLOW_CHUNKS = """
+_SLOW_CHUNKS = _AS_AT_A_TERMINAL + """
 import time
 from pmtype.tables import ResumableOutput
 write = ResumableOutput.write
@@ -43,7 +48,7 @@ run()
 
 #: ``pmtype label`` whose Ctrl-C, after 40 rows, is raised in a finalizer, where Python ignores
 #: it: as when SIGINT arrives while a generator dropped by the labelling code is being closed.
-_INTERRUPT_IN_A_FINALIZER = """
+_INTERRUPT_IN_A_FINALIZER = _AS_AT_A_TERMINAL + """
 from pmtype.tables import ResumableOutput
 write = ResumableOutput.write
 class Finalizer:
