@@ -24,7 +24,7 @@ fetched at run time) beside pmtype, four ways:
 All are trained on the same seed PM postings and scored on the same real
 labelled postings (``../shared/data/real_dev.csv``, read here, never copied;
 skipped where the folder is absent). ``TAU`` and ``MARGIN`` were the best of
-nine settings on those real postings, so row 3 and 4 are, if anything,
+nine settings on those real postings, so ways 3 and 4 are, if anything,
 flattered. Speed is measured on the same real postings, one process.
 
     make bench-embeddings      # installs the `embeddings` extras into .venv-embeddings, then runs this
