@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV
@@ -185,11 +185,9 @@ def rubric_counts(embedder: Embedder, texts: list[str]) -> np.ndarray:
     return counts
 
 
-def calibrated_lr(X, y):
-    """pmtype's classifier settings (model.build_label_pipeline)."""
-    return CalibratedClassifierCV(
-        LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced", random_state=config.SEED),
-        method="sigmoid", cv=5, ensemble=False).fit(X, y)
+def pmtype_classifier(X, y):
+    """pmtype's own classifier, unfitted from ``model.build_label_pipeline``, fitted on ``X``."""
+    return clone(build_label_pipeline().named_steps["classifier"]).fit(X, y)
 
 
 def by_strength(name: str, p: np.ndarray, y: np.ndarray, strength: np.ndarray) -> str:
@@ -242,14 +240,14 @@ def main() -> None:
     lr = GridSearchCV(LogisticRegression(class_weight="balanced", max_iter=5000),
                       {"C": [0.1, 0.3, 1, 3, 10]}, cv=5, scoring="roc_auc").fit(Es, s_y)
     p_embedding = lr.predict_proba(Er)[:, 1]
-    p_both = calibrated_lr(sp.hstack([Fs, sp.csr_matrix(Es)]).tocsr(), s_y).predict_proba(
+    p_both = pmtype_classifier(sp.hstack([Fs, sp.csr_matrix(Es)]).tocsr(), s_y).predict_proba(
         sp.hstack([Fr, sp.csr_matrix(Er)]).tocsr())[:, 1]
     technical_side = np.array([k.endswith(":technical") for k in RUBRIC])
     score = Rr[:, technical_side].sum(1) - Rr[:, ~technical_side].sum(1)
     # No training: technical where technical sentences outnumber business ones (ties count half).
     p_rubric = np.where(score > 0, 1.0, np.where(score < 0, 0.0, 0.5))
     p_rubric_auc = roc_auc_score(r_y, score)
-    p_pmtype_rubric = calibrated_lr(sp.hstack([Fs, sp.csr_matrix(np.log1p(Rs))]).tocsr(), s_y).predict_proba(
+    p_pmtype_rubric = pmtype_classifier(sp.hstack([Fs, sp.csr_matrix(np.log1p(Rs))]).tocsr(), s_y).predict_proba(
         sp.hstack([Fr, sp.csr_matrix(np.log1p(Rr))]).tocsr())[:, 1]
 
     say(f"{len(real)} real postings; every model trained on the same {len(s_texts)} seed PM postings. "
