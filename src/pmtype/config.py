@@ -65,6 +65,12 @@ MAX_CHARS = 100_000
 UNCERTAIN_BAND = 0.15
 #: Probability of "not a PM posting" above which a text is called out of scope.
 SCOPE_THRESHOLD = 0.5
+#: Allocations of container objects between two passes of Python's cyclic garbage collector
+#: while pmtype turns postings into features (the interpreter's default is 700). The text step
+#: makes and keeps hundreds of thousands of small lists and tuples per batch, and at the
+#: default each pass walks them again (benchmarks/RESULTS.md, section 3, measures the cost).
+#: Objects are still freed as soon as nothing refers to them.
+GC_GEN0_THRESHOLD = 50_000
 #: Random seed for training.
 SEED = 13
 

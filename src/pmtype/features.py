@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from pmtype import text as text_mod
 from pmtype.config import MAX_CHARS, SPACY_BATCH_SIZE
 from pmtype.cues import DISTINCTIONS, SIDES, Cue, CueFinder
+from pmtype.gc_passes import fewer_gc_passes
 
 
 @dataclass
@@ -75,16 +76,17 @@ class PreparePostings(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> list[Prepared]:
         check_is_fitted(self, "finder_")
-        texts = [text_mod.normalise(str(t)[: self.max_chars]) for t in _as_list(X)]
-        sentences = [text_mod.sentences(t, drop_boilerplate=self.drop_boilerplate) for t in texts]
-        # Split once: the same words go to the cue pre-filter and to the word n-grams.
-        words = [text_mod.sentence_words(t, sents) for t, sents in zip(texts, sentences)]
-        cues = self.finder_.find_in_sentences(texts, sentences, words)
-        return [
-            Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c,
-                     " ".join(map(" ".join, split)))
-            for t, sents, split, c in zip(texts, sentences, words, cues)
-        ]
+        with fewer_gc_passes():  # the sentences and words below are many small, kept objects
+            texts = [text_mod.normalise(str(t)[: self.max_chars]) for t in _as_list(X)]
+            sentences = [text_mod.sentences(t, drop_boilerplate=self.drop_boilerplate) for t in texts]
+            # Split once: the same words go to the cue pre-filter and to the word n-grams.
+            words = [text_mod.sentence_words(t, sents) for t, sents in zip(texts, sentences)]
+            cues = self.finder_.find_in_sentences(texts, sentences, words)
+            return [
+                Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c,
+                         " ".join(map(" ".join, split)))
+                for t, sents, split, c in zip(texts, sentences, words, cues)
+            ]
 
 
 def role_texts(prepared: Iterable[Prepared]) -> list[str]:

@@ -29,6 +29,7 @@ from sklearn.preprocessing import FunctionTransformer
 from pmtype import config, persist
 from pmtype.cues import DISTINCTIONS, Cue, load_cue_lists
 from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound
+from pmtype.gc_passes import fewer_gc_passes
 from pmtype.features import (
     ARTICLE_FEATURES,
     ArticleFeatures,
@@ -226,7 +227,10 @@ class PMTypeModel:
         calls out of product management get ``not a PM posting`` and no label
         unless ``force``.
         """
-        band = self.band if band is None else band
+        with fewer_gc_passes():  # the text step's and the evidence's many small objects
+            return self._predict(texts, force, self.band if band is None else band)
+
+    def _predict(self, texts: Sequence[str], force: bool, band: float) -> list[Prediction]:
         out: list[Prediction | None] = [None] * len(texts)
         keep = []
         for i, t in enumerate(texts):
