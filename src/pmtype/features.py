@@ -9,7 +9,9 @@ already split, read by ``split_words``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,10 +19,39 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from pmtype import config
 from pmtype import text as text_mod
 from pmtype.config import MAX_CHARS, SPACY_BATCH_SIZE
 from pmtype.cues import DISTINCTIONS, SIDES, Cue, CueFinder
-from pmtype.gc_passes import fewer_gc_passes
+
+
+@contextmanager
+def fewer_gc_passes(threshold: int | None = None) -> Iterator[None]:
+    """Run the block with Python's cyclic garbage collector passing less often: its first
+    threshold at least ``threshold`` (None: ``config.GC_GEN0_THRESHOLD``).
+
+    CPython runs a collection pass every 700 net allocations of container objects
+    (lists, tuples, instances). The text step allocates and keeps hundreds of
+    thousands of them per batch (sentences, their words, cues), so at that rate
+    the collector walks the same live objects again and again. Memory is
+    unaffected in practice: objects are still freed by reference counting as soon
+    as nothing refers to them; only garbage held in reference cycles waits for
+    the next, rarer pass.
+
+    Leaves the collector alone where the caller has turned it off or already
+    set a higher threshold (so nested blocks change nothing), and restores the
+    caller's thresholds on the way out, also after an exception.
+    """
+    threshold = config.GC_GEN0_THRESHOLD if threshold is None else threshold
+    before = gc.get_threshold()
+    if not gc.isenabled() or before[0] == 0 or before[0] >= threshold:
+        yield
+        return
+    gc.set_threshold(threshold, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @dataclass

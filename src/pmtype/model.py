@@ -29,12 +29,12 @@ from sklearn.preprocessing import FunctionTransformer
 from pmtype import config, persist
 from pmtype.cues import DISTINCTIONS, Cue, load_cue_lists
 from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound
-from pmtype.gc_passes import fewer_gc_passes
 from pmtype.features import (
     ARTICLE_FEATURES,
     ArticleFeatures,
     Prepared,
     PreparePostings,
+    fewer_gc_passes,
     posting_text,
     role_texts,
     role_words,
