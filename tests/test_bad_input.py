@@ -231,6 +231,20 @@ def _broken_gzip() -> bytes:
     return gzip.compress(f"id,description\n1,{TECH}\n".encode() * 50)[:60]
 
 
+def _parquet_repeating_a_column() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table([pa.array(["1"]), pa.array([TECH]), pa.array([BIZ])],
+                            names=["id", "description", "description"]), buffer)
+    return buffer.getvalue()
+
+
+def _deep_json() -> bytes:
+    return ('{"id": "1", "description": ' + "[" * 100_000 + "]" * 100_000 + "}\n").encode()
+
+
 def _late_latin1_rows() -> dict[str, list]:
     # 64 KB of plain ASCII before the first Latin-1 byte: past the encoding sniffer's sample
     n = 70_000 // (len(TECH) + 10) + 1
@@ -294,6 +308,28 @@ CASES: list[Case] = [
         "label": Fails("not a readable CSV file: row 3 has 4 fields but the header has 2"),
         "evaluate": Fails("not a readable CSV file: row 3 has 4 fields but the header has 3"),
     }, about="row 3 has more cells than the header"),
+    Case("too many cells in the first row", raw(f'id,description\n1,APIs, SDKs\n2,"{BIZ}"\n'.encode(),
+                                                labelled=f'id,description,label\n1,APIs, SDKs,technical\n'
+                                                         f'2,"{BIZ}",business\n'.encode()), {
+        "label": Fails("not a readable CSV file: the first row under the header has 3 fields but the header has 2"),
+        "evaluate": Fails("not a readable CSV file: the first row under the header has 4 fields but the header "
+                          "has 3"),
+    }, about="an unquoted comma in row 2 (pandas would take column 1 as an index and shift every cell)"),
+    Case("a column named like a repeated one", raw(f'id,description,description.1\n1,"{TECH}",a\n2,"{BIZ}",b\n'.encode(),
+                                                   holds=(["id", "description", "description.1"],
+                                                          [["1", TECH, "a"], ["2", BIZ, "b"]])), {
+        "label": Labels((LABELLED, LABELLED)),
+    }, about="'description' and 'description.1', both real"),
+    Case("Parquet repeating a column", raw(_parquet_repeating_a_column, "input.parquet"), {
+        "label": Fails("the header repeats column names: description"),
+    }, about="two 'description' columns in a Parquet file"),
+    Case("JSON nested too deeply", raw(_deep_json, "input.jsonl"), {
+        "label": Fails("line 1 nests JSON values too deeply to read"),
+    }, about="a value 100,000 lists deep"),
+    Case("--encoding utf-16 without BOM", table({"id": ["1", "2"], "description": [TECH, BIZ]},
+                                                encoding="utf-16-le", bom=False), {
+        "label": Fails("the file cannot be decoded as utf-16: UTF-16 stream does not start with BOM"),
+    }, args=("--encoding", "utf-16"), about="UTF-16-LE, no BOM, named as utf-16"),
     Case("missing text column", table({"id": ["1", "2"], "title": ["PM", "PM"]}, ["technical", "business"],
                                       corpus=False), {
         "label": Fails(NO_TEXT.format(columns="id, title")),

@@ -29,11 +29,23 @@ def test_long_postings_are_truncated_and_say_so(model):
     assert out["pm_label"].iloc[0] == "technical"
 
 
-def test_two_worker_processes_give_the_same_output(tmp_path, model_dir):
+def test_two_worker_processes_give_the_same_output(tmp_path, model_dir, monkeypatch):
+    import pmtype.batch
+
+    pools = []
+
+    class CountedPool(pmtype.batch.ProcessPoolExecutor):
+        def __init__(self, max_workers, *args, **kwargs):
+            pools.append(max_workers)
+            super().__init__(max_workers, *args, **kwargs)
+
+    monkeypatch.setattr(pmtype.batch, "ProcessPoolExecutor", CountedPool)
     src = tmp_path / "in.csv"
     pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 6}).to_csv(src, index=False)
     label_file(src, tmp_path / "one.csv", model=model_dir, chunk_size=3, jobs=1)
+    assert pools == []
     label_file(src, tmp_path / "two.csv", model=model_dir, chunk_size=3, jobs=2)
+    assert pools == [2]
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
 
 
@@ -47,3 +59,38 @@ def test_label_frame_keeps_row_count_and_order(model, cells):
     assert len(out) == len(cells)
     for status in out["pm_status"]:
         assert status.split(";")[0] in ("ok", "uncertain", "empty text", "not a PM posting", "not text")
+
+
+def test_a_full_disk_keeps_what_was_written_for_resume(tmp_path, model_dir, monkeypatch):
+    """A write that fails (no space left) is a one-line CannotWrite; the chunks already written
+    and the progress file stay, and --resume finishes the same file an unbroken run writes."""
+    import errno
+
+    from pmtype import tables
+    from pmtype.errors import CannotWrite
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"id": [str(i) for i in range(6)],
+                  "description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    clean = tmp_path / "clean.csv"
+    label_file(src, clean, model=model_dir, chunk_size=2)
+    out = tmp_path / "out.csv"
+    real = tables.ResumableOutput._append_text
+    calls = []
+
+    def fills_up(self, frame):
+        calls.append(len(frame))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, frame)
+
+    monkeypatch.setattr(tables.ResumableOutput, "_append_text", fills_up)
+    with pytest.raises(CannotWrite) as e:
+        label_file(src, out, model=model_dir, chunk_size=2)
+    assert str(e.value) == f"{out} cannot be written: no space left on device"
+    assert not out.exists()
+    assert (tmp_path / ".out.csv.progress.json").is_file()
+    monkeypatch.setattr(tables.ResumableOutput, "_append_text", real)
+    summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True)
+    assert summary.resumed_rows == 2
+    assert out.read_bytes() == clean.read_bytes()

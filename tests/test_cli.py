@@ -1,10 +1,15 @@
+import errno
+import io
 import json
+import os
+import stat
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
+from pmtype import classify
 from pmtype.cli import app
 
 runner = CliRunner()
@@ -23,13 +28,17 @@ def test_classify_text_argument(model_dir):
     assert "Evidence by distinction" in r.stdout
 
 
-def test_classify_json_from_file_with_title(model_dir, tmp_path):
+def test_classify_json_from_file_with_title(model_dir, model, tmp_path):
     f = tmp_path / "posting.txt"
     f.write_text(BUSINESS_POSTING)
-    r = run("classify", "--file", f, "--title", "Product Manager", "--model", model_dir, "--json")
+    r = run("classify", "--file", f, "--title", "Product Manager, Growth", "--model", model_dir, "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["label"] == "business" and 0 <= out["p_technical"] <= 1
+    titled = classify(BUSINESS_POSTING, title="Product Manager, Growth", model=model)
+    assert out["p_technical"] == titled.p_technical  # the title was read
+    assert titled.p_technical != classify(BUSINESS_POSTING, model=model).p_technical
+    assert out["evidence"]
     assert {e["distinction"] for e in out["evidence"]} <= {"focus", "collaborators", "research", "background", "planning"}
     assert all("start" in p for e in out["evidence"] for p in e["phrases"])
 
@@ -92,13 +101,18 @@ def test_label_csv(model_dir, tmp_path):
     assert r.stderr.strip().splitlines()[-1].startswith("3 rows labelled in ")
 
 
-def test_label_to_stdout_with_named_columns(model_dir, tmp_path):
+def test_label_to_stdout_with_named_columns(model_dir, model, tmp_path):
     src = tmp_path / "in.tsv"
-    pd.DataFrame({"posting body": [TECH_POSTING], "role name": ["PM"]}).to_csv(src, index=False, sep="\t")
+    title = "Product Manager, Platform"
+    pd.DataFrame({"posting body": [TECH_POSTING], "role name": [title]}).to_csv(src, index=False, sep="\t")
     r = run("label", src, "--text-column", "posting body", "--title-column", "role name",
             "--model", model_dir, "--quiet")
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines()[0].split("\t")[-5:] == ["pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model"]
+    got = pd.read_csv(io.StringIO(r.stdout), sep="\t", dtype=str)
+    titled = classify(TECH_POSTING, title=title, model=model)
+    assert got["pm_p_technical"].tolist() == [f"{titled.p_technical:.4f}"]  # the title column was read
+    assert titled.p_technical != classify(TECH_POSTING, model=model).p_technical
     assert r.stderr == ""
 
 
@@ -118,6 +132,80 @@ def test_label_missing_file(model_dir, tmp_path):
     r = run("label", tmp_path / "none.csv", "-o", tmp_path / "out.csv", "--model", model_dir)
     assert r.exit_code == 1
     assert r.stderr.strip() == f"Error: {tmp_path / 'none.csv'} does not exist"
+
+
+def _one_posting(tmp_path, name="in.csv"):
+    src = tmp_path / name
+    pd.DataFrame({"title": ["Product Manager"], "description": [TECH_POSTING]}).to_csv(src, index=False)
+    return src
+
+
+def test_label_refuses_to_write_over_its_input(model_dir, tmp_path):
+    src = _one_posting(tmp_path)
+    before = src.read_bytes()
+    r = run("label", src, "-o", src, "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {src} is the input file; write the output to another file"
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null on this system")
+def test_label_writes_straight_into_a_device(model_dir, tmp_path):
+    src = _one_posting(tmp_path)
+    r = run("label", src, "-o", "/dev/null", "--model", model_dir)  # the format: the input's
+    assert r.exit_code == 0, r.output
+    assert r.stderr.strip().startswith("1 rows labelled in ")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # written into, not replaced by a file
+    resumed = run("label", src, "-o", "/dev/null", "--resume", "--model", model_dir)
+    assert resumed.exit_code == 1
+    assert resumed.stderr.strip() == ("Error: --resume needs an output file, not standard output "
+                                      "or a device (/dev/null)")
+
+
+def test_label_output_in_the_place_of_a_folder_or_under_a_file(model_dir, tmp_path):
+    src = _one_posting(tmp_path)
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    r = run("label", src, "-o", folder, "--output-format", "csv", "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {folder} is a folder, not a file"
+    r = run("label", src, "-o", src / "out.csv", "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {src / 'out.csv'} cannot be written: {src} is a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "in.csv"]
+    assert not any(folder.iterdir())
+
+
+def test_label_stopped_by_a_bad_row_leaves_nothing_behind(model_dir, tmp_path):
+    src = tmp_path / "in.jsonl"
+    good = json.dumps({"description": TECH_POSTING})
+    src.write_text("\n".join([good] * 5 + ["{not json"]) + "\n")
+    r = run("label", src, "-o", tmp_path / "out.jsonl", "--chunk-size", "2", "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines()[-1] == "Error: line 6 is not valid JSON"
+    # two chunks were written before the bad line: an error that --resume would meet again
+    # leaves no part file or progress file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_an_os_error_pmtype_did_not_foresee_is_one_line(model_dir, tmp_path, monkeypatch):
+    import pmtype.batch
+
+    def failing(*args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error", "in.csv")
+
+    monkeypatch.setattr(pmtype.batch, "label_file", failing)
+    r = run("label", _one_posting(tmp_path), "-o", tmp_path / "out.csv", "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "Error: Input/output error: in.csv"
+
+
+@pytest.mark.parametrize("command", ["label", "train", "check-labels"])
+def test_a_negative_number_of_processes_is_refused(model_dir, tmp_path, command):
+    r = run(command, _one_posting(tmp_path), "--jobs", "-3", *(["--model", model_dir] if command == "label" else []))
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "Error: --jobs must be at least 0 (0: all cores)"
 
 
 def test_label_bad_chunk_size(model_dir, tmp_path):
@@ -161,6 +249,30 @@ def test_train_one_class_only(tmp_path):
     r = run("train", src, "-o", tmp_path / "m", "--no-seed")
     assert r.exit_code == 1
     assert r.stderr.strip() == "Error: training needs both labels, technical and business; found only technical"
+
+
+def test_train_and_evaluate_check_their_output_folder_before_the_work(tmp_path, corpus_csv, model_dir):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    r = run("train", corpus_csv, "-o", blocker / "m", "--no-seed")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {blocker / 'm'} cannot be written: {blocker} is a file, not a folder"
+    r = run("train", corpus_csv, "-o", blocker, "--no-seed")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {blocker} is a file, not a folder"
+    r = run("evaluate", corpus_csv, "--model", model_dir, "--report", blocker / "rep")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {blocker / 'rep'} cannot be written: {blocker} is a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+def test_train_on_rows_that_all_are_left_out(tmp_path):
+    src = tmp_path / "empty_texts.csv"
+    pd.DataFrame({"description": ["", "  "], "label": ["technical", "business"]}).to_csv(src, index=False)
+    r = run("train", src, "-o", tmp_path / "m", "--no-seed")
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines()[-1] == ("Error: training needs both labels, technical and business; "
+                                                 "found no technical or business rows")
 
 
 def test_train_conflicting_duplicates(tmp_path, corpus_csv):

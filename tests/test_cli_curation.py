@@ -274,8 +274,13 @@ def test_check_labels_prints_and_writes_the_suspects(tmp_path):
     r = run("check-labels", src, "-o", out, "--top", "1")
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
-    assert re.fullmatch(rf"checked 30 postings in {re.escape(str(src))}: (\d+) labels look wrong "
-                        r"\(thresholds: business 0\.\d\d, technical 0\.\d\d\)", lines[0])
+    summary = re.fullmatch(rf"checked 30 postings in {re.escape(str(src))}: (\d+) labels look wrong "
+                           r"\(thresholds: business 0\.\d\d, technical 0\.\d\d\)", lines[0])
+    assert summary
+    found = int(summary.group(1))
+    assert found >= 2  # the two flipped labels
+    assert len([line for line in lines if line.startswith("  row ")]) == 1  # --top 1
+    assert f"  … and {found - 1} more" in lines
     assert re.match(r"  row (2|5) +given (technical|business) +suggested (business|technical) +confidence 0\.\d\d  margin \+0\.\d\d",
                     lines[1])
     assert lines[2].startswith("             evidence: ")
@@ -283,6 +288,27 @@ def test_check_labels_prints_and_writes_the_suspects(tmp_path):
     written = pd.read_csv(out)
     assert {2, 5} <= set(written["row"])
     assert "left out 16 not_pm rows (the check covers technical and business)" in r.stderr
+
+
+def test_check_labels_checks_its_output_before_the_cross_validation(tmp_path, monkeypatch):
+    import pmtype.model
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("cross-validated although the output could not be written")
+
+    monkeypatch.setattr(pmtype.model, "cross_fit", no_training)
+    src = tmp_path / "labelled.csv"
+    pd.DataFrame(rows(n_each=8)).to_csv(src, index=False)
+    before = src.read_bytes()
+    for output, message in [
+        (src, f"Error: {src} is the input file; write the output to another file"),
+        (src / "s.csv", f"Error: {src / 's.csv'} cannot be written: {src} is a file, not a folder"),
+        (tmp_path / "s.xlsx", f"Error: cannot tell the format of {tmp_path / 's.xlsx'}"),
+    ]:
+        r = run("check-labels", src, "-o", output)
+        assert r.exit_code == 1
+        assert r.stderr.strip().startswith(message), r.stderr
+    assert src.read_bytes() == before
 
 
 @pytest.mark.parametrize("flag,seed_note", [
@@ -322,7 +348,8 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
     (pd.DataFrame({"description": ["a", "b"], "kind": ["technical", "business"]}),
      "Error: {src}: no label column 'label'; the columns are: description, kind; name one with --label-column", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 8}),
-     "Error: checking labels needs rows of both labels; found no business rows", ()),
+     "Error: checking labels needs rows of both labels; found no business rows with text "
+     "(rows with empty text are left out)", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 7 + ["business"]}),
      "Error: training needs at least 7 postings of each label; found technical 7, business 1", ("--no-seed",)),
 ])
@@ -359,6 +386,15 @@ def test_suggest_writes_a_table_to_fill_in(model_dir, tmp_path):
                       "file to 'pmtype train'")
 
 
+def test_suggest_refuses_to_write_over_its_input(model_dir, tmp_path):
+    src = _pool(tmp_path)
+    before = src.read_bytes()
+    r = run("suggest", src, "-n", "2", "-o", src, "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == f"Error: {src} is the input file; write the output to another file"
+    assert src.read_bytes() == before
+
+
 def test_suggest_to_stdout(model_dir, tmp_path):
     r = run("suggest", _pool(tmp_path), "-n", "3", "--model", model_dir)
     assert r.exit_code == 0, r.output
@@ -367,7 +403,9 @@ def test_suggest_to_stdout(model_dir, tmp_path):
 
 @pytest.mark.parametrize("args,message,code", [
     (["-n", "0"], "Error: -n must be at least 1", 2),
-    (["--diversity", "-1"], "Error: --diversity must be at least 0", 2),
+    (["--diversity", "-1"], "Error: --diversity must be a number, at least 0", 2),
+    (["--diversity", "nan"], "Error: --diversity must be a number, at least 0", 2),
+    (["--diversity", "inf"], "Error: --diversity must be a number, at least 0", 2),
     (["--text-column", "body"], "Error: no column 'body'; the columns are: id, title, company, description", 1),
 ])
 def test_suggest_errors(model_dir, tmp_path, args, message, code):

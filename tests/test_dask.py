@@ -40,9 +40,20 @@ def parts(tmp_path):
     return folder, whole
 
 
-def test_dask_on_two_workers_equals_the_single_machine_path(tmp_path, model_dir, parts):
+def test_dask_on_two_workers_equals_the_single_machine_path(tmp_path, model_dir, parts, monkeypatch):
+    import dask.distributed
+
+    started = []
+
+    class CountedCluster(dask.distributed.LocalCluster):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(len(self.workers))
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", CountedCluster)
     folder, whole = parts
     summary = label_with_dask(str(folder / "part*.csv"), tmp_path / "out", model=model_dir, workers=2)
+    assert started == [2]  # two worker processes did the work
     assert summary.rows == 45 and summary.statuses["empty text"] == 3
     got = pd.read_parquet(tmp_path / "out").reset_index(drop=True)
     label_file(whole, tmp_path / "single.csv", model=model_dir)

@@ -140,10 +140,10 @@ def test_nested_blocks_and_a_callers_higher_threshold_are_left_alone(default_thr
 @pytest.mark.parametrize("switch_off", [gc.disable, lambda: gc.set_threshold(0)])
 def test_a_collector_the_caller_turned_off_stays_off(default_thresholds, switch_off):
     switch_off()
-    before = gc.get_threshold()
+    before, enabled = gc.get_threshold(), gc.isenabled()
     with fewer_gc_passes():
-        assert gc.get_threshold() == before
-    assert gc.get_threshold() == before
+        assert (gc.get_threshold(), gc.isenabled()) == (before, enabled)
+    assert (gc.get_threshold(), gc.isenabled()) == (before, enabled)
 
 
 def test_labelling_and_the_text_step_run_with_fewer_passes(default_thresholds, model, monkeypatch):

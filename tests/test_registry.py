@@ -347,6 +347,7 @@ def test_the_fast_bootstrap_metrics_match_evaluate():
         p = np.round(rng.random(n), 1)  # ties, as calibrated probabilities have
         fast = _batch_metrics(y[None, :], p[None, :])
         slow = _point_metrics(y, p)
+        assert set(fast) == {"accuracy", "brier", "ece", "macro_f1", "roc_auc"}  # the ones compare bootstraps
         for name, values in fast.items():
             assert values[0] == pytest.approx(slow[name], abs=1e-12), name
 

@@ -30,8 +30,11 @@ def test_boilerplate_is_left_out_of_sentences():
 
 
 def test_sentence_offsets_point_into_the_text():
-    t = text.normalise("Intro line.\n\nAbout the role\nFirst sentence here. Second one here.")
-    for s in text.sentences(t):
+    t = text.normalise("Intro line.\n\nAbout the role\nFirst sentence here. Second one here.\n  - An indented bullet.")
+    found = text.sentences(t)
+    assert [s.text for s in found] == ["Intro line.", "About the role", "First sentence here.", "Second one here.",
+                                       "- An indented bullet."]
+    for s in found:
         assert t[s.start : s.start + len(s.text)] == s.text
 
 

@@ -131,10 +131,13 @@ def label_file(input_path, output_path, model: str | Path | None = None,
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
         load_model(None, progress=progress)  # builds the default model once
     model_path = str(model) if model is not None else str(default_model_path())
+    tables.check_output(output_path, input_path)
     in_fmt = tables.detect_format(input_path, in_format)
-    out_fmt = tables.detect_format(output_path, out_format) if (out_format or str(output_path) != "-") else in_fmt
-    if resume and str(output_path) == "-":
-        raise BadOption("--resume needs an output file, not standard output")
+    out_fmt = (tables.detect_format(output_path, out_format)
+               if (out_format or not tables.is_stream(output_path)) else in_fmt)
+    if resume and tables.is_stream(output_path):
+        raise BadOption("--resume needs an output file, not standard output"
+                        + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
     chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
     first = next(chunks)
     text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
@@ -170,7 +173,7 @@ def label_file(input_path, output_path, model: str | Path | None = None,
             if on_rows:
                 on_rows(len(labelled))
 
-    if str(output_path) == "-":
+    if tables.is_stream(output_path):  # standard output, /dev/null, a pipe: nothing to resume
         with tables.atomic_output(output_path, out_fmt) as writer:
             run(writer)
     else:

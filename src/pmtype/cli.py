@@ -67,7 +67,18 @@ class _Errors:
             _fail(str(exc), exc.exit_code)
         if exc is not None and isinstance(exc, KeyboardInterrupt):
             _fail("interrupted", 130)
+        if exc is not None and isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            # what the package did not foresee (a full disk, a file gone mid-run): still one line
+            from pmtype.tables import one_line
+
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail(f"{exc.strerror or one_line(exc)}{where}", 1)
         return False
+
+
+def _check_jobs(jobs: int | None) -> None:
+    if jobs is not None and jobs < 0:
+        _fail("--jobs must be at least 0 (0: all cores)", 2)
 
 
 def _version(value: bool) -> None:
@@ -180,6 +191,7 @@ def label(
 
     if chunk_size < 1:
         _fail("--chunk-size must be at least 1", 2)
+    _check_jobs(jobs)
     if engine not in ("local", "dask"):
         _fail(f"unknown engine '{engine}'; choose local or dask", 2)
     # Options of one engine given to the other would be silently ignored: say so instead.
@@ -267,6 +279,7 @@ def train(
     from pmtype.registry import MARGIN, format_comparison, train_version
 
     files = files or []
+    _check_jobs(jobs)
     if no_seed and not files:
         _fail("--no-seed needs at least one labelled file", 2)
     if output is not None and name is not None:
@@ -428,6 +441,7 @@ def check_labels(
     """Find labels that are likely wrong (confident learning on out-of-fold probabilities)."""
     from pmtype.curation import check_labels as find_suspect_labels
 
+    _check_jobs(jobs)
     with _Errors():
         check = find_suspect_labels(file, output=output, text_column=text_column, title_column=title_column,
                                     label_column=label_column, use_seed=with_seed, jobs=jobs, progress=_say)
@@ -465,8 +479,8 @@ def suggest(
 
     if n < 1:
         _fail("-n must be at least 1", 2)
-    if diversity < 0:
-        _fail("--diversity must be at least 0", 2)
+    if not diversity >= 0 or diversity == float("inf"):  # NaN too
+        _fail("--diversity must be a number, at least 0", 2)
     with _Errors():
         result = suggest_postings(file, n=n, output=output, model=model, text_column=text_column,
                                   title_column=title_column, label_column=label_column, fmt=fmt,

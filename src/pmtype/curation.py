@@ -31,7 +31,8 @@ def _need_both_labels(given: Sequence[str]) -> None:
     present = set(given)
     for name in CLASSES:
         if name not in present:
-            raise BadTrainingData(f"checking labels needs rows of both labels; found no {name} rows")
+            raise BadTrainingData(f"checking labels needs rows of both labels; found no {name} rows "
+                                  "with text (rows with empty text are left out)")
 
 
 def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tuple[list[tuple[int, str, float, float]], dict[str, float]]:
@@ -120,6 +121,9 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     """
     from pmtype.training import dedupe, read_labelled, read_seed_corpus, text_key
 
+    if output is not None:  # before the cross-validation, which can take minutes
+        tables.check_output(output, path)
+        out_format = tables.detect_format(output)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     data, more = dedupe(data)
     notes += more
@@ -150,7 +154,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
               for (i, suggested, confidence, margin), pred in zip(found, predictions)]
     check = LabelCheck(str(path), len(texts), thresholds, issues, notes)
     if output is not None:
-        with tables.atomic_output(output, tables.detect_format(output)) as writer:
+        with tables.atomic_output(output, out_format) as writer:
             writer.write(check.frame())
         check.output = str(output)
     return check
@@ -229,6 +233,9 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
 
     if n < 1:
         raise NothingToSuggest("asked for fewer than one posting; -n must be at least 1")
+    if output is not None:
+        tables.check_output(output, path)
+        out_format = tables.detect_format(output, out_fmt) if (out_fmt or not tables.is_stream(output)) else "csv"
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
     frame = tables.read_table(path, fmt=fmt, encoding=encoding)
@@ -282,7 +289,6 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     out["p_technical"] = [f"{p[candidates[k]]:.4f}" for k in picked]
     result = Suggestions(out, [r + 2 for r in rows], len(candidates), left_out, model.model_id)
     if output is not None:
-        out_format = tables.detect_format(output, out_fmt) if (out_fmt or str(output) != "-") else "csv"
         with tables.atomic_output(output, out_format) as writer:
             writer.write(out)
         result.output = str(output)

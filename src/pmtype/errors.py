@@ -49,6 +49,10 @@ class OutputExists(PMTypeError):
     """An output path that would overwrite something it must not."""
 
 
+class CannotWrite(PMTypeError):
+    """An output pmtype cannot create or write: a file where a folder should be, no permission."""
+
+
 class BadOption(PMTypeError):
     """Options that cannot go together (e.g. ``--resume`` with Parquet output)."""
 

@@ -16,6 +16,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from pmtype import tables
 from pmtype.errors import BadTrainingData
 
 CLASSES = ("business", "technical")
@@ -106,6 +107,8 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     from pmtype.model import PMTypeModel, load_model
     from pmtype.training import read_labelled
 
+    if report_dir is not None:
+        tables.check_output_folder(report_dir)  # before the scoring
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
     data, notes = read_labelled(path, text_column, title_column, label_column)

@@ -321,7 +321,7 @@ class TrainingSet:
 
     @property
     def pm_mask(self) -> np.ndarray:
-        return np.array([y in ("technical", "business") for y in self.labels])
+        return np.array([y in ("technical", "business") for y in self.labels], dtype=bool)
 
     def pm_only(self) -> tuple[TrainingSet, int]:
         """The technical and business rows only, and how many not-PM rows were left out."""
@@ -665,7 +665,8 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     counts = pd.Series([*labels, *extra_labels]).value_counts()
     if len(counts) < 2:
         raise BadTrainingData(
-            f"training needs both labels, technical and business; found only {', '.join(counts.index) or 'none'}"
+            "training needs both labels, technical and business; "
+            + (f"found only {counts.index[0]}" if len(counts) else "found no technical or business rows")
         )
     pipeline = build_label_pipeline(seed=seed, **pipeline_params)
     # Each fold's training part must still hold enough of each label for the calibration's own folds.

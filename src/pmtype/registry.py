@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pmtype import config, persist
+from pmtype import config, persist, tables
 from pmtype.errors import (
     BadModelName,
     BadTrainingData,
@@ -535,6 +535,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     if name is not None and folder.exists():
         raise OutputExists(f"model version '{name}' already exists in {config.models_dir()}; "
                            "versions are never replaced: choose another name")
+    tables.check_output_folder(folder if folder is not None else config.models_dir())  # before training
     if promote_on is not None:
         if folder is not None and folder.resolve().parent != config.models_dir().resolve():
             raise NotAModelVersion(f"{folder} is not in the models directory {config.models_dir()}, so it "

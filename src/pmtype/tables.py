@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import zlib
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pmtype.errors import BadInputFile, MissingColumn
+from pmtype.errors import BadInputFile, CannotWrite, MissingColumn, OutputExists, PMTypeError
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 #: Bytes read from the start of a file to detect its encoding and to tell text from binary.
@@ -346,6 +347,9 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
                 yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size)
         finally:
             stream.close()
+    except UnicodeError as e:  # an --encoding the bytes do not fit (UTF-16 without its BOM, say)
+        raise BadInputFile(f"the file cannot be decoded{' as ' + encoding if encoding else ''}: "
+                           f"{one_line(e)}") from None
     except (OSError, EOFError, zlib.error) as e:
         if not isinstance(binary, gzip.GzipFile):
             raise
@@ -361,7 +365,9 @@ def one_line(error: BaseException) -> str:
 
 
 def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]:
-    blank = _blank_header_name(stream, sep)
+    raw = _raw_header(stream, sep)
+    blanks = [i for i, name in enumerate(raw or []) if name == ""]
+    blank = blanks[0] if len(blanks) == 1 else None  # as a pandas index written to CSV has
     try:
         reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                              chunksize=chunk_size, engine="c", on_bad_lines="error")
@@ -370,8 +376,18 @@ def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]
         rows_seen = False
         for chunk in reader:
             if header is None:
+                if not isinstance(chunk.index, pd.RangeIndex):
+                    # pandas reads a first row longer than the header as an index column plus
+                    # the row, shifting every cell: refuse rather than mislabel the columns
+                    width = len(chunk.columns) + chunk.index.nlevels
+                    raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: the first row "
+                                       f"under the header has {width} fields but the header has "
+                                       f"{len(chunk.columns)}")
                 header = list(chunk.columns)
-                check_header(header)
+                if raw is not None and len(raw) == len(header):
+                    check_header(raw, renamed_by_pandas=False)  # a real "x.1" beside "x" is fine
+                else:
+                    check_header(header)
                 # pandas names a blank header cell 'Unnamed: i'; give the column its name back
                 names = [("" if i == blank and c == f"Unnamed: {i}" else c) for i, c in enumerate(header)]
             if names != header:
@@ -387,18 +403,17 @@ def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {_parser_reason(e)}") from None
 
 
-def _blank_header_name(stream, sep: str) -> int | None:
-    """The position of the header's one blank name (as a pandas index written to CSV has), if any."""
+def _raw_header(stream, sep: str) -> list[str] | None:
+    """The header's names as written (pandas renames a blank one and repeated ones), where
+    the stream can be read twice and the header lies in its first 64 KB."""
     if not stream.seekable():
         return None
     head = stream.read(1 << 16)
     stream.seek(0)
     try:
-        record = next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), [])
+        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), None)
     except csv.Error:
         return None
-    blank = [i for i, name in enumerate(record) if name == ""]
-    return blank[0] if len(blank) == 1 else None
 
 
 def _parser_reason(error: Exception) -> str:
@@ -414,10 +429,15 @@ def _parser_reason(error: Exception) -> str:
     return reason.removeprefix("Error tokenizing data. C error: ")
 
 
-def check_header(header: list[str]) -> None:
-    """A header that repeats a column name is a one-line ``BadInputFile``."""
+def check_header(header: list[str], renamed_by_pandas: bool = True) -> None:
+    """A header that repeats a column name is a one-line ``BadInputFile``.
+
+    ``renamed_by_pandas``: pandas' CSV reader renames a repeated ``x`` to ``x.1``, so such
+    a pair counts as a repeat too.
+    """
     dupes = sorted({c for c in header if header.count(c) > 1})
-    mangled = [c for c in header if re.search(r"\.\d+$", c) and c.rsplit(".", 1)[0] in header]
+    mangled = [c for c in header if renamed_by_pandas and re.search(r"\.\d+$", c)
+               and c.rsplit(".", 1)[0] in header]
     if dupes or mangled:
         names = dupes or sorted({c.rsplit(".", 1)[0] for c in mangled})
         raise BadInputFile(f"the header repeats column names: {', '.join(names)}")
@@ -433,6 +453,8 @@ def _read_jsonl(stream, chunk_size: int) -> Iterator[pd.DataFrame]:
             row = json.loads(line)
         except ValueError:
             raise BadInputFile(f"line {number} is not valid JSON") from None
+        except RecursionError:
+            raise BadInputFile(f"line {number} nests JSON values too deeply to read") from None
         if not isinstance(row, dict):
             raise BadInputFile(f"line {number} is not a JSON object")
         rows.append(row)  # values keep their JSON types, so that they are written back as they were
@@ -547,6 +569,7 @@ def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
             raise BadInputFile(f"{path} does not exist")
         source = str(path)
     pf = _parquet_file(source)
+    check_header(list(pf.schema_arrow.names), renamed_by_pandas=False)
     any_rows = False
     for batch in pf.iter_batches(batch_size=chunk_size):
         any_rows = True
@@ -653,12 +676,72 @@ class TableWriter:
             self._parquet.close()
 
 
+def is_stream(path) -> bool:
+    """Whether an output is written straight through, not as a file put in place at the end:
+    ``-`` (standard output), or something that exists and is not a regular file or a folder
+    (``/dev/null``, a named pipe, a terminal)."""
+    if str(path) == "-":
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def check_output(path, *inputs) -> None:
+    """Fail early, before any work, where ``path`` cannot be written or is one of ``inputs``.
+
+    A one-line ``CannotWrite`` for a folder, a path under a file, or a folder pmtype may not
+    write in; ``OutputExists`` where the output is an input file (writing it would destroy it).
+    """
+    if is_stream(path):
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise CannotWrite(f"{target} is a folder, not a file")
+    for given in inputs:
+        if given is not None and str(given) != "-" and target.exists() and os.path.exists(given) \
+                and os.path.samefile(target, given):
+            raise OutputExists(f"{target} is the input file; write the output to another file")
+    _check_folder_writable(target.parent, target)
+
+
+def check_output_folder(path) -> None:
+    """Fail early, before any work, where the folder ``path`` cannot be made or written in."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise CannotWrite(f"{folder} is a file, not a folder")
+    _check_folder_writable(folder, folder)
+
+
+def _check_folder_writable(folder: Path, target: Path) -> None:
+    """``CannotWrite`` unless ``folder`` is, or can be made, a folder pmtype may write in."""
+    existing = folder if str(folder) else Path(".")
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CannotWrite(f"{target} cannot be written: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CannotWrite(f"{target} cannot be written: permission denied in {existing}")
+
+
+def cannot_write(path, error: OSError) -> CannotWrite:
+    """The one-line error for an ``OSError`` met while writing ``path``."""
+    return CannotWrite(f"{path} cannot be written: {(error.strerror or one_line(error)).lower()}")
+
+
 @contextmanager
 def atomic_output(path, fmt: str):
     """A ``TableWriter`` whose file appears under ``path`` only when the block ends cleanly.
 
-    ``-`` writes to standard output. A ``.gz`` name is compressed.
+    ``-`` writes to standard output, and a device or pipe (``/dev/null``) is written
+    straight through. A ``.gz`` name is compressed.
     """
+    if str(path) != "-" and is_stream(path):
+        with _straight_through(path, fmt) as writer:
+            yield writer
+        return
     if str(path) == "-":
         if fmt == "parquet":
             buffer = io.BytesIO()
@@ -673,8 +756,11 @@ def atomic_output(path, fmt: str):
             sys.stdout.flush()
         return
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as e:
+        raise cannot_write(path, e) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -692,6 +778,27 @@ def atomic_output(path, fmt: str):
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextmanager
+def _straight_through(path, fmt: str):
+    """A ``TableWriter`` writing into a device or pipe as it goes (nothing to put in place)."""
+    try:
+        raw = open(path, "wb")
+    except OSError as e:
+        raise cannot_write(path, e) from None
+    with raw:
+        if fmt == "parquet":
+            writer = TableWriter(raw, fmt)
+            yield writer
+            writer.close()
+            return
+        binary = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) \
+            if str(path).lower().endswith(".gz") else raw
+        with io.TextIOWrapper(binary, encoding="utf-8", newline="") as text:
+            writer = TableWriter(text, fmt)
+            yield writer
+            writer.close()
 
 
 def read_table(path, fmt: str | None = None, encoding: str | None = None) -> pd.DataFrame:
@@ -730,6 +837,13 @@ class ResumableOutput:
         return self.part / f"{i:08d}.parquet"
 
     def __enter__(self) -> ResumableOutput:
+        try:
+            self._open()
+        except OSError as e:
+            raise cannot_write(self.path, e) from None
+        return self
+
+    def _open(self) -> None:
         import json
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -763,15 +877,17 @@ class ResumableOutput:
             self.state.unlink(missing_ok=True)
             if self.fmt == "parquet":
                 self.part.mkdir()
-        return self
 
     def write(self, frame: pd.DataFrame) -> None:
         import json
 
-        if self.fmt == "parquet":
-            self._write_parquet_chunk(frame)
-        else:
-            self._append_text(frame)
+        try:
+            if self.fmt == "parquet":
+                self._write_parquet_chunk(frame)
+            else:
+                self._append_text(frame)
+        except OSError as e:
+            raise cannot_write(self.path, e) from None
         self.rows_done += len(frame)
         tmp = self.state.with_suffix(".tmp")
         progress = {"identity": self.identity, "rows": self.rows_done}
@@ -828,5 +944,17 @@ class ResumableOutput:
             os.replace(self.part, self.path)
         self.state.unlink(missing_ok=True)
 
+    def discard(self) -> None:
+        """Remove the part file (or folder) and the progress file."""
+        if self.part.is_dir() and not self.part.is_symlink():
+            shutil.rmtree(self.part, ignore_errors=True)
+        else:
+            self.part.unlink(missing_ok=True)
+        self.state.unlink(missing_ok=True)
+
     def __exit__(self, kind, exc, tb):
+        # An error in the input (a broken row, say) comes back on every --resume: nothing
+        # written so far is worth keeping. An interruption, or a full disk, keeps it to resume.
+        if isinstance(exc, PMTypeError) and not isinstance(exc, CannotWrite):
+            self.discard()
         return False
