@@ -90,11 +90,12 @@ Columns: `id, title, company, description, label, hybrid, source_note`
   postings, and asks for hard cases on purpose: hybrids, titles that point the
   other way, business roles at technical companies and technical roles in
   non-technical industries, shared PM duties in both labels. Writers 1–7
-  wrote {int(wave1.sum())} postings across assigned industries, PM and non-PM. The first
+  wrote postings across assigned industries, PM and non-PM ({int(wave1.sum())} of them in the corpus:
+  counts here are after the postings the two labels disagreed on were dropped). The first
   wave's postings were too pure and too short, so writers 8–11 (a second wave)
-  wrote {int(wave2.sum())} longer PM postings in which both columns are always present and
-  the dominant one decides, and writers 12–18 (a third wave) wrote {int(wave3.sum())} very long
-  ones with every section of a large employer's posting. A fourth wave (writers 20–24,
+  wrote longer PM postings ({int(wave2.sum())} in the corpus) in which both columns are always present and
+  the dominant one decides, and writers 12–18 (a third wave) wrote very long
+  ones ({int(wave3.sum())} in the corpus) with every section of a large employer's posting. A fourth wave (writers 20–24,
   {int(wave4.sum())} postings) put the deciding part of each posting inside a large employer's
   template whose generic text points the other way, wrote near-balanced postings decided
   by the responsibilities and requirements, and pasted a third of them as a job board
@@ -103,7 +104,8 @@ Columns: `id, title, company, description, label, hybrid, source_note`
   closings and pasted page artefacts come from a bank written for the project
   (`seed/raw/boilerplate_bank.json`: {len(bank['benefits'])} benefits sections, {len(bank['eeo'])} legal statements,
   {len(bank['closings'])} closings, {len(bank['page_chrome'])} page artefacts), attached to each posting by a seeded
-  random generator in `build_seed.py`; snippets get none. Everything else is
+  random generator in `build_seed.py`; snippets get no benefits, closings or legal statements (page artefacts, like
+  any posting's, may be added). Everything else is
   written per posting.
 - **Two independent labels.** The writer's label is the first annotation. A
   second session labelled every posting again from its title and text alone,
@@ -121,7 +123,7 @@ Columns: `id, title, company, description, label, hybrid, source_note`
 
 - PM postings: {len(pm)} ({(pm.label == 'technical').mean():.1%} technical, {(pm.label == 'business').mean():.1%} business).
 - Hybrids: {pm.hybrid.mean():.1%} of PM postings; titles that point the other way: {mismatch / len(pm):.1%}.
-- Not-PM roles: {', '.join(f'{k} {v}' for k, v in not_pm_roles.most_common(12))}, and {sum(v for k, v in not_pm_roles.most_common()[12:])} more.
+- Not-PM roles: {', '.join(f'{k} {v}' for k, v in not_pm_roles.most_common(12))}, and {sum(v for k, v in not_pm_roles.most_common()[12:])} postings of {len(not_pm_roles) - 12} other roles.
 - Industries: {len(industries)} named; {len(big)} with at least 5 postings:
   {', '.join(f'{k} ({v})' for k, v in big.items())}.
 

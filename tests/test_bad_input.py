@@ -330,6 +330,10 @@ CASES: list[Case] = [
                                                 encoding="utf-16-le", bom=False), {
         "label": Fails("the file cannot be decoded as utf-16: UTF-16 stream does not start with BOM"),
     }, args=("--encoding", "utf-16"), about="UTF-16-LE, no BOM, named as utf-16"),
+    Case("a stray NUL byte", raw(f'id,description\n1,"{TECH}"\n2,"{BIZ[:40]}\x00{BIZ[40:]}"\n'.encode(),
+                                 holds=(["id", "description"], [["1", TECH], ["2", f"{BIZ[:40]}\x00{BIZ[40:]}"]])), {
+        "label": Labels((LABELLED, LABELLED)),
+    }, about="one NUL inside a cell of a text table (a bad byte, not a binary file)"),
     Case("missing text column", table({"id": ["1", "2"], "title": ["PM", "PM"]}, ["technical", "business"],
                                       corpus=False), {
         "label": Fails(NO_TEXT.format(columns="id, title")),

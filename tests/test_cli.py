@@ -158,9 +158,20 @@ def test_label_writes_straight_into_a_device(model_dir, tmp_path):
     assert r.stderr.strip().startswith("1 rows labelled in ")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # written into, not replaced by a file
     resumed = run("label", src, "-o", "/dev/null", "--resume", "--model", model_dir)
-    assert resumed.exit_code == 1
+    assert resumed.exit_code == 2
     assert resumed.stderr.strip() == ("Error: --resume needs an output file, not standard output "
                                       "or a device (/dev/null)")
+
+
+def test_label_options_that_cannot_work_together(model_dir, tmp_path):
+    src = _one_posting(tmp_path)
+    r = run("label", src, "--resume", "--model", model_dir)
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "Error: --resume needs an output file, not standard output"
+    r = run("label", src, "--engine", "dask", "-o", tmp_path / "out", "--output-format", "jsonl",
+            "--model", model_dir)
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "Error: the dask engine writes parquet or csv output"
 
 
 def test_label_output_in_the_place_of_a_folder_or_under_a_file(model_dir, tmp_path):
@@ -273,6 +284,22 @@ def test_train_on_rows_that_all_are_left_out(tmp_path):
     assert r.exit_code == 1
     assert r.stderr.strip().splitlines()[-1] == ("Error: training needs both labels, technical and business; "
                                                  "found no technical or business rows")
+
+
+def test_evaluate_and_compare_on_postings_of_one_label(tmp_path, model_dir):
+    src = tmp_path / "technical_only.csv"
+    pd.DataFrame({"description": [TECH_POSTING, TECH_POSTING + " Also SQL."], "label": ["technical"] * 2}
+                 ).to_csv(src, index=False)
+    r = run("evaluate", src, "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.strip() == ("every posting scored is labelled technical: ROC-AUC and the Brier score need "
+                                "both labels (nan; null in JSON), and macro-F1 counts the other label's F1 as 0")
+    metrics = json.loads(r.stdout, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))["metrics"]
+    assert metrics["roc_auc"]["value"] is None and metrics["accuracy"]["value"] == 1.0
+    r = run("compare", model_dir, "--against", model_dir, "--on", src)
+    assert r.exit_code == 1
+    assert r.stderr.strip() == (f"Error: {src} has postings of one label only (technical); comparing models "
+                                "needs reference postings of both labels")
 
 
 def test_train_conflicting_duplicates(tmp_path, corpus_csv):

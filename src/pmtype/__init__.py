@@ -13,7 +13,9 @@ from pmtype.curation import LabelCheck, LabelIssue, Suggestions, check_labels, s
 from pmtype.errors import (  # noqa: E402
     BadInputFile,
     BadModelName,
+    BadOption,
     BadTrainingData,
+    CannotWrite,
     EmptyText,
     MissingColumn,
     ModelIncompatible,
@@ -26,6 +28,7 @@ from pmtype.errors import (  # noqa: E402
     UnknownLabel,
 )
 from pmtype.evaluate import evaluate  # noqa: E402
+from pmtype.features import posting_text  # noqa: E402
 from pmtype.model import DistinctionEvidence, PMTypeModel, Prediction, classify, load_model  # noqa: E402
 from pmtype.registry import (  # noqa: E402
     Comparison,
@@ -61,6 +64,7 @@ __all__ = [
     "LabelCheck",
     "LabelIssue",
     "Suggestions",
+    "posting_text",
     "Prediction",
     "DistinctionEvidence",
     "PMTypeModel",
@@ -77,5 +81,7 @@ __all__ = [
     "NotAModelVersion",
     "NothingToSuggest",
     "OutputExists",
+    "BadOption",
+    "CannotWrite",
     "UnknownLabel",
 ]

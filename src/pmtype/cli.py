@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -74,6 +75,21 @@ class _Errors:
             where = f": {exc.filename}" if exc.filename else ""
             _fail(f"{exc.strerror or one_line(exc)}{where}", 1)
         return False
+
+
+def _strict_json(data) -> str:
+    """``data`` as indented JSON that any parser reads: a metric that is not a number (ROC-AUC
+    on postings of one label) is ``null``, not the ``NaN`` no JSON standard allows."""
+    def finite(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [finite(v) for v in value]
+        return value
+
+    return json.dumps(finite(data), indent=2, allow_nan=False)
 
 
 def _check_jobs(jobs: int | None) -> None:
@@ -330,7 +346,7 @@ def evaluate(
     for note in result.get("notes", []):  # rows left out (empty text, …), as train reports them
         _say(note)
     if as_json:
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(_strict_json(result))
         return
     typer.echo(f"model {result['model_id']} on {file}")
     typer.echo(format_metrics(result))
@@ -420,7 +436,7 @@ def compare(
     for note in result.notes:
         _say(note)
     if as_json:
-        typer.echo(json.dumps(result.as_dict(), indent=2))
+        typer.echo(_strict_json(result.as_dict()))
     else:
         typer.echo(format_comparison(result))
     if fail_if_worse and not result.promotable:

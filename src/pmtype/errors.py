@@ -54,7 +54,10 @@ class CannotWrite(PMTypeError):
 
 
 class BadOption(PMTypeError):
-    """Options that cannot go together (e.g. ``--resume`` with Parquet output)."""
+    """Options that cannot go together (e.g. ``--resume`` with standard output): a wrong use
+    of the command line, exit code 2."""
+
+    exit_code = 2
 
 
 class BadModelName(PMTypeError):

@@ -118,6 +118,9 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     p = [pr.p_technical for pr in predictions]
     result = label_metrics(labels, p)
     result["model_id"] = model.model_id
+    if len(set(labels)) == 1:
+        notes.append(f"every posting scored is labelled {labels[0]}: ROC-AUC and the Brier score need both "
+                     "labels (nan; null in JSON), and macro-F1 counts the other label's F1 as 0")
     result["notes"] = notes
     result["scope_flagged"] = int(sum(pr.p_pm is not None and pr.p_pm < 1 - model.scope_threshold
                                       for pr in predictions))

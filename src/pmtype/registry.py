@@ -435,6 +435,9 @@ def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
     pm, not_pm = data.pm_only()
     if not pm.texts:
         raise BadTrainingData(f"{on} has no postings labelled technical or business to compare on")
+    if len(set(pm.labels)) < 2:  # macro-F1 and ROC-AUC would not tell the models apart
+        raise BadTrainingData(f"{on} has postings of one label only ({pm.labels[0]}); comparing models "
+                              "needs reference postings of both labels")
     if not_pm:
         notes.append(f"left out {not_pm} not_pm rows (the comparison covers technical and business)")
     texts, given, rows = pm.texts, pm.labels, pm.rows

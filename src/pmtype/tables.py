@@ -213,8 +213,22 @@ def decode_errors(encoding: str) -> str:
     return "replace" if codecs.lookup(encoding).name.startswith("utf-16") else "pmtype-cp1252"
 
 
+#: Control bytes that text does not hold (tab, line breaks, form feed and vertical tab aside).
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\r\f\v") + b"\x7f"
+
+
 def _is_binary(sample: bytes, encoding: str) -> bool:
-    return not codecs.lookup(encoding).name.startswith("utf-16") and b"\x00" in sample[:8192]
+    """Whether a file that starts with ``sample`` is binary: its first 8 KB hold NUL bytes, and
+    more than 1% of them are NULs or more than 5% control bytes. A stray NUL in a text file is
+    a bad byte like any other, not a reason to refuse the file."""
+    if codecs.lookup(encoding).name.startswith("utf-16"):
+        return False
+    head = sample[:8192]
+    nuls = head.count(0)
+    if not nuls:
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return nuls * 100 > len(head) or controls * 20 > len(head)
 
 
 def table_encoding(sample: bytes, encoding: str | None = None) -> str:
