@@ -241,6 +241,15 @@ def _parquet_repeating_a_column() -> bytes:
     return buffer.getvalue()
 
 
+def _parquet_of_two() -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": ["1", "2"], "description": [TECH, BIZ]}), buffer)
+    return buffer.getvalue()
+
+
 def _deep_json() -> bytes:
     return ('{"id": "1", "description": ' + "[" * 100_000 + "]" * 100_000 + "}\n").encode()
 
@@ -334,6 +343,14 @@ CASES: list[Case] = [
                                  holds=(["id", "description"], [["1", TECH], ["2", f"{BIZ[:40]}\x00{BIZ[40:]}"]])), {
         "label": Labels((LABELLED, LABELLED)),
     }, about="one NUL inside a cell of a text table (a bad byte, not a binary file)"),
+    Case("UTF-32", table({"id": ["1", "2"], "description": [LATIN1_TECH, LATIN1_BIZ]}, ["technical", "business"],
+                         encoding="utf-32"), {
+        "label": Labels((LABELLED, LABELLED)),
+        "evaluate": Scores(2),
+    }, about="UTF-32 with its BOM (which begins as UTF-16's does)"),
+    Case("--encoding for Parquet", raw(_parquet_of_two, "input.parquet"), {
+        "label": Fails("--encoding is for CSV, TSV and JSON Lines; Parquet holds its text as UTF-8", 2),
+    }, args=("--encoding", "latin-1"), about="an encoding named for a Parquet file"),
     Case("missing text column", table({"id": ["1", "2"], "title": ["PM", "PM"]}, ["technical", "business"],
                                       corpus=False), {
         "label": Fails(NO_TEXT.format(columns="id, title")),

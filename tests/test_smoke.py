@@ -26,6 +26,21 @@ def test_console_script_classifies_from_stdin(model_dir, tmp_path):
     assert json.loads(r.stdout)["label"] == "technical"
 
 
+@pytest.mark.skipif(not os.path.islink("/dev/stdout"), reason="no /dev/stdout link on this system")
+def test_label_into_dev_stdout_redirected_to_a_file(model_dir, tmp_path):
+    """-o /dev/stdout with standard output sent to a file: written into, as '>' would; the link stays."""
+    src = tmp_path / "in.csv"
+    src.write_text(f'title,description\nProduct Manager,"{TECH_POSTING}"\n')
+    with open(tmp_path / "out.csv", "wb") as out:
+        r = subprocess.run([sys.executable, "-m", "pmtype", "label", str(src), "-o", "/dev/stdout", "--quiet",
+                            "--model", str(model_dir)], stdout=out, stderr=subprocess.PIPE, text=True,
+                           cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert lines[0] == "title,description,pm_label,pm_p_technical,pm_status,pm_evidence,pm_model"
+    assert os.path.islink("/dev/stdout")
+
+
 def test_python_dash_m_reports_errors_on_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pmtype", "classify", "  "], capture_output=True,
                        text=True, cwd=tmp_path, timeout=120)

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pmtype.errors import BadInputFile, CannotWrite, MissingColumn, OutputExists, PMTypeError
+from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 #: Bytes read from the start of a file to detect its encoding and to tell text from binary.
@@ -180,9 +180,11 @@ def _utf16_without_bom(sample: bytes) -> str | None:
 
 
 def sniff_encoding(sample: bytes) -> str:
-    """UTF-16 or UTF-8 by BOM, else UTF-8 when the sample decodes, else cp1252."""
+    """UTF-32, UTF-16 or UTF-8 by BOM, else UTF-8 when the sample decodes, else cp1252."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE begins both
+        return "utf-32"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     utf16 = _utf16_without_bom(sample)
@@ -208,9 +210,14 @@ def _cp1252_fallback(error: UnicodeError):
 codecs.register_error("pmtype-cp1252", _cp1252_fallback)
 
 
+def _wide(encoding: str) -> bool:
+    """UTF-16 or UTF-32, whose text is full of NUL bytes."""
+    return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+
+
 def decode_errors(encoding: str) -> str:
-    """The decoding error handler for ``encoding``: in UTF-8 (and the others but UTF-16) a bad byte is read as cp1252."""
-    return "replace" if codecs.lookup(encoding).name.startswith("utf-16") else "pmtype-cp1252"
+    """The decoding error handler for ``encoding``: a bad byte is read as cp1252, but in UTF-16 and UTF-32."""
+    return "replace" if _wide(encoding) else "pmtype-cp1252"
 
 
 #: Control bytes that text does not hold (tab, line breaks, form feed and vertical tab aside).
@@ -221,7 +228,7 @@ def _is_binary(sample: bytes, encoding: str) -> bool:
     """Whether a file that starts with ``sample`` is binary: its first 8 KB hold NUL bytes, and
     more than 1% of them are NULs or more than 5% control bytes. A stray NUL in a text file is
     a bad byte like any other, not a reason to refuse the file."""
-    if codecs.lookup(encoding).name.startswith("utf-16"):
+    if _wide(encoding):
         return False
     head = sample[:8192]
     nuls = head.count(0)
@@ -349,6 +356,8 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
     """The table at ``path`` as DataFrames of at most ``chunk_size`` rows, every cell a string."""
     fmt = detect_format(path, fmt)
     if fmt == "parquet":
+        if encoding:
+            raise BadOption("--encoding is for CSV, TSV and JSON Lines; Parquet holds its text as UTF-8")
         yield from _read_parquet(path, chunk_size)
         return
     binary = _open_binary(path)
@@ -700,7 +709,10 @@ def is_stream(path) -> bool:
         mode = os.stat(path).st_mode
     except OSError:
         return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+    # /dev/stdout is a link to whatever standard output is, a regular file too: write into it
+    # as the shell's '>' would, never replace the link
+    under_dev = str(Path(path).absolute()).startswith(("/dev/", "/proc/"))
+    return under_dev or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def check_output(path, *inputs) -> None:
