@@ -94,3 +94,20 @@ def test_a_full_disk_keeps_what_was_written_for_resume(tmp_path, model_dir, monk
     summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True)
     assert summary.resumed_rows == 2
     assert out.read_bytes() == clean.read_bytes()
+
+
+def test_a_loaded_model_labels_a_file_as_its_folder_does(tmp_path, model_dir, model):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    label_file(src, tmp_path / "by_folder.csv", model=model_dir, chunk_size=2)
+    summary = label_file(src, tmp_path / "loaded.csv", model=model, chunk_size=2, jobs=2)  # in this process
+    assert summary.rows == 6
+    assert (tmp_path / "loaded.csv").read_bytes() == (tmp_path / "by_folder.csv").read_bytes()
+
+
+def test_a_chunk_size_below_one_is_refused(tmp_path, model_dir):
+    from pmtype.errors import BadOption
+
+    with pytest.raises(BadOption) as e:
+        label_file(tmp_path / "in.csv", tmp_path / "out.csv", model=model_dir, chunk_size=0)
+    assert str(e.value) == "--chunk-size must be at least 1"

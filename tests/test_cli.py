@@ -277,6 +277,22 @@ def test_train_and_evaluate_check_their_output_folder_before_the_work(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
 
 
+def test_train_overwrites_a_model_and_nothing_else(tmp_path, corpus_csv):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "todo.txt").write_text("keep me")
+    for target, message in ((notes, f"{notes} is not a model folder (no manifest.json); overwriting replaces "
+                                     "only a model: choose another name"),
+                            (corpus_csv, f"{corpus_csv} is a file, not a folder")):
+        before = sorted(p.name for p in tmp_path.iterdir())
+        r = run("train", corpus_csv, "-o", target, "--no-seed", "--overwrite")
+        assert r.exit_code == 1
+        assert r.stderr.strip() == f"Error: {message}"
+        assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (notes / "todo.txt").read_text() == "keep me"
+    assert corpus_csv.is_file()
+
+
 def test_train_on_rows_that_all_are_left_out(tmp_path):
     src = tmp_path / "empty_texts.csv"
     pd.DataFrame({"description": ["", "  "], "label": ["technical", "business"]}).to_csv(src, index=False)

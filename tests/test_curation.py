@@ -211,6 +211,19 @@ def test_suggest_leaves_out_rows_that_already_have_a_label(tmp_path, model_dir):
     assert len(s.frame) < 50  # fewer candidates than asked for: all of them that are not near-copies
 
 
+def test_suggest_reads_cells_as_label_does_and_numbers_json_lines_rows_from_1(tmp_path, model_dir):
+    frame, _ = _pool(tmp_path)
+    junk = pd.DataFrame({"id": ["x1", "x2", "x3"], "title": ["Product Manager"] * 3, "company": [""] * 3,
+                         "description": ["12345", "NaN", "N/A"]})
+    frame = pd.concat([junk, frame], ignore_index=True)
+    src = tmp_path / "pool.jsonl"
+    frame.to_json(src, orient="records", lines=True)
+    s = suggest(src, n=50, model=model_dir)
+    assert not s.frame["id"].str.startswith("x").any()
+    assert s.left_out["not text"] == 1 and s.left_out["empty text"] == 1 + 2  # the pool's own empty one too
+    assert s.rows == [frame.index[frame.id == i][0] + 1 for i in s.frame["id"]]  # JSON Lines: line numbers
+
+
 def test_suggest_with_nothing_left(tmp_path, model_dir):
     src = tmp_path / "none.csv"
     pd.DataFrame({"id": ["a", "b"], "description": ["", "  "]}).to_csv(src, index=False)
@@ -429,3 +442,10 @@ def test_check_labels_needs_the_seed_corpus_unless_told_not_to_use_it(tmp_path, 
     assert str(e.value) == (f"the seed corpus {tmp_path / 'gone.csv'} does not exist; set PMTYPE_SEED_CORPUS to "
                             "its path, or pass --no-seed")
     assert check_labels(src, use_seed=False).checked == 16
+
+
+@pytest.mark.parametrize("folds", [0, 1])
+def test_check_labels_needs_two_folds_at_least(corpus_csv, folds):
+    with pytest.raises(BadTrainingData) as e:
+        check_labels(corpus_csv, cv_folds=folds)
+    assert str(e.value) == f"cross-validation needs at least 2 folds; asked for {folds}"

@@ -89,3 +89,26 @@ def test_classify_says_when_it_truncated(model):
 
     pred = classify(TECH_POSTING + "x " * config.MAX_CHARS, model=model)
     assert pred.status.endswith(f"; truncated to {config.MAX_CHARS} characters")
+
+
+def test_predict_takes_a_list_a_series_or_a_generator_not_one_string(model):
+    import pandas as pd
+
+    texts = [TECH_POSTING, BUSINESS_POSTING]
+    expected = [p.p_technical for p in model.predict(texts)]
+    series = pd.Series(texts, index=[7, 3])
+    assert [p.p_technical for p in model.predict(series)] == expected
+    assert [p.p_technical for p in model.predict(t for t in texts)] == expected
+    with pytest.raises(TypeError) as e:
+        model.predict(TECH_POSTING)
+    assert str(e.value) == "give a list of postings, not one string (for one posting: pmtype.classify)"
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), "numpy", "pandas"])
+def test_a_missing_title_or_description_is_empty_not_nan(missing):
+    import numpy as np
+    import pandas as pd
+
+    value = {"numpy": np.float32("nan"), "pandas": pd.NA}.get(missing, missing)
+    assert posting_text("Own the APIs.", value) == "Own the APIs."
+    assert posting_text(value, "Product Manager") == "Product Manager\n\n"

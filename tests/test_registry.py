@@ -17,6 +17,7 @@ from pmtype.batch import label_file
 from pmtype.errors import (
     BadInputFile,
     BadModelName,
+    BadOption,
     BadTrainingData,
     ModelNotFound,
     ModelTampered,
@@ -144,6 +145,21 @@ def test_a_folder_that_is_not_a_model_is_listed_with_its_problem(model_dir):
     assert set(versions) == {"fine", "junk"}
     assert versions["fine"].problem is None and versions["fine"].metrics["macro_f1"] > 0.5
     assert versions["junk"].problem.startswith(f"{config.models_dir() / 'junk'} has no manifest.json")
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: {**m, "created": 20261127},
+    lambda m: {**m, "data": ["a", "list"]},
+    lambda m: {**m, "metrics": {"cross_validation": {"metrics": {"macro_f1": {"value": "high"}}}}},
+])
+def test_a_manifest_edited_into_another_shape_is_listed_with_its_problem(model_dir, edit):
+    _install(model_dir, "fine")
+    _install(model_dir, "edited")
+    manifest_path = config.models_dir() / "edited" / persist.MANIFEST_FILE
+    manifest_path.write_text(json.dumps(edit(json.loads(manifest_path.read_text()))))
+    versions = {v.name: v for v in list_models()}
+    assert versions["fine"].problem is None
+    assert versions["edited"].problem == f"{config.models_dir() / 'edited'}: its manifest is not in the shape pmtype writes"
 
 
 # --- what killed writes leave behind -----------------------------------------------------
@@ -408,6 +424,30 @@ def test_compare_needs_technical_and_business_rows(model_dir, tmp_path):
     with pytest.raises(BadTrainingData) as e:
         compare(model_dir, src, against=model_dir)
     assert str(e.value) == f"{src} has no postings labelled technical or business to compare on"
+
+
+def test_compare_needs_both_labels_a_margin_and_resamples(model_dir, tmp_path, corpus_csv):
+    src = tmp_path / "technical.csv"
+    pd.DataFrame({"description": [TECH_POSTING] * 2, "label": ["technical"] * 2}).to_csv(src, index=False)
+    with pytest.raises(BadTrainingData) as e:
+        compare(model_dir, src, against=model_dir)
+    assert str(e.value) == (f"{src} has postings of one label only (technical); comparing models needs "
+                            "reference postings of both labels")
+    for options, message in (({"margin": -1}, "--margin must be a number, at least 0"),
+                             ({"margin": float("nan")}, "--margin must be a number, at least 0"),
+                             ({"n_boot": 0}, "the bootstrap needs at least 1 resample")):
+        with pytest.raises(BadOption) as e:
+            compare(model_dir, corpus_csv, against=model_dir, **options)
+        assert str(e.value) == message
+
+
+def test_promote_on_a_file_of_one_label_fails_before_training(corpus_csv, tmp_path):
+    src = tmp_path / "technical.csv"
+    pd.DataFrame({"description": [TECH_POSTING] * 2, "label": ["technical"] * 2}).to_csv(src, index=False)
+    with pytest.raises(BadTrainingData) as e:
+        train_version([corpus_csv], name="never", use_seed=False, promote_on=src)
+    assert str(e.value).startswith(f"{src} has postings of one label only (technical)")
+    assert not (config.models_dir() / "never").exists()
 
 
 def test_compare_names_an_unknown_model(model_dir, corpus_csv):

@@ -114,7 +114,7 @@ def _labelled_chunks(chunks: Iterator[pd.DataFrame], model: PMTypeModel, model_p
             yield future.result()
 
 
-def label_file(input_path, output_path, model: str | Path | None = None,
+def label_file(input_path, output_path, model: PMTypeModel | str | Path | None = None,
                text_column: str | None = None, title_column: str | None = None,
                in_format: str | None = None, out_format: str | None = None,
                encoding: str | None = None, chunk_size: int = config.CHUNK_SIZE,
@@ -123,14 +123,18 @@ def label_file(input_path, output_path, model: str | Path | None = None,
                progress: Callable[[str], None] | None = None) -> LabelSummary:
     """Label every row of ``input_path`` into ``output_path`` (``-`` for stdin/stdout).
 
-    ``jobs`` > 1 labels chunks in that many processes (only when the input holds
-    more than one chunk). ``resume`` continues a run that was interrupted, from
+    ``model`` is a model folder, None for the default model, or a loaded model (used in
+    this process: ``jobs`` does not apply). ``jobs`` > 1 labels chunks in that many
+    processes (only when the input holds more than one chunk). ``resume`` continues a run that was interrupted, from
     its last complete chunk (any output file; not standard output).
     """
     started = time.perf_counter()
+    if chunk_size < 1:
+        raise BadOption("--chunk-size must be at least 1")
+    in_memory = model if isinstance(model, PMTypeModel) else None
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
         load_model(None, progress=progress)  # builds the default model once
-    model_path = str(model) if model is not None else str(default_model_path())
+    model_path = "" if in_memory is not None else str(model) if model is not None else str(default_model_path())
     tables.check_output(output_path, input_path)
     in_fmt = tables.detect_format(input_path, in_format)
     out_fmt = (tables.detect_format(output_path, out_format)
@@ -143,9 +147,11 @@ def label_file(input_path, output_path, model: str | Path | None = None,
     text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
     title_col = tables.find_column(first.columns, title_column, tables.TITLE_COLUMNS, "title",
                                    required=title_column is not None)
-    if len(first) < chunk_size:
+    if len(first) < chunk_size or in_memory is not None:
         jobs = 1  # one chunk: worker processes would cost more than they save
-    if jobs > 1:
+    if in_memory is not None:
+        loaded, model_id = in_memory, in_memory.model_id
+    elif jobs > 1:
         # The workers load the model; here it is only checked (hash, versions), not unpickled.
         loaded, model_id = None, persist.verify_model(Path(model_path)).get("model_id", "unsaved")
     else:

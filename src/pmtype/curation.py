@@ -196,7 +196,7 @@ class Suggestions:
     """The postings ``suggest`` picked, and what it left out and why."""
 
     frame: pd.DataFrame  # the picked rows, in order: the input's columns, an empty label, p_technical
-    rows: list[int]  # their row numbers in the input (the header is row 1)
+    rows: list[int]  # their row numbers in the input (CSV and TSV: the header is row 1; JSON Lines and Parquet: from 1)
     candidates: int
     left_out: dict[str, int]  # reason → number of rows
     model_id: str
@@ -246,15 +246,16 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
     except MissingColumn:
         label_col = None
-    left_out = {"empty text": 0, "not a PM posting": 0, "already labelled": 0,
+    left_out = {"empty text": 0, "not text": 0, "not a PM posting": 0, "already labelled": 0,
                 "near-copies of picked postings": 0}
     texts, where = [], []
     for i in range(len(frame)):
         body = _cell_text(frame[text_col].iloc[i])
+        kind = tables.cell_kind(frame[text_col].iloc[i])  # as label reads a cell: "NaN" is empty, "12345" no text
         if label_col is not None and _cell_text(frame[label_col].iloc[i]).strip():
             left_out["already labelled"] += 1
-        elif not body.strip():
-            left_out["empty text"] += 1
+        elif kind != "text":
+            left_out["empty text" if kind == "empty" else "not text"] += 1
         else:
             texts.append(posting_text(body[: config.MAX_CHARS],
                                       frame[title_col].iloc[i] if title_col else None))
@@ -287,7 +288,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     out = frame.iloc[rows].reset_index(drop=True).copy()
     out[label_col or label_column] = ""
     out["p_technical"] = [f"{p[candidates[k]]:.4f}" for k in picked]
-    result = Suggestions(out, [r + 2 for r in rows], len(candidates), left_out, model.model_id)
+    first = 2 if tables.detect_format(path, fmt) in ("csv", "tsv") else 1  # the first row's number, as train counts
+    result = Suggestions(out, [r + first for r in rows], len(candidates), left_out, model.model_id)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:
             writer.write(out)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
@@ -65,15 +66,31 @@ class Prepared:
     words: str = ""
 
 
+def _missing(value: object) -> bool:
+    """None, or a missing value of pandas or numpy (NaN of any float type, ``pd.NA``, ``NaT``)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array: not one missing value
+        return False
+
+
 def posting_text(description: object, title: object = None) -> str:
-    """The text pmtype reads for a posting: its title (if any) over its description."""
-    body = "" if description is None else str(description)
-    if title is None or (isinstance(title, float) and np.isnan(title)) or not str(title).strip():
+    """The text pmtype reads for a posting: its title (if any) over its description.
+
+    A missing description or title (None, NaN, ``pd.NA``) counts as empty, never as the text "nan".
+    """
+    body = "" if _missing(description) else str(description)
+    if _missing(title) or not str(title).strip():
         return body
     return f"{str(title).strip()}\n\n{body}"
 
 
-def _as_list(X) -> list:
+def as_posting_list(X) -> list:
+    """Postings given as a list, an array or a Series; one string is not a list of postings."""
+    if isinstance(X, (str, bytes)):
+        raise TypeError("give a list of postings, not one string (for one posting: pmtype.classify)")
     if hasattr(X, "tolist"):
         X = X.tolist()
     return list(X)
@@ -108,7 +125,7 @@ class PreparePostings(TransformerMixin, BaseEstimator):
     def transform(self, X) -> list[Prepared]:
         check_is_fitted(self, "finder_")
         with fewer_gc_passes():  # the sentences and words below are many small, kept objects
-            texts = [text_mod.normalise(str(t)[: self.max_chars]) for t in _as_list(X)]
+            texts = [text_mod.normalise(str(t)[: self.max_chars]) for t in as_posting_list(X)]
             sentences = [text_mod.sentences(t, drop_boilerplate=self.drop_boilerplate) for t in texts]
             # Split once: the same words go to the cue pre-filter and to the word n-grams.
             words = [text_mod.sentence_words(t, sents) for t, sents in zip(texts, sentences)]

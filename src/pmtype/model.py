@@ -34,6 +34,7 @@ from pmtype.features import (
     ArticleFeatures,
     Prepared,
     PreparePostings,
+    as_posting_list,
     fewer_gc_passes,
     posting_text,
     role_texts,
@@ -227,6 +228,7 @@ class PMTypeModel:
         calls out of product management get ``not a PM posting`` and no label
         unless ``force``.
         """
+        texts = as_posting_list(texts)  # a Series with any index, a generator; not one string
         with fewer_gc_passes():  # the text step's and the evidence's many small objects
             return self._predict(texts, force, self.band if band is None else band)
 
@@ -658,6 +660,8 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     from sklearn.model_selection import KFold, StratifiedKFold
 
     say = progress or (lambda _m: None)
+    if not isinstance(cv_folds, int) or cv_folds < 2:
+        raise BadTrainingData(f"cross-validation needs at least 2 folds; asked for {cv_folds}")
     texts = np.array(list(texts), dtype=object)
     labels = np.array(list(labels))
     extra_texts, extra_labels = train_only if train_only is not None else ([], [])

@@ -72,6 +72,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_replaceable(folder: Path, overwrite: bool) -> None:
+    """``OutputExists`` unless ``folder`` is free, or ``overwrite`` and it holds a model (its
+    manifest): overwriting replaces a model, never a file or a folder of something else."""
+    folder = Path(folder)
+    if not (folder.exists() or folder.is_symlink()):
+        return
+    if not overwrite:
+        raise OutputExists(f"{folder} already exists; choose another name or pass --overwrite")
+    if not folder.is_dir() or not (folder / MANIFEST_FILE).is_file():
+        raise OutputExists(f"{folder} is not a model folder (no {MANIFEST_FILE}); overwriting replaces "
+                           "only a model: choose another name")
+
+
 def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> dict:
     """Write ``obj`` and its manifest into ``folder``, atomically.
 
@@ -82,8 +95,7 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
     Returns the manifest as written.
     """
     folder = Path(folder)
-    if folder.exists() and not overwrite:
-        raise OutputExists(f"{folder} already exists; choose another name or pass --overwrite")
+    check_replaceable(folder, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(folder.name), suffix=".tmp", dir=folder.parent))
     try:

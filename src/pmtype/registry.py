@@ -26,6 +26,7 @@ import numpy as np
 from pmtype import config, persist, tables
 from pmtype.errors import (
     BadModelName,
+    BadOption,
     BadTrainingData,
     ModelNotFound,
     NotAModelVersion,
@@ -116,12 +117,20 @@ def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
     except PMTypeError as e:
         version.problem = str(e)
         return version
-    data = manifest.get("data", {})
-    cv = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
-    version.model_id = manifest.get("model_id")
-    version.created = manifest.get("created")
-    version.rows = data.get("rows")
-    version.metrics = {k: float(cv[k]["value"]) for k in LISTED_METRICS if k in cv}
+    try:
+        data = manifest.get("data", {})
+        cv = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
+        version.model_id = manifest.get("model_id")
+        version.created = manifest.get("created")
+        version.rows = data.get("rows")
+        version.metrics = {k: float(cv[k]["value"]) for k in LISTED_METRICS if k in cv}
+        if not all(isinstance(v, (str, type(None))) for v in (version.created, version.model_id)):
+            raise TypeError("created and model_id must be text")
+    except (AttributeError, TypeError, ValueError, KeyError):  # a manifest edited by hand into another shape
+        version.created = version.model_id = version.rows = None
+        version.metrics = {}
+        version.problem = f"{folder}: its manifest is not in the shape pmtype writes"
+        return version
     if not (folder / manifest.get("model_file", persist.MODEL_FILE)).is_file():
         version.problem = f"{folder} has a manifest but no {manifest.get('model_file', persist.MODEL_FILE)}"
     return version
@@ -343,6 +352,20 @@ def paired_bootstrap(y_true: Sequence[str], p_new: Sequence[float], p_current: S
     return result
 
 
+def _check_margin(margin: float) -> None:
+    if not margin >= 0 or margin == float("inf"):  # NaN too
+        raise BadOption("--margin must be a number, at least 0")
+
+
+def _need_both_labels(on, labels) -> None:
+    """A reference file must hold both labels: with one, macro-F1 and ROC-AUC cannot tell models apart."""
+    if not labels:
+        raise BadTrainingData(f"{on} has no postings labelled technical or business to compare on")
+    if len(set(labels)) < 2:
+        raise BadTrainingData(f"{on} has postings of one label only ({labels[0]}); comparing models "
+                              "needs reference postings of both labels")
+
+
 def verdict(diff: float, low: float, high: float, margin: float = MARGIN) -> tuple[str, str]:
     """The verdict on the new model from its macro-F1 difference (new − current) and 95% interval.
 
@@ -425,6 +448,9 @@ def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
     """
     from pmtype.training import read_labelled
 
+    _check_margin(margin)
+    if n_boot < 1:
+        raise BadOption("the bootstrap needs at least 1 resample")
     new_path = resolve_model(new)
     current_path = resolve_model(against) if against is not None else None
     new_model = load_model(new_path)
@@ -433,11 +459,7 @@ def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
         current_path = default_model_path()
     data, notes = read_labelled(on, text_column, title_column, label_column)
     pm, not_pm = data.pm_only()
-    if not pm.texts:
-        raise BadTrainingData(f"{on} has no postings labelled technical or business to compare on")
-    if len(set(pm.labels)) < 2:  # macro-F1 and ROC-AUC would not tell the models apart
-        raise BadTrainingData(f"{on} has postings of one label only ({pm.labels[0]}); comparing models "
-                              "needs reference postings of both labels")
+    _need_both_labels(on, pm.labels)
     if not_pm:
         notes.append(f"left out {not_pm} not_pm rows (the comparison covers technical and business)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
@@ -534,6 +556,8 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
 
     if name is not None and output is not None:
         raise BadModelName("give a version name or an output folder, not both")
+    if promote_on is not None:
+        _check_margin(margin)
     folder = version_path(name) if name is not None else (Path(output) if output is not None else None)
     if name is not None and folder.exists():
         raise OutputExists(f"model version '{name}' already exists in {config.models_dir()}; "
@@ -545,7 +569,8 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
                                    "cannot become the default; train with --name NAME, or without -o")
         if folder is not None:
             version_path(folder.name)  # a name the default pointer can hold
-        read_labelled(promote_on, text_column, title_column, label_column)  # fail before training, not after
+        reference, _ = read_labelled(promote_on, text_column, title_column, label_column)  # fail before training
+        _need_both_labels(promote_on, reference.pm_only()[0].labels)
     unfinished = remove_unfinished()
     manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
                      label_column=label_column, overwrite=overwrite and name is None, jobs=jobs,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -152,8 +153,10 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     With ``cue_cache`` (a folder), postings read in an earlier training are not read again.
     """
     say = progress or (lambda _m: None)
-    if output is not None and Path(output).exists() and not overwrite:
-        raise OutputExists(f"{output} already exists; choose another name or pass --overwrite")
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]  # one file
+    if output is not None:
+        persist.check_replaceable(Path(output), overwrite)  # before training, not after
     parts: list[TrainingSet] = []
     notes: list[str] = []
     if use_seed:
