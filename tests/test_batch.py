@@ -111,3 +111,66 @@ def test_a_chunk_size_below_one_is_refused(tmp_path, model_dir):
     with pytest.raises(BadOption) as e:
         label_file(tmp_path / "in.csv", tmp_path / "out.csv", model=model_dir, chunk_size=0)
     assert str(e.value) == "--chunk-size must be at least 1"
+
+
+def test_a_resume_under_another_encoding_starts_afresh(tmp_path, model_dir, monkeypatch):
+    import errno
+
+    from pmtype import tables
+    from pmtype.errors import CannotWrite
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    real = tables.ResumableOutput._append_text
+    calls = []
+
+    def fills_up(self, frame):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, frame)
+
+    monkeypatch.setattr(tables.ResumableOutput, "_append_text", fills_up)
+    with pytest.raises(CannotWrite):
+        label_file(src, out, model=model_dir, chunk_size=2)
+    monkeypatch.setattr(tables.ResumableOutput, "_append_text", real)
+    summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True, encoding="latin-1")
+    assert summary.resumed_rows == 0 and summary.rows == 6
+
+
+def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
+    """A pool worker whose parent died by SIGKILL (no chance to stop its pool) ends too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys, time\n"
+        "from pmtype.batch import _exit_with_parent\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    _exit_with_parent(every=0.05)\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "print(child, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+
+    def running(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                return "State:\tZ" not in f.read()
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(child)

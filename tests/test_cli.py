@@ -174,6 +174,19 @@ def test_label_options_that_cannot_work_together(model_dir, tmp_path):
     assert r.stderr.strip() == "Error: the dask engine writes parquet or csv output"
 
 
+def test_label_reads_gzip_from_standard_input_and_will_not_resume_it(model_dir, tmp_path):
+    import gzip
+
+    data = gzip.compress(f'title,description\nProduct Manager,"{TECH_POSTING}"\n'.encode())
+    r = runner.invoke(app, ["label", "-", "--format", "csv", "--model", str(model_dir), "--quiet"], input=data)
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(io.StringIO(r.stdout))["pm_label"].tolist() == ["technical"]
+    r = runner.invoke(app, ["label", "-", "--format", "csv", "-o", str(tmp_path / "out.csv"), "--resume",
+                            "--model", str(model_dir)], input=data)
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "Error: --resume needs an input file: standard input cannot be read again"
+
+
 def test_label_output_in_the_place_of_a_folder_or_under_a_file(model_dir, tmp_path):
     src = _one_posting(tmp_path)
     folder = tmp_path / "existing"

@@ -10,6 +10,9 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import os
+import signal
+import threading
 import time
 import zlib
 from collections import Counter
@@ -88,7 +91,29 @@ _WORKER_MODEL: PMTypeModel | None = None
 
 def _init_worker(model_path: str) -> None:
     global _WORKER_MODEL
+    # Ctrl-C reaches the whole process group: the main process stops the run and says so in one
+    # line, while a worker just ends (raising KeyboardInterrupt, it printed its own traceback).
+    signal.signal(signal.SIGINT, _end_quietly)
+    _exit_with_parent()
     _WORKER_MODEL = load_model(model_path, build_if_missing=False)
+
+
+def _end_quietly(signum, frame) -> None:
+    os._exit(128 + signum)
+
+
+def _exit_with_parent(every: float = 1.0) -> None:
+    """End this worker when the process that started it is gone (killed, say, with SIGKILL, which
+    gives it no chance to stop its pool): else the worker lives on, holding its memory and the
+    parent's output pipes open."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pmtype-parent-watch", daemon=True).start()
 
 
 def _label_in_worker(frame: pd.DataFrame, text_column: str, title_column: str | None,
@@ -139,6 +164,8 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     in_fmt = tables.detect_format(input_path, in_format)
     out_fmt = (tables.detect_format(output_path, out_format)
                if (out_format or not tables.is_stream(output_path)) else in_fmt)
+    if resume and str(input_path) == "-":
+        raise BadOption("--resume needs an input file: standard input cannot be read again")
     if resume and tables.is_stream(output_path):
         raise BadOption("--resume needs an output file, not standard output"
                         + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
@@ -183,8 +210,11 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
         with tables.atomic_output(output_path, out_fmt) as writer:
             run(writer)
     else:
+        # Everything that decides the output's bytes: a resume under any other settings starts afresh.
+        model_sha256 = persist.read_manifest(Path(model_path)).get("model_sha256") if model_path else None
         identity = {"input": _identity(input_path), "chunk_size": chunk_size, "model": model_id,
-                    "text": text_col, "title": title_col, "force": force, "format": out_fmt}
+                    "model_sha256": model_sha256, "text": text_col, "title": title_col, "force": force,
+                    "format": out_fmt, "in_format": in_fmt, "encoding": encoding}
         with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
             summary.resumed_rows = writer.rows_done
             if writer.rows_done and progress:

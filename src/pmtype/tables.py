@@ -148,7 +148,7 @@ def _open_file(path: Path):
 
 def _open_binary(path):
     if str(path) == "-":
-        return io.BytesIO(sys.stdin.buffer.read())
+        return _gunzipped(io.BytesIO(sys.stdin.buffer.read()))
     return _gunzipped(_open_file(Path(path)))
 
 
