@@ -150,9 +150,11 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
     script = (
         "import os, sys, time\n"
         "from pmtype.batch import _exit_with_parent\n"
+        "parent = os.getpid()\n"
         "child = os.fork()\n"
         "if child == 0:\n"
-        "    _exit_with_parent(every=0.05)\n"
+        "    time.sleep(0.5)  # the parent may well be gone before the watch starts\n"
+        "    _exit_with_parent(parent, every=0.05)\n"
         "    time.sleep(60)\n"
         "    os._exit(0)\n"
         "print(child, flush=True)\n"

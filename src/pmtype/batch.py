@@ -89,12 +89,12 @@ def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
 _WORKER_MODEL: PMTypeModel | None = None
 
 
-def _init_worker(model_path: str) -> None:
+def _init_worker(model_path: str, parent: int) -> None:
     global _WORKER_MODEL
     # Ctrl-C reaches the whole process group: the main process stops the run and says so in one
     # line, while a worker just ends (raising KeyboardInterrupt, it printed its own traceback).
     signal.signal(signal.SIGINT, _end_quietly)
-    _exit_with_parent()
+    _exit_with_parent(parent)
     _WORKER_MODEL = load_model(model_path, build_if_missing=False)
 
 
@@ -102,11 +102,11 @@ def _end_quietly(signum, frame) -> None:
     os._exit(128 + signum)
 
 
-def _exit_with_parent(every: float = 1.0) -> None:
-    """End this worker when the process that started it is gone (killed, say, with SIGKILL, which
-    gives it no chance to stop its pool): else the worker lives on, holding its memory and the
-    parent's output pipes open."""
-    parent = os.getppid()
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """End this worker when ``parent``, the process that started it, is gone (killed, say, with
+    SIGKILL, which gives it no chance to stop its pool): else the worker lives on, holding its
+    memory and the parent's output pipes open. The parent's id is given, not looked up here: a
+    parent that died before this runs would otherwise go unnoticed."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -129,7 +129,7 @@ def _labelled_chunks(chunks: Iterator[pd.DataFrame], model: PMTypeModel, model_p
         for chunk in chunks:
             yield label_frame(model, chunk, text_column, title_column, force)
         return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path,)) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, os.getpid())) as pool:
         pending = []
         for chunk in chunks:
             pending.append(pool.submit(_label_in_worker, chunk, text_column, title_column, force))
