@@ -161,12 +161,12 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
         load_model(None, progress=progress)  # builds the default model once
     model_path = "" if in_memory is not None else str(model) if model is not None else str(default_model_path())
     tables.check_output(output_path, input_path)
+    stream = tables.is_stream(output_path)  # standard output, /dev/null, a pipe: nothing to resume
     in_fmt = tables.detect_format(input_path, in_format)
-    out_fmt = (tables.detect_format(output_path, out_format)
-               if (out_format or not tables.is_stream(output_path)) else in_fmt)
+    out_fmt = tables.detect_format(output_path, out_format) if (out_format or not stream) else in_fmt
     if resume and str(input_path) == "-":
         raise BadOption("--resume needs an input file: standard input cannot be read again")
-    if resume and tables.is_stream(output_path):
+    if resume and stream:
         raise BadOption("--resume needs an output file, not standard output"
                         + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
     chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
@@ -206,7 +206,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
             if on_rows:
                 on_rows(len(labelled))
 
-    if tables.is_stream(output_path):  # standard output, /dev/null, a pipe: nothing to resume
+    if stream:
         with tables.atomic_output(output_path, out_fmt) as writer:
             run(writer)
     else:

@@ -896,11 +896,7 @@ class ResumableOutput:
                 with open(self.part, "r+b") as f:
                     f.truncate(self._bytes)  # drop a chunk that was being written when the run stopped
         else:
-            if self.part.is_dir() and not self.part.is_symlink():
-                shutil.rmtree(self.part)
-            else:
-                self.part.unlink(missing_ok=True)
-            self.state.unlink(missing_ok=True)
+            self.discard()
             if self.fmt == "parquet":
                 self.part.mkdir()
 
@@ -970,10 +966,11 @@ class ResumableOutput:
             os.replace(self.part, self.path)
         self.state.unlink(missing_ok=True)
 
-    def discard(self) -> None:
-        """Remove the part file (or folder) and the progress file."""
+    def discard(self, quietly: bool = False) -> None:
+        """Remove the part file (or folder) and the progress file; ``quietly``: a part folder
+        that cannot be removed whole is left as far as it goes (on the way out of an error)."""
         if self.part.is_dir() and not self.part.is_symlink():
-            shutil.rmtree(self.part, ignore_errors=True)
+            shutil.rmtree(self.part, ignore_errors=quietly)
         else:
             self.part.unlink(missing_ok=True)
         self.state.unlink(missing_ok=True)
@@ -982,5 +979,5 @@ class ResumableOutput:
         # An error in the input (a broken row, say) comes back on every --resume: nothing
         # written so far is worth keeping. An interruption, or a full disk, keeps it to resume.
         if isinstance(exc, PMTypeError) and not isinstance(exc, CannotWrite):
-            self.discard()
+            self.discard(quietly=True)
         return False

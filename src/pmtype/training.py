@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmtype import config, persist, tables
-from pmtype.errors import BadInputFile, BadTrainingData, MissingColumn, OutputExists, UnknownLabel
+from pmtype.errors import BadInputFile, BadTrainingData, MissingColumn, UnknownLabel
 from pmtype.features import posting_text
 from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label
 
