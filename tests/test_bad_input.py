@@ -653,7 +653,10 @@ def check(case: Case, command: str, result: Result) -> None:
             label, p, status = row[k], row[k + 1], row[k + 2]
             assert _statuses_match(status, want_status), f"row {i + 1}: {status!r}, expected {want_status!r}"
             assert (label in ("technical", "business")) == want_status.startswith(LABELLED)
-            assert (p != "") == (label != "")
+            if typed:  # JSON Lines and Parquet: a number, null where there is no label
+                assert (p is not None) == (label != "") and (p is None or (isinstance(p, float) and 0 <= p <= 1))
+            else:  # CSV and TSV: four decimals of text, empty where there is no label
+                assert (p != "") == (label != "") and (p == "" or re.fullmatch(r"[01]\.\d{4}", p))
     elif isinstance(expect, (Trains, Scores)):
         corpus = len(corpus_rows()) if command == "train" else 0
         assert result.rows_out == (corpus + expect.used if isinstance(expect, Trains) else expect.n)

@@ -1,10 +1,35 @@
+import errno
+import json
+from contextlib import contextmanager
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
+from pmtype import tables
 from pmtype.batch import OUTPUT_COLUMNS, label_frame, label_file
+from pmtype.errors import CannotWrite
+
+
+@contextmanager
+def disk_full_at_second_chunk():
+    """Text output whose second chunk fails to write (no space left), as a full disk does."""
+    real = tables.ResumableOutput._append_text
+    calls = []
+
+    def fills_up(self, frame):
+        calls.append(len(frame))
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, frame)
+
+    tables.ResumableOutput._append_text = fills_up
+    try:
+        yield
+    finally:
+        tables.ResumableOutput._append_text = real
 
 
 def test_every_row_comes_out_in_order_with_statuses(tmp_path, model_dir):
@@ -61,36 +86,20 @@ def test_label_frame_keeps_row_count_and_order(model, cells):
         assert status.split(";")[0] in ("ok", "uncertain", "empty text", "not a PM posting", "not text")
 
 
-def test_a_full_disk_keeps_what_was_written_for_resume(tmp_path, model_dir, monkeypatch):
+def test_a_full_disk_keeps_what_was_written_for_resume(tmp_path, model_dir):
     """A write that fails (no space left) is a one-line CannotWrite; the chunks already written
     and the progress file stay, and --resume finishes the same file an unbroken run writes."""
-    import errno
-
-    from pmtype import tables
-    from pmtype.errors import CannotWrite
-
     src = tmp_path / "in.csv"
     pd.DataFrame({"id": [str(i) for i in range(6)],
                   "description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
     clean = tmp_path / "clean.csv"
     label_file(src, clean, model=model_dir, chunk_size=2)
     out = tmp_path / "out.csv"
-    real = tables.ResumableOutput._append_text
-    calls = []
-
-    def fills_up(self, frame):
-        calls.append(len(frame))
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, frame)
-
-    monkeypatch.setattr(tables.ResumableOutput, "_append_text", fills_up)
-    with pytest.raises(CannotWrite) as e:
+    with disk_full_at_second_chunk(), pytest.raises(CannotWrite) as e:
         label_file(src, out, model=model_dir, chunk_size=2)
     assert str(e.value) == f"{out} cannot be written: no space left on device"
     assert not out.exists()
     assert (tmp_path / ".out.csv.progress.json").is_file()
-    monkeypatch.setattr(tables.ResumableOutput, "_append_text", real)
     summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True)
     assert summary.resumed_rows == 2
     assert out.read_bytes() == clean.read_bytes()
@@ -113,28 +122,12 @@ def test_a_chunk_size_below_one_is_refused(tmp_path, model_dir):
     assert str(e.value) == "--chunk-size must be at least 1"
 
 
-def test_a_resume_under_another_encoding_starts_afresh(tmp_path, model_dir, monkeypatch):
-    import errno
-
-    from pmtype import tables
-    from pmtype.errors import CannotWrite
-
+def test_a_resume_under_another_encoding_starts_afresh(tmp_path, model_dir):
     src = tmp_path / "in.csv"
     pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
     out = tmp_path / "out.csv"
-    real = tables.ResumableOutput._append_text
-    calls = []
-
-    def fills_up(self, frame):
-        calls.append(1)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(self, frame)
-
-    monkeypatch.setattr(tables.ResumableOutput, "_append_text", fills_up)
-    with pytest.raises(CannotWrite):
+    with disk_full_at_second_chunk(), pytest.raises(CannotWrite):
         label_file(src, out, model=model_dir, chunk_size=2)
-    monkeypatch.setattr(tables.ResumableOutput, "_append_text", real)
     summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True, encoding="latin-1")
     assert summary.resumed_rows == 0 and summary.rows == 6
 
@@ -176,3 +169,39 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
     while running(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not running(child)
+
+
+def test_the_probability_is_a_number_in_typed_formats_and_four_decimals_in_text(tmp_path, model):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, "", BUSINESS_POSTING]}).to_csv(src, index=False)
+    p = [model.predict([TECH_POSTING])[0].p_technical, None, model.predict([BUSINESS_POSTING])[0].p_technical]
+    label_file(src, tmp_path / "out.jsonl", model=model)
+    got = [json.loads(line)["pm_p_technical"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert got == [round(p[0], 4), None, round(p[2], 4)] and isinstance(got[0], float)
+    label_file(src, tmp_path / "out.parquet", model=model)
+    column = pd.read_parquet(tmp_path / "out.parquet")["pm_p_technical"]
+    assert column.dtype == "float64" and column.isna().tolist() == [False, True, False]
+    assert column.iloc[0] == round(p[0], 4)
+    for suffix, sep in (("csv", ","), ("tsv", "\t")):
+        label_file(src, tmp_path / f"out.{suffix}", model=model)
+        text = pd.read_csv(tmp_path / f"out.{suffix}", sep=sep, dtype=str, keep_default_na=False)
+        assert text["pm_p_technical"].tolist() == [f"{p[0]:.4f}", "", f"{p[2]:.4f}"]
+
+
+def test_a_resume_of_output_in_the_old_layout_starts_afresh(tmp_path, model_dir, monkeypatch):
+    """Parts written when the probability was text in JSON Lines are not mixed with numbers."""
+    from pmtype import batch
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    out = tmp_path / "out.jsonl"
+    current = batch.OUTPUT_LAYOUT
+    for layout, resumed in ((1, 0), (current, 2)):
+        monkeypatch.setattr(batch, "OUTPUT_LAYOUT", layout)
+        with disk_full_at_second_chunk(), pytest.raises(CannotWrite):
+            label_file(src, out, model=model_dir, chunk_size=2)
+        monkeypatch.setattr(batch, "OUTPUT_LAYOUT", current)
+        summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True)
+        assert summary.resumed_rows == resumed
+        assert [line["pm_p_technical"] is None or isinstance(line["pm_p_technical"], float)
+                for line in map(json.loads, out.read_text().splitlines())] == [True] * 6

@@ -244,6 +244,49 @@ def test_compare_as_json_against_a_named_model(model_dir, swapped_model_dir, cor
     assert set(got["metrics"]["macro_f1"]) == {"new", "current", "diff"}
 
 
+# --- a version name wherever a model is asked for -------------------------------------------
+
+def test_every_command_takes_a_version_name_for_its_model(model_dir, swapped_model_dir, corpus_csv,
+                                                          tmp_path, monkeypatch):
+    """``--model NAME`` is the version ``pmtype models`` lists, even beside a folder of that name."""
+    _install(swapped_model_dir, "flip")
+    # A folder of the same name in the working directory: the version comes first, as in compare.
+    monkeypatch.chdir(tmp_path)
+    import shutil
+    shutil.copytree(model_dir, tmp_path / "flip")
+    frame = pd.read_csv(corpus_csv)
+    labelled = frame[frame["label"] != "not_pm"]
+    row = labelled.iloc[0]
+
+    r = run("classify", "--model", "flip", "--title", row["title"], "--json", input=row["description"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["label"] == SWAP[row["label"]]
+
+    r = run("label", corpus_csv, "-o", tmp_path / "out.csv", "--model", "flip")
+    assert r.exit_code == 0, r.output
+    out = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    pm = out["label"] != "not_pm"
+    assert (out.loc[pm, "pm_label"] == out.loc[pm, "label"].map(SWAP)).mean() >= 0.9
+    swapped_id = json.loads((swapped_model_dir / "manifest.json").read_text())["model_id"]
+    assert set(out["pm_model"]) == {swapped_id}
+
+    r = run("evaluate", corpus_csv, "--model", "flip")
+    assert r.exit_code == 0, r.output
+    accuracy = float(re.search(r"accuracy\s+([0-9.]+)", r.stdout).group(1))
+    assert accuracy <= 0.1
+
+    r = run("info", "--model", "flip")
+    assert r.exit_code == 0, r.output
+    assert swapped_id in r.stdout
+
+
+def test_a_model_named_neither_version_nor_folder_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run("classify", "--model", "nosuch", input="We build APIs with engineers.")
+    assert r.exit_code == 1
+    assert r.stderr.strip() == "Error: no model at nosuch; build one with 'pmtype train' or 'make model'"
+
+
 @pytest.mark.parametrize("args,message,code", [
     (["compare", "nosuch", "--on", "{corpus}"], "Error: no model version 'nosuch' in {models} and no model folder "
                                                 "nosuch; 'pmtype models' lists the versions", 1),
@@ -303,11 +346,12 @@ def test_check_labels_checks_its_output_before_the_cross_validation(tmp_path, mo
     for output, message in [
         (src, f"Error: {src} is the input file; write the output to another file"),
         (src / "s.csv", f"Error: {src / 's.csv'} cannot be written: {src} is a file, not a folder"),
-        (tmp_path / "s.xlsx", f"Error: cannot tell the format of {tmp_path / 's.xlsx'}"),
+        (tmp_path / "s.xlsx", f"Error: cannot tell the format of {tmp_path / 's.xlsx'} from its name; "
+                              "name it .csv, .tsv, .jsonl or .parquet (.gz for compressed text)"),
     ]:
         r = run("check-labels", src, "-o", output)
         assert r.exit_code == 1
-        assert r.stderr.strip().startswith(message), r.stderr
+        assert r.stderr.strip() == message, r.stderr
     assert src.read_bytes() == before
 
 
@@ -466,3 +510,16 @@ def test_the_new_commands_have_help():
     for command in (["models"], ["models", "use"], ["compare"], ["check-labels"], ["suggest"], ["train"]):
         r = run(*command, "--help")
         assert r.exit_code == 0 and "Usage" in r.stdout, command
+
+
+@pytest.mark.parametrize("command,hint", [
+    (["label"], "give --output-format (csv, tsv, jsonl, parquet)"),
+    (["suggest"], "name it .csv, .tsv, .jsonl or .parquet (.gz for compressed text)"),
+])
+def test_an_output_name_of_no_known_format_names_the_way_out(tmp_path, model_dir, corpus_csv, command, hint):
+    """The message names the option the command has for a format, or none where it has none."""
+    out = tmp_path / "out.xlsx"
+    r = run(*command, corpus_csv, "-o", out, "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: cannot tell the format of {out} from its name; {hint}\n"
+    assert not out.exists()

@@ -167,8 +167,10 @@ def test_suggest_picks_uncertain_varied_postings(tmp_path, model_dir):
     written = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(written.columns) == ["id", "title", "company", "description", "label", "p_technical"]
     assert set(written["label"]) == {""}
+    assert written["p_technical"].str.fullmatch(r"[01]\.\d{4}").all()  # four decimals in CSV
     p = written["p_technical"].astype(float)
     assert p.between(0, 1).all()
+    assert s.frame["p_technical"].dtype == "float64" and s.frame["p_technical"].tolist() == p.tolist()
     # the close call comes first, and only one of its near-copies is picked
     assert written["id"].iloc[0].startswith("m")
     assert sum(i.startswith("m") for i in written["id"]) == 1
@@ -449,3 +451,12 @@ def test_check_labels_needs_two_folds_at_least(corpus_csv, folds):
     with pytest.raises(BadTrainingData) as e:
         check_labels(corpus_csv, cv_folds=folds)
     assert str(e.value) == f"cross-validation needs at least 2 folds; asked for {folds}"
+
+
+def test_suggest_writes_the_probability_as_a_number_in_json_lines(tmp_path, model_dir):
+    import json
+
+    _, src = _pool(tmp_path)
+    s = suggest(src, n=3, output=tmp_path / "next.jsonl", model=model_dir)
+    got = [json.loads(line)["p_technical"] for line in (tmp_path / "next.jsonl").read_text().splitlines()]
+    assert got == s.frame["p_technical"].tolist() and all(isinstance(p, float) for p in got)

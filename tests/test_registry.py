@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -448,6 +449,20 @@ def test_promote_on_a_file_of_one_label_fails_before_training(corpus_csv, tmp_pa
         train_version([corpus_csv], name="never", use_seed=False, promote_on=src)
     assert str(e.value).startswith(f"{src} has postings of one label only (technical)")
     assert not (config.models_dir() / "never").exists()
+
+
+def test_load_model_takes_a_version_name_or_a_folder(model_dir, swapped_model_dir, tmp_path, monkeypatch):
+    from pmtype.model import model_folder
+
+    _install(swapped_model_dir, "flip")
+    assert model_folder("flip") == config.models_dir() / "flip"
+    assert model_folder(None) == default_model_path()
+    monkeypatch.chdir(tmp_path)
+    assert model_folder("elsewhere/flip") == Path("elsewhere/flip")  # a path, not a name
+    assert model_folder("DEFAULT") == Path("DEFAULT")  # the pointer file is never a version
+    swapped = json.loads((swapped_model_dir / "manifest.json").read_text())["model_id"]
+    assert load_model("flip").model_id == swapped
+    assert load_model(model_dir).model_id != swapped
 
 
 def test_compare_names_an_unknown_model(model_dir, corpus_csv):

@@ -3,6 +3,8 @@
 Every input row comes out, in order, with its columns as they were and four
 more: ``pm_label``, ``pm_p_technical``, ``pm_status``, ``pm_evidence`` (and
 ``pm_model``). The output appears under its name only when the run ends.
+``pm_p_technical`` is a number in JSON Lines and Parquet (null where there is no
+label) and text with four decimals in CSV and TSV (empty where there is none).
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ import pandas as pd
 from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadOption, MissingColumn
 from pmtype.features import posting_text
-from pmtype.model import PMTypeModel, default_model_path, load_model
+from pmtype.model import PMTypeModel, default_model_path, load_model, model_folder
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
+#: Part of what a resumed run must match: how the output columns are written (2: the
+#: probability is a number in JSON Lines and Parquet; 1 wrote it as text everywhere).
+OUTPUT_LAYOUT = 2
 
 
 @dataclass
@@ -75,9 +80,9 @@ def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
     for pred, cut in zip(predictions, truncated):
         statuses.append(pred.status + (f"; truncated to {max_chars} characters" if cut else ""))
     out["pm_label"] = [p.label or "" for p in predictions]
-    out["pm_p_technical"] = [
-        "" if p.p_technical is None or p.label is None else f"{p.p_technical:.4f}" for p in predictions
-    ]
+    out["pm_p_technical"] = pd.Series(
+        [float("nan") if p.p_technical is None or p.label is None else round(p.p_technical, 4)
+         for p in predictions], index=out.index, dtype="float64")
     out["pm_status"] = statuses
     out["pm_evidence"] = [p.evidence_compact() for p in predictions]
     out["pm_model"] = model.model_id
@@ -148,7 +153,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
                progress: Callable[[str], None] | None = None) -> LabelSummary:
     """Label every row of ``input_path`` into ``output_path`` (``-`` for stdin/stdout).
 
-    ``model`` is a model folder, None for the default model, or a loaded model (used in
+    ``model`` is a version name, a model folder, None for the default model, or a loaded model (used in
     this process: ``jobs`` does not apply). ``jobs`` > 1 labels chunks in that many
     processes (only when the input holds more than one chunk). ``resume`` continues a run that was interrupted, from
     its last complete chunk (any output file; not standard output).
@@ -159,11 +164,12 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     in_memory = model if isinstance(model, PMTypeModel) else None
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
         load_model(None, progress=progress)  # builds the default model once
-    model_path = "" if in_memory is not None else str(model) if model is not None else str(default_model_path())
+    model_path = "" if in_memory is not None else str(model_folder(model))
     tables.check_output(output_path, input_path)
     stream = tables.is_stream(output_path)  # standard output, /dev/null, a pipe: nothing to resume
     in_fmt = tables.detect_format(input_path, in_format)
-    out_fmt = tables.detect_format(output_path, out_format) if (out_format or not stream) else in_fmt
+    out_fmt = (tables.detect_format(output_path, out_format, option="--output-format")
+               if (out_format or not stream) else in_fmt)
     if resume and str(input_path) == "-":
         raise BadOption("--resume needs an input file: standard input cannot be read again")
     if resume and stream:
@@ -199,7 +205,8 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
         if skip_rows and on_rows:
             on_rows(skip_rows)
         for labelled in _labelled_chunks(source, loaded, model_path, text_col, title_col, force, jobs):
-            writer.write(labelled)
+            writer.write(tables.decimals_as_text(labelled, "pm_p_technical") if out_fmt in ("csv", "tsv")
+                         else labelled)
             summary.rows += len(labelled)
             summary.labels.update(v for v in labelled["pm_label"] if v)
             summary.statuses.update(s.split(";")[0] for s in labelled["pm_status"])
@@ -214,7 +221,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
         model_sha256 = persist.read_manifest(Path(model_path)).get("model_sha256") if model_path else None
         identity = {"input": _identity(input_path), "chunk_size": chunk_size, "model": model_id,
                     "model_sha256": model_sha256, "text": text_col, "title": title_col, "force": force,
-                    "format": out_fmt, "in_format": in_fmt, "encoding": encoding}
+                    "format": out_fmt, "in_format": in_fmt, "encoding": encoding, "layout": OUTPUT_LAYOUT}
         with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
             summary.resumed_rows = writer.rows_done
             if writer.rows_done and progress:
@@ -239,13 +246,19 @@ _PARTITION_MODELS: dict[str, PMTypeModel] = {}
 
 
 def _label_partition(frame: pd.DataFrame, model_path: str, text_column: str,
-                     title_column: str | None, force: bool) -> pd.DataFrame:
-    """The per-chunk function, run by Dask workers; each loads the model once."""
+                     title_column: str | None, force: bool, p_text: bool) -> pd.DataFrame:
+    """The per-chunk function, run by Dask workers; each loads the model once.
+
+    Every column is text, but ``pm_p_technical`` is a number unless ``p_text`` (CSV output).
+    """
     model = _PARTITION_MODELS.get(model_path)
     if model is None:
         model = _PARTITION_MODELS[model_path] = load_model(model_path, build_if_missing=False)
     frame = frame.astype(object).where(frame.notna(), None)
-    return label_frame(model, frame, text_column, title_column, force).astype("string")
+    labelled = label_frame(model, frame, text_column, title_column, force)
+    if p_text:
+        return tables.decimals_as_text(labelled, "pm_p_technical").astype("string")
+    return labelled.astype({c: "string" for c in labelled.columns if c != "pm_p_technical"})
 
 
 def label_with_dask(input_path: str, output_dir, model: str | Path | None = None,
@@ -270,7 +283,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
         raise BadOption("the dask engine needs Dask: pip install 'pmtype[dask]'") from None
     started = time.perf_counter()
     loaded = load_model(model, progress=progress)
-    model_path = str(Path(model).resolve()) if model is not None else str(default_model_path())
+    model_path = str(model_folder(model).resolve())
     fmt = tables.detect_format(input_path, in_format)
     if out_format not in ("parquet", "csv"):
         raise BadOption("the dask engine writes parquet or csv output")
@@ -287,8 +300,10 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     title_col = tables.find_column(ddf.columns, title_column, tables.TITLE_COLUMNS, "title",
                                    required=title_column is not None)
     columns = [c for c in ddf.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
-    meta = pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
-    labelled = ddf.map_partitions(_label_partition, model_path, text_col, title_col, force, meta=meta)
+    p_text = out_format == "csv"
+    meta = pd.DataFrame({c: pd.Series(dtype="float64" if c == "pm_p_technical" and not p_text else "string")
+                         for c in columns})
+    labelled = ddf.map_partitions(_label_partition, model_path, text_col, title_col, force, p_text, meta=meta)
     output_dir = str(output_dir)
     if scheduler:
         client = Client(scheduler)

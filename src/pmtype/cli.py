@@ -33,7 +33,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ModelOption = Annotated[
     Optional[Path],
-    typer.Option("--model", "-m", help="A model folder (default: the built-in default model)."),
+    typer.Option("--model", "-m", help="A model version (as 'pmtype models' lists them) or a model folder (default: the default model)."),
 ]
 
 

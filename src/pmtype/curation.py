@@ -123,7 +123,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
 
     if output is not None:  # before the cross-validation, which can take minutes
         tables.check_output(output, path)
-        out_format = tables.detect_format(output)
+        out_format = tables.detect_format(output, option=None)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     data, more = dedupe(data)
     notes += more
@@ -235,7 +235,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         raise NothingToSuggest("asked for fewer than one posting; -n must be at least 1")
     if output is not None:
         tables.check_output(output, path)
-        out_format = tables.detect_format(output, out_fmt) if (out_fmt or not tables.is_stream(output)) else "csv"
+        out_format = (tables.detect_format(output, out_fmt, option=None)
+                      if (out_fmt or not tables.is_stream(output)) else "csv")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
     frame = tables.read_table(path, fmt=fmt, encoding=encoding)
@@ -287,11 +288,12 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     rows = [where[candidates[k]] for k in picked]
     out = frame.iloc[rows].reset_index(drop=True).copy()
     out[label_col or label_column] = ""
-    out["p_technical"] = [f"{p[candidates[k]]:.4f}" for k in picked]
+    out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
     first = 2 if tables.detect_format(path, fmt) in ("csv", "tsv") else 1  # the first row's number, as train counts
     result = Suggestions(out, [r + first for r in rows], len(candidates), left_out, model.model_id)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:
-            writer.write(out)
+            # a number in JSON Lines and Parquet; four decimals of text in CSV and TSV, as label writes it
+            writer.write(tables.decimals_as_text(out, "p_technical") if writer.fmt in ("csv", "tsv") else out)
         result.output = str(output)
     return result

@@ -772,9 +772,31 @@ def default_model_path() -> Path:
     return config.models_dir() / name
 
 
+def version_folder(ref: str | Path) -> Path | None:
+    """The folder of model version ``ref`` in ``models_dir()``, or None where no version has that name."""
+    text = str(ref)
+    if VERSION_NAME.fullmatch(text) and text != DEFAULT_POINTER and (config.models_dir() / text).is_dir():
+        return config.models_dir() / text
+    return None
+
+
+def model_folder(ref: str | Path | None) -> Path:
+    """Where the model ``ref`` lives: None is the default model, a version name (as ``pmtype
+    models`` lists them) is that version's folder, anything else is a folder path as given.
+
+    A plain name is looked up among the versions first, as ``compare`` does.
+    """
+    if ref is None:
+        return default_model_path()
+    return version_folder(ref) or Path(ref)
+
+
 def load_model(path: str | Path | None = None, build_if_missing: bool = True,
                progress: Callable[[str], None] | None = None) -> PMTypeModel:
-    """Load a model folder; with no path, the default model, built from the seed corpus on first use."""
+    """Load a model: a version name, a model folder, or None for the default model (built from
+    the seed corpus on first use)."""
+    if path is not None:
+        path = model_folder(path)
     if path is None:
         path = default_model_path()
         if not (Path(path) / persist.MANIFEST_FILE).exists():
@@ -797,8 +819,8 @@ def classify(text: str, title: str | None = None, model: PMTypeModel | str | Pat
              force: bool = False, progress: Callable[[str], None] | None = None) -> Prediction:
     """Classify one posting. Blank text raises ``EmptyText``.
 
-    ``model`` is a loaded model, a model folder, or None for the default model
-    (built on first use, with ``progress`` told so).
+    ``model`` is a loaded model, a version name, a model folder, or None for the
+    default model (built on first use, with ``progress`` told so).
     """
     if text is None or not str(text).strip():
         raise EmptyText("the posting is empty")

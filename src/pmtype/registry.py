@@ -41,12 +41,14 @@ from pmtype.model import (
     default_model_path,
     default_pointer,
     load_model,
+    model_folder,
+    version_folder,
 )
 
 
 def describe(model: str | Path | None = None) -> str:
-    """A readable account of a model folder's manifest."""
-    folder = Path(model) if model is not None else default_model_path()
+    """A readable account of a model's manifest (a version name, a model folder, or None for the default)."""
+    folder = model_folder(model)
     m = persist.read_manifest(folder)
     data = m.get("data", {})
     lines = [
@@ -101,8 +103,9 @@ def version_path(name: str) -> Path:
 def resolve_model(ref: str | Path) -> Path:
     """A model given as a version name (looked up in the models directory first) or a folder."""
     text = str(ref)
-    if VERSION_NAME.fullmatch(text) and text != DEFAULT_POINTER and (config.models_dir() / text).is_dir():
-        return config.models_dir() / text
+    version = version_folder(ref)
+    if version is not None:
+        return version
     if Path(ref).is_dir():
         return Path(ref)
     raise ModelNotFound(f"no model version '{text}' in {config.models_dir()} and no model folder {text}; "

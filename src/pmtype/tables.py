@@ -43,8 +43,12 @@ TITLE_COLUMNS = ("title", "job_title", "jobtitle", "position", "position_title",
                  "role_title", "posting_title")
 
 
-def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """The table format: the one given, else the file's extension (``.gz`` looked through)."""
+def detect_format(path: str | os.PathLike, fmt: str | None = None, option: str | None = "--format") -> str:
+    """The table format: the one given, else the file's extension (``.gz`` looked through).
+
+    ``option`` is the command-line option that names a format, for the message when the
+    name does not tell (None: the command has none, so the message asks for a known name).
+    """
     if fmt:
         fmt = fmt.lower()
         if fmt not in FORMATS:
@@ -60,7 +64,10 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
             return found
     if str(path) == "-":
         return "csv"
-    raise BadInputFile(f"cannot tell the format of {path} from its name; give --format ({', '.join(FORMATS)})")
+    if option is None:
+        raise BadInputFile(f"cannot tell the format of {path} from its name; "
+                           "name it .csv, .tsv, .jsonl or .parquet (.gz for compressed text)")
+    raise BadInputFile(f"cannot tell the format of {path} from its name; give {option} ({', '.join(FORMATS)})")
 
 
 def _normal(name: str) -> str:
@@ -623,6 +630,15 @@ def _flat(frame: pd.DataFrame, strings: bool = False) -> pd.DataFrame:
     for i in columns:
         column = frame.iloc[:, i]  # (Series.map would turn a column of 1, 2, 3.5 into floats)
         frame.isetitem(i, pd.Series([flat(v) for v in column], index=column.index, dtype=object))
+    return frame
+
+
+def decimals_as_text(frame: pd.DataFrame, column: str, digits: int = 4) -> pd.DataFrame:
+    """``frame`` with the numbers of ``column`` as text with ``digits`` decimals (missing: empty),
+    as pmtype writes probabilities in CSV and TSV."""
+    frame = frame.copy()
+    frame[column] = pd.Series([f"{v:.{digits}f}" if v == v else "" for v in frame[column]],
+                              index=frame.index, dtype=object)
     return frame
 
 
