@@ -280,11 +280,22 @@ def test_every_command_takes_a_version_name_for_its_model(model_dir, swapped_mod
     assert swapped_id in r.stdout
 
 
-def test_a_model_named_neither_version_nor_folder_is_one_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("command", [
+    ["classify", "We build APIs with engineers."], ["label", "{corpus}", "-o", "{tmp}/out.csv"],
+    ["label", "{corpus}", "-o", "{tmp}/out.csv", "--jobs", "2", "--chunk-size", "5"],
+    ["evaluate", "{corpus}"], ["info"], ["suggest", "{corpus}"],
+])
+def test_a_model_named_neither_version_nor_folder_is_one_line(tmp_path, monkeypatch, corpus_csv, command):
     monkeypatch.chdir(tmp_path)
-    r = run("classify", "--model", "nosuch", input="We build APIs with engineers.")
+    r = run(*[a.format(corpus=corpus_csv, tmp=tmp_path) for a in command], "--model", "nosuch")
     assert r.exit_code == 1
-    assert r.stderr.strip() == "Error: no model at nosuch; build one with 'pmtype train' or 'make model'"
+    assert r.stderr == (f"Error: no model version 'nosuch' in {config.models_dir()} and no model folder nosuch; "
+                        "'pmtype models' lists the versions\n")
+    assert not (tmp_path / "out.csv").exists()
+    # a path (not a plain name) is a folder that is not there
+    r = run(*[a.format(corpus=corpus_csv, tmp=tmp_path) for a in command], "--model", "sub/nosuch")
+    assert r.exit_code == 1
+    assert r.stderr == "Error: no model at sub/nosuch; build one with 'pmtype train' or 'make model'\n"
 
 
 @pytest.mark.parametrize("args,message,code", [

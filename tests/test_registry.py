@@ -459,7 +459,13 @@ def test_load_model_takes_a_version_name_or_a_folder(model_dir, swapped_model_di
     assert model_folder(None) == default_model_path()
     monkeypatch.chdir(tmp_path)
     assert model_folder("elsewhere/flip") == Path("elsewhere/flip")  # a path, not a name
-    assert model_folder("DEFAULT") == Path("DEFAULT")  # the pointer file is never a version
+    (tmp_path / "here").mkdir()
+    assert model_folder("here") == Path("here")  # a name no version has: a folder, where there is one
+    for name in ("nosuch", "DEFAULT"):  # the pointer file is never a version
+        with pytest.raises(ModelNotFound) as e:
+            model_folder(name)
+        assert str(e.value) == (f"no model version '{name}' in {config.models_dir()} and no model folder "
+                                f"{name}; 'pmtype models' lists the versions")
     swapped = json.loads((swapped_model_dir / "manifest.json").read_text())["model_id"]
     assert load_model("flip").model_id == swapped
     assert load_model(model_dir).model_id != swapped

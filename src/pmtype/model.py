@@ -780,15 +780,27 @@ def version_folder(ref: str | Path) -> Path | None:
     return None
 
 
+def no_such_model(ref: str | Path) -> ModelNotFound:
+    """The error for a model named neither by a version nor by a folder."""
+    return ModelNotFound(f"no model version '{ref}' in {config.models_dir()} and no model folder {ref}; "
+                         "'pmtype models' lists the versions")
+
+
 def model_folder(ref: str | Path | None) -> Path:
     """Where the model ``ref`` lives: None is the default model, a version name (as ``pmtype
     models`` lists them) is that version's folder, anything else is a folder path as given.
 
-    A plain name is looked up among the versions first, as ``compare`` does.
+    A plain name is looked up among the versions first, as ``compare`` does; one that names
+    neither a version nor anything in the working directory raises ``ModelNotFound``.
     """
     if ref is None:
         return default_model_path()
-    return version_folder(ref) or Path(ref)
+    version = version_folder(ref)
+    if version is not None:
+        return version
+    if VERSION_NAME.fullmatch(str(ref)) and not Path(ref).exists():
+        raise no_such_model(ref)
+    return Path(ref)
 
 
 def load_model(path: str | Path | None = None, build_if_missing: bool = True,

@@ -42,6 +42,7 @@ from pmtype.model import (
     default_pointer,
     load_model,
     model_folder,
+    no_such_model,
     version_folder,
 )
 
@@ -108,8 +109,7 @@ def resolve_model(ref: str | Path) -> Path:
         return version
     if Path(ref).is_dir():
         return Path(ref)
-    raise ModelNotFound(f"no model version '{text}' in {config.models_dir()} and no model folder {text}; "
-                        "'pmtype models' lists the versions")
+    raise no_such_model(text)
 
 
 def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
