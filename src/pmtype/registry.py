@@ -43,7 +43,6 @@ from pmtype.model import (
     load_model,
     model_folder,
     no_such_model,
-    version_folder,
 )
 
 
@@ -103,13 +102,10 @@ def version_path(name: str) -> Path:
 
 def resolve_model(ref: str | Path) -> Path:
     """A model given as a version name (looked up in the models directory first) or a folder."""
-    text = str(ref)
-    version = version_folder(ref)
-    if version is not None:
-        return version
-    if Path(ref).is_dir():
-        return Path(ref)
-    raise no_such_model(text)
+    folder = model_folder(ref)
+    if not folder.is_dir():
+        raise no_such_model(ref)
+    return folder
 
 
 def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
