@@ -205,14 +205,19 @@ def scope(model: PMTypeModel) -> None:
     pm = pd.read_csv(pm_path)
     other = pd.read_csv(other_path)
 
-    def flagged(df):
-        preds = model.predict([posting_text(d, t) for d, t in zip(df.description, df.title)])
+    def flagged(df, titled=True):
+        preds = model.predict([posting_text(d, t if titled else None) for d, t in zip(df.description, df.title)])
         return np.array([p.status == "not a PM posting" for p in preds])
 
     f_other, f_pm = flagged(other), flagged(pm)
     say(f"- real non-PM postings flagged 'not a PM posting': {f_other.mean():.1%} of {len(other)} (target ≥ 95%)")
     say(f"- of them, the 26 PM-adjacent ones (product marketing, TPM, product operations…): {f_other[:26].mean():.1%}")
     say(f"- real PM postings wrongly flagged: {f_pm.mean():.1%} of {len(pm)} (target ≤ 3%)")
+    # A posting pasted without its title (classify with no --title, a table with no title column)
+    # starts with its body: the body model judges it.
+    n_other, n_pm = flagged(other, titled=False), flagged(pm, titled=False)
+    say(f"- the same postings without their titles (pasted body only): non-PM flagged {n_other.mean():.1%} "
+        f"(PM-adjacent {n_other[:26].mean():.1%}); PM postings wrongly flagged {n_pm.mean():.1%}")
     say("")
 
 

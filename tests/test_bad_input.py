@@ -281,47 +281,50 @@ def _note(template: str, rows: list[int]) -> str:
 CASES: list[Case] = [
     # files pmtype cannot read: one line, exit 1
     Case("empty file", raw(b""), {
-        "label": Fails("the file is empty"), "train": Fails("the file is empty"),
-        "evaluate": Fails("the file is empty"), "classify": Fails("the posting is empty"),
+        "label": Fails("the file is empty"), "train": Fails("{path}: the file is empty"),
+        "evaluate": Fails("{path}: the file is empty"), "classify": Fails("the posting is empty"),
     }, about="0 bytes"),
     Case("header only", raw(b"id,description\n", labelled=b"id,description,label\n"), {
-        "label": Fails("the file has no rows"), "train": Fails("the file has no rows"),
-        "evaluate": Fails("the file has no rows"),
+        "label": Fails("the file has no rows"), "train": Fails("{path}: the file has no rows"),
+        "evaluate": Fails("{path}: the file has no rows"),
     }, about="a CSV header and no rows"),
     Case("binary", raw(_binary), {
-        "label": Fails(NOT_READABLE), "train": Fails(NOT_READABLE), "evaluate": Fails(NOT_READABLE),
+        "label": Fails(NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
+        "evaluate": Fails("{path}: " + NOT_READABLE),
         "classify": Fails("{path} is binary, not a text file"),
     }, about="4 KB of bytes 0–255, named .csv"),
     Case("PNG image", raw(_png, "input.csv"), {
-        "label": Fails(NOT_READABLE), "train": Fails(NOT_READABLE), "evaluate": Fails(NOT_READABLE),
+        "label": Fails(NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
+        "evaluate": Fails("{path}: " + NOT_READABLE),
         "classify": Fails("{path} is binary, not a text file"),
     }, about="a 1×1 PNG, named .csv"),
     Case("ZIP archive", raw(_zip, "input.csv"), {
-        "label": Fails(NOT_READABLE), "train": Fails(NOT_READABLE), "evaluate": Fails(NOT_READABLE),
+        "label": Fails(NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
+        "evaluate": Fails("{path}: " + NOT_READABLE),
         "classify": Fails("{path} is binary, not a text file"),
     }, about="a ZIP holding a CSV, named .csv"),
     Case("damaged gzip", raw(_broken_gzip, "input.csv.gz"), {
         "label": Fails("the file looks gzip-compressed but cannot be decompressed: "
                        "Compressed file ended before the end-of-stream marker was reached"),
-        "train": Fails("the file looks gzip-compressed but cannot be decompressed: "
+        "train": Fails("{path}: the file looks gzip-compressed but cannot be decompressed: "
                        "Compressed file ended before the end-of-stream marker was reached"),
     }, about="a .csv.gz cut after 60 bytes"),
     Case("unbalanced quotes", raw(f'id,description\n1,"{TECH}\n2,{BIZ}\n'.encode(),
                                   labelled=f'id,description,label\n1,{TECH},technical\n2,"{BIZ},business\n'.encode()), {
         "label": Fails('not a readable CSV file: a quote (") opened in row 2 is never closed'),
-        "train": Fails('not a readable CSV file: a quote (") opened in row 3 is never closed'),
-        "evaluate": Fails('not a readable CSV file: a quote (") opened in row 3 is never closed'),
+        "train": Fails('{path}: not a readable CSV file: a quote (") opened in row 3 is never closed'),
+        "evaluate": Fails('{path}: not a readable CSV file: a quote (") opened in row 3 is never closed'),
     }, about="a quoted cell never closed"),
     Case("too many cells in a row", raw(f'id,description\n1,"{TECH}"\n2,one,two,three\n'.encode(),
                                         labelled=f'id,description,label\n1,"{TECH}",technical\n2,a,b,business\n'.encode()), {
         "label": Fails("not a readable CSV file: row 3 has 4 fields but the header has 2"),
-        "evaluate": Fails("not a readable CSV file: row 3 has 4 fields but the header has 3"),
+        "evaluate": Fails("{path}: not a readable CSV file: row 3 has 4 fields but the header has 3"),
     }, about="row 3 has more cells than the header"),
     Case("too many cells in the first row", raw(f'id,description\n1,APIs, SDKs\n2,"{BIZ}"\n'.encode(),
                                                 labelled=f'id,description,label\n1,APIs, SDKs,technical\n'
                                                          f'2,"{BIZ}",business\n'.encode()), {
         "label": Fails("not a readable CSV file: the first row under the header has 3 fields but the header has 2"),
-        "evaluate": Fails("not a readable CSV file: the first row under the header has 4 fields but the header "
+        "evaluate": Fails("{path}: not a readable CSV file: the first row under the header has 4 fields but the header "
                           "has 3"),
     }, about="an unquoted comma in row 2 (pandas would take column 1 as an index and shift every cell)"),
     Case("a column named like a repeated one", raw(f'id,description,description.1\n1,"{TECH}",a\n2,"{BIZ}",b\n'.encode(),
@@ -379,8 +382,8 @@ CASES: list[Case] = [
     Case("duplicated column names", raw(f'id,description,description\n1,"{TECH}","{BIZ}"\n'.encode(),
                                         labelled=f'id,description,description,label\n1,"{TECH}","{BIZ}",technical\n'.encode()), {
         "label": Fails("the header repeats column names: description"),
-        "train": Fails("the header repeats column names: description"),
-        "evaluate": Fails("the header repeats column names: description"),
+        "train": Fails("{path}: the header repeats column names: description"),
+        "evaluate": Fails("{path}: the header repeats column names: description"),
     }, about="two 'description' columns"),
     Case("1,000 columns, no text column", table(WIDE_NO_TEXT), {
         "label": Fails(NO_TEXT.format(columns=", ".join(f"c{i}" for i in range(12)) + f", … ({WIDE} columns)")),

@@ -6,6 +6,7 @@ import stat
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
@@ -26,6 +27,20 @@ def test_classify_text_argument(model_dir):
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("technical  p_technical ")
     assert "Evidence by distinction" in r.stdout
+
+
+def test_classify_json_offsets_point_into_the_text_it_gives(model_dir):
+    """Markup, \\r\\n line ends and runs of spaces are tidied away: ``text`` is what the offsets index."""
+    given = ("<h2>About   the role</h2>\r\n<ul><li>You will own the public REST APIs and SDKs with "
+             "backend&nbsp;engineers and QA.</li>\r\n<li>A computer   science degree and SQL are required.</li></ul>")
+    r = run("classify", given, "--title", "Product Manager, Platform", "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["text"].startswith("Product Manager, Platform\n\nAbout the role")
+    phrases = [p for e in out["evidence"] for p in e["phrases"]]
+    assert len(phrases) >= 4
+    for p in phrases:
+        assert out["text"][p["start"]:p["end"]] == p["phrase"]
 
 
 def test_classify_json_from_file_with_title(model_dir, model, tmp_path):
@@ -321,10 +336,17 @@ def test_evaluate_and_compare_on_postings_of_one_label(tmp_path, model_dir):
                  ).to_csv(src, index=False)
     r = run("evaluate", src, "--model", model_dir, "--json")
     assert r.exit_code == 0, r.output
-    assert r.stderr.strip() == ("every posting scored is labelled technical: ROC-AUC and the Brier score need "
-                                "both labels (nan; null in JSON), and macro-F1 counts the other label's F1 as 0")
+    assert r.stderr.splitlines() == [
+        "every posting scored is labelled technical: ROC-AUC needs both labels (nan; null in JSON), and "
+        "macro-F1 counts the other label's F1 as 0",
+        "only 2 postings scored: the 95% intervals are rough at this size (a bootstrap cannot show what so "
+        "few postings leave out)"]
     metrics = json.loads(r.stdout, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))["metrics"]
     assert metrics["roc_auc"]["value"] is None and metrics["accuracy"]["value"] == 1.0
+    assert "low" not in metrics["roc_auc"]
+    # the Brier score needs one label only, and every other metric gets its interval from the resamples
+    assert 0 <= metrics["brier"]["value"] <= 1 and metrics["brier"]["low"] <= metrics["brier"]["value"]
+    assert metrics["accuracy"]["low"] == metrics["accuracy"]["high"] == 1.0
     r = run("compare", model_dir, "--against", model_dir, "--on", src)
     assert r.exit_code == 1
     assert r.stderr.strip() == (f"Error: {src} has postings of one label only (technical); comparing models "
@@ -367,3 +389,118 @@ def test_evaluate_writes_a_report(model_dir, corpus_csv, tmp_path):
         assert (tmp_path / "rep" / name).is_file()
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "| macro_f1 |" in text and "How often each distinction" in text
+
+
+def test_evaluate_report_holds_its_notes_counts_and_a_findable_table_of_mistakes(model, model_dir, tmp_path):
+    # the tiny model calls the technical posting technical: labelled business here, it is a mistake
+    src = tmp_path / "ref.csv"
+    pd.DataFrame({"title": ["Tech | Platform PM", "Growth PM", "Other"],
+                  "description": [TECH_POSTING, BUSINESS_POSTING, BUSINESS_POSTING + " Quarterly."],
+                  "label": ["business", "business", "not_pm"]}).to_csv(src, index=False)
+    r = run("evaluate", src, "--model", model_dir, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    assert f"{src}: left out 1 rows labelled not_pm" in r.stderr
+    assert "called not-PM by the scope check (scored all the same): " in r.stdout
+    text = (tmp_path / "rep" / "report.md").read_text()
+    mistakes = [line for line in text.splitlines() if line.startswith("| 2 |")]
+    assert len(mistakes) == 1  # the row number in the file (the header is row 1)
+    cells = [c.strip() for c in mistakes[0].strip("|").split(" | ")]
+    assert cells[:3] == ["2", r"Tech \| Platform PM", "business"]  # the bar is escaped, columns stay put
+    assert "## Notes" in text and "left out 1 rows labelled not_pm" in text
+    assert "only 2 postings scored" in text and "Uncertain (inside the close-call band): " in text
+    # no technical postings: their columns say n/a, not "never fires"
+    focus = next(line for line in text.splitlines() if line.startswith("| focus | technical |"))
+    assert focus.count("n/a") == 2
+    assert "| brier | " in text and "| roc_auc | n/a |" in text
+
+
+def test_evaluate_report_says_when_there_are_no_mistakes(model_dir, tmp_path):
+    src = tmp_path / "ref.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING], "label": ["technical", "business"]}
+                 ).to_csv(src, index=False)
+    r = run("evaluate", src, "--model", model_dir, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "No mistakes: every posting got its true label." in text
+    # cues found is what fired; leans is the net push: the technical posting's technical cues were found
+    focus = next(line for line in text.splitlines() if line.startswith("| focus | technical |"))
+    found_in_technical = float(focus.strip("|").split(" | ")[3])
+    assert found_in_technical == 1.0
+
+
+def test_evaluate_with_nothing_to_score_says_why(model_dir, tmp_path):
+    src = tmp_path / "ref.csv"
+    pd.DataFrame({"description": ["", "  "], "label": ["technical", "business"]}).to_csv(src, index=False)
+    r = run("evaluate", src, "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {src} has no technical or business postings to score: left out 2 rows with empty text (rows 2, 3)\n"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "train", "check-labels", "compare"])
+def test_commands_that_read_labelled_files_take_format_and_encoding(model_dir, corpus_csv, tmp_path, command):
+    """A TSV in Latin-1 named .dat: --format and --encoding say what the name and bytes do not."""
+    frame = pd.read_csv(corpus_csv)
+    frame["description"] = frame["description"] + " Café."
+    src = tmp_path / "labelled.dat"
+    src.write_bytes(frame.to_csv(sep="\t", index=False).encode("latin-1"))
+    args = {"evaluate": ["evaluate", src, "--model", model_dir],
+            "train": ["train", src, "--no-seed", "-o", tmp_path / "m"],
+            "check-labels": ["check-labels", src, "--no-seed"],
+            "compare": ["compare", model_dir, "--against", model_dir, "--on", src]}[command]
+    r = run(*args)
+    assert r.exit_code == 1
+    assert r.stderr == (f"Error: cannot tell the format of {src} from its name; "
+                        "give --format (csv, tsv, jsonl, parquet)\n")
+    r = run(*args, "--format", "tsv", "--encoding", "latin-1")
+    assert r.exit_code == 0, r.output
+    if command == "evaluate":
+        assert "postings scored: 20" in r.stdout
+
+
+def test_a_ctrl_c_while_the_command_line_starts_is_one_line(monkeypatch, capsys):
+    """The console script imports the command line inside a guard: no traceback."""
+    import sys
+
+    from pmtype import console
+
+    class Interrupting:
+        def find_spec(self, name, path=None, target=None):
+            if name == "pmtype.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "pmtype.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    with pytest.raises(SystemExit) as e:
+        console.main()
+    assert e.value.code == 130
+    assert capsys.readouterr().err == "Error: interrupted\n"
+
+
+@pytest.mark.parametrize("said_before", [False, True])
+def test_a_ctrl_c_typer_ends_silently_is_said_once(monkeypatch, capsys, said_before):
+    from pmtype import cli
+
+    def interrupted_app():
+        if said_before:  # a command said it already (typer turns its Exit into the SystemExit below)
+            with pytest.raises(typer.Exit):
+                cli._fail("interrupted", cli.INTERRUPTED)
+        raise SystemExit(cli.INTERRUPTED)  # what typer does with a Ctrl-C outside a command's work
+
+    monkeypatch.setattr(cli, "app", interrupted_app)
+    monkeypatch.setattr(cli, "_said", [])
+    monkeypatch.setattr(cli.sys, "unraisablehook", cli.sys.unraisablehook)  # run() installs its own
+    with pytest.raises(SystemExit) as e:
+        cli.run()
+    assert e.value.code == 130
+    assert capsys.readouterr().err.count("Error: interrupted") == 1
+
+
+def test_classify_calls_a_mistyped_file_name_a_missing_file(model_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = run("classify", "postng.txt", "--model", model_dir)
+    assert r.exit_code == 1
+    assert r.stderr == "Error: postng.txt: no such file (to classify those words as a posting, pipe them on stdin)\n"
+    (tmp_path / "posting.txt").write_text(TECH_POSTING)
+    r = run("classify", "posting.txt", "--model", model_dir)
+    assert r.exit_code == 0 and r.stdout.startswith("technical")

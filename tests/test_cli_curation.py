@@ -534,3 +534,52 @@ def test_an_output_name_of_no_known_format_names_the_way_out(tmp_path, model_dir
     assert r.exit_code == 1
     assert r.stderr == f"Error: cannot tell the format of {out} from its name; {hint}\n"
     assert not out.exists()
+
+
+def test_a_label_conflict_across_files_names_each_row_in_its_own_file(tmp_path):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    pm = rows(n_each=4)
+    pd.DataFrame(pm).to_csv(first, index=False)
+    flipped = pd.DataFrame(pm[:1]).assign(label=SWAP[pm[0]["label"]])
+    flipped.to_csv(second, index=False)
+    r = run("train", first, second, "--no-seed", "-o", tmp_path / "m")
+    assert r.exit_code == 1
+    title = pm[0]["title"]
+    assert r.stderr == (f"Error: 1 postings appear twice with different labels (the first: '{title}' in {first}, "
+                        f"row 2 and in {second}, row 2); fix the labels and train again\n")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "{corpus}", "--no-seed", "--margin", "-1"], "--margin goes with --promote-if-better"),
+    (["check-labels", "{corpus}", "--top", "-1"], "--top must be 0 or more"),
+])
+def test_options_that_cannot_apply_are_refused(corpus_csv, args, message):
+    r = run(*[a.format(corpus=corpus_csv) for a in args])
+    assert r.exit_code == 2
+    assert r.stderr == f"Error: {message}\n"
+
+
+def test_too_few_not_pm_rows_for_a_scope_check_are_named_by_train_and_info(tmp_path):
+    src = tmp_path / "few.csv"
+    pm = rows(n_each=8)
+    not_pm = [r for r in pm if r["label"] == "not_pm"][:3]
+    pd.DataFrame([r for r in pm if r["label"] != "not_pm"] + not_pm).to_csv(src, index=False)
+    r = run("train", src, "--no-seed", "-o", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    note = "3 not_pm rows are too few for a scope check (it needs 5); this model has none and labels every posting"
+    assert note in r.stderr.splitlines()
+    r = run("info", "--model", tmp_path / "m")
+    assert "scope      no (trained on 3 not_pm rows; a scope check needs 5)" in r.stdout.splitlines()
+
+
+def test_suggest_and_check_labels_outputs_are_readable_by_others(tmp_path, model_dir, corpus_csv):
+    pool = tmp_path / "pool.csv"
+    pd.read_csv(corpus_csv).drop(columns="label").to_csv(pool, index=False)
+    old = os.umask(0o022)
+    try:
+        assert run("suggest", pool, "-n", "2", "-o", tmp_path / "next.csv", "--model", model_dir).exit_code == 0
+        assert run("check-labels", corpus_csv, "--no-seed", "-o", tmp_path / "suspects.csv").exit_code == 0
+    finally:
+        os.umask(old)
+    for name in ("next.csv", "suspects.csv"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name

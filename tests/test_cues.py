@@ -115,3 +115,43 @@ def test_a_cue_file_pattern_on_another_lexical_attribute_still_matches(tmp_path)
     [cues] = CueFinder(cue_path=str(path)).find([text])
     assert [(c.distinction, c.side, c.phrase) for c in cues] == [("focus", "technical", "owns 40 microservices")]
     assert text[cues[0].start:cues[0].end] == "owns 40 microservices"
+
+
+@pytest.mark.parametrize("sentence,phrases", [
+    # a cue word inside a phrase that means something else is no cue
+    ("You need work authorization and will design authorization flows.", ["authorization"]),
+    ("Great job security; you will own application security.", ["application security"]),
+    ("Career growth for you; you will drive revenue growth.", ["revenue", "growth"]),
+    ("A learning budget, and you will own the budget for the launch.", ["budget"]),
+    ("Talent acquisition will call you; you will lead customer acquisition.", ["customer acquisition"]),
+    ("Annual performance reviews; you will improve system performance.", ["system performance"]),
+])
+def test_a_cue_word_in_a_phrase_that_is_no_cue_is_left_out(finder, sentence, phrases):
+    assert [c.phrase for c in finder.find([sentence])[0]] == phrases
+
+
+@pytest.mark.parametrize("sentence,phrases", [
+    ("No MBA required.", []),
+    ("An MBA is not required; SQL is.", ["SQL"]),
+    ("You will build it without engineers and with marketing.", ["marketing"]),
+    ("You will never write SQL.", []),
+    ("You will work not only with engineers but with sales.", ["engineers", "sales"]),  # "not only" affirms
+    ("There is no doubt that you will work closely with engineers.", ["engineers"]),  # too far from the "no"
+])
+def test_a_negated_cue_is_no_cue(finder, sentence, phrases):
+    assert [c.phrase for c in finder.find([sentence])[0]] == phrases
+
+
+def test_every_not_cue_holds_a_cue_word():
+    """A not-cue phrase is there to hide a cue inside it; one without a cue word does nothing."""
+    from pmtype.cues import load_not_cues
+
+    lists = load_cue_lists()
+    words = {w for spec in lists.values() for side in ("technical", "business")
+             for p in spec[side]["phrases"] for w in p.split()}
+    for phrase in load_not_cues():
+        assert words & set(phrase.replace("-", " ").split()), phrase
+
+
+def test_a_role_said_not_to_be_is_no_cue(finder):
+    assert [c.phrase for c in finder.find(["This is not a sales role; you will own APIs."])[0]] == ["APIs"]

@@ -112,3 +112,128 @@ def test_a_missing_title_or_description_is_empty_not_nan(missing):
     value = {"numpy": np.float32("nan"), "pandas": pd.NA}.get(missing, missing)
     assert posting_text("Own the APIs.", value) == "Own the APIs."
     assert posting_text(value, "Product Manager") == "Product Manager\n\n"
+
+
+# --- the scope check: with a title and without one -------------------------------------------
+
+@pytest.mark.parametrize("line,expected", [
+    ("Product Manager", True),
+    ("Senior Product Manager, Payments Platform", True),
+    ("**Staff Software Engineer (Remote)**", True),
+    ("Head of Product", True),
+    ("Elementary School Teacher", True),
+    ("About the job", False),  # a heading, no role
+    ("**Minimum qualifications:**", False),
+    ("Company Overview", False),
+    ("We are hiring a product manager to own our roadmap.", False),  # a sentence
+    ("You will work with engineers. Great benefits.", False),
+    ("", False),
+    ("Product " * 20, False),  # too long for a title
+])
+def test_a_first_line_reads_as_a_title_when_it_is_short_names_a_role_and_is_no_sentence(line, expected):
+    from pmtype.model import looks_like_title
+
+    assert looks_like_title(line) is expected
+
+
+@pytest.mark.parametrize("title,expected", [
+    ("Product Manager", True),
+    ("Product Manager, Project Management Software", True),  # the role comes first
+    ("Director, Product Management - Project Delivery", True),
+    ("Program Manager, Product Management", False),
+    ("Product Marketing Manager", False),
+    ("Senior Product Operations Manager", False),
+    ("Technical Program Manager", False),
+    ("Data Scientist", False),
+])
+def test_a_title_names_a_pm_role_by_the_role_it_names_first(title, expected):
+    from pmtype.model import _names_pm_role
+
+    assert _names_pm_role(title) is expected
+
+
+def test_the_scope_check_judges_a_posting_without_a_title_by_its_body(corpus_csv):
+    import numpy as np
+    import pandas as pd
+
+    from pmtype.model import ScopeCheck
+
+    frame = pd.read_csv(corpus_csv)
+    texts = [posting_text(d, t) for d, t in zip(frame.description, frame.title)]
+    y = (frame.label != "not_pm").astype(int).to_numpy()
+    check = ScopeCheck(seed=3).fit(texts, y)
+    # the body model learned from the same postings with their titles taken off
+    vocabulary = check.body_model_.named_steps["features"].transformer_list[0][1][-1].vocabulary_
+    assert "roadmap" in vocabulary and "elementary" not in vocabulary  # (a title word only)
+    seen = {}
+
+    def recorder(name, value):
+        def predict_proba(batch):
+            seen[name] = list(batch)
+            return np.tile([1 - value, value], (len(batch), 1))
+        return predict_proba
+
+    check.title_model_.predict_proba = recorder("title", 0.9)
+    check.body_model_.predict_proba = recorder("body", 0.2)
+    given = ["Product Manager\nOwn the roadmap.", "About the job\nOwn the roadmap.",
+             "Data Scientist\nBuild models.", "Own the roadmap and the backlog."]
+    p = check.predict_proba(given)[:, 1]
+    assert p.tolist() == [0.9, 0.2, 0.9, 0.2]  # each in its place
+    assert seen == {"title": [given[0], given[2]], "body": [given[1], given[3]]}
+    assert check.predict(given).tolist() == [1, 0, 1, 0]
+
+
+def test_the_scope_check_is_a_scikit_learn_estimator(corpus_csv, tmp_path):
+    import joblib
+    import pandas as pd
+    from sklearn.base import clone
+
+    from pmtype.model import ScopeCheck
+
+    frame = pd.read_csv(corpus_csv)
+    texts = [posting_text(d, t) for d, t in zip(frame.description, frame.title)]
+    y = (frame.label != "not_pm").astype(int).to_numpy()
+    check = ScopeCheck(seed=5)
+    assert check.get_params() == {"seed": 5} and clone(check).get_params() == {"seed": 5}
+    assert check.fit(texts, y) is check
+    joblib.dump(check, tmp_path / "scope.joblib")
+    again = joblib.load(tmp_path / "scope.joblib")
+    bodies = list(frame.description)  # no titles: the body model
+    assert (again.predict_proba(texts) == check.predict_proba(texts)).all()
+    assert (again.predict_proba(bodies) == check.predict_proba(bodies)).all()
+
+
+def test_a_pm_posting_pasted_without_its_title_is_still_labelled(model):
+    from corpus import NOT_PM
+
+    untitled = ("About the role\n- Own the product roadmap and write user stories for the backlog.\n"
+                "- You will own the public REST APIs and SDKs with backend engineers and QA.\n"
+                "- A computer science degree and SQL are required.\n")
+    p = classify(untitled, model=model)
+    assert p.status != STATUS_NOT_PM and p.label == "technical"
+    for _title, body in NOT_PM:  # other roles pasted without their titles are still out of scope
+        assert classify(body, model=model).status == STATUS_NOT_PM, body
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Product Manager\nAbout the role", True),
+    ("Product Manager, Developer Platform. You will own the public APIs with engineers.", True),
+    ("About the job\nProduct Manager, Developer Platform", False),
+    ("You will own the public APIs. Product managers here work with engineers.", False),
+    ("Own the roadmap and the backlog", False),
+])
+def test_a_posting_starts_with_its_title_on_its_first_line_or_in_its_first_sentence(text, expected):
+    from pmtype.model import starts_with_title
+
+    assert starts_with_title(text) is expected
+
+
+@pytest.mark.parametrize("value,error", [
+    (None, EmptyText), (float("nan"), EmptyText), ("  ", EmptyText),
+    (123, TypeError), (b"We build APIs with engineers.", TypeError), (["a posting"], TypeError),
+])
+def test_classify_takes_one_posting_as_text(model, value, error):
+    with pytest.raises(error) as e:
+        classify(value, model=model)
+    if error is TypeError:
+        assert str(e.value).startswith("classify takes one posting's text as a str, not ")

@@ -520,3 +520,50 @@ def test_promote_checks_the_reference_file_before_training(corpus_csv, tmp_path)
         train_version([corpus_csv], name="never", use_seed=False, promote_on=tmp_path / "missing.csv")
     assert str(e.value) == f"{tmp_path / 'missing.csv'} does not exist"
     assert not (config.models_dir() / "never").exists()
+
+
+@pytest.mark.parametrize("how", ["pointer", "folder named default"])
+def test_promote_refuses_to_write_over_the_default_it_would_compare_with(model_dir, swapped_csv, corpus_csv, how):
+    """The new model is compared with the current default: it cannot replace that default's folder first."""
+    name = "current" if how == "pointer" else "default"
+    current = _install(model_dir, name)
+    if how == "pointer":
+        use_model(name)
+    before = (current / "model.joblib").read_bytes()
+    with pytest.raises(OutputExists) as e:
+        train_version([swapped_csv], output=current, overwrite=True, use_seed=False, promote_on=corpus_csv)
+    assert str(e.value) == (f"{current} is the default model, which --promote-if-better would compare the new "
+                            "model with: write the new model to another folder or version")
+    assert (current / "model.joblib").read_bytes() == before
+
+
+def test_a_version_cannot_be_named_like_the_built_in_default(corpus_csv):
+    with pytest.raises(BadModelName) as e:
+        train_version([corpus_csv], name="default", use_seed=False)
+    assert str(e.value) == ("'default' is the folder of the built-in default model (the default when no version "
+                            "is chosen); choose another name")
+    assert not (config.models_dir() / "default").exists()
+
+
+def test_models_lists_a_tampered_version_as_unusable(model_dir):
+    _install(model_dir, "good")
+    bad = _install(model_dir, "bad")
+    with open(bad / "model.joblib", "ab") as f:
+        f.write(b"x")
+    versions = {v.name: v for v in list_models()}
+    assert versions["good"].problem is None
+    assert versions["bad"].problem.startswith(f"{bad / 'model.joblib'} does not match the SHA-256 in its manifest")
+
+
+def test_models_and_the_pointer_are_readable_by_others_under_the_usual_umask(corpus_csv):
+    """tempfile makes files private to their owner; a shared models folder needs what open() gives."""
+    old = os.umask(0o022)
+    try:
+        outcome = train_version([corpus_csv], name="shared", use_seed=False)
+        use_model("shared")
+    finally:
+        os.umask(old)
+    assert outcome.path.stat().st_mode & 0o777 == 0o755
+    for name in ("model.joblib", "manifest.json"):
+        assert (outcome.path / name).stat().st_mode & 0o777 == 0o644
+    assert (config.models_dir() / "DEFAULT").stat().st_mode & 0o777 == 0o644

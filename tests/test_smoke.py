@@ -71,3 +71,13 @@ def test_wheel_ships_the_seed_corpus_and_runs_outside_the_checkout(tmp_path):
     assert "building it from the seed corpus" in r.stderr
     assert list((tmp_path / "cache").rglob("manifest.json"))
     assert not list(elsewhere.iterdir())
+
+
+def test_import_pmtype_is_light_and_every_public_name_resolves(tmp_path):
+    """The public names load on first use: importing the package (as the console script does
+    first) pulls in neither scikit-learn nor pandas."""
+    code = ("import sys, pmtype; heavy = sorted(m for m in ('sklearn', 'pandas', 'spacy') if m in sys.modules); "
+            "print(heavy); [getattr(pmtype, n) for n in pmtype.__all__]; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["[]", "ok"]

@@ -8,40 +8,41 @@ non-technical teams.
 
 __version__ = "0.1.0"
 
-from pmtype.batch import LabelSummary, label_file  # noqa: E402
-from pmtype.curation import LabelCheck, LabelIssue, Suggestions, check_labels, suggest  # noqa: E402
-from pmtype.errors import (  # noqa: E402
-    BadInputFile,
-    BadModelName,
-    BadOption,
-    BadTrainingData,
-    CannotWrite,
-    EmptyText,
-    MissingColumn,
-    ModelIncompatible,
-    ModelNotFound,
-    ModelTampered,
-    NotAModelVersion,
-    NothingToSuggest,
-    OutputExists,
-    PMTypeError,
-    UnknownLabel,
-)
-from pmtype.evaluate import evaluate  # noqa: E402
-from pmtype.features import posting_text  # noqa: E402
-from pmtype.model import DistinctionEvidence, PMTypeModel, Prediction, classify, load_model  # noqa: E402
-from pmtype.registry import (  # noqa: E402
-    Comparison,
-    ModelVersion,
-    TrainOutcome,
-    Unfinished,
-    compare,
-    list_models,
-    remove_unfinished,
-    train_version,
-    use_model,
-)
-from pmtype.training import train  # noqa: E402
+# The public names and the modules that hold them. They are imported on first use
+# (PEP 562), so that ``import pmtype`` and the command line start fast, and a Ctrl-C
+# while the command line starts is one line, not a traceback (``pmtype.console``).
+_WHERE = {
+    "LabelSummary": "batch", "label_file": "batch",
+    "LabelCheck": "curation", "LabelIssue": "curation", "Suggestions": "curation",
+    "check_labels": "curation", "suggest": "curation",
+    "evaluate": "evaluate",
+    "posting_text": "features",
+    "DistinctionEvidence": "model", "PMTypeModel": "model", "Prediction": "model", "classify": "model",
+    "load_model": "model",
+    "Comparison": "registry", "ModelVersion": "registry", "TrainOutcome": "registry", "Unfinished": "registry",
+    "compare": "registry", "list_models": "registry", "remove_unfinished": "registry",
+    "train_version": "registry", "use_model": "registry",
+    "train": "training",
+}
+_ERRORS = ("BadInputFile", "BadModelName", "BadOption", "BadTrainingData", "CannotWrite", "EmptyText",
+           "MissingColumn", "ModelIncompatible", "ModelNotFound", "ModelTampered", "NotAModelVersion",
+           "NothingToSuggest", "OutputExists", "PMTypeError", "UnknownLabel")
+_WHERE.update(dict.fromkeys(_ERRORS, "errors"))
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(f"pmtype.{_WHERE[name]}"), name)
+        globals()[name] = value  # once
+        return value
+    raise AttributeError(f"module 'pmtype' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "__version__",

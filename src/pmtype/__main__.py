@@ -1,3 +1,3 @@
-from pmtype.cli import run
+from pmtype.console import main
 
-run()
+main()

@@ -31,14 +31,24 @@ app = typer.Typer(
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
+FormatOption = Annotated[
+    Optional[str], typer.Option("--format", help="Input format: csv, tsv, jsonl, parquet (default: from the name).")]
+EncodingOption = Annotated[
+    Optional[str], typer.Option("--encoding", help="Input text encoding (default: detected).")]
 ModelOption = Annotated[
     Optional[Path],
     typer.Option("--model", "-m", help="A model version (as 'pmtype models' lists them) or a model folder (default: the default model)."),
 ]
 
 
+#: Exit code for a Ctrl-C, as shells give a process that SIGINT ended.
+INTERRUPTED = 130
+_said: list[str] = []  # the error lines printed, so that the console script does not repeat one
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"Error: {message}", err=True)
+    _said.append(message)
     raise typer.Exit(code)
 
 
@@ -67,7 +77,7 @@ class _Errors:
         if exc is not None and isinstance(exc, PMTypeError):
             _fail(str(exc), exc.exit_code)
         if exc is not None and isinstance(exc, KeyboardInterrupt):
-            _fail("interrupted", 130)
+            _fail("interrupted", INTERRUPTED)
         if exc is not None and isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             # what the package did not foresee (a full disk, a file gone mid-run): still one line
             from pmtype.tables import one_line
@@ -128,6 +138,8 @@ def classify(
         _fail("give the posting as an argument or with --file, not both", 2)
     if text is not None and _names_a_file(text):
         file, text = Path(text), None
+    elif text is not None and _looks_like_a_file_name(text):
+        _fail(f"{text.strip()}: no such file (to classify those words as a posting, pipe them on stdin)")
     if file is not None:
         from pmtype.tables import read_text_file
 
@@ -154,6 +166,17 @@ def _names_a_file(text: str) -> bool:
         return Path(word).is_file()
     except OSError:
         return False
+
+
+#: Endings of files a posting may be kept in: one word ending so is taken for a mistyped file name.
+_FILE_ENDINGS = (".txt", ".md", ".html", ".htm", ".rtf", ".csv", ".tsv", ".json", ".jsonl", ".pdf", ".doc",
+                 ".docx", ".gz")
+
+
+def _looks_like_a_file_name(text: str) -> bool:
+    """Whether a one-word argument that is no file looks like a file's name (a mistyped path)."""
+    word = text.strip()
+    return bool(word) and not any(c.isspace() for c in word) and word.lower().endswith(_FILE_ENDINGS)
 
 
 def _print_prediction(prediction) -> None:
@@ -190,9 +213,9 @@ def label(
     model: ModelOption = None,
     text_column: Annotated[Optional[str], typer.Option("--text-column", help="The column holding the posting text.")] = None,
     title_column: Annotated[Optional[str], typer.Option("--title-column", help="The column holding the job title.")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="Input format: csv, tsv, jsonl, parquet.")] = None,
+    fmt: FormatOption = None,
     out_fmt: Annotated[Optional[str], typer.Option("--output-format", help="Output format (default: from the name, else the input's).")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Input text encoding (default: detected).")] = None,
+    encoding: EncodingOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete chunk.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = config.CHUNK_SIZE,
@@ -289,6 +312,8 @@ def train(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing folder given with -o (a named version is never replaced).")] = False,
     drop_boilerplate: Annotated[bool, typer.Option("--drop-boilerplate", help="Leave company, benefits and legal text out of features and evidence.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
+    fmt: FormatOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Train a model on the seed corpus plus your labelled postings, report, and save it as a version."""
     from pmtype.evaluate import format_metrics
@@ -300,12 +325,14 @@ def train(
         _fail("--no-seed needs at least one labelled file", 2)
     if output is not None and name is not None:
         _fail("give --output or --name, not both", 2)
+    if margin is not None and promote_if_better is None:
+        _fail("--margin goes with --promote-if-better", 2)
     with _Errors():
         outcome = train_version(files, name=name, output=output, promote_on=promote_if_better,
                                 margin=MARGIN if margin is None else margin, use_seed=not no_seed,
                                 text_column=text_column, title_column=title_column,
                                 label_column=label_column, overwrite=overwrite, jobs=jobs,
-                                drop_boilerplate=drop_boilerplate, progress=_say)
+                                drop_boilerplate=drop_boilerplate, fmt=fmt, encoding=encoding, progress=_say)
     _say_unfinished(outcome.unfinished)
     manifest = outcome.manifest
     data = manifest["data"]
@@ -335,6 +362,8 @@ def evaluate(
     label_column: Annotated[str, typer.Option("--label-column")] = "label",
     report: Annotated[Optional[Path], typer.Option("--report", help="Write figures and report.md here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    fmt: FormatOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Score a model on labelled postings: metrics with 95% intervals and a confusion matrix."""
     from pmtype.evaluate import evaluate as evaluate_model
@@ -342,7 +371,8 @@ def evaluate(
 
     with _Errors():
         result = evaluate_model(file, model=model, text_column=text_column, title_column=title_column,
-                                label_column=label_column, report_dir=report, progress=_say)
+                                label_column=label_column, report_dir=report, fmt=fmt, encoding=encoding,
+                                progress=_say)
     for note in result.get("notes", []):  # rows left out (empty text, …), as train reports them
         _say(note)
     if as_json:
@@ -351,7 +381,7 @@ def evaluate(
     typer.echo(f"model {result['model_id']} on {file}")
     typer.echo(format_metrics(result))
     typer.echo(f"uncertain (inside the band): {result['uncertain']}; "
-               f"set aside by the scope check: {result['scope_flagged']}")
+               f"called not-PM by the scope check (scored all the same): {result['scope_flagged']}")
     if report is not None:
         typer.echo(f"report written to {result['report']}")
 
@@ -424,6 +454,8 @@ def compare(
     margin: Annotated[Optional[float], typer.Option("--margin", help="How much macro-F1 the new model may lose and still count as not worse (default 0.02).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     fail_if_worse: Annotated[bool, typer.Option("--fail-if-worse", help="Exit with code 3 unless the verdict is 'better' or 'not worse' (for scripts and CI).")] = False,
+    fmt: FormatOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Compare two models on labelled postings: metrics side by side, label flips, a verdict."""
     from pmtype.registry import MARGIN, format_comparison
@@ -432,7 +464,8 @@ def compare(
     with _Errors():
         result = compare_models(new, on, against=against, text_column=text_column,
                                 title_column=title_column, label_column=label_column,
-                                margin=MARGIN if margin is None else margin, progress=_say)
+                                margin=MARGIN if margin is None else margin, fmt=fmt, encoding=encoding,
+                                progress=_say)
     for note in result.notes:
         _say(note)
     if as_json:
@@ -453,14 +486,19 @@ def check_labels(
     label_column: Annotated[str, typer.Option("--label-column")] = "label",
     with_seed: Annotated[bool, typer.Option("--with-seed/--no-seed", help="Train every fold on the seed corpus too, besides your rows (finds more wrong labels, with fewer false alarms, in a small file); only your rows are checked. --no-seed: your rows only.")] = True,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
+    fmt: FormatOption = None,
+    encoding: EncodingOption = None,
 ) -> None:
     """Find labels that are likely wrong (confident learning on out-of-fold probabilities)."""
     from pmtype.curation import check_labels as find_suspect_labels
 
     _check_jobs(jobs)
+    if top < 0:
+        _fail("--top must be 0 or more", 2)
     with _Errors():
         check = find_suspect_labels(file, output=output, text_column=text_column, title_column=title_column,
-                                    label_column=label_column, use_seed=with_seed, jobs=jobs, progress=_say)
+                                    label_column=label_column, use_seed=with_seed, jobs=jobs, fmt=fmt,
+                                    encoding=encoding, progress=_say)
     for note in check.notes:
         _say(note)
     thresholds = ", ".join(f"{k} {v:.2f}" for k, v in check.thresholds.items())
@@ -486,8 +524,8 @@ def suggest(
     text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
     title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
     label_column: Annotated[str, typer.Option("--label-column", help="The label column to add (rows that already have a label are left out).")] = "label",
-    fmt: Annotated[Optional[str], typer.Option("--format", help="Input format: csv, tsv, jsonl, parquet.")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Input text encoding (default: detected).")] = None,
+    fmt: FormatOption = None,
+    encoding: EncodingOption = None,
     diversity: Annotated[float, typer.Option("--diversity", help="How much likeness to an already chosen posting counts against a posting (0: uncertainty only).")] = 0.5,
 ) -> None:
     """Choose the postings most worth labelling next: uncertain ones, not near-copies of each other."""
@@ -534,6 +572,13 @@ def _stop_on_every_interrupt() -> None:
     sys.unraisablehook = hook
 
 
-def run() -> None:  # the console script
+def run() -> None:  # the console script (through pmtype.console)
     _stop_on_every_interrupt()
-    app()
+    try:
+        app()
+    except SystemExit as e:
+        # typer ends a Ctrl-C outside a command's work (while it prints, say) with exit 130 and
+        # no word: say it, as the commands do
+        if e.code == INTERRUPTED and not _said:
+            err.print("Error: interrupted")
+        raise

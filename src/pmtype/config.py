@@ -73,5 +73,7 @@ SCOPE_THRESHOLD = 0.5
 GC_GEN0_THRESHOLD = 50_000
 #: Random seed for training.
 SEED = 13
+#: Cross-validation folds in training and check-labels; a scope check needs this many not_pm rows.
+CV_FOLDS = 5
 
 LABELS = ("business", "technical")

@@ -28,6 +28,8 @@ SIDES = ("technical", "business")
 #: Tokens put between sentences in one doc: no cue holds them, and enough of them that
 #: no pattern's optional tokens can reach across.
 _SEPARATOR = ("\u00a7",) * 3
+#: The phrase matcher's key for phrases that are no cue.
+NOT_A_CUE = "not a cue"
 
 _WORD = text_mod.WORD
 
@@ -48,15 +50,46 @@ class Cue:
 
 
 @lru_cache(maxsize=4)
-def load_cue_lists(path: str | None = None) -> dict:
-    """The cue lists: ``{distinction: {"title": …, side: {"phrases": […], "patterns": […]}}}``."""
+def _cue_file(path: str | None) -> dict:
     if path is None:
         raw = resources.files("pmtype").joinpath("cues/cues.json").read_text(encoding="utf-8")
     else:
         with open(path, encoding="utf-8") as f:
             raw = f.read()
-    data = json.loads(raw)
-    return {k: v for k, v in data.items() if k in DISTINCTIONS}
+    return json.loads(raw)
+
+
+def load_cue_lists(path: str | None = None) -> dict:
+    """The cue lists: ``{distinction: {"title": …, side: {"phrases": […], "patterns": […]}}}``."""
+    return {k: v for k, v in _cue_file(path).items() if k in DISTINCTIONS}
+
+
+def load_not_cues(path: str | None = None) -> list[str]:
+    """Phrases in which a cue word is no cue ("work authorization", "career growth")."""
+    return list(_cue_file(path).get("_not_cues", {}).get("phrases", []))
+
+
+#: Words that negate a cue found within ``NEGATION_WINDOW`` words after them in its sentence
+#: ("no MBA required", "without engineering support"); "not only" does not.
+NEGATORS = frozenset({"no", "not", "without", "never"})
+NEGATION_WINDOW = 3
+#: What negates a cue just before it ("an MBA is not required").
+_NOT_NEEDED = ("not required", "not necessary", "not needed", "not expected", "not a requirement")
+_NOT_NEGATING = frozenset({"only", "required", "necessary", "needed", "expected"})
+
+
+def negated(words: Sequence[str], start: int, end: int) -> bool:
+    """Whether the cue on ``words[start:end]`` (lower-cased words of one sentence) is negated:
+    a negator within ``NEGATION_WINDOW`` words before it (not "not only"), or "not required"
+    and the like within four words after it."""
+    before = words[max(0, start - NEGATION_WINDOW):start]
+    for j, word in enumerate(before):
+        following = before[j + 1] if j + 1 < len(before) else None
+        # "not only" affirms; "not required" negates what came before it, not this cue
+        if word in NEGATORS and not (word == "not" and following in _NOT_NEGATING):
+            return True
+    after = " ".join(words[end:end + 5])
+    return any(phrase in after for phrase in _NOT_NEEDED)
 
 
 @lru_cache(maxsize=1)
@@ -179,7 +212,7 @@ class CueFinder:
     # The spaCy pipeline and matchers are rebuilt after unpickling, never stored.
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates", "_anchors", "_window"):
+        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates", "_anchors", "_window", "_not_a_cue"):
             state.pop(key, None)
         state["_nlp"] = None
         return state
@@ -217,6 +250,13 @@ class CueFinder:
                     matcher.add(key, patterns)
                 all_phrases += phrases
                 all_patterns += patterns
+        # Phrases that hold a cue word but are no cue: matched like cues, so that, being longer,
+        # they win over the cue inside them; then dropped. (They need not pass the pre-filter:
+        # they matter only where a cue does.)
+        self._not_a_cue = nlp.vocab.strings.add(NOT_A_CUE)
+        not_cues = sorted({f for p in load_not_cues(self.cue_path) for f in _phrase_forms(p)})
+        if not_cues:
+            phrase_matcher.add(NOT_A_CUE, list(nlp.tokenizer.pipe(not_cues)))
         self._nlp, self._phrase_matcher, self._matcher = nlp, phrase_matcher, matcher
         self._keys = keys
         self._single, self._pairs = _triggers(all_phrases)
@@ -339,6 +379,8 @@ class CueFinder:
         where_in = {n: token_spans(text_mod.lower_same_length(parts[n][3]), m) for n, m in upto.items()}
         for n, s, e, k in kept:
             first, offset = firsts[n], parts[n][1]
+            if k == self._not_a_cue or negated(parts[n][4], s - first, e - first):
+                continue
             where = where_in[n]
             distinction, side = self._keys[k]
             start = offset + where[s - first][0]

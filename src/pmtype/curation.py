@@ -99,7 +99,7 @@ class LabelCheck:
 def check_labels(path, output: str | Path | None = None, text_column: str | None = None,
                  title_column: str | None = None, label_column: str = "label",
                  use_seed: bool = True, seed_path: str | Path | None = None,
-                 fmt: str | None = None, encoding: str | None = None, cv_folds: int = 5,
+                 fmt: str | None = None, encoding: str | None = None, cv_folds: int = config.CV_FOLDS,
                  seed: int = config.SEED, jobs: int | None = None, cue_cache: bool = True,
                  progress: Callable[[str], None] | None = None) -> LabelCheck:
     """List the rows of a labelled file whose label is likely wrong, most suspicious first.

@@ -41,7 +41,7 @@ def _point_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     out = {
         "accuracy": accuracy_score(y, pred),
         "macro_f1": f1_score(y, pred, average="macro", labels=[0, 1], zero_division=0),
-        "brier": brier_score_loss(y, p, pos_label=1) if len(np.unique(y)) > 1 else float("nan"),
+        "brier": brier_score_loss(y, p, pos_label=1),
         "ece": expected_calibration_error(y, p),
     }
     out["roc_auc"] = roc_auc_score(y, p) if len(np.unique(y)) > 1 else float("nan")
@@ -53,9 +53,17 @@ def _point_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
+#: Below this many postings, ``evaluate`` notes that its intervals are rough.
+FEW_POSTINGS = 30
+
+
 def label_metrics(y_true: Sequence[str], p_technical: Sequence[float], intervals: bool = True,
                   n_boot: int = 1000, seed: int = 0) -> dict:
-    """Accuracy, macro-F1, per-class P/R/F1, ROC-AUC, Brier and ECE, with bootstrap 95% intervals."""
+    """Accuracy, macro-F1, per-class P/R/F1, ROC-AUC, Brier and ECE, with bootstrap 95% intervals.
+
+    A resample holding one label only still counts for every metric but ROC-AUC, which
+    needs both (so a file of one label gets intervals for all the others).
+    """
     y = np.array([1 if v == "technical" else 0 for v in y_true])
     p = np.asarray(p_technical, dtype=float)
     if len(y) == 0:
@@ -71,10 +79,9 @@ def label_metrics(y_true: Sequence[str], p_technical: Sequence[float], intervals
         draws: dict[str, list[float]] = {k: [] for k in point}
         for _ in range(n_boot):
             idx = rng.integers(0, len(y), len(y))
-            if len(np.unique(y[idx])) < 2:
-                continue
             for k, v in _point_metrics(y[idx], p[idx]).items():
-                draws[k].append(v)
+                if not np.isnan(v):
+                    draws[k].append(v)
         for k, values in draws.items():
             if values:
                 lo, hi = np.percentile(values, [2.5, 97.5])
@@ -97,12 +104,15 @@ def format_metrics(result: dict) -> str:
 
 def evaluate(path, model=None, text_column: str | None = None, title_column: str | None = None,
              label_column: str = "label", report_dir: str | Path | None = None,
+             fmt: str | None = None, encoding: str | None = None,
              progress: Callable[[str], None] | None = None) -> dict:
     """Score a model on a labelled file of PM postings (``technical``/``business`` labels).
 
-    Not-PM rows in the file are left out of the label metrics. Labels are
-    scored as the model would give them if forced (the scope check is reported
-    separately: how many PM postings it would have set aside).
+    Not-PM rows in the file are left out of the label metrics (and noted). Labels
+    are scored as the model would give them if forced (the scope check is reported
+    separately: how many of these PM postings it calls not-PM). ``fmt`` and
+    ``encoding`` are the file's format and text encoding where its name and bytes
+    do not tell.
     """
     from pmtype.model import PMTypeModel, load_model
     from pmtype.training import read_labelled
@@ -111,16 +121,25 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
         tables.check_output_folder(report_dir)  # before the scoring
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
-    data, notes = read_labelled(path, text_column, title_column, label_column)
-    pm, _ = data.pm_only()
+    data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
+    pm, not_pm = data.pm_only()
+    if not_pm:
+        notes.append(f"{path}: left out {not_pm} rows labelled not_pm (evaluate scores technical and "
+                     "business postings; the scope check's figures are in benchmarks/RESULTS.md)")
     texts, labels = pm.texts, pm.labels
+    if not texts:
+        raise BadTrainingData(f"{path} has no technical or business postings to score"
+                              + (": " + "; ".join(n.removeprefix(f"{path}: ") for n in notes) if notes else ""))
     predictions = model.predict(texts, force=True)
     p = [pr.p_technical for pr in predictions]
     result = label_metrics(labels, p)
     result["model_id"] = model.model_id
     if len(set(labels)) == 1:
-        notes.append(f"every posting scored is labelled {labels[0]}: ROC-AUC and the Brier score need both "
-                     "labels (nan; null in JSON), and macro-F1 counts the other label's F1 as 0")
+        notes.append(f"every posting scored is labelled {labels[0]}: ROC-AUC needs both labels (nan; null "
+                     "in JSON), and macro-F1 counts the other label's F1 as 0")
+    if len(labels) < FEW_POSTINGS:
+        notes.append(f"only {len(labels)} postings scored: the 95% intervals are rough at this size "
+                     "(a bootstrap cannot show what so few postings leave out)")
     result["notes"] = notes
     result["scope_flagged"] = int(sum(pr.p_pm is not None and pr.p_pm < 1 - model.scope_threshold
                                       for pr in predictions))
@@ -128,7 +147,7 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     if report_dir is not None:
         from pmtype.report import write_report
 
-        result["report"] = str(write_report(Path(report_dir), texts, labels, predictions, result))
+        result["report"] = str(write_report(Path(report_dir), texts, labels, predictions, result, pm.rows))
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.validation import check_is_fitted
 
 from pmtype import config, persist
 from pmtype.cues import DISTINCTIONS, Cue, load_cue_lists
@@ -106,6 +109,17 @@ _PM_DUTIES = ("roadmap", "product vision", "user stor", "backlog", "product requ
               "feature request", "go-to-market", "launch", "product decision")
 
 
+def _names_pm_role(title: str) -> bool:
+    """Whether a title names a product-management role. The role a title names comes first:
+    "Product Manager, Project Management Software" is one, "Program Manager, Product" and
+    "Product Marketing Manager" are not."""
+    pm = _PM_TITLE.search(title)
+    if pm is None:
+        return False
+    other = _NOT_PM_PRODUCT.search(title)
+    return other is None or other.start() > pm.start()
+
+
 def _scope_signals(texts) -> np.ndarray:
     """Title and duty signals of a product-management posting (dense, few columns)."""
     rows = []
@@ -113,7 +127,7 @@ def _scope_signals(texts) -> np.ndarray:
         title = t[: t.find("\n")] if "\n" in t[:200] else t[:200]
         body = t[:6000].lower()
         duties = sum(body.count(word) for word in _PM_DUTIES)
-        pm_title = bool(_PM_TITLE.search(title)) and not _NOT_PM_PRODUCT.search(title)
+        pm_title = _names_pm_role(title)
         other_title = not pm_title and bool(_OTHER_TITLE.search(title) or _NOT_PM_PRODUCT.search(title))
         rows.append([
             1.0 if pm_title else 0.0,
@@ -124,8 +138,81 @@ def _scope_signals(texts) -> np.ndarray:
     return np.asarray(rows)
 
 
-def build_scope_pipeline(seed: int = config.SEED) -> Pipeline:
-    """The unfitted scope check: is a text a product-management posting at all?
+#: Words naming a role, one of which a job title holds ("Senior Data Engineer", "Head of Product").
+_ROLE_WORD = re.compile(
+    r"\b(manager|mgr|owner|lead|leader|director|head|vp|vice president|president|chief|officer|engineer|"
+    r"developer|programmer|designer|analyst|scientist|architect|consultant|specialist|representative|rep|"
+    r"coordinator|associate|assistant|intern|internship|executive|administrator|technician|accountant|"
+    r"recruiter|teacher|tutor|instructor|nurse|strategist|advisor|adviser|agent|writer|editor|researcher|"
+    r"pm|tpm|apm|product|supervisor|clerk|cashier|driver|operator|partner|principal|fellow|trainee|"
+    r"apprentice|staff)\b",
+    re.I,
+)
+
+
+def looks_like_title(line: str) -> bool:
+    """Whether a posting's first line reads as a job title: a few words, not a sentence, naming a role.
+
+    ``posting_text`` puts a given title there; a posting pasted without one starts
+    with whatever its body starts with ("About the job", "**Minimum qualifications:**").
+    """
+    line = line.strip().strip("*#").strip()
+    words = line.split()
+    if not 1 <= len(words) <= 16 or len(line) > 150:
+        return False
+    if re.search(r"[.!?:]\s*$|[.!?]\s+\w", line):
+        return False
+    return bool(_ROLE_WORD.search(line))
+
+
+_FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s")
+
+
+def starts_with_title(text: str) -> bool:
+    """Whether a posting starts with its title: its first line reads as one, or, where the
+    first line is a paragraph ("Product Manager, Payments. You will…"), its first sentence."""
+    first = text.split("\n", 1)[0]
+    if looks_like_title(first):
+        return True
+    sentence = _FIRST_SENTENCE.split(first[:200], 1)[0].rstrip(".!? ")
+    return sentence != first.strip() and looks_like_title(sentence)
+
+
+def _has_title(texts) -> np.ndarray:
+    return np.fromiter((starts_with_title(t) for t in texts), dtype=bool, count=len(texts))
+
+
+def _without_title(text: str) -> str:
+    """``text`` after its first line where that line reads as a job title, else all of it."""
+    first, _, rest = text.partition("\n")
+    return rest if rest and looks_like_title(first) else text
+
+
+#: How much of a posting the body-only scope check reads.
+_SCOPE_BODY_CHARS = 12_000
+
+
+def _scope_body(texts):
+    return [t[:_SCOPE_BODY_CHARS] for t in texts]
+
+
+def _body_signals(texts) -> np.ndarray:
+    """Product-management work and roles named in the body (dense, few columns)."""
+    rows = []
+    for t in texts:
+        body = t[:_SCOPE_BODY_CHARS].lower()
+        duties = sum(body.count(word) for word in _PM_DUTIES)
+        rows.append([
+            np.log1p(duties),
+            np.log1p(duties) / np.log1p(max(len(body), 1) / 500 + 1),
+            np.log1p(body.count("product manag")),
+            np.log1p(body.count("product owner")),
+        ])
+    return np.asarray(rows).reshape(len(rows), 4)
+
+
+def build_title_scope(seed: int = config.SEED) -> Pipeline:
+    """The scope check of a posting that starts with its title.
 
     Its evidence is the title (its words, and whether it names a product-management
     role or another one) and how much of the body is product-management work
@@ -141,6 +228,64 @@ def build_scope_pipeline(seed: int = config.SEED) -> Pipeline:
         ("classifier", LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced",
                                           random_state=seed)),
     ])
+
+
+def build_body_scope(seed: int = config.SEED) -> Pipeline:
+    """The scope check of a posting without a title: the body's words and the signals of
+    product-management work and roles in it. Without those signals the words alone let
+    most real non-PM postings through."""
+    words = make_pipeline(FunctionTransformer(_scope_body),
+                          TfidfVectorizer(sublinear_tf=True, min_df=2, dtype=np.float32))
+    return Pipeline([
+        ("features", FeatureUnion([("words", words), ("signals", FunctionTransformer(_body_signals))])),
+        ("classifier", LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced",
+                                          random_state=seed)),
+    ])
+
+
+class ScopeCheck(ClassifierMixin, BaseEstimator):
+    """Is a text a product-management posting at all? (1: yes, 0: no)
+
+    A posting that starts with its title (``starts_with_title``) is judged
+    by the title model, which leans on that title; any other by the body model,
+    fitted on the same postings with their titles taken off. Without this, a posting
+    pasted without its title was judged by whatever its first line said, and nine in
+    ten real PM postings were called not-PM.
+
+    Parameters
+    ----------
+    seed : int
+        The classifiers' random state.
+    """
+
+    def __init__(self, seed=config.SEED):
+        self.seed = seed
+
+    def fit(self, X, y):
+        texts = [str(t) for t in as_posting_list(X)]
+        y = np.asarray(y)
+        self.title_model_ = build_title_scope(self.seed).fit(texts, y)
+        self.body_model_ = build_body_scope(self.seed).fit([_without_title(t) for t in texts], y)
+        self.classes_ = self.title_model_.classes_
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self, "classes_")
+        texts = [str(t) for t in as_posting_list(X)]
+        titled = _has_title(texts)
+        proba = np.zeros((len(texts), len(self.classes_)))
+        for model, rows in ((self.title_model_, np.flatnonzero(titled)), (self.body_model_, np.flatnonzero(~titled))):
+            if len(rows):
+                proba[rows] = model.predict_proba([texts[i] for i in rows])
+        return proba
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def build_scope_pipeline(seed: int = config.SEED) -> ScopeCheck:
+    """The unfitted scope check (``ScopeCheck``)."""
+    return ScopeCheck(seed=seed)
 
 
 # --- predictions -----------------------------------------------------------------
@@ -177,6 +322,9 @@ class Prediction:
     evidence: list[DistinctionEvidence] = field(default_factory=list)
     p_pm: float | None = None
     model_id: str | None = None
+    #: The posting as pmtype read it (the title, a blank line, the body with markup removed and
+    #: white space tidied): the evidence's ``start``/``end`` offsets point into this text.
+    text: str | None = None
 
     def evidence_compact(self) -> str:
         return "; ".join(e.compact() for e in self.evidence)
@@ -195,7 +343,7 @@ STATUS_NOT_TEXT = "not text"
 class PMTypeModel:
     """A fitted label pipeline, an optional scope check, and how to read them."""
 
-    def __init__(self, label_pipeline: Pipeline, scope_pipeline: Pipeline | None,
+    def __init__(self, label_pipeline: Pipeline, scope_pipeline: ScopeCheck | Pipeline | None,
                  band: float = config.UNCERTAIN_BAND, scope_threshold: float = config.SCOPE_THRESHOLD,
                  model_id: str = "unsaved"):
         self.label_pipeline = label_pipeline
@@ -258,12 +406,12 @@ class PMTypeModel:
             evidence = _evidence(prepared[row], article[row], weights)
             if pm is not None and pm < 1 - self.scope_threshold and not force:
                 out[i] = Prediction(None, round(p, 4), STATUS_NOT_PM, evidence, round(pm, 4),
-                                    self.model_id)
+                                    self.model_id, prepared[row].text)
                 continue
             status = STATUS_UNCERTAIN if abs(p - 0.5) < band else STATUS_OK
             label = "technical" if p >= 0.5 else "business"
             out[i] = Prediction(label, round(p, 4), status, evidence,
-                                None if pm is None else round(pm, 4), self.model_id)
+                                None if pm is None else round(pm, 4), self.model_id, prepared[row].text)
         return out  # type: ignore[return-value]
 
 
@@ -349,7 +497,7 @@ class CrossFit:
     label_pipeline: Pipeline
     p_out_of_fold: np.ndarray
     labels: np.ndarray  # "technical" / "business", in the order given
-    scope_pipeline: Pipeline | None = None
+    scope_pipeline: ScopeCheck | Pipeline | None = None
 
 
 def _single_blas_thread(fn, *args):
@@ -374,7 +522,7 @@ def _fit_rest(rest: Pipeline, X: np.ndarray, y: np.ndarray) -> Pipeline:
     return clone(rest).fit(X, y)
 
 
-def _fit_scope(seed: int, texts: list[str], is_pm: np.ndarray) -> Pipeline:
+def _fit_scope(seed: int, texts: list[str], is_pm: np.ndarray) -> ScopeCheck:
     return build_scope_pipeline(seed).fit(texts, is_pm)
 
 
@@ -474,6 +622,7 @@ class _CueCache:
             # registry.remove_unfinished sweeps it if this process is killed here
             fd, tmp = tempfile.mkstemp(prefix=persist.temporary_prefix(self.path.name), suffix=".tmp",
                                        dir=self.path.parent)
+            os.fchmod(fd, persist.usual_mode())
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
@@ -633,7 +782,7 @@ def _fit_fold_shared(shared: _SharedNgrams, classifier, y: np.ndarray, train: np
 
 
 def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SEED,
-              cv_folds: int = 5, scope: tuple[list[str], np.ndarray] | None = None,
+              cv_folds: int = config.CV_FOLDS, scope: tuple[list[str], np.ndarray] | None = None,
               jobs: int | None = None, progress: Callable[[str], None] | None = None,
               shared_counts: bool = True, cue_cache: Path | None = None,
               train_only: tuple[Sequence[str], Sequence[str]] | None = None,
@@ -725,7 +874,7 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     return CrossFit(label_pipeline, oof, labels, scope_pipeline)
 
 
-def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = 5,
+def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config.CV_FOLDS,
               progress: Callable[[str], None] | None = None, jobs: int | None = None,
               cue_cache: Path | None = None, **pipeline_params) -> tuple[PMTypeModel, dict]:
     """Fit the label pipeline (and the scope check where there are not-PM rows).
@@ -834,11 +983,14 @@ def classify(text: str, title: str | None = None, model: PMTypeModel | str | Pat
     ``model`` is a loaded model, a version name, a model folder, or None for the
     default model (built on first use, with ``progress`` told so).
     """
-    if text is None or not str(text).strip():
+    if text is None or (isinstance(text, float) and math.isnan(text)) or (isinstance(text, str) and not text.strip()):
         raise EmptyText("the posting is empty")
+    if not isinstance(text, str):
+        # label marks a number "not text"; bytes need decoding; a list is many postings (predict)
+        raise TypeError(f"classify takes one posting's text as a str, not {type(text).__name__}; "
+                        "decode bytes first, and give many postings to PMTypeModel.predict")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
-    text = str(text)
     prediction = model.predict([posting_text(text[: config.MAX_CHARS], title)], force=force)[0]
     if len(text) > config.MAX_CHARS:
         prediction.status += f"; truncated to {config.MAX_CHARS} characters"

@@ -40,6 +40,17 @@ TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + r"[a-z0-9_]{8}\.tmp
 MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + r"old")
 
 
+def usual_mode(directory: bool = False) -> int:
+    """The permissions ``open``/``mkdir`` give a new file/folder under this process's umask.
+
+    ``tempfile`` makes its files and folders private to their owner; what pmtype
+    writes for others to read (models, the default pointer) is given these instead.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def temporary_prefix(name: str) -> str:
     """The start of a temporary name beside ``name`` (``tempfile``'s ``prefix``; the suffix is ``.tmp``).
 
@@ -98,6 +109,7 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
     check_replaceable(folder, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(folder.name), suffix=".tmp", dir=folder.parent))
+    os.chmod(tmp, usual_mode(directory=True))  # readable by others as a folder from mkdir would be
     try:
         joblib.dump(obj, tmp / MODEL_FILE, compress=3)
         manifest = dict(manifest)

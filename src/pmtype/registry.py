@@ -60,7 +60,9 @@ def describe(model: str | Path | None = None) -> str:
         + ", ".join(f"{k} {v}" for k, v in data.get("by_label", {}).items())
         + f"); sha256 {str(data.get('sha256', '?'))[:16]}…",
         "sources    " + ", ".join(data.get("sources", [])),
-        f"scope      {'yes' if m.get('scope_check') else 'no (no not_pm rows in the training data)'}",
+        "scope      " + ("yes" if m.get("scope_check") else
+                            f"no (trained on {data.get('by_label', {}).get('not_pm', 0)} not_pm rows; "
+                            f"a scope check needs {config.CV_FOLDS})"),
         f"band       p_technical within {m.get('band', '?')} of 0.5 is uncertain",
     ]
     cv = m.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
@@ -130,8 +132,12 @@ def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
         version.metrics = {}
         version.problem = f"{folder}: its manifest is not in the shape pmtype writes"
         return version
-    if not (folder / manifest.get("model_file", persist.MODEL_FILE)).is_file():
-        version.problem = f"{folder} has a manifest but no {manifest.get('model_file', persist.MODEL_FILE)}"
+    try:
+        persist.verify_model(folder)  # the file, its hash and the library versions, as loading checks them
+    except PMTypeError as e:
+        version.problem = str(e)
+    except (KeyError, TypeError, AttributeError):  # a manifest edited by hand into another shape
+        version.problem = f"{folder}: its manifest is not in the shape pmtype writes"
     return version
 
 
@@ -243,6 +249,7 @@ def _write_pointer(name: str) -> None:
     pointer.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=persist.temporary_prefix(DEFAULT_POINTER), suffix=".tmp",
                                dir=pointer.parent)
+    os.fchmod(fd, persist.usual_mode())
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(name + "\n")
@@ -437,13 +444,15 @@ def _label(p: float) -> str:
 def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
             text_column: str | None = None, title_column: str | None = None,
             label_column: str = "label", margin: float = MARGIN, n_boot: int = 2000,
+            fmt: str | None = None, encoding: str | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Score model ``new`` and ``against`` (default: the default model) on the labelled file ``on``.
 
     Models are version names or folders. Both label every technical/business posting
     of ``on`` (forced past the scope check, as ``evaluate`` does); the result holds both
     models' metrics and their paired difference with 95% intervals, the postings whose
-    label flips, and a verdict (``verdict``).
+    label flips, and a verdict (``verdict``). ``fmt`` and ``encoding`` are ``on``'s format
+    and text encoding where its name and bytes do not tell.
     """
     from pmtype.training import read_labelled
 
@@ -456,7 +465,7 @@ def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
     current_model = load_model(current_path, progress=progress)
     if current_path is None:
         current_path = default_model_path()
-    data, notes = read_labelled(on, text_column, title_column, label_column)
+    data, notes = read_labelled(on, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     pm, not_pm = data.pm_only()
     _need_both_labels(on, pm.labels)
     if not_pm:
@@ -561,6 +570,9 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     if name is not None and folder.exists():
         raise OutputExists(f"model version '{name}' already exists in {config.models_dir()}; "
                            "versions are never replaced: choose another name")
+    if name == config.DEFAULT_MODEL_NAME:
+        raise BadModelName(f"'{name}' is the folder of the built-in default model (the default when no "
+                           "version is chosen); choose another name")
     tables.check_output_folder(folder if folder is not None else config.models_dir())  # before training
     if promote_on is not None:
         if folder is not None and folder.resolve().parent != config.models_dir().resolve():
@@ -568,6 +580,9 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
                                    "cannot become the default; train with --name NAME, or without -o")
         if folder is not None:
             version_path(folder.name)  # a name the default pointer can hold
+            if folder.resolve() == default_model_path().resolve():
+                raise OutputExists(f"{folder} is the default model, which --promote-if-better would compare "
+                                   "the new model with: write the new model to another folder or version")
         reference, _ = read_labelled(promote_on, text_column, title_column, label_column)  # fail before training
         _need_both_labels(promote_on, reference.pm_only()[0].labels)
     unfinished = remove_unfinished()
@@ -580,9 +595,6 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         outcome.other_default = _other_default(path)
         return outcome
     current = default_model_path()
-    if current.resolve() == path.resolve():
-        outcome.promoted, outcome.decision = True, f"{path.name} replaced the default model's folder"
-        return outcome
     if not (current / persist.MANIFEST_FILE).is_file():
         _write_pointer(path.name)
         outcome.promoted = True

@@ -11,7 +11,14 @@ from pmtype.cues import DISTINCTIONS
 from pmtype.evaluate import CLASSES, reliability
 
 
-def write_report(folder: Path, texts, labels, predictions, result: dict) -> Path:
+def _cell(text: str) -> str:
+    """Text for one cell of a Markdown table: no bar, no line break."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def write_report(folder: Path, texts, labels, predictions, result: dict, rows=None) -> Path:
+    """Figures and report.md for an ``evaluate`` result; ``rows`` are the postings' row numbers in
+    their file, named in the list of mistakes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,39 +55,63 @@ def write_report(folder: Path, texts, labels, predictions, result: dict) -> Path
     fig.savefig(folder / "p_by_label.png", dpi=120)
     plt.close(fig)
 
-    fires = {name: Counter() for name in CLASSES}
+    # For each distinction and side: in what share of each label's postings its cues were found,
+    # and in what share the distinction leaned that way (its net push on the model).
+    found = {name: Counter() for name in CLASSES}
+    leans = {name: Counter() for name in CLASSES}
     for pr, label in zip(predictions, labels):
         for e in pr.evidence:
-            fires[label][f"{e.distinction}:{e.lean}"] += 1
+            leans[label][f"{e.distinction}:{e.lean}"] += 1
+            for side in {ph["side"] for ph in e.phrases}:
+                found[label][f"{e.distinction}:{side}"] += 1
     n = Counter(labels)
-    rows = []
+
+    def share(counts: dict[str, Counter], label: str, key: str) -> str:
+        return f"{counts[label][key] / n[label]:.2f}" if n[label] else "n/a"
+
+    table = []
     for d in DISTINCTIONS:
         for side in ("technical", "business"):
             key = f"{d}:{side}"
-            rows.append(f"| {d} | {side} | " + " | ".join(
-                f"{fires[c][key] / max(n[c], 1):.2f}" for c in CLASSES) + " |")
+            table.append(f"| {d} | {side} | " + " | ".join(share(found, c, key) for c in CLASSES) + " | "
+                         + " | ".join(share(leans, c, key) for c in CLASSES) + " |")
 
-    wrong = [i for i, (pr, label) in enumerate(zip(predictions, labels)) if pr.label is not None and
+    wrong = [i for i, (pr, label) in enumerate(zip(predictions, labels)) if pr.p_technical is not None and
              (pr.p_technical >= 0.5) != (label == "technical")]
     wrong.sort(key=lambda i: -abs(predictions[i].p_technical - 0.5))
     mistakes = []
     for i in wrong[:15]:
         first = texts[i].strip().splitlines()[0][:80] if texts[i].strip() else ""
-        mistakes.append(f"| {first} | {labels[i]} | {predictions[i].p_technical:.2f} | "
-                        f"{predictions[i].evidence_compact().replace('|', '/')} |")
+        row = rows[i] if rows else i + 1
+        mistakes.append(f"| {row} | {_cell(first)} | {labels[i]} | {predictions[i].p_technical:.2f} | "
+                        f"{_cell(predictions[i].evidence_compact())} |")
+    if mistakes:
+        mistakes_md = ("| row | posting (first line) | true | p_technical | evidence |\n|---|---|---|---|---|\n"
+                       + "\n".join(mistakes))
+        if len(wrong) > len(mistakes):
+            mistakes_md += f"\n\nThe {len(mistakes)} most confident of {len(wrong)} mistakes."
+    else:
+        mistakes_md = "No mistakes: every posting got its true label."
+    notes = result.get("notes") or []
+    notes_md = ("## Notes\n\n" + "\n".join(f"- {_cell(note)}" for note in notes) + "\n\n") if notes else ""
 
     metrics = "\n".join(
-        f"| {k} | {m['value']:.3f} | " + (f"[{m['low']:.3f}, {m['high']:.3f}]" if "low" in m else "") + " |"
+        f"| {k} | " + ("n/a" if m["value"] != m["value"] else f"{m['value']:.3f}") + " | "
+        + (f"[{m['low']:.3f}, {m['high']:.3f}]" if "low" in m else "") + " |"
         for k, m in result["metrics"].items())
     report = folder / "report.md"
     report.write_text(
         f"# pmtype evaluation\n\nModel `{result.get('model_id')}`, {result['n']} labelled postings.\n\n"
         "| metric | value | 95% interval |\n|---|---|---|\n" + metrics + "\n\n"
+        f"Uncertain (inside the close-call band): {result.get('uncertain', 0)}. Called not-PM by the scope "
+        f"check (scored all the same): {result.get('scope_flagged', 0)}.\n\n" + notes_md +
         "![confusion](confusion.png) ![reliability](reliability.png)\n\n![p by label](p_by_label.png)\n\n"
         "## How often each distinction's evidence fires, per true label\n\n"
-        "| distinction | leans | " + " | ".join(CLASSES) + " |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
-        "## The worst mistakes\n\n| posting (first line) | true | p_technical | evidence |\n|---|---|---|---|\n"
-        + "\n".join(mistakes) + "\n",
+        "Cues found: the share of each label's postings in which cues of that side were found. "
+        "Leans: the share in which the distinction, on balance, pushed the model that way.\n\n"
+        "| distinction | side | cues found: " + " | cues found: ".join(CLASSES) + " | leans: "
+        + " | leans: ".join(CLASSES) + " |\n|---|---|---|---|---|---|\n" + "\n".join(table) + "\n\n"
+        "## The worst mistakes\n\n" + mistakes_md + "\n",
         encoding="utf-8",
     )
     return report

@@ -803,6 +803,10 @@ def atomic_output(path, fmt: str):
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as e:
         raise cannot_write(path, e) from None
+    # the mode open() would give (tempfile's files are private to their owner)
+    mask = os.umask(0)
+    os.umask(mask)
+    os.fchmod(fd, 0o666 & ~mask)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

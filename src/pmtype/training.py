@@ -25,7 +25,12 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     Each text's row number in the file (a CSV/TSV header is row 1; JSON Lines and Parquet
     have no header) goes into ``rows``.
     """
-    frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+    try:
+        frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+    except BadInputFile as e:  # name the file: train reads several (the seed corpus too)
+        if str(path) in str(e):
+            raise
+        raise BadInputFile(f"{path}: {e}") from None
     first = 2 if tables.detect_format(path, fmt) in ("csv", "tsv") else 1  # the first row's number
     try:
         text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
@@ -110,15 +115,18 @@ def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
         seen[key] = y
         keep.append(i)
     if conflicts:
-        first = data.texts[conflicts[0]].strip().splitlines()[0][:60]
-        where = ""
-        if data.rows:
-            key = text_key(data.texts[conflicts[0]])
-            twins = [i for i in range(conflicts[0] + 1) if text_key(data.texts[i]) == key]
-            where = ", rows " + " and ".join(str(data.rows[i]) for i in (twins[0], conflicts[0]))
+        last = conflicts[0]
+        first = data.texts[last].strip().splitlines()[0][:60]
+        twin = next(i for i in range(last) if text_key(data.texts[i]) == text_key(data.texts[last]))
+        if data.sources[twin] != data.sources[last]:  # each row in its own file
+            where = " in " + " and in ".join(
+                f"{data.sources[i]}" + (f", row {data.rows[i]}" if data.rows else "") for i in (twin, last))
+        else:
+            where = f" in {data.sources[last]}" + (
+                f", rows {data.rows[twin]} and {data.rows[last]}" if data.rows else "")
         raise BadTrainingData(
-            f"{len(conflicts)} postings appear twice with different labels (the first: '{first}' "
-            f"in {data.sources[conflicts[0]]}{where}); fix the labels and train again"
+            f"{len(conflicts)} postings appear twice with different labels (the first: '{first}'"
+            f"{where}); fix the labels and train again"
         )
     notes = []
     if len(keep) < len(data.texts):
@@ -144,6 +152,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
           title_column: str | None = None, label_column: str = "label",
           overwrite: bool = False, seed: int = config.SEED, jobs: int | None = None,
           drop_boilerplate: bool = False, cue_cache: str | Path | None = None,
+          fmt: str | None = None, encoding: str | None = None,
           progress: Callable[[str], None] | None = None) -> dict:
     """Train on the seed corpus (unless ``use_seed`` is False) plus the given files; save to ``output``.
 
@@ -164,7 +173,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
         parts.append(seed_data)
         notes += seed_notes
     for path in paths:
-        data, more = read_labelled(path, text_column, title_column, label_column)
+        data, more = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
         parts.append(data)
         notes += more
     if not parts:
@@ -176,6 +185,10 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     model, report = fit_model(data, seed=seed, progress=say, jobs=jobs, drop_boilerplate=drop_boilerplate,
                               cue_cache=Path(cue_cache) if cue_cache is not None else None)
     counts = pd.Series(data.labels).value_counts().to_dict()
+    if model.scope_pipeline is None and counts.get("not_pm", 0):
+        notes.append(f"{counts['not_pm']} not_pm rows are too few for a scope check (it needs "
+                     f"{config.CV_FOLDS}); this model has none and labels every posting")
+        say(notes[-1])
     digest = data_hash(data.texts, data.labels)
     created = datetime.now(timezone.utc).replace(microsecond=0)
     if output is None:
