@@ -460,3 +460,23 @@ def test_suggest_writes_the_probability_as_a_number_in_json_lines(tmp_path, mode
     s = suggest(src, n=3, output=tmp_path / "next.jsonl", model=model_dir)
     got = [json.loads(line)["p_technical"] for line in (tmp_path / "next.jsonl").read_text().splitlines()]
     assert got == s.frame["p_technical"].tolist() and all(isinstance(p, float) for p in got)
+
+
+def test_the_cue_cache_is_keyed_by_the_not_cues_too(tmp_path):
+    """Editing only the not-cue phrases changes which cues are found: a cache keyed without
+    them would hand back the old cues."""
+    import json
+
+    from pmtype.cues import _cue_file
+    from pmtype.features import PreparePostings
+    from pmtype.model import _CueCache
+
+    data = _cue_file(None)
+    plain = tmp_path / "cues.json"
+    plain.write_text(json.dumps(data), encoding="utf-8")
+    fewer = tmp_path / "fewer.json"
+    fewer.write_text(json.dumps({**data, "_not_cues": {"phrases": ["job security"]}}), encoding="utf-8")
+    keys = {_CueCache.fingerprint(PreparePostings(cue_path=str(p))) for p in (plain, fewer)}
+    assert len(keys) == 2
+    again = _CueCache.fingerprint(PreparePostings(cue_path=str(plain)))
+    assert again in keys

@@ -81,7 +81,7 @@ _NOT_NEGATING = frozenset({"only", "required", "necessary", "needed", "expected"
 def negated(words: Sequence[str], start: int, end: int) -> bool:
     """Whether the cue on ``words[start:end]`` (lower-cased words of one sentence) is negated:
     a negator within ``NEGATION_WINDOW`` words before it (not "not only"), or "not required"
-    and the like within four words after it."""
+    and the like within the five words after it."""
     before = words[max(0, start - NEGATION_WINDOW):start]
     for j, word in enumerate(before):
         following = before[j + 1] if j + 1 < len(before) else None

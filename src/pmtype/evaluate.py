@@ -125,7 +125,7 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     pm, not_pm = data.pm_only()
     if not_pm:
         notes.append(f"{path}: left out {not_pm} rows labelled not_pm (evaluate scores technical and "
-                     "business postings; the scope check's figures are in benchmarks/RESULTS.md)")
+                     "business postings)")
     texts, labels = pm.texts, pm.labels
     if not texts:
         raise BadTrainingData(f"{path} has no technical or business postings to score"

@@ -30,7 +30,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from pmtype import config, persist
-from pmtype.cues import DISTINCTIONS, Cue, load_cue_lists
+from pmtype.cues import DISTINCTIONS, Cue, load_cue_lists, load_not_cues
 from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound
 from pmtype.features import (
     ARTICLE_FEATURES,
@@ -274,7 +274,8 @@ class ScopeCheck(ClassifierMixin, BaseEstimator):
         texts = [str(t) for t in as_posting_list(X)]
         titled = _has_title(texts)
         proba = np.zeros((len(texts), len(self.classes_)))
-        for model, rows in ((self.title_model_, np.flatnonzero(titled)), (self.body_model_, np.flatnonzero(~titled))):
+        for model, rows in ((self.title_model_, np.flatnonzero(titled)),
+                            (self.body_model_, np.flatnonzero(~titled))):
             if len(rows):
                 proba[rows] = model.predict_proba([texts[i] for i in rows])
         return proba
@@ -574,6 +575,7 @@ class _CueCache:
         for module in (text_mod, cues_mod, features_mod):
             digest.update(Path(module.__file__).read_bytes())
         digest.update(json.dumps(load_cue_lists(prepare.cue_path), sort_keys=True).encode())
+        digest.update(json.dumps(load_not_cues(prepare.cue_path)).encode())  # they hide cues too
         digest.update(f"{__version__}|{spacy.__version__}|{prepare.drop_boilerplate}|{prepare.max_chars}".encode())
         return digest.hexdigest()[:16]
 
