@@ -80,6 +80,9 @@ def test_labels_are_forgiven_case_and_spaces(value, expected):
 @given(st.text(min_size=1, max_size=400).filter(lambda s: s.strip()))
 def test_classify_never_raises_on_unicode(model, text):
     pred = classify(text, model=model, force=True)
+    if not any(ch.isalpha() for ch in text):
+        assert pred.status == "not text" and pred.label is None
+        return
     assert 0.0 <= pred.p_technical <= 1.0 and not math.isnan(pred.p_technical)
     assert pred.label in ("technical", "business")
 
@@ -237,3 +240,11 @@ def test_classify_takes_one_posting_as_text(model, value, error):
         classify(value, model=model)
     if error is TypeError:
         assert str(e.value).startswith("classify takes one posting's text as a str, not ")
+
+
+@pytest.mark.parametrize("text", ["12345", "3.14", "!!! ???", "--- * ---"])
+def test_classify_calls_text_without_a_letter_not_text_as_label_does(model, text):
+    from pmtype.model import STATUS_NOT_TEXT
+
+    p = classify(text, title=None, model=model, force=True)
+    assert (p.label, p.p_technical, p.status) == (None, None, STATUS_NOT_TEXT)

@@ -980,7 +980,8 @@ def load_model(path: str | Path | None = None, build_if_missing: bool = True,
 
 def classify(text: str, title: str | None = None, model: PMTypeModel | str | Path | None = None,
              force: bool = False, progress: Callable[[str], None] | None = None) -> Prediction:
-    """Classify one posting. Blank text raises ``EmptyText``.
+    """Classify one posting. Blank text raises ``EmptyText``; text without a letter gets the
+    status ``not text`` and no label, as ``label`` gives such a cell.
 
     ``model`` is a loaded model, a version name, a model folder, or None for the
     default model (built on first use, with ``progress`` told so).
@@ -993,6 +994,8 @@ def classify(text: str, title: str | None = None, model: PMTypeModel | str | Pat
                         "decode bytes first, and give many postings to PMTypeModel.predict")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
+    if not any(ch.isalpha() for ch in text):  # "12345", "---": as label marks such a cell
+        return Prediction(None, None, STATUS_NOT_TEXT, model_id=model.model_id)
     prediction = model.predict([posting_text(text[: config.MAX_CHARS], title)], force=force)[0]
     if len(text) > config.MAX_CHARS:
         prediction.status += f"; truncated to {config.MAX_CHARS} characters"
