@@ -120,21 +120,21 @@ def _names_pm_role(title: str) -> bool:
     return other is None or other.start() > pm.start()
 
 
+def _duty_signals(body: str) -> list[float]:
+    """How much of a lower-cased body is product-management work: log(1 + duty words), and
+    that per length (both scope models read these)."""
+    duties = np.log1p(sum(body.count(word) for word in _PM_DUTIES))
+    return [duties, duties / np.log1p(max(len(body), 1) / 500 + 1)]
+
+
 def _scope_signals(texts) -> np.ndarray:
     """Title and duty signals of a product-management posting (dense, few columns)."""
     rows = []
     for t in texts:
         title = t[: t.find("\n")] if "\n" in t[:200] else t[:200]
-        body = t[:6000].lower()
-        duties = sum(body.count(word) for word in _PM_DUTIES)
         pm_title = _names_pm_role(title)
         other_title = not pm_title and bool(_OTHER_TITLE.search(title) or _NOT_PM_PRODUCT.search(title))
-        rows.append([
-            1.0 if pm_title else 0.0,
-            1.0 if other_title else 0.0,
-            np.log1p(duties),
-            np.log1p(duties) / np.log1p(max(len(body), 1) / 500 + 1),
-        ])
+        rows.append([1.0 if pm_title else 0.0, 1.0 if other_title else 0.0, *_duty_signals(t[:6000].lower())])
     return np.asarray(rows)
 
 
@@ -201,13 +201,8 @@ def _body_signals(texts) -> np.ndarray:
     rows = []
     for t in texts:
         body = t[:_SCOPE_BODY_CHARS].lower()
-        duties = sum(body.count(word) for word in _PM_DUTIES)
-        rows.append([
-            np.log1p(duties),
-            np.log1p(duties) / np.log1p(max(len(body), 1) / 500 + 1),
-            np.log1p(body.count("product manag")),
-            np.log1p(body.count("product owner")),
-        ])
+        rows.append([*_duty_signals(body), np.log1p(body.count("product manag")),
+                     np.log1p(body.count("product owner"))])
     return np.asarray(rows).reshape(len(rows), 4)
 
 
