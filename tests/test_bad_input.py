@@ -267,6 +267,7 @@ WIDE_COLUMNS = {**{f"c{i}": [str(i), f"x{i}"] for i in range(WIDE - 1)}, "descri
 WIDE_NO_TEXT = {f"c{i}": [str(i)] for i in range(WIDE)}
 NOTE_EMPTY = "{path}: left out {n} rows with empty text (rows {rows})"
 NOTE_NOT_TEXT = "{path}: left out {n} rows whose text is a number or has no letters (rows {rows})"
+NOTE_NOT_ENGLISH = "{path}: {n} rows read as not English, kept (rows {rows}): the cue lists and the scope check read English only"
 NOT_READABLE = "the file is binary, not a text table (CSV, TSV or JSON Lines)"
 NO_TEXT = ("no text column found (looked for description, job_description, jobdescription, "
            "description_text, text, body, …); the columns are: {columns}; name one with --text-column")
@@ -443,10 +444,10 @@ CASES: list[Case] = [
     }, about="a web page and an HTML fragment"),
     Case("another language", table({"id": ["1", "2"], "description": [GERMAN, CHINESE]}, ["technical", "business"],
                                    posting=GERMAN), {
-        "label": Labels(("not a PM posting", "not a PM posting")),
-        "train": Trains(2),
-        "evaluate": Scores(2),
-        "classify": Classifies("not a PM posting"),
+        "label": Labels(("not English", "not English")),
+        "train": Trains(2, (_note(NOTE_NOT_ENGLISH, [2, 3]),)),
+        "evaluate": Scores(2, (_note(NOTE_NOT_ENGLISH, [2, 3]),)),
+        "classify": Classifies("not English"),
     }, about="German and Chinese postings"),
     Case("Latin-1", table({"id": ["1", "2"], "description": [LATIN1_TECH, LATIN1_BIZ]}, ["technical", "business"],
                           encoding="latin-1", posting=LATIN1_TECH), {
@@ -663,7 +664,7 @@ def check(case: Case, command: str, result: Result) -> None:
     elif isinstance(expect, (Trains, Scores)):
         corpus = len(corpus_rows()) if command == "train" else 0
         assert result.rows_out == (corpus + expect.used if isinstance(expect, Trains) else expect.n)
-        notes = [line for line in result.stderr.splitlines() if "left out" in line]
+        notes = [line for line in result.stderr.splitlines() if "left out" in line or "not English" in line]
         assert notes == [n.replace("{path}", str(result.made.path)) for n in expect.notes]
         assert result.rows_lost == 0
     elif isinstance(expect, Classifies):

@@ -101,6 +101,26 @@ def test_classify_builds_the_default_model_on_first_use(tmp_path):
     assert "building" not in again.stderr
 
 
+GERMAN_POSTING = ("Produktmanager Zahlungsplattform\n\nDu verantwortest unsere öffentlichen Schnittstellen "
+                  "gemeinsam mit den Entwicklern und dem QA-Team, schreibst technische Spezifikationen und "
+                  "schätzt den Aufwand mit der technischen Leitung.")
+TEACHER_POSTING = ("Elementary School Teacher\n\nPlan lessons for a third-grade classroom, assess student "
+                   "progress, and communicate with parents each term.")
+
+
+def test_classify_says_why_it_gives_no_label(model_dir, model):
+    r = run("classify", GERMAN_POSTING, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == "not English (pmtype reads English postings; --force labels it anyway)"
+    p_pm = classify(TEACHER_POSTING, model=model).p_pm
+    r = run("classify", TEACHER_POSTING, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == f"not a PM posting (p_pm {p_pm:.2f}; --force labels it anyway)"
+    r = run("classify", GERMAN_POSTING, "--model", model_dir, "--force", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["label"] in ("technical", "business")
+
+
 # --- label --------------------------------------------------------------------
 
 def test_label_csv(model_dir, tmp_path):
@@ -114,6 +134,21 @@ def test_label_csv(model_dir, tmp_path):
     assert got["pm_label"].tolist() == ["technical", "", "business"]
     assert got["pm_status"].tolist()[1] == "empty text"
     assert r.stderr.strip().splitlines()[-1].startswith("3 rows labelled in ")
+
+
+def test_label_marks_postings_in_another_language(model_dir, tmp_path):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, GERMAN_POSTING]}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    r = run("label", src, "-o", out, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    got = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert got["pm_label"].tolist() == ["technical", ""] and got["pm_status"].tolist()[1] == "not English"
+    assert got["pm_p_technical"].tolist()[1] == ""  # no label, no probability written, as for not-PM rows
+    assert "statuses other than ok: not English 1" in r.stderr
+    forced = run("label", src, "-o", out, "--model", model_dir, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert pd.read_csv(out, dtype=str, keep_default_na=False)["pm_label"].tolist()[1] in ("technical", "business")
 
 
 def test_label_to_stdout_with_named_columns(model_dir, model, tmp_path):

@@ -226,6 +226,18 @@ def test_suggest_reads_cells_as_label_does_and_numbers_json_lines_rows_from_1(tm
     assert s.rows == [frame.index[frame.id == i][0] + 1 for i in s.frame["id"]]  # JSON Lines: line numbers
 
 
+def test_suggest_leaves_out_postings_in_another_language(tmp_path, model_dir):
+    frame, _ = _pool(tmp_path)
+    german = pd.DataFrame({"id": ["g1"], "title": ["Produktmanagerin"], "company": ["Acme"],
+                           "description": ["Du verantwortest die Preisgestaltung und die Positionierung unserer "
+                                           "Produkte gemeinsam mit Vertrieb, Marketing und Finanzen, und du "
+                                           "führst Gespräche mit Kunden über ihre Bedürfnisse."]})
+    src = tmp_path / "pool.csv"
+    pd.concat([german, frame], ignore_index=True).to_csv(src, index=False)
+    s = suggest(src, n=50, model=model_dir)
+    assert s.left_out["not English"] == 1 and "g1" not in set(s.frame["id"])
+
+
 def test_suggest_with_nothing_left(tmp_path, model_dir):
     src = tmp_path / "none.csv"
     pd.DataFrame({"id": ["a", "b"], "description": ["", "  "]}).to_csv(src, index=False)

@@ -8,7 +8,7 @@ from conftest import BUSINESS_POSTING, TECH_POSTING
 from pmtype import classify
 from pmtype.errors import EmptyText
 from pmtype.features import posting_text
-from pmtype.model import STATUS_NOT_PM, normalise_label
+from pmtype.model import STATUS_NOT_ENGLISH, STATUS_NOT_PM, normalise_label
 
 
 def test_classify_technical_and_business(model):
@@ -61,6 +61,30 @@ def test_not_pm_postings_are_set_aside_unless_forced(model):
     assert pred.status == STATUS_NOT_PM and pred.label is None
     forced = model.predict([text], force=True)[0]
     assert forced.label in ("technical", "business")
+
+
+GERMAN_POSTING = (
+    "Produktmanager Zahlungsplattform\n\nDeine Aufgaben\n- Du verantwortest unsere öffentlichen Schnittstellen "
+    "gemeinsam mit den Entwicklern und dem QA-Team.\n- Du schreibst technische Spezifikationen und schätzt den "
+    "Aufwand mit der technischen Leitung.\n- Ein Studium der Informatik setzen wir voraus.\n"
+)
+
+
+def test_postings_in_another_language_are_set_aside_unless_forced(model):
+    pred, english = model.predict([GERMAN_POSTING, TECH_POSTING])
+    assert pred.status == STATUS_NOT_ENGLISH and pred.label is None
+    assert pred.p_technical is not None and pred.text.startswith("Produktmanager")  # scored all the same
+    assert english.status in ("ok", "uncertain") and english.label == "technical"
+    forced = model.predict([GERMAN_POSTING], force=True)[0]
+    assert forced.label in ("technical", "business") and forced.status in ("ok", "uncertain")
+
+
+def test_another_language_is_said_before_the_scope_check(model):
+    """A posting the scope check also sets aside is called what the user can act on: not English."""
+    teacher = "Grundschullehrerin (m/w/d)\n\nSie planen den Unterricht der dritten Klasse, bewerten die " \
+              "Fortschritte der Kinder und sprechen in jedem Halbjahr mit den Eltern über ihre Entwicklung."
+    pred = model.predict([teacher])[0]
+    assert pred.status == STATUS_NOT_ENGLISH and pred.p_pm is not None
 
 
 def test_uncertain_band(model):

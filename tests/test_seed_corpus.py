@@ -70,3 +70,12 @@ def test_no_two_postings_share_a_long_run_beyond_the_boilerplate_bank(corpus):
             owners[s].add(post_id)
     shared = {s: sorted(ids) for s, ids in owners.items() if len(ids) > 1}
     assert not shared, list(shared.items())[:5]
+
+
+def test_every_posting_reads_as_english(corpus):
+    """The language check calls none of the corpus another language (so labelling never withholds them)."""
+    from pmtype.text import normalise, reads_as_english
+
+    called = [i for i, t, d in zip(corpus.id, corpus.title, corpus.description)
+              if not reads_as_english(normalise(f"{t}\n\n{d}"))]
+    assert called == []

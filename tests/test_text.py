@@ -1,3 +1,6 @@
+import pandas as pd
+import pytest
+
 from pmtype import text
 
 
@@ -41,3 +44,64 @@ def test_sentence_offsets_point_into_the_text():
 def test_scripts_and_styles_are_dropped_with_their_contents():
     out = text.normalise("<html><style>li { color: red }</style><script>var x = 1;</script><p>Own the API</p></html>")
     assert out == "Own the API"
+
+
+# --- language -------------------------------------------------------------------------
+# Postings written for these tests: the same payments role in several languages.
+
+IN_OTHER_LANGUAGES = {
+    "German": "Produktmanager (m/w/d) Zahlungsplattform. Als Produktmanager verantwortest du unsere "
+              "Zahlungsplattform und arbeitest eng mit unseren Entwicklern, Architekten und dem QA-Team "
+              "zusammen. Du schreibst technische Spezifikationen für unsere APIs und planst die Roadmap.",
+    "French": "Chef de produit plateforme de paiement. Vous serez responsable de notre plateforme et vous "
+              "travaillerez avec les développeurs et les architectes pour définir la feuille de route et "
+              "rédiger les spécifications techniques.",
+    "Spanish": "Gerente de producto para nuestra plataforma de pagos. Serás responsable de la hoja de ruta y "
+               "trabajarás con los equipos de ventas, marketing y atención al cliente para definir la "
+               "estrategia de precios.",
+    "Polish": "Jako menedżer produktu będziesz odpowiedzialny za naszą platformę płatności. Będziesz ściśle "
+              "współpracować z programistami i architektami oraz pisać specyfikacje techniczne.",
+    "Russian": "Менеджер продукта платежной платформы. Вы будете отвечать за нашу платформу и работать "
+               "вместе с разработчиками и архитекторами.",
+    "Chinese": "支付平台产品经理：负责我们的支付平台，与开发工程师和架构师紧密合作，编写技术规格说明。",
+}
+
+IN_ENGLISH = {
+    "a posting": "Product Manager, Payments Platform\n\nYou will own the payment APIs and the webhooks our "
+                 "partners rely on, and work with the engineers and the architect who build them.",
+    "a title": "Produktmanager, Zürich",
+    "a list of skills": "Skills: SQL, Python, AWS, Kubernetes, Terraform, Kafka, Spark, Airflow, dbt, Looker, "
+                        "Tableau, Jira, Confluence, Figma, REST, GraphQL, gRPC, OAuth, Docker, Git, Snowflake",
+    "a bilingual posting": "Product Manager, Payments. You will own our payments platform and work with the "
+                           "engineers who build it, and with the sales team that sells it. " * 2
+                           + "Chef de produit plateforme de paiement. Vous serez responsable de notre plateforme.",
+    "English with accented names": "Product Manager in Zürich or São Paulo: you will own the roadmap of our "
+                                   "café ordering app with the engineers, and the pricing with the Société team.",
+}
+
+
+@pytest.mark.parametrize("language", sorted(IN_OTHER_LANGUAGES))
+def test_postings_in_other_languages_do_not_read_as_english(language):
+    assert not text.reads_as_english(IN_OTHER_LANGUAGES[language])
+
+
+@pytest.mark.parametrize("what", sorted(IN_ENGLISH))
+def test_english_short_texts_and_keyword_lists_read_as_english(what):
+    assert text.reads_as_english(IN_ENGLISH[what])
+
+
+def test_a_few_words_of_another_language_are_too_few_to_tell():
+    words = ("Du schreibst technische Spezifikationen für unsere APIs und planst die Roadmap gemeinsam "
+             "mit den Entwicklern und dem Team").split()
+    assert len(words) == text.LANGUAGE_MIN_WORDS + 6
+    assert text.reads_as_english(" ".join(words[: text.LANGUAGE_MIN_WORDS - 1]))
+    assert not text.reads_as_english(" ".join(words[: text.LANGUAGE_MIN_WORDS]))
+
+
+def test_real_postings_read_as_english(shared_data):
+    """None of the real postings (all English, PM or not) is called another language."""
+    for name in ("real_dev.csv", "real_not_pm_dev.csv"):
+        frame = pd.read_csv(shared_data / name)
+        called = [i for i, (t, d) in enumerate(zip(frame.title, frame.description))
+                  if not text.reads_as_english(text.normalise(f"{t}\n\n{d}"))]
+        assert called == [], name

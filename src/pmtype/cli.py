@@ -129,7 +129,7 @@ def classify(
     title: Annotated[Optional[str], typer.Option("--title", "-t", help="The job title, if you have it.")] = None,
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Label even when it is not a PM posting.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Label even when it is not a PM posting, or not in English.")] = False,
 ) -> None:
     """Classify one posting: label, probability of technical, and evidence by distinction."""
     from pmtype.model import classify as classify_posting
@@ -182,8 +182,9 @@ def _looks_like_a_file_name(text: str) -> bool:
 def _print_prediction(prediction) -> None:
     out = Console(highlight=False, soft_wrap=True)
     if prediction.label is None:
-        out.print(f"[bold]{prediction.status}[/bold]"
-                  + (f" (p_pm {prediction.p_pm:.2f}; --force labels it anyway)" if prediction.p_pm is not None else ""))
+        why = ("pmtype reads English postings" if prediction.status == "not English"
+               else f"p_pm {prediction.p_pm:.2f}" if prediction.p_pm is not None else None)
+        out.print(f"[bold]{prediction.status}[/bold]" + (f" ({why}; --force labels it anyway)" if why else ""))
     else:
         note = "  [yellow]uncertain: a close call[/yellow]" if prediction.status == "uncertain" else ""
         out.print(f"[bold]{prediction.label}[/bold]  p_technical {prediction.p_technical:.2f}{note}")
@@ -219,7 +220,7 @@ def label(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete chunk.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = config.CHUNK_SIZE,
-    force: Annotated[bool, typer.Option("--force", help="Label rows the scope check calls not a PM posting.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Label rows the scope check calls not a PM posting, and rows not in English.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local, or dask (a cluster; -o is then a folder).")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,

@@ -20,7 +20,7 @@ from pmtype import config, tables
 from pmtype import text as text_mod
 from pmtype.errors import BadTrainingData, MissingColumn, NothingToSuggest
 from pmtype.features import posting_text
-from pmtype.model import STATUS_EMPTY, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir, load_model
+from pmtype.model import STATUS_EMPTY, STATUS_NOT_ENGLISH, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir, load_model
 
 CLASSES = ("business", "technical")
 
@@ -223,8 +223,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
 
     Every posting is scored by the model; the uncertainty of a posting is
     1 − 2·|p_technical − 0.5|. Postings are picked greedily by ``pick_diverse``.
-    Rows with empty text, rows the scope check calls not a PM posting, and rows that
-    already have a label (a ``label_column`` with a value) are left out and counted.
+    Rows with empty text, rows in another language (``not English``), rows the scope
+    check calls not a PM posting, and rows that already have a label (a ``label_column`` with a value) are left out and counted.
     The picked rows keep every input column, with ``label_column`` emptied (added if
     absent) and ``p_technical``; with ``output`` they are written there (CSV by default),
     ready to be filled in and given to ``train``.
@@ -247,7 +247,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
     except MissingColumn:
         label_col = None
-    left_out = {"empty text": 0, "not text": 0, "not a PM posting": 0, "already labelled": 0,
+    left_out = {"empty text": 0, "not text": 0, "not English": 0, "not a PM posting": 0, "already labelled": 0,
                 "near-copies of picked postings": 0}
     texts, where = [], []
     for i in range(len(frame)):
@@ -265,8 +265,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     keep = np.zeros(len(texts), dtype=bool)
     for start in range(0, len(texts), config.CHUNK_SIZE):
         for j, pred in enumerate(model.predict(texts[start:start + config.CHUNK_SIZE]), start):
-            if pred.status == STATUS_NOT_PM:
-                left_out["not a PM posting"] += 1
+            if pred.status in (STATUS_NOT_ENGLISH, STATUS_NOT_PM):
+                left_out[pred.status] += 1
             elif pred.status == STATUS_EMPTY:
                 left_out["empty text"] += 1
             elif pred.p_technical is not None:

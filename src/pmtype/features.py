@@ -65,6 +65,12 @@ class Prepared:
     #: The lower-cased words (``text.WORD``) of the role text's sentences, joined by single spaces.
     words: str = ""
 
+    @property
+    def english(self) -> bool:
+        """Whether the posting reads as English (``text.reads_as_english``): the cue lists,
+        the word n-grams and the scope check all read English."""
+        return text_mod.reads_as_english(self.text)
+
 
 def _missing(value: object) -> bool:
     """None, or a missing value of pandas or numpy (NaN of any float type, ``pd.NA``, ``NaT``)."""

@@ -332,6 +332,7 @@ class Prediction:
 STATUS_OK = "ok"
 STATUS_UNCERTAIN = "uncertain"
 STATUS_NOT_PM = "not a PM posting"
+STATUS_NOT_ENGLISH = "not English"
 STATUS_EMPTY = "empty text"
 STATUS_NOT_TEXT = "not text"
 
@@ -368,9 +369,9 @@ class PMTypeModel:
                 band: float | None = None) -> list[Prediction]:
         """Predictions for posting texts (title over description, see ``posting_text``).
 
-        Blank texts get status ``empty text`` and no label; texts the scope check
-        calls out of product management get ``not a PM posting`` and no label
-        unless ``force``.
+        Blank texts get status ``empty text`` and no label; texts in another language
+        get ``not English``, and texts the scope check calls out of product management
+        get ``not a PM posting``, both with no label unless ``force``.
         """
         texts = as_posting_list(texts)  # a Series with any index, a generator; not one string
         with fewer_gc_passes():  # the text step's and the evidence's many small objects
@@ -400,8 +401,13 @@ class PMTypeModel:
             p = float(p_tech[row])
             pm = None if math.isnan(p_pm[row]) else float(p_pm[row])
             evidence = _evidence(prepared[row], article[row], weights)
-            if pm is not None and pm < 1 - self.scope_threshold and not force:
-                out[i] = Prediction(None, round(p, 4), STATUS_NOT_PM, evidence, round(pm, 4),
+            withheld = None
+            if not force and not prepared[row].english:  # first: the scope check reads English too
+                withheld = STATUS_NOT_ENGLISH
+            elif not force and pm is not None and pm < 1 - self.scope_threshold:
+                withheld = STATUS_NOT_PM
+            if withheld:
+                out[i] = Prediction(None, round(p, 4), withheld, evidence, None if pm is None else round(pm, 4),
                                     self.model_id, prepared[row].text)
                 continue
             status = STATUS_UNCERTAIN if abs(p - 0.5) < band else STATUS_OK

@@ -1,13 +1,17 @@
 """Posting text: normalising, sections, sentences and boilerplate.
 
 Everything here is plain string and regex work, so that the expensive spaCy
-step downstream only sees the sentences that can carry evidence.
+step downstream only sees the sentences that can carry evidence. (The language
+check reads spaCy's stop-word lists as data, for the rare text that needs them.)
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import importlib.util
 import re
+from pathlib import Path
 from typing import NamedTuple
 
 _TAG = re.compile(r"<\s*(br|/p|/li|/h[1-6]|/div|li|p|h[1-6]|div|tr)\b[^>]*>", re.I)
@@ -234,3 +238,74 @@ def role_text(text: str, drop_boilerplate: bool = True) -> str:
     if not drop_boilerplate:
         return text
     return "\n".join(s.text for s in sentences(text, drop_boilerplate=True))
+
+
+# --- language -----------------------------------------------------------------
+
+#: Fewer letters than this are too few to tell a script by; fewer words than ``LANGUAGE_MIN_WORDS``
+#: too few to tell a language by its words (a title, a short list of skills).
+LANGUAGE_MIN_LETTERS = 20
+LANGUAGE_MIN_WORDS = 12
+#: Common English words that are no common word of the other languages postings come in
+#: ("in", "an", "will", "of", "for" are: German, Dutch, Danish…).
+_ENGLISH_WORDS = frozenset(
+    "the and with you your our this that from have are their who which what into about".split())
+#: A run of letters, in any script.
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def reads_as_english(text: str) -> bool:
+    """Whether a posting is in English, as far as its words tell.
+
+    A text is called not English only when it plainly reads as another language:
+    most of its letters (at least ``LANGUAGE_MIN_LETTERS``) in another script
+    (Cyrillic, Greek, Arabic, CJK…), or, in a text of ``LANGUAGE_MIN_WORDS`` words
+    or more, hardly any of English's commonest words (under 3% of the words) where
+    15% or more are another language's: a function word of a language spaCy knows
+    (its stop-word lists) or a word with a letter English does not use (é, ß, ł…).
+    Short texts, bilingual postings and lists of English keywords ("SQL,
+    Kubernetes, Jira…") pass as English.
+
+    Almost every English posting is settled by counting " the " and " and ",
+    so the word-by-word reading only runs on the few texts that fail that.
+    """
+    gaps = text.count(" ") + text.count("\n") + 1
+    if (text.count(" the ") + text.count(" and ")) * 50 >= gaps:  # 2% of the words or more
+        return True
+    words = _LETTERS.findall(text.lower())
+    letters = sum(map(len, words))
+    if letters < LANGUAGE_MIN_LETTERS:
+        return True
+    # Latin: Basic Latin to Latin Extended-B, and Latin Extended Additional (Vietnamese)
+    other_script = sum(1 for w in words for c in w if c > "\u024f" and not "\u1e00" <= c <= "\u1eff")
+    if other_script * 2 > letters:
+        return False
+    if len(words) < LANGUAGE_MIN_WORDS:
+        return True
+    english = sum(w in _ENGLISH_WORDS for w in words) / len(words)
+    others = _other_languages_words()
+    other = sum(w in others or not w.isascii() for w in words) / len(words)
+    return not (english < 0.03 and other >= 0.15)
+
+
+@functools.lru_cache(maxsize=1)
+def _other_languages_words() -> frozenset[str]:
+    """The function words of the languages spaCy knows other than English (their stop-word
+    lists), less any English stop word.
+
+    Each list is read from its own ``spacy/lang/<code>/stop_words.py``, without importing
+    the language's package (French's alone takes seconds to import, for its tokenizer
+    exceptions); read once per process, and only for a text that fails the quick test.
+    """
+    import spacy.lang as spacy_lang
+    from spacy.lang.en.stop_words import STOP_WORDS as english
+
+    words: set[str] = set()
+    for path in sorted(Path(spacy_lang.__file__).parent.glob("*/stop_words.py")):
+        if path.parent.name in ("en", "xx"):
+            continue
+        spec = importlib.util.spec_from_file_location(f"_pmtype_stop_words_{path.parent.name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        words.update(w.lower() for w in getattr(module, "STOP_WORDS", ()) if len(w) >= 2 and w.isalpha())
+    return frozenset(words - english - _ENGLISH_WORDS)

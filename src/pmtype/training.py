@@ -13,6 +13,7 @@ from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadTrainingData, MissingColumn, UnknownLabel
 from pmtype.features import posting_text
 from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label
+from pmtype.text import reads_as_english
 
 
 def read_labelled(path, text_column: str | None = None, title_column: str | None = None,
@@ -50,7 +51,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     missing = [i for i, v in enumerate(labels) if v is None]
     notes: list[str] = []
     if bad:
-        rows = ", ".join(str(i + first) for i in bad[:10]) + (" …" if len(bad) > 10 else "")
+        rows = _first_rows([i + first for i in bad])
         values = sorted({str(frame[label_col].iloc[i]) for i in bad})[:5]
         raise UnknownLabel(
             f"{path}: {len(bad)} rows have a label other than technical or business "
@@ -59,7 +60,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     if missing:
         raise UnknownLabel(
             f"{path}: {len(missing)} rows have no label (rows "
-            + ", ".join(str(i + first) for i in missing[:10]) + (" …" if len(missing) > 10 else "") + ")"
+            + _first_rows([i + first for i in missing]) + ")"
         )
     texts, ys, rows = [], [], []
     empty, not_text = [], []
@@ -75,12 +76,21 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         rows.append(i + first)
     if empty:
         notes.append(f"{path}: left out {len(empty)} rows with empty text (rows "
-                     + ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "") + ")")
+                     + _first_rows(empty) + ")")
     if not_text:
         notes.append(f"{path}: left out {len(not_text)} rows whose text is a number or has no letters (rows "
-                     + ", ".join(map(str, not_text[:10])) + (" …" if len(not_text) > 10 else "") + ")")
+                     + _first_rows(not_text) + ")")
+    other_language = [row for row, t in zip(rows, texts) if not reads_as_english(t)]
+    if other_language:  # kept: a user may mean to teach the word n-grams another language
+        notes.append(f"{path}: {len(other_language)} rows read as not English, kept (rows "
+                     f"{_first_rows(other_language)}): the cue lists and the scope check read English only")
     data = TrainingSet(texts, ys, [str(path)] * len(texts), rows)
     return data, notes
+
+
+def _first_rows(rows: Sequence[int], show: int = 10) -> str:
+    """Row numbers for a message: the first ``show``, then "…" if there are more."""
+    return ", ".join(map(str, rows[:show])) + (" …" if len(rows) > show else "")
 
 
 def read_seed_corpus(path: str | Path | None = None) -> tuple[TrainingSet, list[str]]:
