@@ -9,7 +9,7 @@ CASES = [
     ("collaborators", "business", "You will work daily with the sales team.", "sales team"),
     ("research", "technical", "Track emerging technologies and judge technical feasibility.", "emerging technologies"),
     ("research", "business", "Study the competitive landscape before each launch.", "competitive landscape"),
-    ("background", "technical", "A degree in computer science is required.", "degree in computer"),
+    ("background", "technical", "A degree in computer science is required.", "degree in computer science"),
     ("background", "business", "An MBA is preferred.", "MBA"),
     ("planning", "technical", "Balance technical debt against new features.", "technical debt"),
     ("planning", "business", "Prioritise by revenue impact for the quarter.", "revenue impact"),
@@ -130,6 +130,27 @@ def test_a_cue_word_in_a_phrase_that_is_no_cue_is_left_out(finder, sentence, phr
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases
 
 
+@pytest.mark.parametrize("sentence,cues", [
+    # a field of study after a degree is the degree's, not a team to work with
+    ("A degree in computer science or engineering.", [("background", "technical",
+                                                       "degree in computer science or engineering")]),
+    ("BS in Electrical Engineering or Mechanical Engineering.",
+     [("background", "technical", "BS in Electrical Engineering or Mechanical Engineering")]),
+    ("Bachelor's degree in Computer Science, Engineering, or a related field.",
+     [("background", "technical", "degree in Computer Science, Engineering")]),
+    # a degree in a mixed list of fields is evidence for each side, not a business degree
+    ("A degree in engineering, economics or a related field.",
+     [("background", "technical", "degree in engineering"), ("background", "business", "economics")]),
+    ("A degree in business or computer science.",
+     [("background", "business", "degree in business"), ("background", "technical", "computer science")]),
+    # the engineering team is still a team
+    ("A degree in finance; you will work with engineering every day.",
+     [("background", "business", "degree in finance"), ("collaborators", "technical", "engineering")]),
+])
+def test_degrees_and_their_fields(finder, sentence, cues):
+    assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
+
+
 @pytest.mark.parametrize("sentence,phrases", [
     ("No MBA required.", []),
     ("An MBA is not required; SQL is.", ["SQL"]),
@@ -137,6 +158,10 @@ def test_a_cue_word_in_a_phrase_that_is_no_cue_is_left_out(finder, sentence, phr
     ("You will never write SQL.", []),
     ("You will work not only with engineers but with sales.", ["engineers", "sales"]),  # "not only" affirms
     ("There is no doubt that you will work closely with engineers.", ["engineers"]),  # too far from the "no"
+    ("You don't need a computer science degree; you will work with sales.", ["sales"]),  # "n't" negates
+    ("An MBA isn't required; SQL is.", ["SQL"]),
+    ("You will work not just with engineers but with sales.", ["engineers", "sales"]),  # "not just" affirms
+    ("Can't wait to meet engineers like you.", ["engineers"]),  # "can't" is too far
 ])
 def test_a_negated_cue_is_no_cue(finder, sentence, phrases):
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases

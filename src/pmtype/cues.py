@@ -72,21 +72,27 @@ def load_not_cues(path: str | None = None) -> list[str]:
 #: Words that negate a cue found within ``NEGATION_WINDOW`` words after them in its sentence
 #: ("no MBA required", "without engineering support"); "not only" does not.
 NEGATORS = frozenset({"no", "not", "without", "never"})
+#: What comes before "t" in a contracted "not" ("don't" is split into "don" and "t").
+_CONTRACTED = frozenset({"don", "doesn", "didn", "isn", "aren", "wasn", "won", "wouldn", "can", "couldn",
+                         "needn", "shouldn", "mustn"})
 NEGATION_WINDOW = 3
-#: What negates a cue just before it ("an MBA is not required").
-_NOT_NEEDED = ("not required", "not necessary", "not needed", "not expected", "not a requirement")
-_NOT_NEGATING = frozenset({"only", "required", "necessary", "needed", "expected"})
+#: What negates a cue just before it ("an MBA is not required", "isn't required").
+_NOT_NEEDED = ("not required", "not necessary", "not needed", "not expected", "not a requirement",
+               "t required", "t necessary", "t needed", "t expected", "t a requirement")
+_NOT_NEGATING = frozenset({"only", "just", "required", "necessary", "needed", "expected"})
 
 
 def negated(words: Sequence[str], start: int, end: int) -> bool:
     """Whether the cue on ``words[start:end]`` (lower-cased words of one sentence) is negated:
-    a negator within ``NEGATION_WINDOW`` words before it (not "not only"), or "not required"
+    a negator ("no", "not", "without", "never", or a contracted "n't") within
+    ``NEGATION_WINDOW`` words before it (not "not only", "not just"), or "not required"
     and the like within the five words after it."""
-    before = words[max(0, start - NEGATION_WINDOW):start]
-    for j, word in enumerate(before):
-        following = before[j + 1] if j + 1 < len(before) else None
+    for i in range(max(0, start - NEGATION_WINDOW), start):
+        word = words[i]
+        following = words[i + 1] if i + 1 < start else None
         # "not only" affirms; "not required" negates what came before it, not this cue
-        if word in NEGATORS and not (word == "not" and following in _NOT_NEGATING):
+        if ((word in NEGATORS or (word == "t" and i and words[i - 1] in _CONTRACTED))
+                and not (word in ("not", "t") and following in _NOT_NEGATING)):
             return True
     after = " ".join(words[end:end + 5])
     return any(phrase in after for phrase in _NOT_NEEDED)
