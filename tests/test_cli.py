@@ -237,6 +237,25 @@ def test_label_reads_gzip_from_standard_input_and_will_not_resume_it(model_dir, 
     assert r.stderr.strip() == "Error: --resume needs an input file: standard input cannot be read again"
 
 
+def test_label_reads_a_named_pipe_as_it_comes_and_will_not_resume_it(model_dir, tmp_path):
+    """A named pipe (as the shell's <(zcat …) gives): read once, front to back, gzip or not."""
+    import gzip
+    import threading
+
+    table = f'title,description\nProduct Manager,"{TECH_POSTING}"\nProduct Manager,"{BUSINESS_POSTING}"\n'
+    for data in (table.encode(), gzip.compress(table.encode())):
+        pipe = tmp_path / "pipe"
+        pipe.unlink(missing_ok=True)
+        os.mkfifo(pipe)
+        threading.Thread(target=pipe.write_bytes, args=(data,), daemon=True).start()
+        r = run("label", pipe, "--format", "csv", "-o", tmp_path / "out.csv", "--model", model_dir, "--quiet")
+        assert r.exit_code == 0, r.output
+        assert pd.read_csv(tmp_path / "out.csv")["pm_label"].tolist() == ["technical", "business"]
+    r = run("label", pipe, "--format", "csv", "-o", tmp_path / "out.csv", "--resume", "--model", model_dir)
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"Error: --resume needs an input file: {pipe} is a pipe and cannot be read again"
+
+
 def test_label_output_in_the_place_of_a_folder_or_under_a_file(model_dir, tmp_path):
     src = _one_posting(tmp_path)
     folder = tmp_path / "existing"

@@ -2,6 +2,10 @@ import codecs
 import gzip
 import io
 import json
+import os
+import sys
+import threading
+import types
 
 import pandas as pd
 import pytest
@@ -172,3 +176,81 @@ def test_a_quoted_newline_is_never_a_block_end():
 ])
 def test_block_ends_at_the_edges_of_a_file(data, expected):
     assert _row_ranges(data, 2) == expected
+
+
+# --- standard input and pipes: read as they come ------------------------------------------
+
+@pytest.fixture
+def piped_stdin(monkeypatch):
+    """Standard input as a real pipe (one that cannot seek back), fed by a thread."""
+    readers = []
+
+    def feed(data: bytes) -> None:
+        read_end, write_end = os.pipe()
+
+        def write():
+            with open(write_end, "wb") as f:
+                f.write(data)
+
+        threading.Thread(target=write, daemon=True).start()
+        reader = open(read_end, "rb")
+        readers.append(reader)
+        assert not reader.seekable()
+        monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=reader))
+
+    yield feed
+    for reader in readers:
+        reader.close()
+
+
+def _long_table() -> pd.DataFrame:
+    """Over 64 KB (the sample pmtype sniffs), with a quoted line break, repeated and blank header names."""
+    n = 1500
+    return pd.DataFrame({"id": [str(i) for i in range(n)], "x": ["a"] * n, "x.1": ["b"] * n, "": ["c"] * n,
+                         "text": [f"Own the APIs, row {i},\nwith the engineers." for i in range(n)]})
+
+
+@pytest.mark.parametrize("fmt,packed", [("csv", False), ("csv", True), ("tsv", False), ("jsonl", True),
+                                        ("parquet", False)])
+def test_standard_input_is_read_as_it_comes(tmp_path, piped_stdin, fmt, packed):
+    path = tmp_path / f"t.{fmt}"
+    frame = _long_table()
+    with tables.atomic_output(path, fmt) as writer:
+        writer.write(frame)
+    data = path.read_bytes()
+    assert fmt == "parquet" or len(data) > tables.SAMPLE_BYTES  # text: past the sniffed sample
+    want = pd.concat(tables.read_chunks(path, chunk_size=400), ignore_index=True)
+    piped_stdin(gzip.compress(data) if packed else data)
+    got = list(tables.read_chunks("-", fmt=fmt, chunk_size=400))
+    assert [len(c) for c in got] == [400, 400, 400, 300]
+    pd.testing.assert_frame_equal(pd.concat(got, ignore_index=True), want)
+    assert list(want.columns) == ["id", "x", "x.1", "", "text"]
+
+
+def test_standard_input_gives_its_first_rows_before_it_ends(monkeypatch):
+    """Rows come out while the writer of the pipe is still writing: nothing waits for the end."""
+    rows = [f'{i},"Own the APIs with the engineers; row {i} of a long table that keeps coming."\n'
+            for i in range(20_000)]
+    first, rest = ("id,text\n" + "".join(rows[:10_000])).encode(), "".join(rows[10_000:]).encode()
+    read_end, write_end = os.pipe()
+    more, gave_up = threading.Event(), threading.Event()
+
+    def write():
+        with open(write_end, "wb") as f:
+            f.write(first)
+            f.flush()
+            if not more.wait(timeout=15):  # a reader that waits for the end gets it only now
+                gave_up.set()
+            f.write(rest)
+
+    threading.Thread(target=write, daemon=True).start()
+    with open(read_end, "rb") as reader:
+        monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=reader))
+        chunks = tables.read_chunks("-", chunk_size=1000)
+        try:
+            head = next(chunks)  # the writer holds the rest back until this has come
+        finally:
+            more.set()
+        assert not gave_up.is_set(), "the first rows came only after the pipe's end"
+        assert head["id"].tolist() == [str(i) for i in range(1000)]
+        assert sum(len(c) for c in chunks) == 19_000

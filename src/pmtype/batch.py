@@ -172,6 +172,8 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
                if (out_format or not stream) else in_fmt)
     if resume and str(input_path) == "-":
         raise BadOption("--resume needs an input file: standard input cannot be read again")
+    if resume and tables.is_stream(input_path):
+        raise BadOption(f"--resume needs an input file: {input_path} is a pipe and cannot be read again")
     if resume and stream:
         raise BadOption("--resume needs an output file, not standard output"
                         + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
@@ -233,8 +235,8 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
 
 
 def _identity(path) -> dict:
-    if str(path) == "-":
-        return {"path": "-"}
+    if tables.is_stream(path):  # standard input, a pipe: never resumed, and /dev/fd/N names no file
+        return {"path": str(path)}
     p = Path(path).resolve()
     st = p.stat()
     return {"path": str(p), "size": st.st_size, "mtime_ns": st.st_mtime_ns}

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,15 +154,23 @@ def _open_file(path: Path):
 
 
 def _open_binary(path):
-    if str(path) == "-":
-        return _gunzipped(io.BytesIO(sys.stdin.buffer.read()))
-    return _gunzipped(_open_file(Path(path)))
+    """The input at ``path`` (``-``: standard input) for binary reading, gunzipped where it is gzip.
+
+    Standard input and named pipes are read as they come, never held whole in memory."""
+    return _gunzipped(sys.stdin.buffer if str(path) == "-" else _open_file(Path(path)))
 
 
 def _gunzipped(raw):
-    """``raw`` (binary, seekable), or a gzip reader of it when it starts with gzip's magic bytes."""
-    head = raw.read(2)
-    raw.seek(0)
+    """``raw`` (binary), or a gzip reader of it when it starts with gzip's magic bytes.
+
+    A stream that cannot seek (a pipe) is looked into without being consumed."""
+    if raw.seekable():
+        head = raw.read(2)
+        raw.seek(0)
+    else:
+        if not hasattr(raw, "peek"):
+            raw = io.BufferedReader(raw)
+        head = raw.peek(2)[:2]
     if head == b"\x1f\x8b":
         return gzip.open(raw)
     return raw
@@ -264,11 +272,12 @@ def table_encoding(sample: bytes, encoding: str | None = None) -> str:
 
 def _text_stream(binary, encoding: str | None):
     sample = binary.read(SAMPLE_BYTES)
-    if hasattr(binary, "seek"):
-        try:
-            binary.seek(0)
-        except (OSError, io.UnsupportedOperation):
-            binary = io.BufferedReader(_Prepend(sample, binary))
+    # A gzip reader says it can seek, but rewinds by seeking the file under it: a pipe cannot.
+    under = binary.fileobj if isinstance(binary, gzip.GzipFile) else binary
+    if under.seekable():
+        binary.seek(0)
+    else:
+        binary = io.BufferedReader(_Prepend(sample, binary))
     enc = table_encoding(sample, encoding)
     return io.TextIOWrapper(binary, encoding=enc, errors=decode_errors(enc), newline="")
 
@@ -395,7 +404,7 @@ def one_line(error: BaseException) -> str:
 
 
 def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]:
-    raw = _raw_header(stream, sep)
+    raw, stream = _raw_header(stream, sep)
     blanks = [i for i, name in enumerate(raw or []) if name == ""]
     blank = blanks[0] if len(blanks) == 1 else None  # as a pandas index written to CSV has
     try:
@@ -433,17 +442,35 @@ def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {_parser_reason(e)}") from None
 
 
-def _raw_header(stream, sep: str) -> list[str] | None:
-    """The header's names as written (pandas renames a blank one and repeated ones), where
-    the stream can be read twice and the header lies in its first 64 KB."""
-    if not stream.seekable():
-        return None
+def _raw_header(stream, sep: str):
+    """The header's names as written (pandas renames a blank one and repeated ones), where the
+    header lies in the stream's first 64 KB, and the stream to go on reading from its start
+    (the same one wound back, or, where it cannot seek, those 64 KB put before the rest)."""
     head = stream.read(1 << 16)
-    stream.seek(0)
+    if stream.seekable():
+        stream.seek(0)
+    else:
+        stream = _TextPrepend(head, stream)
     try:
-        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), None)
+        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), None), stream
     except csv.Error:
-        return None
+        return None, stream
+
+
+class _TextPrepend:
+    """A text stream that gives ``head`` first, then the rest of ``rest`` (a pipe cannot seek back)."""
+
+    def __init__(self, head: str, rest):
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> str:
+        if not self.head:
+            return self.rest.read(size)
+        if size is None or size < 0:
+            out, self.head = self.head + self.rest.read(), ""
+        else:
+            out, self.head = self.head[:size], self.head[size:]
+        return out
 
 
 def _parser_reason(error: Exception) -> str:
@@ -590,22 +617,24 @@ def inspect_parquet(raw) -> tuple[list[str], bool]:
 
 
 def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
-    import pyarrow as pa
-
-    if str(path) == "-":
-        source = pa.BufferReader(sys.stdin.buffer.read())
-    else:
-        if not Path(path).is_file():
-            raise BadInputFile(f"{path} does not exist")
-        source = str(path)
-    pf = _parquet_file(source)
-    check_header(list(pf.schema_arrow.names), renamed_by_pandas=False)
-    any_rows = False
-    for batch in pf.iter_batches(batch_size=chunk_size):
-        any_rows = True
-        yield batch.to_pandas()
-    if not any_rows:
-        raise BadInputFile("the file has no rows")
+    with ExitStack() as cleanup:
+        if is_stream(path):  # standard input, a pipe: Parquet's footer is at its end, so keep it on disk
+            source = cleanup.enter_context(tempfile.TemporaryFile())
+            pipe = sys.stdin.buffer if str(path) == "-" else cleanup.enter_context(_open_file(Path(path)))
+            shutil.copyfileobj(pipe, source)
+            source.seek(0)
+        else:
+            if not Path(path).is_file():
+                raise BadInputFile(f"{path} does not exist")
+            source = str(path)
+        pf = _parquet_file(source)
+        check_header(list(pf.schema_arrow.names), renamed_by_pandas=False)
+        any_rows = False
+        for batch in pf.iter_batches(batch_size=chunk_size):
+            any_rows = True
+            yield batch.to_pandas()
+        if not any_rows:
+            raise BadInputFile("the file has no rows")
 
 
 # --- writing -----------------------------------------------------------------
