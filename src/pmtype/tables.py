@@ -271,6 +271,8 @@ def table_encoding(sample: bytes, encoding: str | None = None) -> str:
 
 
 def _text_stream(binary, encoding: str | None):
+    """The table open in ``binary`` as text from its start, and its first ``SAMPLE_BYTES`` decoded
+    (what the encoding is judged by, and where a CSV header is read as written)."""
     sample = binary.read(SAMPLE_BYTES)
     # A gzip reader says it can seek, but rewinds by seeking the file under it: a pipe cannot.
     under = binary.fileobj if isinstance(binary, gzip.GzipFile) else binary
@@ -279,7 +281,8 @@ def _text_stream(binary, encoding: str | None):
     else:
         binary = io.BufferedReader(_Prepend(sample, binary))
     enc = table_encoding(sample, encoding)
-    return io.TextIOWrapper(binary, encoding=enc, errors=decode_errors(enc), newline="")
+    return (io.TextIOWrapper(binary, encoding=enc, errors=decode_errors(enc), newline=""),
+            sample.decode(enc, errors=decode_errors(enc)))
 
 
 @dataclass(frozen=True)
@@ -378,12 +381,12 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
         return
     binary = _open_binary(path)
     try:
-        stream = _text_stream(binary, encoding)
+        stream, head = _text_stream(binary, encoding)
         try:
             if fmt == "jsonl":
                 yield from _read_jsonl(stream, chunk_size)
             else:
-                yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size)
+                yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size, head)
         finally:
             stream.close()
     except UnicodeError as e:  # an --encoding the bytes do not fit (UTF-16 without its BOM, say)
@@ -403,8 +406,8 @@ def one_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]:
-    raw, stream = _raw_header(stream, sep)
+def _read_delimited(stream, sep: str, chunk_size: int, head: str) -> Iterator[pd.DataFrame]:
+    raw = _raw_header(head, sep)
     blanks = [i for i, name in enumerate(raw or []) if name == ""]
     blank = blanks[0] if len(blanks) == 1 else None  # as a pandas index written to CSV has
     try:
@@ -442,35 +445,13 @@ def _read_delimited(stream, sep: str, chunk_size: int) -> Iterator[pd.DataFrame]
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {_parser_reason(e)}") from None
 
 
-def _raw_header(stream, sep: str):
+def _raw_header(head: str, sep: str) -> list[str] | None:
     """The header's names as written (pandas renames a blank one and repeated ones), where the
-    header lies in the stream's first 64 KB, and the stream to go on reading from its start
-    (the same one wound back, or, where it cannot seek, those 64 KB put before the rest)."""
-    head = stream.read(1 << 16)
-    if stream.seekable():
-        stream.seek(0)
-    else:
-        stream = _TextPrepend(head, stream)
+    header lies in ``head``, the table's first 64 KB."""
     try:
-        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), None), stream
+        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), None)
     except csv.Error:
-        return None, stream
-
-
-class _TextPrepend:
-    """A text stream that gives ``head`` first, then the rest of ``rest`` (a pipe cannot seek back)."""
-
-    def __init__(self, head: str, rest):
-        self.head, self.rest = head, rest
-
-    def read(self, size: int = -1) -> str:
-        if not self.head:
-            return self.rest.read(size)
-        if size is None or size < 0:
-            out, self.head = self.head + self.rest.read(), ""
-        else:
-            out, self.head = self.head[:size], self.head[size:]
-        return out
+        return None
 
 
 def _parser_reason(error: Exception) -> str:
