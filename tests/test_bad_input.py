@@ -542,11 +542,16 @@ class Result:
                 counts[status] = counts.get(status, 0) + 1
             return "; ".join(f"{k} ×{v}" for k, v in counts.items())
         if self.command in ("train", "evaluate"):
-            notes = [line for line in self.stderr.splitlines() if "left out" in line]
+            notes = _notes_on_rows(self.stderr)
             what = "trained on" if self.command == "train" else "scored"
             extra = "; " + "; ".join(n.split(": ", 1)[1] for n in notes) if notes else ""
             return f"{what} {self.rows_out}{extra}"
         return f"status: {self.json['status']}"
+
+
+def _notes_on_rows(stderr: str) -> list[str]:
+    """What train and evaluate say about rows: left out (and why), or kept but not English."""
+    return [line for line in stderr.splitlines() if "left out" in line or "not English" in line]
 
 
 def _statuses_match(got: str, want: str) -> bool:
@@ -664,7 +669,7 @@ def check(case: Case, command: str, result: Result) -> None:
     elif isinstance(expect, (Trains, Scores)):
         corpus = len(corpus_rows()) if command == "train" else 0
         assert result.rows_out == (corpus + expect.used if isinstance(expect, Trains) else expect.n)
-        notes = [line for line in result.stderr.splitlines() if "left out" in line or "not English" in line]
+        notes = _notes_on_rows(result.stderr)
         assert notes == [n.replace("{path}", str(result.made.path)) for n in expect.notes]
         assert result.rows_lost == 0
     elif isinstance(expect, Classifies):

@@ -20,7 +20,8 @@ from pmtype import config, tables
 from pmtype import text as text_mod
 from pmtype.errors import BadTrainingData, MissingColumn, NothingToSuggest
 from pmtype.features import posting_text
-from pmtype.model import STATUS_EMPTY, STATUS_NOT_ENGLISH, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir, load_model
+from pmtype.model import (STATUS_EMPTY, STATUS_NOT_ENGLISH, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir,
+                          load_model)
 
 CLASSES = ("business", "technical")
 
@@ -224,7 +225,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     Every posting is scored by the model; the uncertainty of a posting is
     1 − 2·|p_technical − 0.5|. Postings are picked greedily by ``pick_diverse``.
     Rows with empty text, rows in another language (``not English``), rows the scope
-    check calls not a PM posting, and rows that already have a label (a ``label_column`` with a value) are left out and counted.
+    check calls not a PM posting, and rows that already have a label (a
+    ``label_column`` with a value) are left out and counted.
     The picked rows keep every input column, with ``label_column`` emptied (added if
     absent) and ``p_technical``; with ``output`` they are written there (CSV by default),
     ready to be filled in and given to ``train``.
