@@ -87,6 +87,15 @@ def test_another_language_is_said_before_the_scope_check(model):
     assert pred.status == STATUS_NOT_ENGLISH and pred.p_pm is not None
 
 
+def test_a_posting_pasted_twice_gets_the_same_probability_and_evidence(model):
+    once = model.predict([TECH_POSTING, BUSINESS_POSTING], force=True)
+    twice = model.predict([TECH_POSTING + "\n\n" + TECH_POSTING, BUSINESS_POSTING + "\n" + BUSINESS_POSTING],
+                          force=True)
+    for a, b in zip(once, twice):
+        assert b.p_technical == a.p_technical
+        assert b.evidence == a.evidence and a.evidence  # the phrases found once, where first said
+
+
 def test_uncertain_band(model):
     pred = model.predict([TECH_POSTING], band=0.5)[0]
     assert pred.status == "uncertain" and pred.label == "technical"

@@ -105,3 +105,12 @@ def test_real_postings_read_as_english(shared_data):
         called = [i for i, (t, d) in enumerate(zip(frame.title, frame.description))
                   if not text.reads_as_english(text.normalise(f"{t}\n\n{d}"))]
         assert called == [], name
+
+
+def test_a_sentence_said_again_word_for_word_counts_once():
+    once = "About the role\nYou will own the APIs with the engineers. You will write SQL.\nThanks."
+    twice = text.sentences(once + "\n\n" + once, drop_boilerplate=False)
+    assert [s.text for s in twice] == [s.text for s in text.sentences(once, drop_boilerplate=False)]
+    assert twice[1].start == once.index("You will own")  # the first time is the one kept
+    near = once.replace("You will write SQL.", "You will write SQL daily.")
+    assert len(text.sentences(once + "\n" + near, drop_boilerplate=False)) == 5  # not the same: kept

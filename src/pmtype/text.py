@@ -176,8 +176,11 @@ def sentences(text: str, drop_boilerplate: bool = True) -> list[Sentence]:
 
     With ``drop_boilerplate``, sentences in company, benefits and legal sections,
     and sentences that read as benefits, legal or page furniture, are left out.
+    A sentence said again word for word (a block pasted twice) is left out after
+    its first time, so that repeating a posting does not make it count double.
     """
     out: list[Sentence] = []
+    seen: set[str] = set()
     # Sections are needed only to leave boilerplate out.
     for section in sections(text) if drop_boilerplate else (Section("body", 0, len(text)),):
         if drop_boilerplate and section.kind in BOILERPLATE_SECTIONS:
@@ -192,17 +195,18 @@ def sentences(text: str, drop_boilerplate: bool = True) -> list[Sentence]:
                 start = 0
                 pieces = _SENTENCE_END.finditer(line) if ("." in line or "!" in line or "?" in line) else ()
                 for m in pieces:
-                    _add(out, line[start : m.start()], base + pos + start, kind, check)
+                    _add(out, seen, line[start : m.start()], base + pos + start, kind, check)
                     start = m.end()
-                _add(out, line[start:], base + pos + start, kind, check)
+                _add(out, seen, line[start:], base + pos + start, kind, check)
             pos += len(line) + 1
     return out
 
 
-def _add(out: list[Sentence], piece: str, offset: int, kind: str, check: bool) -> None:
+def _add(out: list[Sentence], seen: set[str], piece: str, offset: int, kind: str, check: bool) -> None:
     s = piece.strip()
-    if len(s) < 3 or (check and is_boilerplate(s)):
+    if len(s) < 3 or s in seen or (check and is_boilerplate(s)):
         return
+    seen.add(s)
     out.append(Sentence(s, offset + len(piece) - len(piece.lstrip()), kind))
 
 
