@@ -62,3 +62,41 @@ def rows(n_each: int = 10, seed: int = 7) -> list[dict]:
                     "description": text + (" " + rng.choice(NOT_PM)[1] if i >= len(NOT_PM) else ""),
                     "label": "not_pm"})
     return out
+
+
+# The same kind of postings in German (written for the tests), for models trained on another language.
+GERMAN_TECHNICAL = [
+    "Du verantwortest unsere öffentlichen Schnittstellen und schreibst technische Spezifikationen mit den Entwicklern.",
+    "Gemeinsam mit dem Backend-Team und der Qualitätssicherung verbesserst du Latenz, Zuverlässigkeit und Skalierbarkeit.",
+    "Du schätzt den Aufwand mit der technischen Leitung und wägst technische Schulden gegen neue Funktionen ab.",
+    "Ein Studium der Informatik und praktische Erfahrung mit Datenbanken setzen wir voraus.",
+    "Du planst die Architektur der Integrationen gemeinsam mit den Architekten und Entwicklern.",
+    "Du verantwortest die technische Roadmap für die Infrastruktur und die Datenpipelines der Plattform.",
+]
+GERMAN_BUSINESS = [
+    "Du verantwortest Preisgestaltung, Pakete und Positionierung und schreibst den Geschäftsplan für jede Wette.",
+    "Mit Marketing, Vertrieb, Kundenerfolg, Finanzen und Recht steigerst du Nutzung und Umsatz.",
+    "Du priorisierst nach Umsatzwirkung, Marktchance und Kundennutzen und verantwortest die Gewinnrechnung.",
+    "Du untersuchst den Wettbewerb, führst Marktforschung und Kundeninterviews durch und leitest die Markteinführung.",
+    "Ein betriebswirtschaftliches Studium und Erfahrung in Beratung oder Marketing erwarten wir.",
+    "Du präsentierst der Geschäftsführung die Ergebnisse und verhandelst mit externen Partnern.",
+]
+GERMAN_SHARED = [
+    "Du pflegst die Produkt-Roadmap und schreibst User Stories für das Backlog.",
+    "Du begleitest jedes Release gemeinsam mit den anderen Teams und hältst alle Beteiligten auf dem Laufenden.",
+    "Du entwickelst die Produktvision gemeinsam mit deiner Führungskraft.",
+]
+
+
+def german_rows(n_each: int = 5, seed: int = 11) -> list[dict]:
+    """``n_each`` technical and business postings in German."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n_each):
+        for label, side in (("technical", GERMAN_TECHNICAL), ("business", GERMAN_BUSINESS)):
+            lines = rng.sample(side, 4) + rng.sample(GERMAN_SHARED, 2)
+            rng.shuffle(lines)
+            out.append({"id": f"g{label[0]}{i}", "title": "Produktmanager (m/w/d)", "company": "Acme",
+                        "description": "Deine Aufgaben\n" + "\n".join(f"- {line}" for line in lines),
+                        "label": label})
+    return out

@@ -83,7 +83,8 @@ def test_label_frame_keeps_row_count_and_order(model, cells):
     assert out["key"].tolist() == list(range(len(cells)))
     assert len(out) == len(cells)
     for status in out["pm_status"]:
-        assert status.split(";")[0] in ("ok", "uncertain", "empty text", "not a PM posting", "not text")
+        assert status.split(";")[0] in ("ok", "uncertain", "empty text", "not a PM posting", "not English",
+                                        "not text")
 
 
 def test_a_full_disk_keeps_what_was_written_for_resume(tmp_path, model_dir):

@@ -329,6 +329,28 @@ def test_train_evaluate_info(corpus_csv, tmp_path):
     assert again.stderr.strip() == f"Error: {out} already exists; choose another name or pass --overwrite"
 
 
+def test_a_model_trained_on_another_language_labels_it(corpus_csv, model_dir, tmp_path):
+    """English-only models set German postings aside; one trained on enough of them labels them."""
+    from corpus import german_rows
+
+    german = pd.DataFrame(german_rows(n_each=5))
+    src = tmp_path / "german.csv"
+    german.to_csv(src, index=False)
+    r = run("info", "--model", model_dir)
+    assert "languages  English; postings in other languages are 'not English'" in r.stdout
+    out = tmp_path / "both"
+    r = run("train", corpus_csv, src, "-o", out, "--no-seed")
+    assert r.exit_code == 0, r.output
+    assert ("10% or more of the PM postings are not in English: this model labels postings in other "
+            "languages too (its cue lists read English only)") in r.stderr
+    assert "languages  English and the others it was trained on" in run("info", "--model", out).stdout
+    posting = next(r for r in german_rows(n_each=3, seed=99) if r["label"] == "technical")  # not trained on
+    posting = posting["title"] + "\n\n" + posting["description"]
+    assert json.loads(run("classify", posting, "--model", model_dir, "--json").stdout)["status"] == "not English"
+    got = json.loads(run("classify", posting, "--model", out, "--json").stdout)
+    assert got["status"] in ("ok", "uncertain") and got["label"] == "technical"
+
+
 def test_train_unknown_labels(tmp_path):
     src = tmp_path / "bad.csv"
     pd.DataFrame({"description": ["a", "b", "c"], "label": ["technical", "Sales-y", "business"]}).to_csv(src, index=False)

@@ -79,6 +79,14 @@ def test_postings_in_another_language_are_set_aside_unless_forced(model):
     assert forced.label in ("technical", "business") and forced.status in ("ok", "uncertain")
 
 
+def test_a_model_saved_before_the_language_check_reads_english_only(model):
+    import copy
+
+    old = copy.copy(model)
+    del old.english_only  # as unpickled from a model saved before the attribute existed
+    assert old.english_only and old.predict([GERMAN_POSTING])[0].status == STATUS_NOT_ENGLISH
+
+
 def test_another_language_is_said_before_the_scope_check(model):
     """A posting the scope check also sets aside is called what the user can act on: not English."""
     teacher = "Grundschullehrerin (m/w/d)\n\nSie planen den Unterricht der dritten Klasse, bewerten die " \

@@ -90,6 +90,12 @@ def test_english_short_texts_and_keyword_lists_read_as_english(what):
     assert text.reads_as_english(IN_ENGLISH[what])
 
 
+def test_the_script_is_judged_as_written():
+    """Lower-casing moves some Latin capitals out of the Latin blocks (Ɠ → ɠ): not another script."""
+    assert text.reads_as_english("ƓƓƓƓƜƜƜƜ ƓƓƓƓƜƜƜƜ ƓƓƓƓƜƜƜƜ")
+    assert not text.reads_as_english("Менеджер продукта платежной платформы")
+
+
 def test_a_few_words_of_another_language_are_too_few_to_tell():
     words = ("Du schreibst technische Spezifikationen für unsere APIs und planst die Roadmap gemeinsam "
              "mit den Entwicklern und dem Team").split()

@@ -75,5 +75,8 @@ GC_GEN0_THRESHOLD = 50_000
 SEED = 13
 #: Cross-validation folds in training and check-labels; a scope check needs this many not_pm rows.
 CV_FOLDS = 5
+#: A model trained on at least this share of PM postings that are not in English has learned
+#: those languages' words: it labels such postings instead of setting them aside as "not English".
+OTHER_LANGUAGES_SHARE = 0.1
 
 LABELS = ("business", "technical")

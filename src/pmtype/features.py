@@ -72,6 +72,11 @@ class Prepared:
         return text_mod.reads_as_english(self.text)
 
 
+def not_english_share(texts: Sequence[str]) -> float:
+    """The share of postings that do not read as English (``text.reads_as_english``); 0 for none."""
+    return sum(not text_mod.reads_as_english(t) for t in texts) / len(texts) if len(texts) else 0.0
+
+
 def _missing(value: object) -> bool:
     """None, or a missing value of pandas or numpy (NaN of any float type, ``pd.NA``, ``NaT``)."""
     if value is None:

@@ -39,6 +39,7 @@ from pmtype.features import (
     PreparePostings,
     as_posting_list,
     fewer_gc_passes,
+    not_english_share,
     posting_text,
     role_texts,
     role_words,
@@ -338,16 +339,24 @@ STATUS_NOT_TEXT = "not text"
 
 
 class PMTypeModel:
-    """A fitted label pipeline, an optional scope check, and how to read them."""
+    """A fitted label pipeline, an optional scope check, and how to read them.
+
+    ``english_only``: postings in another language get ``not English`` and no label
+    (unless forced). False for a model trained on enough postings in other languages
+    (``config.OTHER_LANGUAGES_SHARE``), whose word n-grams have learned them.
+    """
+
+    english_only = True  # models saved before there was a choice read English only
 
     def __init__(self, label_pipeline: Pipeline, scope_pipeline: ScopeCheck | Pipeline | None,
                  band: float = config.UNCERTAIN_BAND, scope_threshold: float = config.SCOPE_THRESHOLD,
-                 model_id: str = "unsaved"):
+                 model_id: str = "unsaved", english_only: bool = True):
         self.label_pipeline = label_pipeline
         self.scope_pipeline = scope_pipeline
         self.band = band
         self.scope_threshold = scope_threshold
         self.model_id = model_id
+        self.english_only = english_only
 
     # -- the parts of the label pipeline, by name
     @property
@@ -402,7 +411,7 @@ class PMTypeModel:
             pm = None if math.isnan(p_pm[row]) else float(p_pm[row])
             evidence = _evidence(prepared[row], article[row], weights)
             withheld = None
-            if not force and not prepared[row].english:  # first: the scope check reads English too
+            if not force and self.english_only and not prepared[row].english:  # first: so does the scope check
                 withheld = STATUS_NOT_ENGLISH
             elif not force and pm is not None and pm < 1 - self.scope_threshold:
                 withheld = STATUS_NOT_PM
@@ -882,7 +891,9 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config
               cue_cache: Path | None = None, **pipeline_params) -> tuple[PMTypeModel, dict]:
     """Fit the label pipeline (and the scope check where there are not-PM rows).
 
-    Returns the model and a report of cross-validated metrics on the PM rows.
+    Returns the model and a report of cross-validated metrics on the PM rows. The model
+    reads English only unless ``config.OTHER_LANGUAGES_SHARE`` of the PM rows are in
+    other languages.
     """
     from pmtype.evaluate import label_metrics
 
@@ -896,7 +907,8 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config
     report = {"cross_validation": label_metrics(labels[pm].tolist(), fit.p_out_of_fold.tolist(),
                                                 intervals=False),
               "folds": cv_folds}
-    return PMTypeModel(fit.label_pipeline, fit.scope_pipeline), report
+    english_only = not_english_share(texts[pm]) < config.OTHER_LANGUAGES_SHARE
+    return PMTypeModel(fit.label_pipeline, fit.scope_pipeline, english_only=english_only), report
 
 
 # --- the default model ------------------------------------------------------------

@@ -64,6 +64,8 @@ def describe(model: str | Path | None = None) -> str:
                             f"no (trained on {data.get('by_label', {}).get('not_pm', 0)} not_pm rows; "
                             f"a scope check needs {config.CV_FOLDS})"),
         f"band       p_technical within {m.get('band', '?')} of 0.5 is uncertain",
+        "languages  " + ("English; postings in other languages are 'not English'" if m.get("english_only", True)
+                         else "English and the others it was trained on"),
     ]
     cv = m.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
     if cv:

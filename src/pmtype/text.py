@@ -276,7 +276,7 @@ def reads_as_english(text: str) -> bool:
     gaps = text.count(" ") + text.count("\n") + 1
     if (text.count(" the ") + text.count(" and ")) * 50 >= gaps:  # 2% of the words or more
         return True
-    words = _LETTERS.findall(text.lower())
+    words = _LETTERS.findall(text)  # the script as written: lower-casing moves some Latin letters (Ɠ → ɠ) out
     letters = sum(map(len, words))
     if letters < LANGUAGE_MIN_LETTERS:
         return True
@@ -286,6 +286,7 @@ def reads_as_english(text: str) -> bool:
         return False
     if len(words) < LANGUAGE_MIN_WORDS:
         return True
+    words = [w.lower() for w in words]
     english = sum(w in _ENGLISH_WORDS for w in words) / len(words)
     others = _other_languages_words()
     other = sum(w in others or not w.isascii() for w in words) / len(words)

@@ -195,6 +195,10 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     model, report = fit_model(data, seed=seed, progress=say, jobs=jobs, drop_boilerplate=drop_boilerplate,
                               cue_cache=Path(cue_cache) if cue_cache is not None else None)
     counts = pd.Series(data.labels).value_counts().to_dict()
+    if not model.english_only:
+        notes.append(f"{config.OTHER_LANGUAGES_SHARE:.0%} or more of the PM postings are not in English: this "
+                     "model labels postings in other languages too (its cue lists read English only)")
+        say(notes[-1])
     if model.scope_pipeline is None and counts.get("not_pm", 0):
         notes.append(f"{counts['not_pm']} not_pm rows are too few for a scope check (it needs "
                      f"{config.CV_FOLDS}); this model has none and labels every posting")
@@ -222,6 +226,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
         "metrics": report,
         "band": model.band,
         "scope_check": model.scope_pipeline is not None,
+        "english_only": model.english_only,
         "drop_boilerplate": drop_boilerplate,
         "notes": notes,
     }
