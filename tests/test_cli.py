@@ -154,7 +154,7 @@ def test_label_marks_postings_in_another_language(model_dir, tmp_path):
 
 def test_label_to_stdout_with_named_columns(model_dir, model, tmp_path):
     src = tmp_path / "in.tsv"
-    title = "Product Manager, Platform"
+    title = "Product Manager, Pricing"  # a cue in the title, so reading it moves the probability
     pd.DataFrame({"posting body": [TECH_POSTING], "role name": [title]}).to_csv(src, index=False, sep="\t")
     r = run("label", src, "--text-column", "posting body", "--title-column", "role name",
             "--model", model_dir, "--quiet")
