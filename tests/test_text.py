@@ -20,6 +20,25 @@ def test_sections_are_found_by_heading():
     assert kinds == ["intro", "role", "benefits"]
 
 
+@pytest.mark.parametrize("heading,kind", [
+    ("About this role:", "role"), ("ABOUT THE OPPORTUNITY", "role"), ("**Who we are looking for**", "requirements"),
+    ("What We're Looking For", "requirements"), ("About Acme Robotics", "company"), ("Who we are", "company"),
+])
+def test_a_heading_about_the_role_opens_the_role_not_the_company(heading, kind):
+    t = text.normalise(f"Intro line.\n\n{heading}\nOwn the API with the engineers.")
+    assert [s.kind for s in text.sections(t)] == ["intro", kind]
+
+
+def test_text_that_lost_its_line_breaks_is_still_split_into_sentences():
+    t = "Track the product metrics.Key duties: own the API with engineers!Node.js and U.S.Bank stay whole."
+    found = [s.text for s in text.sentences(t, drop_boilerplate=False)]
+    assert found == ["Track the product metrics.", "Key duties: own the API with engineers!",
+                     "Node.js and U.S.Bank stay whole."]
+    assert all(t[s.start:s.start + len(s.text)] == s.text for s in text.sentences(t, drop_boilerplate=False))
+    # so no word is glued across the join
+    assert "metrics.key" not in " ".join(map(" ".join, text.sentence_words(t, text.sentences(t))))
+
+
 def test_boilerplate_is_left_out_of_sentences():
     t = text.normalise(
         "Responsibilities\nOwn the API with engineers.\n\nWhat we offer\n- Dental and vision\n"

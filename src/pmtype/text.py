@@ -48,13 +48,15 @@ def normalise(text: str) -> str:
 #: Section kinds, found from a heading's words.
 SECTION_KINDS = {
     "role": re.compile(
-        r"\b(responsibilit\w*|what you.ll (do|own|work on)|the role|about the (role|job|position|team)|"
+        r"\b(responsibilit\w*|what you.ll (do|own|work on)|the role|"
+        r"about (the|this) (role|job|position|team|opportunity)|"
         r"your (role|mission|impact)|day.to.day|the opportunity|the job|you will|duties|"
         r"in this role|job (description|summary)|position summary|role overview|the team)\b",
         re.I,
     ),
     "requirements": re.compile(
         r"\b(requirements?|qualifications?|what you.ll (need|bring)|who you are|must.have|"
+        r"(who|what) we(.re| are) looking for|"
         r"skills|experience|about you|you (have|bring)|nice.to.have|preferred|bonus)\b",
         re.I,
     ),
@@ -135,7 +137,9 @@ def sections(text: str) -> list[Section]:
 
 # --- sentences and boilerplate -----------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+#: Where a sentence ends: after . ! ? and white space, or where text that lost its line breaks
+#: runs one sentence into the next ("…product metrics.Key responsibilities…").
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s+|(?<=[a-z].)(?=[A-Z]))")
 
 #: Lower-case fragments that mark a sentence as benefits, legal text or page furniture.
 #: Plain substrings, tested with ``in`` (much faster than one large regex per sentence).
