@@ -180,6 +180,11 @@ def test_degrees_and_their_fields(finder, sentence, cues):
     ("An MBA isn't required; SQL is.", ["SQL"]),
     ("You will work not just with engineers but with sales.", ["engineers", "sales"]),  # "not just" affirms
     ("Can't wait to meet engineers like you.", ["engineers"]),  # "can't" is too far
+    # a colon or semicolon ends the negation's clause
+    ("Don't worry: engineers will help you.", ["engineers"]),
+    ("No travel; SQL is a must.", ["SQL"]),
+    ("Languages including but not limited to: Python, SQL.", ["Python", "SQL"]),
+    ("Skills including, but not limited to, SQL and Python.", ["SQL", "Python"]),  # "not limited to" affirms
 ])
 def test_a_negated_cue_is_no_cue(finder, sentence, phrases):
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases

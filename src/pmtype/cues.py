@@ -70,7 +70,7 @@ def load_not_cues(path: str | None = None) -> list[str]:
 
 
 #: Words that negate a cue found within ``NEGATION_WINDOW`` words after them in its sentence
-#: ("no MBA required", "without engineering support"); "not only" does not.
+#: ("no MBA required", "without engineering support"); "not only", "not limited to" do not.
 NEGATORS = frozenset({"no", "not", "without", "never"})
 #: What comes before "t" in a contracted "not" ("don't" is split into "don" and "t").
 _CONTRACTED = frozenset({"don", "doesn", "didn", "isn", "aren", "wasn", "won", "wouldn", "can", "couldn",
@@ -79,15 +79,16 @@ NEGATION_WINDOW = 3
 #: What negates a cue just before it ("an MBA is not required", "isn't required").
 _NOT_NEEDED = ("not required", "not necessary", "not needed", "not expected", "not a requirement",
                "t required", "t necessary", "t needed", "t expected", "t a requirement")
-_NOT_NEGATING = frozenset({"only", "just", "required", "necessary", "needed", "expected"})
+_NOT_NEGATING = frozenset({"only", "just", "limited", "required", "necessary", "needed", "expected"})
 
 
-def negated(words: Sequence[str], start: int, end: int) -> bool:
+def negated(words: Sequence[str], start: int, end: int, since: int = 0) -> bool:
     """Whether the cue on ``words[start:end]`` (lower-cased words of one sentence) is negated:
     a negator ("no", "not", "without", "never", or a contracted "n't") within
-    ``NEGATION_WINDOW`` words before it (not "not only", "not just"), or "not required"
-    and the like within the five words after it."""
-    for i in range(max(0, start - NEGATION_WINDOW), start):
+    ``NEGATION_WINDOW`` words before it (not "not only", "not just", "not limited to") and not before word
+    ``since`` (where the cue's clause begins), or "not required" and the like within the
+    five words after it."""
+    for i in range(max(0, since, start - NEGATION_WINDOW), start):
         word = words[i]
         following = words[i + 1] if i + 1 < start else None
         # "not only" affirms; "not required" negates what came before it, not this cue
@@ -205,6 +206,19 @@ class _WordTokenizer:
 def token_spans(sentence: str, upto: int) -> list[tuple[int, int]]:
     """Where each of the first ``upto`` tokens of ``_WordTokenizer``'s doc lies in ``sentence``."""
     return [m.span() for m in islice(_WORD.finditer(sentence), upto)]
+
+
+#: What ends a clause inside a sentence, for negation: "Don't worry: engineers will help".
+_CLAUSE_END = frozenset(":;")
+
+
+def _clause_start(sentence: str, where: list[tuple[int, int]], cue: int) -> int:
+    """The first word of the clause holding word ``cue`` of ``sentence``: the word after the last
+    colon or semicolon before it within the negation window (``where``: the words' spans)."""
+    for j in range(cue, max(0, cue - NEGATION_WINDOW), -1):
+        if not _CLAUSE_END.isdisjoint(sentence[where[j - 1][1]:where[j][0]]):
+            return j
+    return 0
 
 
 class CueFinder:
@@ -385,9 +399,11 @@ class CueFinder:
         where_in = {n: token_spans(text_mod.lower_same_length(parts[n][3]), m) for n, m in upto.items()}
         for n, s, e, k in kept:
             first, offset = firsts[n], parts[n][1]
-            if k == self._not_a_cue or negated(parts[n][4], s - first, e - first):
-                continue
             where = where_in[n]
+            if k == self._not_a_cue or (negated(parts[n][4], s - first, e - first)
+                                        and negated(parts[n][4], s - first, e - first,
+                                                    _clause_start(parts[n][3], where, s - first))):
+                continue
             distinction, side = self._keys[k]
             start = offset + where[s - first][0]
             end = offset + where[e - first - 1][1]
