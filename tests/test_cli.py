@@ -581,3 +581,18 @@ def test_classify_calls_a_mistyped_file_name_a_missing_file(model_dir, tmp_path,
     (tmp_path / "posting.txt").write_text(TECH_POSTING)
     r = run("classify", "posting.txt", "--model", model_dir)
     assert r.exit_code == 0 and r.stdout.startswith("technical")
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly_with_code_141(model_dir, tmp_path, monkeypatch):
+    import pmtype.cli as cli
+    from pmtype import tables
+
+    def closed_pipe(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING]}).to_csv(src, index=False)
+    monkeypatch.setattr(tables.TableWriter, "write", closed_pipe)  # as "| head" closing standard output
+    monkeypatch.setattr(cli, "_quiet_stdout", lambda: None)
+    r = run("label", src, "-o", "-", "--model", model_dir, "--quiet")
+    assert (r.exit_code, r.stderr) == (141, "")

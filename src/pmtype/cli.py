@@ -43,6 +43,9 @@ ModelOption = Annotated[
 
 #: Exit code for a Ctrl-C, as shells give a process that SIGINT ended.
 INTERRUPTED = 130
+#: Exit code when the reader of standard output stops early ("| head"), as shells give a
+#: process that SIGPIPE ended.
+OUTPUT_CLOSED = 141
 _said: list[str] = []  # the error lines printed, so that the console script does not repeat one
 
 
@@ -67,6 +70,14 @@ def _say_unfinished(unfinished) -> None:
         _say(f"Put back {place}, which an interrupted training had moved aside to replace it.")
 
 
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that the exit's flush of what is left does not
+    fail again on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 class _Errors:
     """Turn the package's exceptions into one-line errors with an exit code."""
 
@@ -78,6 +89,10 @@ class _Errors:
             _fail(str(exc), exc.exit_code)
         if exc is not None and isinstance(exc, KeyboardInterrupt):
             _fail("interrupted", INTERRUPTED)
+        if exc is not None and isinstance(exc, BrokenPipeError):
+            # the reader stopped early ("| head"): end quietly, as other Unix tools do
+            _quiet_stdout()
+            raise typer.Exit(OUTPUT_CLOSED)
         if exc is not None and isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             # what the package did not foresee (a full disk, a file gone mid-run): still one line
             from pmtype.tables import one_line
