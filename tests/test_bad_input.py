@@ -420,6 +420,15 @@ CASES: list[Case] = [
         "train": Trains(2, (_note(NOTE_NOT_TEXT, [2, 3, 4]),)),
         "evaluate": Scores(2, (_note(NOTE_NOT_TEXT, [2, 3, 4]),)),
     }, about="12345, 3.14, -7e3 in the text column"),
+    Case("markup alone", table({
+        "id": ["1", "2", "3", "4", "5"],
+        "description": ["<div><br/></div>", "&nbsp;", "<p>12345</p>", TECH, BIZ],
+    }, ["technical", "business", "technical", "technical", "business"], posting="<p>&nbsp;</p>"), {
+        "label": Labels(("empty text", "empty text", "not text", LABELLED, LABELLED)),
+        "train": Trains(2, (_note(NOTE_EMPTY, [2, 3]), _note(NOTE_NOT_TEXT, [4]))),
+        "evaluate": Scores(2, (_note(NOTE_EMPTY, [2, 3]), _note(NOTE_NOT_TEXT, [4]))),
+        "classify": Fails("the posting is empty"),
+    }, about="tags and entities with no text, or a number, inside"),
     Case("JSON numbers", table({
         "id": [1, 2, 3, 4, 5],
         "description": [12345, 3.25, True, TECH, BIZ],

@@ -289,3 +289,15 @@ def test_classify_calls_text_without_a_letter_not_text_as_label_does(model, text
 
     p = classify(text, title=None, model=model, force=True)
     assert (p.label, p.p_technical, p.status) == (None, None, STATUS_NOT_TEXT)
+
+
+def test_markup_alone_is_no_posting_even_with_force(model):
+    from pmtype.errors import EmptyText
+    from pmtype.model import STATUS_EMPTY, STATUS_NOT_TEXT
+
+    with pytest.raises(EmptyText):
+        classify("<div><br/></div>&nbsp;", model=model, force=True)
+    assert classify("<p>12345</p>", model=model, force=True).status == STATUS_NOT_TEXT
+    got = model.predict(["<script>var a = 1;</script>", "<p>42</p>"], force=True)
+    assert [(p.label, p.p_technical, p.status) for p in got] == [(None, None, STATUS_EMPTY),
+                                                                 (None, None, STATUS_NOT_TEXT)]

@@ -20,6 +20,15 @@ def test_a_saved_model_loads(copy):
     assert load_model(copy).model_id.startswith("tiny-")
 
 
+def test_the_model_id_tells_models_of_the_same_data_apart(model_dir, corpus_csv, tmp_path):
+    from pmtype.training import train
+
+    again = train([corpus_csv], tmp_path / "tiny", use_seed=False)["model_id"]
+    other = train([corpus_csv], tmp_path / "tiny", use_seed=False, drop_boilerplate=True, overwrite=True)["model_id"]
+    assert again == load_model(model_dir).model_id  # the same data, settings and code: the same id
+    assert other != again and other.startswith("tiny-")
+
+
 def test_one_changed_byte_is_refused(copy):
     path = copy / "model.joblib"
     data = bytearray(path.read_bytes())

@@ -28,7 +28,7 @@ import pandas as pd
 
 from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadOption, MissingColumn
-from pmtype.features import posting_text
+from pmtype.features import body_kind, posting_text
 from pmtype.model import PMTypeModel, default_model_path, load_model, model_folder
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
@@ -68,6 +68,8 @@ def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
     truncated: list[bool] = []
     for body, title in zip(bodies, titles):
         kind = tables.cell_kind(body)  # NaN/None/null cells are empty; numbers are not text
+        if kind == "text":
+            kind = body_kind(body)  # markup alone ("<div><br/></div>", "&nbsp;") is no text either
         if kind != "text":
             texts.append("" if kind == "empty" else None)
             truncated.append(False)

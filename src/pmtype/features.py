@@ -98,6 +98,20 @@ def posting_text(description: object, title: object = None) -> str:
     return f"{str(title).strip()}\n\n{body}"
 
 
+def body_kind(body: str) -> str:
+    """What pmtype reads in a posting's text once markup is removed: ``"text"``, ``"empty"``
+    (nothing but tags, entities and white space: ``<div><br/></div>``, ``&nbsp;``) or
+    ``"not text"`` (no letter: ``<p>12345</p>``)."""
+    if "<" in body or "&" in body:
+        # the opening usually settles it; the whole text is read only where it holds no letter
+        if any(ch.isalpha() for ch in text_mod.normalise(body[:2000])):
+            return "text"
+        body = text_mod.normalise(body)
+    if not body.strip():
+        return "empty"
+    return "text" if any(ch.isalpha() for ch in body) else "not text"
+
+
 def as_posting_list(X) -> list:
     """Postings given as a list, an array or a Series; one string is not a list of postings."""
     if isinstance(X, (str, bytes)):

@@ -38,6 +38,7 @@ from pmtype.features import (
     Prepared,
     PreparePostings,
     as_posting_list,
+    body_kind,
     fewer_gc_passes,
     not_english_share,
     posting_text,
@@ -378,7 +379,8 @@ class PMTypeModel:
                 band: float | None = None) -> list[Prediction]:
         """Predictions for posting texts (title over description, see ``posting_text``).
 
-        Blank texts get status ``empty text`` and no label; texts in another language
+        Blank texts (or markup alone) get status ``empty text``, texts without a letter ``not
+        text``, neither a label, even with ``force``; texts in another language
         get ``not English``, and texts the scope check calls out of product management
         get ``not a PM posting``, both with no label unless ``force``.
         """
@@ -407,6 +409,10 @@ class PMTypeModel:
         weights = self.article_weights()
         article = X[:, : len(ARTICLE_FEATURES)].toarray()
         for row, i in enumerate(keep):
+            if not any(ch.isalpha() for ch in prepared[row].text):  # markup alone, or no letter
+                out[i] = Prediction(None, None, STATUS_NOT_TEXT if prepared[row].text.strip() else STATUS_EMPTY,
+                                    model_id=self.model_id)
+                continue
             p = float(p_tech[row])
             pm = None if math.isnan(p_pm[row]) else float(p_pm[row])
             evidence = _evidence(prepared[row], article[row], weights)
@@ -886,6 +892,23 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     return CrossFit(label_pipeline, oof, labels, scope_pipeline)
 
 
+def training_fingerprint(seed: int = config.SEED, **pipeline_params) -> str:
+    """What decides a trained model besides its data: the text step's code and cue lists (the
+    cue cache's key), this module's code, the seed and pipeline settings, and the versions
+    of scikit-learn and NumPy. Two trainings with the same data and fingerprint give the
+    same model."""
+    import json
+
+    import sklearn
+
+    prepare = build_label_pipeline(seed, **pipeline_params).named_steps["prepare"]
+    digest = hashlib.sha256(_CueCache.fingerprint(prepare).encode())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(json.dumps({"seed": seed, **pipeline_params}, sort_keys=True, default=str).encode())
+    digest.update(f"{sklearn.__version__}|{np.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
 def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config.CV_FOLDS,
               progress: Callable[[str], None] | None = None, jobs: int | None = None,
               cue_cache: Path | None = None, **pipeline_params) -> tuple[PMTypeModel, dict]:
@@ -993,8 +1016,8 @@ def load_model(path: str | Path | None = None, build_if_missing: bool = True,
 
 def classify(text: str, title: str | None = None, model: PMTypeModel | str | Path | None = None,
              force: bool = False, progress: Callable[[str], None] | None = None) -> Prediction:
-    """Classify one posting. Blank text raises ``EmptyText``; text without a letter gets the
-    status ``not text`` and no label, as ``label`` gives such a cell.
+    """Classify one posting. Blank text (or markup alone) raises ``EmptyText``; text without a
+    letter gets the status ``not text`` and no label, as ``label`` gives such a cell.
 
     ``model`` is a loaded model, a version name, a model folder, or None for the
     default model (built on first use, with ``progress`` told so).
@@ -1005,9 +1028,12 @@ def classify(text: str, title: str | None = None, model: PMTypeModel | str | Pat
         # label marks a number "not text"; bytes need decoding; a list is many postings (predict)
         raise TypeError(f"classify takes one posting's text as a str, not {type(text).__name__}; "
                         "decode bytes first, and give many postings to PMTypeModel.predict")
+    kind = body_kind(text)  # as label reads a cell: markup alone is empty, "12345" is not text
+    if kind == "empty":
+        raise EmptyText("the posting is empty")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
-    if not any(ch.isalpha() for ch in text):  # "12345", "---": as label marks such a cell
+    if kind == "not text":
         return Prediction(None, None, STATUS_NOT_TEXT, model_id=model.model_id)
     prediction = model.predict([posting_text(text[: config.MAX_CHARS], title)], force=force)[0]
     if len(text) > config.MAX_CHARS:

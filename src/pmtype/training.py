@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -11,8 +12,8 @@ import pandas as pd
 
 from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadTrainingData, MissingColumn, UnknownLabel
-from pmtype.features import posting_text
-from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label
+from pmtype.features import body_kind, posting_text
+from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label, training_fingerprint
 from pmtype.text import reads_as_english
 
 
@@ -67,6 +68,8 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     for i in range(len(frame)):
         body = frame[text_col].iloc[i]
         kind = tables.cell_kind(body)  # NaN/None/null cells are empty; numbers are not text
+        if kind == "text":
+            kind = body_kind(body)  # markup alone is empty too
         if kind != "text":
             (empty if kind == "empty" else not_text).append(i + first)
             continue
@@ -210,7 +213,10 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
         model_id = output.name
     else:
         output = Path(output)
-        model_id = f"{output.name}-{digest[:10]}"
+        # the folder's name and what made the model: the same data under other settings or
+        # other cue lists is another model, and its rows must say so in pm_model
+        made_of = f"{digest}|{use_seed}|{training_fingerprint(seed, drop_boilerplate=drop_boilerplate)}"
+        model_id = f"{output.name}-{hashlib.sha256(made_of.encode()).hexdigest()[:10]}"
     model.model_id = model_id
     manifest = {
         "model_id": model_id,
