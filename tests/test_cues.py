@@ -216,3 +216,9 @@ def test_every_not_cue_holds_a_cue_word():
 
 def test_a_role_said_not_to_be_is_no_cue(finder):
     assert [c.phrase for c in finder.find(["This is not a sales role; you will own APIs."])[0]] == ["APIs"]
+
+
+def test_changing_the_cue_lists_a_caller_got_changes_nothing_for_the_next():
+    lists = load_cue_lists()
+    lists["focus"]["technical"]["phrases"].append("quantum widget")
+    assert "quantum widget" not in load_cue_lists()["focus"]["technical"]["phrases"]

@@ -8,6 +8,7 @@ lemmatizer, ``PhraseMatcher`` on lemmas plus a few ``Matcher`` patterns).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from bisect import bisect_right
@@ -60,8 +61,9 @@ def _cue_file(path: str | None) -> dict:
 
 
 def load_cue_lists(path: str | None = None) -> dict:
-    """The cue lists: ``{distinction: {"title": …, side: {"phrases": […], "patterns": […]}}}``."""
-    return {k: v for k, v in _cue_file(path).items() if k in DISTINCTIONS}
+    """The cue lists: ``{distinction: {"title": …, side: {"phrases": […], "patterns": […]}}}``,
+    a copy the caller may change (the file's content is cached)."""
+    return copy.deepcopy({k: v for k, v in _cue_file(path).items() if k in DISTINCTIONS})
 
 
 def load_not_cues(path: str | None = None) -> list[str]:
