@@ -596,3 +596,18 @@ def test_a_reader_that_stops_early_ends_the_run_quietly_with_code_141(model_dir,
     monkeypatch.setattr(cli, "_quiet_stdout", lambda: None)
     r = run("label", src, "-o", "-", "--model", model_dir, "--quiet")
     assert (r.exit_code, r.stderr) == (141, "")
+
+
+@pytest.mark.parametrize("command,option,message", [
+    ("label", ("--format", "xml"), "unknown format 'xml'; choose one of csv, tsv, jsonl, parquet"),
+    ("label", ("--output-format", "xml"), "unknown format 'xml'; choose one of csv, tsv, jsonl, parquet"),
+    ("label", ("--encoding", "nonsense"), "unknown encoding 'nonsense'"),
+    ("train", ("--format", "xml"), "unknown format 'xml'; choose one of csv, tsv, jsonl, parquet"),
+    ("evaluate", ("--encoding", "nonsense"), "unknown encoding 'nonsense'"),
+])
+def test_an_unknown_format_or_encoding_is_a_wrong_use_code_2(model_dir, tmp_path, command, option, message):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING], "label": ["technical"]}).to_csv(src, index=False)
+    out = ("-o", tmp_path / "out.csv") if command != "evaluate" else ()
+    r = run(command, src, *out, *option, *(("--model", model_dir) if command != "train" else ()))
+    assert (r.exit_code, r.stderr.strip()) == (2, f"Error: {message}")

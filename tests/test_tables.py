@@ -6,11 +6,14 @@ import os
 import sys
 import threading
 import types
+from contextlib import ExitStack
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from pmtype import tables
+from pmtype.cli import app
 from pmtype.errors import BadInputFile, MissingColumn
 
 FRAME = pd.DataFrame({"id": ["001", "2"], "description": ["Café API ünïcode", "Second, with comma"]})
@@ -254,3 +257,176 @@ def test_standard_input_gives_its_first_rows_before_it_ends(monkeypatch):
         assert not gave_up.is_set(), "the first rows came only after the pipe's end"
         assert head["id"].tolist() == [str(i) for i in range(1000)]
         assert sum(len(c) for c in chunks) == 19_000
+
+
+# --- JSON Lines whose rows do not all have the same keys -----------------------------------
+
+def _postings_jsonl(salaried) -> bytes:
+    """1,200 postings, a 'salary' key in the rows ``salaried`` picks only."""
+    rows = []
+    for i in range(1200):
+        row = {"id": i, "description": f"Product manager working with engineers on APIs, row {i}"}
+        if salaried(i):
+            row["salary"] = 100 + i
+        rows.append(json.dumps(row))
+    return ("\n".join(rows) + "\n").encode()
+
+
+KEYS_SOME_ROWS_HAVE = {"first rows": lambda i: i < 300, "last rows": lambda i: i > 700}
+NEW_KEY = ("a key appears after the first rows set the columns: 'salary' on line 702; standard input and "
+           "pipes are read only once, so give the input as a file, or write JSON Lines output")
+
+
+@pytest.mark.parametrize("packed", [False, True])
+@pytest.mark.parametrize("which", KEYS_SOME_ROWS_HAVE)
+def test_jsonl_chunks_all_have_every_key_of_the_file(tmp_path, which, packed):
+    salaried = KEYS_SOME_ROWS_HAVE[which]
+    data = _postings_jsonl(salaried)
+    path = tmp_path / ("p.jsonl.gz" if packed else "p.jsonl")
+    path.write_bytes(gzip.compress(data) if packed else data)
+    chunks = list(tables.read_chunks(path, chunk_size=500))
+    assert [list(c.columns) for c in chunks] == [["id", "description", "salary"]] * 3
+    got = pd.concat(chunks, ignore_index=True)["salary"].tolist()
+    assert got == [100 + i if salaried(i) else None for i in range(1200)]
+    for name in ("out.csv", "out.tsv", "out.parquet"):  # one header, every cell under it
+        with tables.atomic_output(tmp_path / name, tables.detect_format(name)) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+        back = _read(tmp_path / name)
+        assert list(back.columns) == ["id", "description", "salary"]
+        assert [v if isinstance(v, str) and v else None for v in back["salary"]] == \
+            [str(100 + i) if salaried(i) else None for i in range(1200)]
+
+
+def test_a_bad_jsonl_line_is_found_before_the_first_chunk(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(_postings_jsonl(lambda i: False) + b"{oops\n")
+    with pytest.raises(BadInputFile) as e:
+        next(tables.read_chunks(path, chunk_size=500))
+    assert str(e.value) == "line 1201 is not valid JSON"
+
+
+def test_jsonl_from_a_pipe_keeps_the_keys_so_far_and_a_new_one_is_refused_where_columns_are_set(
+        tmp_path, piped_stdin):
+    piped_stdin(_postings_jsonl(KEYS_SOME_ROWS_HAVE["first rows"]))
+    chunks = list(tables.read_chunks("-", fmt="jsonl", chunk_size=500))
+    assert [list(c.columns) for c in chunks] == [["id", "description", "salary"]] * 3
+    assert chunks[2]["salary"].tolist() == [None] * 200
+
+    piped_stdin(_postings_jsonl(KEYS_SOME_ROWS_HAVE["last rows"]))
+    chunks = list(tables.read_chunks("-", fmt="jsonl", chunk_size=500))
+    assert [list(c.columns) for c in chunks] == [["id", "description"]] + [["id", "description", "salary"]] * 2
+    for fmt in ("csv", "tsv", "parquet"):
+        for writer in (tables.TableWriter(io.BytesIO() if fmt == "parquet" else io.StringIO(), fmt),
+                       tables.ResumableOutput(tmp_path / f"out.{fmt}", fmt, {"input": "-"})):
+            with pytest.raises(BadInputFile) as e:
+                with writer if isinstance(writer, tables.ResumableOutput) else ExitStack():
+                    for chunk in chunks:
+                        writer.write(chunk)
+            assert str(e.value) == NEW_KEY
+    out = io.StringIO()
+    writer = tables.TableWriter(out, "jsonl")  # JSON Lines takes any keys
+    for chunk in chunks:
+        writer.write(chunk)
+    lines = out.getvalue().splitlines()
+    assert json.loads(lines[0]) == {"id": 0, "description": "Product manager working with engineers on APIs, row 0"}
+    assert json.loads(lines[701])["salary"] == 801
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the refused outputs left nothing
+
+
+def test_label_refuses_a_key_that_comes_late_on_standard_input(model_dir, tmp_path):
+    data = _postings_jsonl(KEYS_SOME_ROWS_HAVE["last rows"])
+    r = CliRunner().invoke(app, ["label", "-", "--format", "jsonl", "-o", str(tmp_path / "out.csv"),
+                                 "--model", str(model_dir), "--jobs", "1", "--quiet"], input=data)
+    assert r.exit_code == 1
+    assert r.stderr == f"Error: {NEW_KEY}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- nested values and indexes in Parquet --------------------------------------------------
+
+@pytest.fixture
+def nested_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({
+        "id": [1, 2],
+        "description": ["Product manager working with engineers on APIs", "Product manager owning pricing"],
+        "struct": [{"a": 1, "b": [1, 2]}, {"a": 2, "b": []}],
+        "tags": [["x", "y"], []],
+        "scores": [[1.5, None], None],
+        "map": pa.array([[("k", 1)], []], type=pa.map_(pa.string(), pa.int64())),
+    }), path)
+    return path
+
+
+NESTED_AS_JSON = [
+    {"struct": {"a": 1, "b": [1, 2]}, "tags": ["x", "y"], "scores": [1.5, None], "map": [["k", 1]]},
+    {"struct": {"a": 2, "b": []}, "tags": [], "scores": None, "map": []},
+]
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.tsv", "out.parquet", "out.jsonl"])
+def test_nested_parquet_values_are_written_as_json(tmp_path, nested_parquet, name):
+    path = tmp_path / name
+    with tables.atomic_output(path, tables.detect_format(path)) as writer:
+        for chunk in tables.read_chunks(nested_parquet):
+            writer.write(chunk)
+    nested = ["struct", "tags", "scores", "map"]
+    if name.endswith(".jsonl"):  # real JSON arrays and objects
+        got = [{k: row[k] for k in nested} for row in map(json.loads, path.read_text().splitlines())]
+    else:  # JSON text
+        got = [{k: json.loads(row[k]) if isinstance(row[k], str) and row[k] else None for k in nested}
+               for row in _read(path).to_dict("records")]
+    assert got == NESTED_AS_JSON
+    if name == "out.csv":
+        assert path.read_text().splitlines()[1] == (
+            '1,Product manager working with engineers on APIs,"{""a"": 1, ""b"": [1, 2]}","[""x"", ""y""]",'
+            '"[1.5, null]","[[""k"", 1]]"')
+
+
+@pytest.mark.parametrize("ids", [[1, 2, 3], [30, 10, 20]])  # pandas keeps a range of numbers in metadata only
+def test_parquet_written_with_a_named_index_gives_it_as_a_column(tmp_path, ids):
+    path = tmp_path / "indexed.parquet"
+    frame = pd.DataFrame({"id": ids, "description": ["one", "two", "three"]})
+    frame.set_index("id").to_parquet(path)
+    chunks = list(tables.read_chunks(path, chunk_size=2))
+    assert [list(c.columns) for c in chunks] == [["description", "id"]] * 2
+    assert pd.concat(chunks, ignore_index=True)["id"].tolist() == ids
+
+
+def test_parquet_on_standard_input_is_known_by_its_first_bytes(tmp_path, piped_stdin, model_dir):
+    path = tmp_path / "t.parquet"
+    FRAME.to_parquet(path)
+    piped_stdin(path.read_bytes())
+    got = pd.concat(tables.read_chunks("-"), ignore_index=True)  # no format given: CSV by default
+    assert got.to_dict("list") == FRAME.to_dict("list")
+    r = CliRunner().invoke(app, ["label", "-", "-o", str(tmp_path / "out.csv"), "--model", str(model_dir),
+                                 "--quiet"], input=path.read_bytes())
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "out.csv", dtype=str)["id"].tolist() == ["001", "2"]
+
+
+# --- resuming ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_resume_starts_afresh_when_the_part_written_lost_what_was_recorded(tmp_path, name):
+    path = tmp_path / name
+    fmt = tables.detect_format(path)
+    with tables.ResumableOutput(path, fmt, {"input": "x"}) as writer:  # stopped after two chunks
+        writer.write(FRAME.iloc[:1])
+        writer.write(FRAME.iloc[1:])
+    part = tmp_path / f".{name}.part"
+    if fmt == "parquet":
+        (part / "00000001.parquet").unlink()  # a chunk file lost
+    else:
+        part.write_bytes(part.read_bytes()[:-5])  # cut short, as by a copy
+    with tables.ResumableOutput(path, fmt, {"input": "x"}, resume=True) as writer:
+        assert writer.rows_done == 0
+        writer.write(FRAME)
+        writer.finish()
+    assert _read(path).to_dict("list") == FRAME.to_dict("list")
+    if fmt == "csv":
+        assert b"\x00" not in path.read_bytes()

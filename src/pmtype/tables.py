@@ -33,6 +33,8 @@ import pandas as pd
 from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
+#: The bytes a Parquet file starts (and ends) with.
+PARQUET_MAGIC = b"PAR1"
 #: Bytes read from the start of a file to detect its encoding and to tell text from binary.
 SAMPLE_BYTES = 1 << 16
 
@@ -52,7 +54,7 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None, option: str |
     if fmt:
         fmt = fmt.lower()
         if fmt not in FORMATS:
-            raise BadInputFile(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+            raise BadOption(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
         return fmt
     name = str(path).lower()
     if name.endswith(".gz"):
@@ -164,16 +166,21 @@ def _gunzipped(raw):
     """``raw`` (binary), or a gzip reader of it when it starts with gzip's magic bytes.
 
     A stream that cannot seek (a pipe) is looked into without being consumed."""
-    if raw.seekable():
-        head = raw.read(2)
-        raw.seek(0)
-    else:
-        if not hasattr(raw, "peek"):
-            raw = io.BufferedReader(raw)
-        head = raw.peek(2)[:2]
-    if head == b"\x1f\x8b":
+    if not raw.seekable() and not hasattr(raw, "peek"):
+        raw = io.BufferedReader(raw)
+    if _head(raw, 2) == b"\x1f\x8b":
         return gzip.open(raw)
     return raw
+
+
+def _head(raw, n: int) -> bytes:
+    """The first ``n`` bytes of ``raw`` (binary, at its start), left to be read again: a stream that
+    cannot seek (a pipe) is peeked into."""
+    if raw.seekable():
+        head = raw.read(n)
+        raw.seek(0)
+        return head
+    return raw.peek(n)[:n]
 
 
 def gzip_damaged(error: BaseException) -> BadInputFile:
@@ -253,18 +260,24 @@ def _is_binary(sample: bytes, encoding: str) -> bool:
     return nuls * 100 > len(head) or controls * 20 > len(head)
 
 
+def _check_encoding(encoding: str) -> None:
+    """An encoding Python does not know (only ever one given with --encoding) is a wrong use of
+    the command line: ``BadOption``."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise BadOption(f"unknown encoding '{encoding}'") from None
+
+
 def table_encoding(sample: bytes, encoding: str | None = None) -> str:
     """The encoding of a text table that starts with ``sample``: ``encoding`` if given, else detected.
 
-    An empty or binary file, or an unknown encoding, is a one-line ``BadInputFile``.
+    An empty or binary file is a one-line ``BadInputFile``; an unknown encoding a ``BadOption``.
     """
     if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise BadInputFile("the file is empty")
     enc = encoding or sniff_encoding(sample)
-    try:
-        codecs.lookup(enc)
-    except LookupError:
-        raise BadInputFile(f"unknown encoding '{enc}'") from None
+    _check_encoding(enc)
     if _is_binary(sample, enc):
         raise BadInputFile("the file is binary, not a text table (CSV, TSV or JSON Lines)")
     return enc
@@ -344,10 +357,7 @@ def read_text_file(path, encoding: str | None = None) -> str:
     with _open_file(path) as f:
         data = f.read()
     enc = encoding or sniff_encoding(data[:SAMPLE_BYTES])
-    try:
-        codecs.lookup(enc)
-    except LookupError:
-        raise BadInputFile(f"unknown encoding '{enc}'") from None
+    _check_encoding(enc)
     if _is_binary(data, enc):
         raise BadInputFile(f"{path} is binary, not a text file")
     return data.decode(enc, errors=decode_errors(enc))
@@ -380,13 +390,33 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
         yield from _read_parquet(path, chunk_size)
         return
     binary = _open_binary(path)
+    if is_stream(path) and not isinstance(binary, gzip.GzipFile) and _head(binary, 4) == PARQUET_MAGIC:
+        # Parquet on standard input or through a pipe, which has no name to tell its format by
+        with binary:
+            yield from _read_parquet(path, chunk_size, binary)
+        return
+    keys = None
+    if fmt == "jsonl" and not is_stream(path):
+        # A file can be read twice: a first pass finds every key (and a bad line, before any
+        # work), so that every chunk has the same columns whichever rows hold which keys.
+        with _decoded(binary, encoding) as (stream, _):
+            keys = _jsonl_keys(stream)
+        binary = _open_binary(path)
+    with _decoded(binary, encoding) as (stream, head):
+        if fmt == "jsonl":
+            yield from _read_jsonl(stream, chunk_size, keys)
+        else:
+            yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size, head)
+
+
+@contextmanager
+def _decoded(binary, encoding: str | None):
+    """The table open in ``binary`` as text, and its first ``SAMPLE_BYTES`` decoded (``_text_stream``);
+    both closed at the end. A decoding error or damaged gzip met on the way is a one-line ``BadInputFile``."""
     try:
         stream, head = _text_stream(binary, encoding)
         try:
-            if fmt == "jsonl":
-                yield from _read_jsonl(stream, chunk_size)
-            else:
-                yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size, head)
+            yield stream, head
         finally:
             stream.close()
     except UnicodeError as e:  # an --encoding the bytes do not fit (UTF-16 without its BOM, say)
@@ -481,9 +511,8 @@ def check_header(header: list[str], renamed_by_pandas: bool = True) -> None:
         raise BadInputFile(f"the header repeats column names: {', '.join(names)}")
 
 
-def _read_jsonl(stream, chunk_size: int) -> Iterator[pd.DataFrame]:
-    rows: list[dict] = []
-    any_rows = False
+def _jsonl_rows(stream) -> Iterator[tuple[int, dict]]:
+    """The line number and JSON object of every line of ``stream`` that is not blank."""
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
@@ -495,24 +524,72 @@ def _read_jsonl(stream, chunk_size: int) -> Iterator[pd.DataFrame]:
             raise BadInputFile(f"line {number} nests JSON values too deeply to read") from None
         if not isinstance(row, dict):
             raise BadInputFile(f"line {number} is not a JSON object")
+        yield number, row
+
+
+def _jsonl_keys(stream) -> list[str]:
+    """Every key of the JSON Lines in ``stream``, in the order they first appear."""
+    keys: dict[str, None] = {}
+    for _, row in _jsonl_rows(stream):
+        keys.update(dict.fromkeys(row))
+    return list(keys)
+
+
+#: ``DataFrame.attrs`` key of a JSON Lines chunk whose rows bring keys the chunks before it
+#: lacked: each such key and the line it first appears on (see ``_read_jsonl``).
+NEW_KEYS = "pmtype_new_keys"
+
+
+def _read_jsonl(stream, chunk_size: int, keys: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """The JSON Lines in ``stream`` as chunks whose columns are ``keys`` (every key of the file,
+    found by a first pass), a key a row lacks read as None.
+
+    Without ``keys`` (standard input, a pipe: read once), the columns are the keys of the rows
+    so far; a chunk that brings one the chunks before it lacked records it under ``NEW_KEYS``,
+    for the writers of CSV, TSV and Parquet, whose columns are set, to refuse.
+    """
+    columns = dict.fromkeys(keys or ())
+    rows: list[dict] = []
+    new: dict[str, int] = {}
+    any_rows = False
+    for number, row in _jsonl_rows(stream):
+        if keys is None:
+            for key in row:
+                if key not in columns:
+                    columns[key] = None
+                    if any_rows:
+                        new[key] = number
         rows.append(row)  # values keep their JSON types, so that they are written back as they were
         if len(rows) >= chunk_size:
             any_rows = True
-            yield pd.DataFrame(rows, dtype=object)
-            rows = []
+            yield _jsonl_frame(rows, list(columns), new)
+            rows, new = [], {}
     if rows:
         any_rows = True
-        yield pd.DataFrame(rows, dtype=object)
+        yield _jsonl_frame(rows, list(columns), new)
     if not any_rows:
         raise BadInputFile("the file has no rows")
 
 
+def _jsonl_frame(rows: list[dict], columns: list[str], new: dict[str, int]) -> pd.DataFrame:
+    # built from lists: pandas would fill a key a row lacks with NaN, a number, where None is empty
+    frame = pd.DataFrame([[row.get(k) for k in columns] for row in rows], columns=columns, dtype=object)
+    if new:
+        frame.attrs[NEW_KEYS] = new
+    return frame
+
+
+#: Values that hold others: JSON objects and lists, and what pandas makes of Parquet's structs
+#: (dicts), lists (numpy arrays) and maps (lists of tuples).
+NESTED = (dict, list, tuple, np.ndarray)
+
+
 def _cell(v):
-    """A JSON value as one text cell (for CSV, TSV and Parquet output): objects and lists as JSON."""
+    """A value as one text cell (for CSV, TSV and Parquet output): a nested one as JSON."""
     if v is None or isinstance(v, str):
         return v
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, NESTED):
+        return json.dumps(_json_value(v), ensure_ascii=False)
     return str(v)
 
 
@@ -597,11 +674,14 @@ def inspect_parquet(raw) -> tuple[list[str], bool]:
     return list(pf.schema_arrow.names), pf.metadata.num_rows > 0
 
 
-def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
+def _read_parquet(path, chunk_size: int, pipe=None) -> Iterator[pd.DataFrame]:
+    """The Parquet file at ``path`` in chunks; ``pipe``: standard input or the pipe at ``path``,
+    already open (and looked into)."""
     with ExitStack() as cleanup:
         if is_stream(path):  # standard input, a pipe: Parquet's footer is at its end, so keep it on disk
             source = cleanup.enter_context(tempfile.TemporaryFile())
-            pipe = sys.stdin.buffer if str(path) == "-" else cleanup.enter_context(_open_file(Path(path)))
+            if pipe is None:
+                pipe = sys.stdin.buffer if str(path) == "-" else cleanup.enter_context(_open_file(Path(path)))
             shutil.copyfileobj(pipe, source)
             source.seek(0)
         else:
@@ -609,19 +689,48 @@ def _read_parquet(path, chunk_size: int) -> Iterator[pd.DataFrame]:
                 raise BadInputFile(f"{path} does not exist")
             source = str(path)
         pf = _parquet_file(source)
-        check_header(list(pf.schema_arrow.names), renamed_by_pandas=False)
-        any_rows = False
+        names = list(pf.schema_arrow.names)
+        check_header(names, renamed_by_pandas=False)
+        metadata, ranged = _stored_columns(pf)
+        rows = 0
         for batch in pf.iter_batches(batch_size=chunk_size):
-            any_rows = True
-            yield batch.to_pandas()
-        if not any_rows:
+            frame = (batch if metadata is None else batch.replace_schema_metadata(metadata)).to_pandas()
+            if ranged and ranged[0] not in names:
+                name, start, step = ranged
+                frame[name] = start + step * np.arange(rows, rows + len(frame), dtype=np.int64)
+            rows += len(frame)
+            yield frame
+        if not rows:
             raise BadInputFile("the file has no rows")
+
+
+def _stored_columns(pf) -> tuple[dict | None, tuple[str, int, int] | None]:
+    """The Parquet file's metadata with pandas' index left out, and the name, start and step of a
+    named index pandas kept in its metadata only, as a range (``set_index`` on consecutive numbers).
+
+    pandas' metadata would make a stored index column (say 'id', after ``set_index``) the frame's
+    index, which is not written out; without its index, the columns come as stored, in the file's
+    order, still with pandas' types (nullable integers). None: the file has no pandas metadata.
+    """
+    metadata = dict(pf.schema_arrow.metadata or {})
+    try:
+        pandas = json.loads(metadata[b"pandas"])
+        index, pandas["index_columns"] = pandas["index_columns"], []
+        for column in pandas["columns"]:
+            if column["name"] is None:  # an index without a name: pandas' own name for it
+                column["name"] = column["field_name"]
+        metadata[b"pandas"] = json.dumps(pandas).encode()
+        ranged = next(((str(i["name"]), int(i["start"]), int(i["step"])) for i in index
+                       if isinstance(i, dict) and i.get("kind") == "range" and i.get("name") is not None), None)
+    except (KeyError, ValueError, TypeError):  # none, or not as pandas writes it: read as it is
+        return None, None
+    return metadata, ranged
 
 
 # --- writing -----------------------------------------------------------------
 
 def _flat(frame: pd.DataFrame, strings: bool = False) -> pd.DataFrame:
-    """``frame`` with the JSON objects and lists in its object columns as JSON text.
+    """``frame`` with the nested values (``NESTED``) in its object columns as JSON text.
 
     ``strings`` turns the numbers and booleans of those columns into text too, so
     that Parquet gets one type per column (JSON Lines input mixes them freely).
@@ -629,7 +738,7 @@ def _flat(frame: pd.DataFrame, strings: bool = False) -> pd.DataFrame:
     columns = [i for i, dtype in enumerate(frame.dtypes) if dtype == object]
     if not columns:
         return frame
-    kinds = (dict, list, int, float) if strings else (dict, list)  # bool is an int
+    kinds = (*NESTED, int, float, np.generic) if strings else NESTED  # bool is an int
 
     def flat(v):
         if isinstance(v, float) and v != v:
@@ -653,14 +762,20 @@ def decimals_as_text(frame: pd.DataFrame, column: str, digits: int = 4) -> pd.Da
 
 
 def _json_value(v):
+    """``v`` as a value ``json.dumps`` writes as JSON, at any depth: numpy arrays and tuples as
+    lists, numpy numbers as numbers, a missing value (NaN, NA, NaT) as null, a date as ISO text."""
     if isinstance(v, float) and v != v:
         return None
-    if v is None or isinstance(v, (str, int, float, dict, list)):
+    if v is None or isinstance(v, (str, int, float)):
         return v
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_json_value(x) for x in v]
     if v is pd.NA or v is pd.NaT:
         return None
-    if isinstance(v, (np.generic, np.ndarray)):
-        return _json_value(v.tolist()) if isinstance(v, np.generic) else v.tolist()
+    if isinstance(v, np.generic):
+        return _json_value(v.item())
     if hasattr(v, "isoformat"):
         return v.isoformat()
     return str(v)
@@ -687,6 +802,24 @@ def _arrow_table(frame: pd.DataFrame, schema=None):
     return table.cast(schema), schema
 
 
+def _set_columns(frame: pd.DataFrame, columns: list | None) -> pd.DataFrame:
+    """``frame`` with ``columns`` (the ones the first chunk wrote; None: it is the first), a
+    column it lacks empty. CSV, TSV and Parquet have one set of columns: a chunk that brings
+    another (a key that JSON Lines read once, from a pipe, first has after the first chunk)
+    is a one-line ``BadInputFile``, where writing it would shift cells or fail."""
+    if columns is None or list(frame.columns) == columns:
+        return frame
+    extra = [c for c in frame.columns if c not in columns]
+    if extra:
+        lines = frame.attrs.get(NEW_KEYS, {})
+        named = [f"'{c}'" + (f" on line {lines[c]}" if c in lines else "") for c in extra]
+        shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+        raise BadInputFile(f"{'a key appears' if len(extra) == 1 else 'keys appear'} after the first rows "
+                           f"set the columns: {shown}; standard input and pipes are read only once, so give "
+                           "the input as a file, or write JSON Lines output")
+    return frame.reindex(columns=columns, fill_value=None)
+
+
 class TableWriter:
     """Writes DataFrame chunks to one table, in order."""
 
@@ -695,8 +828,12 @@ class TableWriter:
         self.target = stream_or_path
         self._started = False
         self._parquet = None
+        self._columns = None  # CSV, TSV and Parquet: the first chunk's
 
     def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt != "jsonl":  # JSON Lines takes any keys, row by row
+            frame = _set_columns(frame, self._columns)
+            self._columns = list(frame.columns)
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -888,6 +1025,7 @@ class ResumableOutput:
         self._bytes = 0
         self._chunks = 0  # Parquet: how many chunk files are complete
         self._schema = None  # Parquet: the one the first chunk set
+        self._columns = None  # CSV, TSV and Parquet: the first chunk's (resumed: of this run's first)
 
     def _chunk_file(self, i: int) -> Path:
         return self.part / f"{i:08d}.parquet"
@@ -909,7 +1047,7 @@ class ResumableOutput:
                 state = json.loads(self.state.read_text(encoding="utf-8"))
             except ValueError:
                 state = None
-        if state and state.get("identity") == self.identity:
+        if state and state.get("identity") == self.identity and self._holds(state):
             self.rows_done = int(state["rows"])
             if self.fmt == "parquet":
                 import pyarrow.parquet as pq
@@ -930,9 +1068,20 @@ class ResumableOutput:
             if self.fmt == "parquet":
                 self.part.mkdir()
 
+    def _holds(self, state: dict) -> bool:
+        """Whether the part file (or folder) still holds all the progress file records: one
+        cut short or missing a chunk file outside pmtype (copied, truncated) starts afresh, where
+        truncating it to the recorded length would pad it with NUL bytes."""
+        if self.fmt == "parquet":
+            return self.part.is_dir() and all(self._chunk_file(i).is_file() for i in range(int(state["chunks"])))
+        return self.part.is_file() and self.part.stat().st_size >= int(state["bytes"])
+
     def write(self, frame: pd.DataFrame) -> None:
         import json
 
+        if self.fmt != "jsonl":  # JSON Lines takes any keys, row by row
+            frame = _set_columns(frame, self._columns)
+            self._columns = list(frame.columns)
         try:
             if self.fmt == "parquet":
                 self._write_parquet_chunk(frame)
