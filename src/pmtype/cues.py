@@ -13,10 +13,11 @@ import json
 import re
 from bisect import bisect_right
 from itertools import islice
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from types import MappingProxyType
 
 from spacy.tokens import Doc
 
@@ -64,6 +65,12 @@ def load_cue_lists(path: str | None = None) -> dict:
     """The cue lists: ``{distinction: {"title": …, side: {"phrases": […], "patterns": […]}}}``,
     a copy the caller may change (the file's content is cached)."""
     return copy.deepcopy({k: v for k, v in _cue_file(path).items() if k in DISTINCTIONS})
+
+
+@lru_cache(maxsize=4)
+def distinction_titles(path: str | None = None) -> Mapping[str, str]:
+    """Each distinction's title in the cue lists (read-only: the evidence reads it per posting)."""
+    return MappingProxyType({k: v.get("title", k) for k, v in _cue_file(path).items() if k in DISTINCTIONS})
 
 
 def load_not_cues(path: str | None = None) -> list[str]:

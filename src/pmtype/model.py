@@ -30,7 +30,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from pmtype import config, persist
-from pmtype.cues import DISTINCTIONS, Cue, load_cue_lists, load_not_cues
+from pmtype.cues import DISTINCTIONS, Cue, distinction_titles, load_cue_lists, load_not_cues
 from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound
 from pmtype.features import (
     ARTICLE_FEATURES,
@@ -435,7 +435,7 @@ class PMTypeModel:
 def _evidence(prepared: Prepared, article_row: np.ndarray,
               weights: dict[str, float]) -> list[DistinctionEvidence]:
     """Evidence by distinction; each distinction's lean is the sign of its push in the model."""
-    titles = {d: spec.get("title", d) for d, spec in load_cue_lists().items()}
+    titles = distinction_titles()
     out = []
     for d in DISTINCTIONS:
         push = 0.0
