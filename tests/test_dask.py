@@ -318,6 +318,27 @@ def test_a_folder_of_parquet_parts_is_read_as_dask_reads_it_and_a_bad_part_is_na
     assert str(e.value) == f"the folder {empty} holds no Parquet files"
 
 
+@pytest.mark.parametrize("index", ["stored", "range", "range in each file"])
+def test_dask_reads_parquet_indexes_and_nested_values_as_the_local_engine_does(tmp_path, model_dir, scheduler, index):
+    """An index pandas wrote (as a column, or as a range in its metadata only) comes out as a column;
+    lists come out as JSON text. A file named .csv holding Parquet is read as Parquet."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = []
+    for k in range(2 if index == "range in each file" else 1):
+        texts = [TECH_POSTING if i % 2 else BUSINESS_POSTING for i in range(4)]
+        frame = pd.DataFrame({"row": [10 * k + i for i in range(4)] if index != "stored" else [f"r{k}{i}" for i in range(4)],
+                              "description": texts, "tags": [["api", "sdk"], [], ["pricing"], None]})
+        path = folder / (f"part{k}.csv" if index == "range" else f"part{k}.parquet")  # named as text: still Parquet
+        frame.set_index("row").to_parquet(path)
+        files.append(path)
+    got = _by_dask(folder / ("*.csv" if index == "range" else "*.parquet"), tmp_path / "out", model_dir, scheduler)
+    expected = _by_local_engine(files, tmp_path, model=model_dir)
+    assert list(got.columns) == ["description", "tags", "row"] + OUT[2:]
+    assert _same(got, expected)
+    assert got["tags"].tolist()[:4] == ['["api", "sdk"]', "[]", '["pricing"]', ""]
+
+
 def test_a_glob_of_files_with_no_rows_is_refused_and_one_such_file_among_others_is_not(tmp_path, model_dir):
     folder = tmp_path / "in"
     folder.mkdir()

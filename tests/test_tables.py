@@ -397,6 +397,18 @@ def test_parquet_written_with_a_named_index_gives_it_as_a_column(tmp_path, ids):
     assert pd.concat(chunks, ignore_index=True)["id"].tolist() == ids
 
 
+@pytest.mark.parametrize("name", ["postings.csv", "postings.jsonl", "postings"])
+def test_a_parquet_file_named_as_text_is_read_as_parquet(tmp_path, name, model_dir):
+    path = tmp_path / name
+    FRAME.to_parquet(path)
+    got = pd.concat(tables.read_chunks(path, fmt="csv" if name == "postings" else None), ignore_index=True)
+    assert got.to_dict("list") == FRAME.to_dict("list")
+    r = CliRunner().invoke(app, ["label", str(path), "-o", str(tmp_path / "out.csv"), "--model", str(model_dir),
+                                 "--quiet"] + (["--format", "tsv"] if name == "postings" else []))
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "out.csv", dtype=str)["id"].tolist() == ["001", "2"]
+
+
 def test_parquet_on_standard_input_is_known_by_its_first_bytes(tmp_path, piped_stdin, model_dir):
     path = tmp_path / "t.parquet"
     FRAME.to_parquet(path)
@@ -411,8 +423,13 @@ def test_parquet_on_standard_input_is_known_by_its_first_bytes(tmp_path, piped_s
 
 # --- resuming ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
-def test_resume_starts_afresh_when_the_part_written_lost_what_was_recorded(tmp_path, name):
+@pytest.mark.parametrize("name,damage", [
+    ("out.csv", "cut short"),
+    ("out.parquet", "lost"),
+    ("out.parquet", "cut short"),
+    ("out.parquet", "overwritten"),  # whole, but holding other rows than the ones recorded
+])
+def test_resume_starts_afresh_when_the_part_written_lost_what_was_recorded(tmp_path, name, damage):
     path = tmp_path / name
     fmt = tables.detect_format(path)
     with tables.ResumableOutput(path, fmt, {"input": "x"}) as writer:  # stopped after two chunks
@@ -420,7 +437,13 @@ def test_resume_starts_afresh_when_the_part_written_lost_what_was_recorded(tmp_p
         writer.write(FRAME.iloc[1:])
     part = tmp_path / f".{name}.part"
     if fmt == "parquet":
-        (part / "00000001.parquet").unlink()  # a chunk file lost
+        chunk = part / "00000001.parquet"
+        if damage == "lost":
+            chunk.unlink()
+        elif damage == "cut short":  # present, but its footer gone
+            chunk.write_bytes(chunk.read_bytes()[:-20])
+        else:
+            FRAME.to_parquet(chunk, index=False)
     else:
         part.write_bytes(part.read_bytes()[:-5])  # cut short, as by a copy
     with tables.ResumableOutput(path, fmt, {"input": "x"}, resume=True) as writer:

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pmtype import config, persist, tables
@@ -259,7 +260,7 @@ def _label_partition(frame: pd.DataFrame, model_path: str, text_column: str,
     if model is None:
         model = _PARTITION_MODELS[model_path] = load_model(model_path, build_if_missing=False)
     frame = frame.astype(object).where(frame.notna(), None)
-    labelled = label_frame(model, frame, text_column, title_column, force)
+    labelled = tables.nested_as_json(label_frame(model, frame, text_column, title_column, force))
     if p_text:
         return tables.decimals_as_text(labelled, "pm_p_technical").astype("string")
     return labelled.astype({c: "string" for c in labelled.columns if c != "pm_p_technical"})
@@ -291,11 +292,11 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     fmt = tables.detect_format(input_path, in_format)
     if out_format not in ("parquet", "csv"):
         raise BadOption("the dask engine writes parquet or csv output")
-    files = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
+    fmt, files = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
     try:
         with _gzip_damage(files, input_path):
             if fmt == "parquet":
-                ddf = dd.read_parquet(input_path)
+                ddf = _read_parquet_with_dask(dd, input_path, files)
             else:
                 ddf = _read_with_dask(dd, files, fmt, blocksize)
     except (OSError, ValueError) as e:
@@ -339,15 +340,16 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
 
 
 def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_column: str | None,
-                      title_column: str | None) -> list[tuple[str, tables.TextTable]]:
-    """The files a path, glob or fsspec URL names, in Dask's order, each judged from its first 64 KB.
+                      title_column: str | None) -> tuple[str, list[tuple[str, tables.TextTable | tables.ParquetLayout]]]:
+    """The format and the files a path, glob or fsspec URL names, in Dask's order, each judged
+    from its first 64 KB, or, for Parquet (a folder of it too), from its footer.
 
     A file the local engine would refuse (empty, binary, damaged gzip, no text
     column…) is a one-line error with the local engine's message, after the
-    file's name when ``input_path`` is a glob; so is a CSV/TSV file whose
-    columns are not the first file's, and input in which no file has a row.
-    Parquet files (a folder of them too) are judged from their footers, and give
-    an empty list: Dask reads them as they are.
+    file's name when ``input_path`` is a glob; so is a file whose columns are
+    not the first file's, and input in which no file has a row. Files named as
+    text that hold Parquet (its magic bytes) are read as Parquet, as the local
+    engine reads them.
     """
     import fsspec
     from fsspec.implementations.local import LocalFileSystem
@@ -359,9 +361,11 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
     glob = "*" in input_path  # what fsspec, and so Dask, expands
     if not paths:
         raise BadInputFile(f"no file matches {input_path}")
+    if fmt != "parquet" and _starts_as_parquet(fs, paths[0]):
+        fmt = "parquet"
     if fmt == "parquet":
         paths, glob = _parquet_parts(fs, paths, glob)
-    files: list[tuple[str, tables.TextTable]] = []
+    files: list[tuple[str, tables.TextTable | tables.ParquetLayout]] = []
     headers: list[tuple[str, list[str]]] = []  # (file, its columns) where known
     any_rows: list[bool | None] = []  # per file: whether it holds a row (None: not known)
     for path in paths:
@@ -370,10 +374,10 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
         try:
             with fs.open(path, "rb", block_size=tables.SAMPLE_BYTES) as raw:
                 if fmt == "parquet":
-                    columns, rows = tables.inspect_parquet(raw)
+                    table = tables.inspect_parquet(raw)
                 else:
                     table = tables.inspect_text_table(raw, fmt, encoding)
-                    columns, rows = table.columns, table.rows
+                columns, rows = table.columns, table.rows
             if columns is not None:
                 _check_columns(columns, text_column, title_column, headers)
                 headers.append((name, columns))
@@ -390,11 +394,45 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
                 raise
             raise type(e)(f"{name}: {e}") from None
         any_rows.append(rows)
-        if fmt != "parquet":
-            files.append((name, table))
+        files.append((name, table))
     if all(rows is False for rows in any_rows):  # what the local engine refuses too
         raise BadInputFile(f"none of the {len(any_rows)} files has rows" if glob else "the file has no rows")
-    return files
+    return fmt, files
+
+
+def _starts_as_parquet(fs, path: str) -> bool:
+    """Whether ``path`` is a file that starts with Parquet's magic bytes."""
+    try:
+        if fs.isdir(path):
+            return False
+        with fs.open(path, "rb") as raw:
+            return raw.read(4) == tables.PARQUET_MAGIC
+    except OSError:
+        return False  # judged, with its one-line error, with the other files
+
+
+def _read_parquet_with_dask(dd, input_path: str, files: list[tuple[str, tables.ParquetLayout]]):
+    """The Parquet files of ``input_path`` as one Dask frame, their columns as the local engine reads
+    them: an index pandas stored as a column ("id" after ``set_index``) is a column like any other,
+    and a named index pandas kept as a range in its metadata only is rebuilt, as a last column."""
+    ranged = [layout.ranged for _, layout in files]
+    stored = [c for c in files[0][1].columns if not (files[0][1].ranged and c == files[0][1].ranged[0])]
+    if not any(ranged):
+        return dd.read_parquet(input_path, index=False)[stored]  # (Dask puts a stored index first)
+    # one partition per file, in the order of ``files`` (Dask's), so that each knows its range
+    ddf = dd.read_parquet(input_path, index=False, split_row_groups=False)[stored]
+    if ddf.npartitions != len(files):
+        raise BadInputFile(f"cannot read {input_path}: Dask sees {ddf.npartitions} files, pmtype {len(files)}")
+    name = next(r[0] for r in ranged if r)
+    meta = ddf._meta.assign(**{name: pd.Series(dtype="int64")})
+    return ddf.map_partitions(_with_range_column, ranged, meta=meta)
+
+
+def _with_range_column(frame: pd.DataFrame, ranged: list, partition_info=None) -> pd.DataFrame:
+    """A whole Parquet file's frame (partition ``partition_info["number"]``) with its named range index
+    (``ranged``: each file's (name, start, step)) as a last column."""
+    name, start, step = ranged[partition_info["number"]]
+    return frame.assign(**{name: start + step * np.arange(len(frame), dtype=np.int64)})
 
 
 def _parquet_parts(fs, paths: list[str], glob: bool) -> tuple[list[str], bool]:
@@ -508,12 +546,12 @@ def _parse_csv_rows(header: bytes, rows: bytes, sep: str, encoding: str, errors:
 
 
 @contextmanager
-def _gzip_damage(files: list[tuple[str, tables.TextTable]], input_path: str) -> Iterator[None]:
+def _gzip_damage(files: list[tuple[str, tables.TextTable | tables.ParquetLayout]], input_path: str) -> Iterator[None]:
     """Damage Dask meets in a gzip file past the 64 KB it was checked on, as a one-line error."""
     try:
         yield
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:
-        gzipped = [name for name, table in files if table.gzip]
+        gzipped = [name for name, table in files if isinstance(table, tables.TextTable) and table.gzip]
         if not gzipped:
             raise
         if len(gzipped) > 1:

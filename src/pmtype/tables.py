@@ -390,10 +390,11 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
         yield from _read_parquet(path, chunk_size)
         return
     binary = _open_binary(path)
-    if is_stream(path) and not isinstance(binary, gzip.GzipFile) and _head(binary, 4) == PARQUET_MAGIC:
-        # Parquet on standard input or through a pipe, which has no name to tell its format by
+    if not isinstance(binary, gzip.GzipFile) and _head(binary, 4) == PARQUET_MAGIC:
+        # Parquet on standard input or through a pipe, which has no name to tell its format by,
+        # or in a file named as text (a .csv that holds Parquet): its magic bytes tell
         with binary:
-            yield from _read_parquet(path, chunk_size, binary)
+            yield from _read_parquet(path, chunk_size, binary if is_stream(path) else None)
         return
     keys = None
     if fmt == "jsonl" and not is_stream(path):
@@ -668,10 +669,39 @@ def _parquet_file(source):
         raise BadInputFile(f"not a readable Parquet file: {e}") from None
 
 
-def inspect_parquet(raw) -> tuple[list[str], bool]:
-    """The columns of the Parquet file open in ``raw`` and whether it holds a row, from its footer only."""
+def is_parquet(raw) -> bool:
+    """Whether the file open in ``raw`` (binary, at its start; left there) starts as Parquet does."""
+    return _head(raw, 4) == PARQUET_MAGIC
+
+
+@dataclass(frozen=True)
+class ParquetLayout:
+    """How ``read_chunks`` reads a Parquet file, from its footer: the columns it gives, whether the
+    file holds a row, and a named index pandas kept as a range in its metadata only (``_stored_columns``)."""
+
+    columns: list[str]
+    rows: bool
+    ranged: tuple[str, int, int] | None = None  # (name, start, step), given as the last column
+
+
+def inspect_parquet(raw) -> ParquetLayout:
+    """How the Parquet file open in ``raw`` is read (``ParquetLayout``), from its footer only."""
     pf = _parquet_file(raw)
-    return list(pf.schema_arrow.names), pf.metadata.num_rows > 0
+    names = list(pf.schema_arrow.names)
+    ranged = _stored_columns(pf)[1]
+    ranged = ranged if ranged and ranged[0] not in names else None
+    return ParquetLayout(names + ([ranged[0]] if ranged else []), pf.metadata.num_rows > 0, ranged)
+
+
+def parquet_frame(batch, metadata: dict | None, ranged: tuple[str, int, int] | None, first_row: int) -> pd.DataFrame:
+    """A record batch (or table) of a Parquet file as ``read_chunks`` gives it: with pandas' metadata
+    less its index (``_stored_columns``), and a named range index as a last column, counted from
+    the batch's ``first_row`` in the file."""
+    frame = (batch if metadata is None else batch.replace_schema_metadata(metadata)).to_pandas()
+    if ranged:
+        name, start, step = ranged
+        frame[name] = start + step * np.arange(first_row, first_row + len(frame), dtype=np.int64)
+    return frame
 
 
 def _read_parquet(path, chunk_size: int, pipe=None) -> Iterator[pd.DataFrame]:
@@ -692,12 +722,10 @@ def _read_parquet(path, chunk_size: int, pipe=None) -> Iterator[pd.DataFrame]:
         names = list(pf.schema_arrow.names)
         check_header(names, renamed_by_pandas=False)
         metadata, ranged = _stored_columns(pf)
+        ranged = ranged if ranged and ranged[0] not in names else None
         rows = 0
         for batch in pf.iter_batches(batch_size=chunk_size):
-            frame = (batch if metadata is None else batch.replace_schema_metadata(metadata)).to_pandas()
-            if ranged and ranged[0] not in names:
-                name, start, step = ranged
-                frame[name] = start + step * np.arange(rows, rows + len(frame), dtype=np.int64)
+            frame = parquet_frame(batch, metadata, ranged, rows)
             rows += len(frame)
             yield frame
         if not rows:
@@ -750,6 +778,12 @@ def _flat(frame: pd.DataFrame, strings: bool = False) -> pd.DataFrame:
         column = frame.iloc[:, i]  # (Series.map would turn a column of 1, 2, 3.5 into floats)
         frame.isetitem(i, pd.Series([flat(v) for v in column], index=column.index, dtype=object))
     return frame
+
+
+def nested_as_json(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the nested values of its object columns (lists, dicts, arrays) as JSON text,
+    and the other values of those columns as text, as pmtype writes them in every output format."""
+    return _flat(frame, strings=True)
 
 
 def decimals_as_text(frame: pd.DataFrame, column: str, digits: int = 4) -> pd.DataFrame:
@@ -1071,10 +1105,22 @@ class ResumableOutput:
     def _holds(self, state: dict) -> bool:
         """Whether the part file (or folder) still holds all the progress file records: one
         cut short or missing a chunk file outside pmtype (copied, truncated) starts afresh, where
-        truncating it to the recorded length would pad it with NUL bytes."""
-        if self.fmt == "parquet":
-            return self.part.is_dir() and all(self._chunk_file(i).is_file() for i in range(int(state["chunks"])))
-        return self.part.is_file() and self.part.stat().st_size >= int(state["bytes"])
+        truncating it to the recorded length would pad it with NUL bytes. Parquet chunk files are
+        read to their footers: together they must hold the rows recorded, in one schema."""
+        if self.fmt != "parquet":
+            return self.part.is_file() and self.part.stat().st_size >= int(state["bytes"])
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        chunks = [self._chunk_file(i) for i in range(int(state["chunks"]))]
+        if not self.part.is_dir() or not all(c.is_file() for c in chunks):
+            return False
+        try:
+            footers = [pq.read_metadata(c) for c in chunks]
+        except (pa.ArrowException, OSError):  # damaged (on disk, or by hand) after it was written whole
+            return False
+        schemas = {f.schema.to_arrow_schema().remove_metadata() for f in footers}
+        return sum(f.num_rows for f in footers) == int(state["rows"]) and len(schemas) <= 1
 
     def write(self, frame: pd.DataFrame) -> None:
         import json
