@@ -147,6 +147,20 @@ def test_a_company_name_is_not_a_skill_asked_for(finder):
 
 
 @pytest.mark.parametrize("sentence,phrases", [
+    # the company's voice, about the company: no evidence about the role
+    ("We help brands grow revenue. Our platform serves millions of customers.", []),
+    ("At Acme, we build APIs for banks. Join us in shaping the market.", []),
+    # the company's voice about the role, and the role's own sentences, count
+    ("We're looking for a product manager who owns pricing.", ["pricing"]),
+    ("Our PMs work with the sales team. You will own the APIs.", ["sales team", "APIs"]),
+    ("We need you to define pricing.", ["pricing"]),
+    ("- We partner with marketing.\n- Own the pricing.", ["pricing"]),
+])
+def test_sentences_about_the_company_hold_no_cues(finder, sentence, phrases):
+    assert [c.phrase for c in finder.find([sentence])[0]] == phrases
+
+
+@pytest.mark.parametrize("sentence,phrases", [
     # "performance" alone is most often a business metric in real postings
     ("Track product performance, sales performance and key performance indicators.", []),
     ("Own latency and performance; improve query performance and performance at scale.",

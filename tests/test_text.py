@@ -139,3 +139,22 @@ def test_a_sentence_said_again_word_for_word_counts_once():
     assert twice[1].start == once.index("You will own")  # the first time is the one kept
     near = once.replace("You will write SQL.", "You will write SQL daily.")
     assert len(text.sentences(once + "\n" + near, drop_boilerplate=False)) == 5  # not the same: kept
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("We build the leading payments platform.", True),
+    ("We’re a team of 40 across three continents.", True),
+    ("Our mission is to make travel easy.", True),
+    ("At Acme Corp, we ship every day.", True),
+    ("Join us in changing how teams work.", True),
+    ("The company is growing fast.", True),
+    ("• We value curiosity.", True),
+    ("We are looking for a product manager.", False),
+    ("We expect you to own the roadmap.", False),
+    ("Our ideal candidate has shipped APIs.", False),
+    ("Own the roadmap with engineers.", False),
+    ("Weekly reviews with the team.", False),  # "We" only as part of a word
+    ("The role owns pricing.", False),
+])
+def test_a_sentence_about_the_company_is_told_from_one_about_the_role(sentence, expected):
+    assert text.about_the_company(sentence) is expected

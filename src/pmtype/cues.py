@@ -2,7 +2,8 @@
 
 The cue lists are data (``cues/cues.json``), one list per distinction and side.
 Finding them costs two steps: a cheap word-set test picks the sentences that
-could hold a cue, and only those go through spaCy (blank English, lookup
+could hold a cue (sentences about the company, not the role, are left out:
+``text.about_the_company``), and only those go through spaCy (blank English, lookup
 lemmatizer, ``PhraseMatcher`` on lemmas plus a few ``Matcher`` patterns).
 """
 
@@ -346,7 +347,9 @@ class CueFinder:
             doc_length = 0
             for sent, sent_words in zip(sents, split):
                 wanted, patterns = self._candidate(set(sent_words))
-                if wanted:  # (first token in the doc, sentence offset, run the Matcher, sentence, its words)
+                # (first token in the doc, sentence offset, run the Matcher, sentence, its words)
+                if wanted and not (sent_words[0] in text_mod.COMPANY_VOICE_OPENERS
+                                   and text_mod.about_the_company(sent.text)):
                     first = doc_length + (len(_SEPARATOR) if parts[i] else 0)
                     parts[i].append((first, sent.start, patterns, sent.text, sent_words))
                     doc_length = first + len(sent_words)

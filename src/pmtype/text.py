@@ -167,6 +167,25 @@ def is_boilerplate(sentence: str) -> bool:
     return any(fragment in low for fragment in BOILERPLATE_FRAGMENTS)
 
 
+#: A sentence in the company's voice: "We…", "Our…", "At Acme, we…", "Join us…", "The company is…".
+_COMPANY_VOICE = re.compile(
+    r"^[-*•·▪–\s]*(?:we\b|we['’]re\b|our\b|at [A-Z][\w&.\- ]{1,40}, (?:we|our)\b|join (?:us|our)\b|"
+    r"(?:the|our) (?:company|team) (?:is|has|was)\b)", re.I)
+#: The first words (``WORD``, lower-cased) a sentence in the company's voice can open with.
+COMPANY_VOICE_OPENERS = frozenset({"we", "our", "at", "join", "the"})
+#: Words by which a sentence in the company's voice still speaks of the role ("We're looking for a PM who…").
+_ABOUT_THE_ROLE = re.compile(
+    r"\b(?:you|your|this role|the role|this position|product managers?|pms?|looking for|seeking|hiring|"
+    r"candidates?|ideal)\b", re.I)
+
+
+def about_the_company(sentence: str) -> bool:
+    """Whether a sentence speaks of the company, not of the role: it opens in the company's voice
+    ("We…", "Our…", "At Acme, we…") and names neither the role nor its holder ("you", "this
+    role", "product manager", "looking for"…). Such text counts for nothing by the rubric."""
+    return _COMPANY_VOICE.match(sentence) is not None and _ABOUT_THE_ROLE.search(sentence) is None
+
+
 class Sentence(NamedTuple):
     """A sentence of a posting: its text, where it starts, which section holds it."""
 
