@@ -47,6 +47,15 @@ def test_every_row_comes_out_in_order_with_statuses(tmp_path, model_dir):
     assert summary.rows == 5 and summary.statuses["empty text"] == 2
 
 
+def test_a_title_cell_that_is_no_string_adds_nothing(model):
+    """Bytes (a Parquet binary column) or a number in the title column: the posting is read without it."""
+    frame = pd.DataFrame({"title": [b"Product Manager", 42, None],
+                          "description": [TECH_POSTING, TECH_POSTING, TECH_POSTING]})
+    out = label_frame(model, frame, "description", "title")
+    assert out["pm_status"].tolist() == ["ok"] * 3
+    assert out["pm_p_technical"].nunique() == 1
+
+
 def test_long_postings_are_truncated_and_say_so(model):
     frame = pd.DataFrame({"description": [TECH_POSTING * 2000]})
     out = label_frame(model, frame, "description", max_chars=5000)

@@ -75,6 +75,39 @@ def test_classify_from_stdin(model_dir):
     assert json.loads(r.stdout)["label"] == "technical"
 
 
+def test_classify_reads_any_path_named_as_the_argument_and_dash_as_stdin(model_dir, tmp_path):
+    spaced = tmp_path / "my posting.txt"
+    spaced.write_text(BUSINESS_POSTING)
+    expected = json.loads(run("classify", "--file", spaced, "--model", model_dir, "--json").stdout)
+    assert expected["label"] == "business"
+    for args, given in (([spaced], None), (["-"], BUSINESS_POSTING), (["--file", "-"], BUSINESS_POSTING)):
+        r = run("classify", *args, "--model", model_dir, "--json", input=given)
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout) == expected
+    r = run("classify", tmp_path, "--model", model_dir)
+    assert (r.exit_code, r.stderr) == (1, f"Error: {tmp_path} is a folder, not a file\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1252"])
+def test_classify_detects_the_encoding_of_stdin_as_of_a_file(model_dir, tmp_path, encoding):
+    text = TECH_POSTING + " Café on site."
+    f = tmp_path / "posting.txt"
+    f.write_bytes(text.encode(encoding))
+    by_file = run("classify", "--file", f, "--model", model_dir, "--json")
+    by_stdin = run("classify", "--model", model_dir, "--json", input=text.encode(encoding))
+    assert by_stdin.exit_code == 0, by_stdin.output
+    assert json.loads(by_stdin.stdout) == json.loads(by_file.stdout)
+    assert json.loads(by_stdin.stdout)["text"].endswith("Café on site.")
+
+
+def test_classify_json_is_utf8_when_an_argument_holds_a_byte_that_is_not(model_dir):
+    # Python keeps an argument's bytes that are not UTF-8 as lone surrogates ("\xe9" → "\udce9")
+    r = run("classify", "Caf\udce9: " + TECH_POSTING, "--title", "PM \udce9", "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout_bytes.decode("utf-8"))
+    assert out["text"].startswith("PM é\n\nCafé: ")
+
+
 @pytest.mark.parametrize("args,input,message,code", [
     (["classify", "   "], None, "Error: the posting is empty", 1),
     (["classify"], "", "Error: the posting is empty", 1),
@@ -438,6 +471,29 @@ def test_train_conflicting_duplicates(tmp_path, corpus_csv):
     r = run("train", src, "-o", tmp_path / "m", "--no-seed")
     assert r.exit_code == 1
     assert r.stderr.strip().startswith("Error: 1 postings appear twice with different labels")
+
+
+def test_train_takes_the_users_label_for_a_seed_posting(tmp_path, corpus_csv, monkeypatch):
+    """A user cannot edit the seed corpus inside an installed package: their label for one of its
+    postings is the one trained on (as check-labels checks it), with a note."""
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(corpus_csv))
+    seed = pd.read_csv(corpus_csv)
+    pm = seed[seed.label != "not_pm"]
+    swap = {"technical": "business", "business": "technical"}
+    mine = pd.concat([pm.iloc[[0]].assign(label=swap[pm.iloc[0]["label"]]), pm.iloc[[1]]])
+    src = tmp_path / "mine.csv"
+    mine.to_csv(src, index=False)
+    r = run("train", src, "-o", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    note = ("2 seed corpus postings are in your files too; your labels are the ones trained on "
+            "(1 differ from the seed corpus's)")
+    assert note in r.stderr.splitlines()
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["data"]["rows"] == len(seed) and note in manifest["notes"]
+    counts = seed.label.value_counts()
+    counts[pm.iloc[0]["label"]] -= 1
+    counts[swap[pm.iloc[0]["label"]]] += 1
+    assert manifest["data"]["by_label"] == {k: int(v) for k, v in sorted(counts.items())}
 
 
 def test_train_no_seed_needs_files(tmp_path):

@@ -169,3 +169,14 @@ def test_labelling_and_the_text_step_run_with_fewer_passes(default_thresholds, m
     high = config.GC_GEN0_THRESHOLD
     assert seen == [high, ("evidence", high), ("evidence", high), high]
     assert gc.get_threshold() == (700, 10, 10)
+
+
+@pytest.mark.parametrize("description,title,what", [
+    (b"Own the APIs.", None, "description"),
+    ("Own the APIs.", bytearray(b"Product Manager"), "title"),
+])
+def test_posting_text_refuses_bytes_rather_than_read_their_repr(description, title, what):
+    with pytest.raises(TypeError) as e:
+        posting_text(description, title)
+    assert str(e.value) == (f"posting_text takes the {what} as a str, not {type(description if what == 'description' else title).__name__}; "
+                            "decode it first")

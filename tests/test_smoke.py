@@ -41,6 +41,21 @@ def test_label_into_dev_stdout_redirected_to_a_file(model_dir, tmp_path):
     assert os.path.islink("/dev/stdout")
 
 
+@pytest.mark.parametrize("args", [["classify", "--json"], ["classify"], ["models"], ["info"]])
+def test_a_reader_that_stops_early_gives_code_141_and_no_word(model_dir, tmp_path, args):
+    """As ``| head`` does: the read end of standard output closed before the command prints."""
+    posting = tmp_path / "posting.txt"
+    posting.write_text(TECH_POSTING)
+    extra = (["--file", str(posting)] if args[0] == "classify" else []) + (
+        ["--model", str(model_dir)] if args[0] != "models" else [])
+    env = {**os.environ, "PMTYPE_MODELS_DIR": str(model_dir.parent)}
+    proc = subprocess.Popen([sys.executable, "-m", "pmtype", *args, *extra], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path, env=env)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert (proc.wait(timeout=120), stderr) == (141, b"")
+
+
 def test_python_dash_m_reports_errors_on_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pmtype", "classify", "  "], capture_output=True,
                        text=True, cwd=tmp_path, timeout=120)

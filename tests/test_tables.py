@@ -40,6 +40,29 @@ def test_one_bad_byte_does_not_stop_reading(tmp_path):
     assert len(got) == 2
 
 
+@pytest.mark.parametrize("where", [20, 70_000])  # in the 64 KB the encoding is judged by, and after
+def test_a_stray_cp1252_byte_in_utf8_garbles_nothing_else(tmp_path, where):
+    path = tmp_path / "p.csv"
+    rows = [f"{i},Zürich Ärzte AG — résumé {'x' * 500}" for i in range(200)]
+    data = ("id,description\n" + "\n".join(rows) + "\n").encode()
+    cut = data.index(b"\n", where) + 1
+    path.write_bytes(data[:cut] + b"999,Caf\xe9 on site\n" + data[cut:])
+    got = _read(path)
+    assert len(got) == 201
+    assert got.loc[got["id"] == "999", "description"].tolist() == ["Café on site"]
+    assert set(got.loc[got["id"] != "999", "description"].str[:24]) == {"Zürich Ärzte AG — résumé"}
+
+
+@pytest.mark.parametrize("sample,encoding", [
+    ("Zürich Ärzte — résumé ".encode() + b"Caf\xe9", "utf-8"),  # more UTF-8 letters than stray bytes
+    (b"Caf\xe9 na\xefve r\xe9sum\xe9 \x93quoted\x94", "cp1252"),
+    (b"caf\xe9: one stray byte", "cp1252"),  # read alike either way
+    ("a cut character at the end: ü".encode()[:-1], "utf-8"),
+])
+def test_sniff_encoding_weighs_utf8_letters_against_rejected_bytes(sample, encoding):
+    assert tables.sniff_encoding(sample) == encoding
+
+
 @pytest.mark.parametrize("name", ["p.csv", "p.tsv", "p.jsonl", "p.parquet", "p.csv.gz", "p.jsonl.gz"])
 def test_formats_round_trip(tmp_path, name):
     path = tmp_path / name

@@ -75,7 +75,7 @@ def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
             texts.append("" if kind == "empty" else None)
             truncated.append(False)
         else:
-            texts.append(posting_text(body[:max_chars], title))
+            texts.append(posting_text(body[:max_chars], tables.title_cell(title)))
             truncated.append(len(body) > max_chars)
     predictions = model.predict(texts, force=force)
     out = frame.drop(columns=[c for c in OUTPUT_COLUMNS if c in frame.columns]).copy()

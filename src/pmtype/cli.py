@@ -35,6 +35,12 @@ FormatOption = Annotated[
     Optional[str], typer.Option("--format", help="Input format: csv, tsv, jsonl, parquet (default: from the name).")]
 EncodingOption = Annotated[
     Optional[str], typer.Option("--encoding", help="Input text encoding (default: detected).")]
+TextColumnOption = Annotated[Optional[str], typer.Option(
+    "--text-column", help="The column holding the posting text (default: description, text, body… found by name).")]
+TitleColumnOption = Annotated[Optional[str], typer.Option(
+    "--title-column", help="The column holding the job title (default: title, job_title… where there is one).")]
+LabelColumnOption = Annotated[str, typer.Option(
+    "--label-column", help="The column holding the labels: technical, business, or not_pm.")]
 ModelOption = Annotated[
     Optional[Path],
     typer.Option("--model", "-m", help="A model version (as 'pmtype models' lists them) or a model folder (default: the default model)."),
@@ -149,38 +155,51 @@ def classify(
     """Classify one posting: label, probability of technical, and evidence by distinction."""
     from pmtype.model import classify as classify_posting
 
+    from pmtype.tables import argument_text, read_text_file
+
     if text is not None and file is not None:
         _fail("give the posting as an argument or with --file, not both", 2)
-    if text is not None and _names_a_file(text):
-        file, text = Path(text), None
+    named = _named_path(text) if text is not None else None
+    if named is not None:
+        file, text = named, None  # "-": standard input, as for label
     elif text is not None and _looks_like_a_file_name(text):
         _fail(f"{text.strip()}: no such file (to classify those words as a posting, pipe them on stdin)")
-    if file is not None:
-        from pmtype.tables import read_text_file
-
-        with _Errors():  # encoding detected; a missing, binary or unreadable file is a one-line error
-            text = read_text_file(file)
-    elif text is None:
+    if file is None and text is None:
         if sys.stdin is None or sys.stdin.isatty():
             _fail("no posting given: pass its text, --file PATH, or pipe it on stdin", 2)
-        text = sys.stdin.read()
+        file = Path("-")
     with _Errors():
-        prediction = classify_posting(text, title=title, model=model, force=force, progress=_say)
+        if file is not None:
+            if str(file) == "-" and (sys.stdin is None or sys.stdin.isatty()):
+                _fail("no posting on standard input: pipe it in, or pass its text or --file PATH", 2)
+            # the encoding detected (as for tables, stdin too); a missing, binary or unreadable
+            # file, or a folder, is a one-line error
+            text = read_text_file(file)
+        else:
+            text = argument_text(text)
+        prediction = classify_posting(text, title=None if title is None else argument_text(title), model=model,
+                                      force=force, progress=_say)
     if as_json:
         typer.echo(json.dumps(prediction.as_dict(), ensure_ascii=False))
         return
     _print_prediction(prediction)
 
 
-def _names_a_file(text: str) -> bool:
-    """Whether a one-word argument is the path of an existing file (not a posting's text)."""
-    word = text.strip()
-    if not word or len(word) > 1024 or any(c.isspace() for c in word):
-        return False
-    try:
-        return Path(word).is_file()
-    except OSError:
-        return False
+def _named_path(text: str) -> Path | None:
+    """The path an argument of one line names, where it names one: ``-`` (standard input), or
+    something that exists: a file, a folder (refused when read), a named pipe or ``/dev/fd/N``
+    (``<(…)``), spaces in its name or not."""
+    if text.strip() == "-":
+        return Path("-")
+    if not text.strip() or len(text) > 1024 or "\n" in text:
+        return None
+    for candidate in dict.fromkeys((text, text.strip())):
+        try:
+            if Path(candidate).exists():
+                return Path(candidate)
+        except (OSError, ValueError):  # a name too long, a NUL in it
+            pass
+    return None
 
 
 #: Endings of files a posting may be kept in: one word ending so is taken for a mistyped file name.
@@ -194,8 +213,18 @@ def _looks_like_a_file_name(text: str) -> bool:
     return bool(word) and not any(c.isspace() for c in word) and word.lower().endswith(_FILE_ENDINGS)
 
 
+class _StdoutConsole(Console):
+    """rich's console on standard output, ending as every command does when the reader of standard
+    output stops early (rich's own way is exit code 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _quiet_stdout()
+        raise SystemExit(OUTPUT_CLOSED)
+
+
 def _print_prediction(prediction) -> None:
-    out = Console(highlight=False, soft_wrap=True)
+    out = _StdoutConsole(highlight=False, soft_wrap=True)
     if prediction.label is None:
         why = ("pmtype reads English postings" if prediction.status == "not English"
                else f"p_pm {prediction.p_pm:.2f}" if prediction.p_pm is not None else None)
@@ -227,8 +256,8 @@ def label(
     input: Annotated[str, typer.Argument(help="A CSV/TSV/JSONL/Parquet file of postings, or - for stdin.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Where to write the labelled table (- for stdout).")] = "-",
     model: ModelOption = None,
-    text_column: Annotated[Optional[str], typer.Option("--text-column", help="The column holding the posting text.")] = None,
-    title_column: Annotated[Optional[str], typer.Option("--title-column", help="The column holding the job title.")] = None,
+    text_column: TextColumnOption = None,
+    title_column: TitleColumnOption = None,
     fmt: FormatOption = None,
     out_fmt: Annotated[Optional[str], typer.Option("--output-format", help="Output format (default: from the name, else the input's).")] = None,
     encoding: EncodingOption = None,
@@ -322,9 +351,9 @@ def train(
     promote_if_better: Annotated[Optional[Path], typer.Option("--promote-if-better", metavar="LABELLED", help="Make the new model the default if it is not worse than the current default on this labelled file.")] = None,
     margin: Annotated[Optional[float], typer.Option("--margin", help="With --promote-if-better: how much macro-F1 the new model may lose and still count as not worse (default 0.02).")] = None,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Train on your rows only, without the seed corpus.")] = False,
-    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
-    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
-    label_column: Annotated[str, typer.Option("--label-column")] = "label",
+    text_column: TextColumnOption = None,
+    title_column: TitleColumnOption = None,
+    label_column: LabelColumnOption = "label",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing folder given with -o (a named version is never replaced).")] = False,
     drop_boilerplate: Annotated[bool, typer.Option("--drop-boilerplate", help="Leave company, benefits and legal text out of features and evidence.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
@@ -373,9 +402,9 @@ def train(
 def evaluate(
     file: Annotated[Path, typer.Argument(help="A labelled table (text and 'label' columns).")],
     model: ModelOption = None,
-    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
-    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
-    label_column: Annotated[str, typer.Option("--label-column")] = "label",
+    text_column: TextColumnOption = None,
+    title_column: TitleColumnOption = None,
+    label_column: LabelColumnOption = "label",
     report: Annotated[Optional[Path], typer.Option("--report", help="Write figures and report.md here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     fmt: FormatOption = None,
@@ -464,9 +493,9 @@ def compare(
     new: Annotated[str, typer.Argument(help="The new model: a version name or a model folder.")],
     on: Annotated[Path, typer.Option("--on", help="Labelled postings to score both models on.")],
     against: Annotated[Optional[str], typer.Option("--against", help="The model to compare with (default: the default model).")] = None,
-    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
-    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
-    label_column: Annotated[str, typer.Option("--label-column")] = "label",
+    text_column: TextColumnOption = None,
+    title_column: TitleColumnOption = None,
+    label_column: LabelColumnOption = "label",
     margin: Annotated[Optional[float], typer.Option("--margin", help="How much macro-F1 the new model may lose and still count as not worse (default 0.02).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False,
     fail_if_worse: Annotated[bool, typer.Option("--fail-if-worse", help="Exit with code 3 unless the verdict is 'better' or 'not worse' (for scripts and CI).")] = False,
@@ -497,9 +526,9 @@ def check_labels(
     file: Annotated[Path, typer.Argument(help="A labelled table (text and 'label' columns).")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write every suspect row here (CSV, TSV, JSONL or Parquet).")] = None,
     top: Annotated[int, typer.Option("--top", help="How many suspect rows to print.")] = 20,
-    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
-    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
-    label_column: Annotated[str, typer.Option("--label-column")] = "label",
+    text_column: TextColumnOption = None,
+    title_column: TitleColumnOption = None,
+    label_column: LabelColumnOption = "label",
     with_seed: Annotated[bool, typer.Option("--with-seed/--no-seed", help="Train every fold on the seed corpus too, besides your rows (finds more wrong labels, with fewer false alarms, in a small file); only your rows are checked. --no-seed: your rows only.")] = True,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
     fmt: FormatOption = None,
@@ -537,8 +566,8 @@ def suggest(
     n: Annotated[int, typer.Option("-n", "--number", help="How many postings to suggest.")] = 50,
     output: Annotated[str, typer.Option("--output", "-o", help="Where to write them (- for stdout; CSV unless the name says otherwise).")] = "-",
     model: ModelOption = None,
-    text_column: Annotated[Optional[str], typer.Option("--text-column")] = None,
-    title_column: Annotated[Optional[str], typer.Option("--title-column")] = None,
+    text_column: TextColumnOption = None,
+    title_column: TitleColumnOption = None,
     label_column: Annotated[str, typer.Option("--label-column", help="The label column to add (rows that already have a label are left out).")] = "label",
     fmt: FormatOption = None,
     encoding: EncodingOption = None,
@@ -593,6 +622,13 @@ def run() -> None:  # the console script (through pmtype.console)
     try:
         app()
     except SystemExit as e:
+        # The reader of standard output stopped early ("| head") where a command prints outside
+        # the package's work: typer, as click, ends that with code 1 and no word, after swapping
+        # standard output for click's PacifyFlushWrapper, which keeps the exit's flush quiet (typer
+        # ships its own copy of click: known by the name). Give the code every command gives it
+        # (OUTPUT_CLOSED), as the shell gives a process SIGPIPE ended.
+        if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper" and not _said:
+            raise SystemExit(OUTPUT_CLOSED) from None
         # typer ends a Ctrl-C outside a command's work (while it prints, say) with exit 130 and
         # no word: say it, as the commands do
         if e.code == INTERRUPTED and not _said:

@@ -263,7 +263,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
             left_out["empty text" if kind == "empty" else "not text"] += 1
         else:
             texts.append(posting_text(body[: config.MAX_CHARS],
-                                      frame[title_col].iloc[i] if title_col else None))
+                                      tables.title_cell(frame[title_col].iloc[i]) if title_col else None))
             where.append(i)
     p = np.full(len(texts), np.nan)
     keep = np.zeros(len(texts), dtype=bool)

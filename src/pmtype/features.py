@@ -90,8 +90,12 @@ def _missing(value: object) -> bool:
 def posting_text(description: object, title: object = None) -> str:
     """The text pmtype reads for a posting: its title (if any) over its description.
 
-    A missing description or title (None, NaN, ``pd.NA``) counts as empty, never as the text "nan".
+    A missing description or title (None, NaN, ``pd.NA``) counts as empty, never as the text "nan";
+    bytes are a ``TypeError`` (decode them first), never their ``b'…'`` form.
     """
+    for what, value in (("description", description), ("title", title)):
+        if isinstance(value, (bytes, bytearray)):
+            raise TypeError(f"posting_text takes the {what} as a str, not {type(value).__name__}; decode it first")
     body = "" if _missing(description) else str(description)
     if _missing(title) or not str(title).strip():
         return body

@@ -116,6 +116,12 @@ def cell_kind(value) -> str:
     return "text" if _LETTER.search(stripped) else "not text"
 
 
+def title_cell(value) -> str | None:
+    """A title cell as pmtype reads it: its string, or None where it holds none (missing, a number,
+    bytes): a title only adds words to a posting's text."""
+    return value if isinstance(value, str) else None
+
+
 def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: str,
                 required: bool = True) -> str | None:
     """The column to use: the one named (``wanted``), else the first known name present."""
@@ -201,8 +207,23 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     return None
 
 
+#: A well-formed UTF-8 sequence of two to four bytes (RFC 3629).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|"
+    rb"\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def sniff_encoding(sample: bytes) -> str:
-    """UTF-32, UTF-16 or UTF-8 by BOM, else UTF-8 when the sample decodes, else cp1252."""
+    """UTF-32, UTF-16 or UTF-8 by BOM, else UTF-8 when the sample reads as UTF-8, else cp1252.
+
+    A sample reads as UTF-8 when it decodes, or when its well-formed multi-byte UTF-8
+    characters outnumber the bytes UTF-8 rejects: a UTF-8 file with a stray cp1252 byte
+    ("Zürich" and one "Caf\xe9") stays UTF-8, and the stray byte alone is read as cp1252
+    (``decode_errors``), where calling the whole file cp1252 would garble every other
+    accented letter in it. A cp1252 file, whose accented letters are all rejected bytes,
+    is cp1252.
+    """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE begins both
@@ -219,7 +240,8 @@ def sniff_encoding(sample: bytes) -> str:
         # A cut multi-byte character at the very end of the sample is still UTF-8.
         if e.start >= len(sample) - 3:
             return "utf-8"
-        return "cp1252"
+    rejected = len(_ESCAPED_BYTE.findall(sample[:-3].decode("utf-8", errors="surrogateescape")))
+    return "utf-8" if len(_UTF8_MULTIBYTE.findall(sample)) > rejected else "cp1252"
 
 
 def _cp1252_fallback(error: UnicodeError):
@@ -352,15 +374,33 @@ def _sample_header(text: str, sep: str, whole: bool) -> tuple[list[str] | None, 
 
 
 def read_text_file(path, encoding: str | None = None) -> str:
-    """The text of one posting's file, its encoding detected as for tables; binary files are refused."""
+    """The text of one posting's file (``-``: standard input), its encoding detected as for
+    tables; binary input is refused."""
+    if str(path) == "-":
+        return decode_text(sys.stdin.buffer.read(), encoding, "standard input")
     path = Path(path)
     with _open_file(path) as f:
         data = f.read()
+    return decode_text(data, encoding, str(path))
+
+
+def decode_text(data: bytes, encoding: str | None = None, name: str = "the text") -> str:
+    """One posting's bytes as text, the encoding detected as for tables (``sniff_encoding``: a BOM,
+    UTF-16 without one, UTF-8, else cp1252), a bad byte read as cp1252; binary bytes are refused,
+    naming them ``name``."""
     enc = encoding or sniff_encoding(data[:SAMPLE_BYTES])
     _check_encoding(enc)
     if _is_binary(data, enc):
-        raise BadInputFile(f"{path} is binary, not a text file")
+        raise BadInputFile(f"{name} is binary, not a text file")
     return data.decode(enc, errors=decode_errors(enc))
+
+
+def argument_text(text: str) -> str:
+    """Text given on the command line as Python received it, its bytes that were not UTF-8 (kept by
+    Python as lone surrogates) read as cp1252, so that whatever prints it writes valid UTF-8."""
+    if not _ESCAPED_BYTE.search(text):
+        return text
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="pmtype-cp1252")
 
 
 class _Prepend(io.RawIOBase):

@@ -73,7 +73,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         if kind != "text":
             (empty if kind == "empty" else not_text).append(i + first)
             continue
-        title = frame[title_col].iloc[i] if title_col else None
+        title = tables.title_cell(frame[title_col].iloc[i]) if title_col else None
         texts.append(posting_text(body, title))
         ys.append(labels.iloc[i])
         rows.append(i + first)
@@ -149,6 +149,27 @@ def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
                        [data.rows[i] for i in keep] if data.rows else []), notes
 
 
+def yield_to(user: TrainingSet, seed: TrainingSet) -> tuple[TrainingSet, list[str]]:
+    """The seed corpus less its postings that the user's rows hold too (the same words,
+    ``text_key``): where a user labels a seed posting, the user's label is the one trained on,
+    as ``check-labels`` checks it. A note says how many, and how many labels differ."""
+    labels_of = {text_key(t): y for t, y in zip(user.texts, user.labels)}
+    keep, differ = [], 0
+    for i, (t, y) in enumerate(zip(seed.texts, seed.labels)):
+        theirs = labels_of.get(text_key(t))
+        if theirs is None:
+            keep.append(i)
+        elif theirs != y:
+            differ += 1
+    dropped = len(seed.texts) - len(keep)
+    if not dropped:
+        return seed, []
+    note = (f"{dropped} seed corpus postings are in your files too; your labels are the ones trained on"
+            + (f" ({differ} differ from the seed corpus's)" if differ else ""))
+    return TrainingSet([seed.texts[i] for i in keep], [seed.labels[i] for i in keep],
+                       [seed.sources[i] for i in keep], [seed.rows[i] for i in keep] if seed.rows else []), [note]
+
+
 def combine(parts: Sequence[TrainingSet]) -> TrainingSet:
     rows = [r for p in parts for r in p.rows] if all(len(p.rows) == len(p.texts) for p in parts) else []
     return TrainingSet([t for p in parts for t in p.texts], [y for p in parts for y in p.labels],
@@ -183,11 +204,14 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     notes: list[str] = []
     if use_seed:
         seed_data, seed_notes = read_seed_corpus(seed_path)
-        parts.append(seed_data)
         notes += seed_notes
     for path in paths:
         data, more = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
         parts.append(data)
+        notes += more
+    if use_seed:
+        seed_data, more = yield_to(combine(parts), seed_data)
+        parts.insert(0, seed_data)
         notes += more
     if not parts:
         raise BadTrainingData("nothing to train on: give labelled files, or leave out --no-seed")
