@@ -524,6 +524,31 @@ def test_evaluate_writes_a_report(model_dir, corpus_csv, tmp_path):
     assert "| macro_f1 |" in text and "How often each distinction" in text
 
 
+def test_an_interrupted_report_leaves_the_earlier_one_whole(model_dir, corpus_csv, tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    folder = tmp_path / "rep"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    assert run("evaluate", corpus_csv, "--model", model_dir, "--report", folder).exit_code == 0
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    saved = matplotlib.figure.Figure.savefig
+
+    def stop_at_the_second_figure(self, fname, *args, **kwargs):
+        if str(fname).endswith("reliability.png"):
+            raise KeyboardInterrupt
+        return saved(self, fname, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", stop_at_the_second_figure)
+    other = tmp_path / "other.csv"  # other postings: another confusion matrix, had it been written
+    flipped = pd.read_csv(corpus_csv)
+    flipped["label"] = flipped["label"].map({"technical": "business", "business": "technical"}).fillna(flipped["label"])
+    flipped.to_csv(other, index=False)
+    r = run("evaluate", other, "--model", model_dir, "--report", folder)
+    assert (r.exit_code, r.stderr) == (130, "Error: interrupted\n")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing half-written left
+
+
 def test_evaluate_report_holds_its_notes_counts_and_a_findable_table_of_mistakes(model, model_dir, tmp_path):
     # the tiny model calls the technical posting technical: labelled business here, it is a mistake
     src = tmp_path / "ref.csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -16,16 +17,39 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
+#: The files a report is made of, report.md last.
+REPORT_FILES = ("confusion.png", "reliability.png", "p_by_label.png", "report.md")
+
+
 def write_report(folder: Path, texts, labels, predictions, result: dict, rows=None) -> Path:
-    """Figures and report.md for an ``evaluate`` result; ``rows`` are the postings' row numbers in
-    their file, named in the list of mistakes."""
+    """Figures and report.md for an ``evaluate`` result, in ``folder``; ``rows`` are the postings' row
+    numbers in their file, named in the list of mistakes.
+
+    The files are written in a hidden folder beside them and moved into ``folder`` only when all
+    are whole, each in one step (an earlier report's files are replaced, other files kept): an
+    interrupted run leaves no half-written figure and no report of another run's figures.
+    """
+    import shutil
+    import tempfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".report.", dir=folder))
+    try:
+        _write_report_files(work, texts, labels, predictions, result, rows)
+        for name in REPORT_FILES:
+            os.replace(work / name, folder / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return folder / "report.md"
+
+
+def _write_report_files(folder: Path, texts, labels, predictions, result: dict, rows=None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    folder.mkdir(parents=True, exist_ok=True)
     p = np.array([pr.p_technical for pr in predictions], dtype=float)
     y = np.array(labels)
 
@@ -114,4 +138,3 @@ def write_report(folder: Path, texts, labels, predictions, result: dict, rows=No
         "## The worst mistakes\n\n" + mistakes_md + "\n",
         encoding="utf-8",
     )
-    return report
