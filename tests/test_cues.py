@@ -147,6 +147,15 @@ def test_a_company_name_is_not_a_skill_asked_for(finder):
 
 
 @pytest.mark.parametrize("sentence,phrases", [
+    ("Experience with big data, science teams and marketing, business, development.", ["big data", "marketing"]),
+    ("Lead the data science roadmap with the business development team.", ["data science", "business development"]),
+    ("A degree in computer science, engineering or a related field.", ["degree in computer science, engineering"]),
+])
+def test_punctuation_between_its_words_parts_a_phrase(finder, sentence, phrases):
+    assert [c.phrase for c in finder.find([sentence])[0]] == phrases
+
+
+@pytest.mark.parametrize("sentence,phrases", [
     # the company's voice, about the company: no evidence about the role
     ("We help brands grow revenue. Our platform serves millions of customers.", []),
     ("At Acme, we build APIs for banks. Join us in shaping the market.", []),

@@ -218,6 +218,9 @@ def token_spans(sentence: str, upto: int) -> list[tuple[int, int]]:
     return [m.span() for m in islice(_WORD.finditer(sentence), upto)]
 
 
+#: Punctuation that parts the words of a phrase cue into two phrases ("data, science").
+_PHRASE_BREAK = frozenset(",;:()[]|")
+
 #: What ends a clause inside a sentence, for negation: "Don't worry: engineers will help".
 _CLAUSE_END = frozenset(":;")
 
@@ -379,7 +382,7 @@ class CueFinder:
         """The cues in one text's doc of candidate sentences (``parts``: each sentence's first
         token in the doc, its offset in the text, whether to run the Matcher, its
         text and its words)."""
-        spans = [(s, e, k) for k, s, e in self._phrase_matcher(doc)]
+        spans = [(s, e, k, True) for k, s, e in self._phrase_matcher(doc)]
         # The token Matcher costs per token: run it on short windows that open with a
         # word a pattern can start with, in the sentences that may hold a pattern.
         for first, _, patterns, _, words in parts:
@@ -387,7 +390,7 @@ class CueFinder:
                 for j, word in enumerate(words):
                     if word in self._anchors:
                         i = first + j
-                        spans += [(i + s, i + e, k) for k, s, e in self._matcher(doc[i : i + self._window])
+                        spans += [(i + s, i + e, k, False) for k, s, e in self._matcher(doc[i : i + self._window])
                                   if s == 0]
         if not spans:
             return
@@ -396,27 +399,32 @@ class CueFinder:
         firsts = [p[0] for p in parts]
         kept = []
         last_end = -1
-        for s, e, k in spans:
+        for s, e, k, phrase in spans:
             if s < last_end:
                 continue
             n = bisect_right(firsts, s) - 1
             if e - firsts[n] > len(parts[n][4]):  # crosses into the next sentence
                 continue
             last_end = e
-            kept.append((n, s, e, k))
+            kept.append((n, s, e, k, phrase))
         # Character offsets are needed only up to the last token a cue ends on, per sentence.
         upto: dict[int, int] = {}
-        for n, s, e, k in kept:
+        for n, s, e, k, _ in kept:
             upto[n] = max(upto.get(n, 0), e - firsts[n])
         where_in = {n: token_spans(text_mod.lower_same_length(parts[n][3]), m) for n, m in upto.items()}
-        for n, s, e, k in kept:
+        for n, s, e, k, phrase in kept:
             first, offset = firsts[n], parts[n][1]
             where = where_in[n]
             if k == self._not_a_cue or (negated(parts[n][4], s - first, e - first)
                                         and negated(parts[n][4], s - first, e - first,
                                                     _clause_start(parts[n][3], where, s - first))):
                 continue
-            distinction, side = self._keys[k]
             start = offset + where[s - first][0]
             end = offset + where[e - first - 1][1]
+            # A phrase's words are one phrase only where nothing but spaces and hyphens parts them:
+            # "big data, science" holds no "data science" (the words are matched without their
+            # punctuation). Patterns say for themselves what may come between their words.
+            if phrase and e - s > 1 and not _PHRASE_BREAK.isdisjoint(original[start:end]):
+                continue
+            distinction, side = self._keys[k]
             yield Cue(distinction, side, original[start:end], start, end)
