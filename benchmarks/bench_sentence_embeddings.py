@@ -52,7 +52,7 @@ from sklearn.model_selection import GridSearchCV
 
 from pmtype import config
 from pmtype import text as text_mod
-from pmtype.evaluate import label_metrics
+from pmtype.evaluation import label_metrics
 from pmtype.model import build_label_pipeline
 from pmtype.training import read_labelled
 

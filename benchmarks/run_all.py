@@ -32,7 +32,7 @@ from sklearn.pipeline import make_pipeline
 
 from pmtype import config
 from pmtype.batch import label_frame
-from pmtype.evaluate import label_metrics
+from pmtype.evaluation import label_metrics
 from pmtype.features import ARTICLE_FEATURES, ArticleFeatures, PreparePostings, cue_counts, posting_text
 from pmtype.model import PMTypeModel, TrainingSet, fit_model, load_model
 from pmtype.training import read_labelled

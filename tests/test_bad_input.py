@@ -587,7 +587,7 @@ def _read_output(path: Path) -> tuple[list[str], list[list]]:
 
 def fast_bootstrap(monkeypatch) -> None:
     """evaluate's 1000 bootstrap draws take seconds a run and say nothing about bad input: 20 here."""
-    module = importlib.import_module("pmtype.evaluate")  # (pmtype.evaluate is also a function)
+    module = importlib.import_module("pmtype.evaluation")
     monkeypatch.setattr(module, "label_metrics", functools.partial(module.label_metrics, n_boot=20))
 
 

@@ -496,6 +496,32 @@ def test_train_takes_the_users_label_for_a_seed_posting(tmp_path, corpus_csv, mo
     assert manifest["data"]["by_label"] == {k: int(v) for k, v in sorted(counts.items())}
 
 
+def test_models_remove(model_dir):
+    from conftest import install_model
+    from pmtype import config
+
+    install_model(model_dir, "old")
+    install_model(model_dir, "keep")
+    assert run("models", "use", "keep").exit_code == 0
+    model_id = json.loads((model_dir / "manifest.json").read_text())["model_id"]
+    r = run("models", "remove", "old")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == f"removed model version old ({model_id})\n"
+    assert not (config.models_dir() / "old").exists()
+    assert "old" not in run("models").stdout
+    for args, message in (
+        (["keep"], "Error: 'keep' is the default model; make another version the default first "
+                   "('pmtype models use NAME'), then remove it"),
+        (["old"], f"Error: no model version 'old' in {config.models_dir()}; 'pmtype models' lists them"),
+        (["a\nb"], "Error: 'a\\nb' is not a model version name: use letters, digits, '.', '_' and '-', starting "
+                   "with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)"),
+    ):
+        r = run("models", "remove", *args)
+        assert r.exit_code == 1
+        assert r.stderr == message + "\n"
+    assert (config.models_dir() / "keep" / "manifest.json").is_file()
+
+
 def test_train_no_seed_needs_files(tmp_path):
     r = run("train", "-o", tmp_path / "m", "--no-seed")
     assert r.exit_code == 2

@@ -131,9 +131,9 @@ def test_train_into_the_models_folder_notes_when_another_model_is_the_default(mo
 @pytest.mark.parametrize("args,message,code", [
     (["models", "use", "nope"], "Error: no model version 'nope' in {models}; 'pmtype models' lists them", 1),
     (["models", "use", "../x"], "Error: '../x' is not a model version name: use letters, digits, '.', '_' and '-', "
-                                "starting with a letter or digit ('DEFAULT' is reserved)", 1),
+                                "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 1),
     (["train", "{corpus}", "--no-seed", "--name", "a/b"], "Error: 'a/b' is not a model version name: use letters, "
-     "digits, '.', '_' and '-', starting with a letter or digit ('DEFAULT' is reserved)", 1),
+     "digits, '.', '_' and '-', starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 1),
     (["train", "{corpus}", "--no-seed", "--name", "x", "-o", "{tmp}/y"], "Error: give --output or --name, not both", 2),
     (["train", "{corpus}", "--no-seed", "-o", "{tmp}/y", "--promote-if-better", "{corpus}"],
      "Error: {tmp}/y is not in the models directory {models}, so it cannot become the default; "
@@ -165,11 +165,11 @@ def test_train_promote_if_better_promotes_or_refuses(model_dir, swapped_csv, cor
     assert "verdict: worse (macro-F1 -" in r.stdout
     assert r.stdout.strip().splitlines()[-1] == ("not promoted (verdict against good: worse); good stays the "
                                                  "default and bad is kept as a version")
-    assert (config.models_dir() / "DEFAULT").read_text() == "good\n"
+    assert (config.models_dir() / ".default-version").read_text() == "good\n"
     r = run("train", corpus_csv, "--no-seed", "--name", "good2", "--promote-if-better", corpus_csv)
     assert r.exit_code == 0, r.output
     assert r.stdout.strip().splitlines()[-1] == "good2 is now the default model (verdict against good: not worse)"
-    assert (config.models_dir() / "DEFAULT").read_text() == "good2\n"
+    assert (config.models_dir() / ".default-version").read_text() == "good2\n"
 
 
 # --- compare --------------------------------------------------------------------------------

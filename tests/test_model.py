@@ -1,5 +1,7 @@
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -115,6 +117,33 @@ def test_uncertain_band(model):
 ])
 def test_labels_are_forgiven_case_and_spaces(value, expected):
     assert normalise_label(value) == expected
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), np.nan, np.float32("nan"), pd.NA, pd.NaT,
+                                   np.datetime64("NaT"), "  "], ids=repr)
+def test_every_missing_value_of_pandas_and_numpy_is_no_label(value):
+    assert normalise_label(value) is None
+
+
+@pytest.mark.parametrize("value", [["technical"], ("business",), np.array([np.nan])], ids=repr)
+def test_a_label_cell_holding_a_list_is_an_unknown_label_not_a_missing_one(value):
+    assert normalise_label(value) == "?"
+
+
+@pytest.mark.parametrize("labels", [
+    pd.array(["technical", pd.NA, "business"], dtype="string"),
+    pd.array(["technical", None, "business"], dtype=object),
+    pd.Categorical(["technical", None, "business"]),
+], ids=["string", "object", "category"])
+def test_a_null_label_in_parquet_is_a_missing_label(tmp_path, labels):
+    from pmtype.errors import UnknownLabel
+    from pmtype.training import read_labelled
+
+    path = tmp_path / "nulllabel.parquet"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING, TECH_POSTING], "label": labels}).to_parquet(path)
+    with pytest.raises(UnknownLabel) as e:
+        read_labelled(path)
+    assert str(e.value) == f"{path}: 1 rows have no label (rows 2)"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -301,3 +330,12 @@ def test_markup_alone_is_no_posting_even_with_force(model):
     got = model.predict(["<script>var a = 1;</script>", "<p>42</p>"], force=True)
     assert [(p.label, p.p_technical, p.status) for p in got] == [(None, None, STATUS_EMPTY),
                                                                  (None, None, STATUS_NOT_TEXT)]
+
+
+def test_evidence_strength_is_a_plain_float(model):
+    from pmtype import classify
+
+    from conftest import TECH_POSTING
+
+    evidence = classify(TECH_POSTING, model=model).evidence
+    assert evidence and all(type(e.strength) is float for e in evidence)

@@ -1,6 +1,7 @@
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,76 @@ def test_a_model_this_code_cannot_unpickle_is_refused(copy):
     assert str(e.value) == (
         f"{copy} cannot be read by this pmtype (ModuleNotFoundError); rebuild it with 'pmtype train' or 'make model'"
     )
+
+
+def _save_when_all_are_ready(barrier, results, folder, i):
+    barrier.wait()
+    try:
+        persist.save_model({"x": i}, folder, {"model_id": f"m{i}"})
+        results.put(("written", i))
+    except OutputExists as e:
+        results.put(("refused", str(e)))
+
+
+def test_of_runs_saving_one_new_folder_at_once_one_wins_and_the_others_are_told(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    runs = 4
+    barrier, results = context.Barrier(runs), context.Queue()
+    target = tmp_path / "race"
+    processes = [context.Process(target=_save_when_all_are_ready, args=(barrier, results, target, i))
+                 for i in range(runs)]
+    for p in processes:
+        p.start()
+    got = [results.get(timeout=60) for _ in processes]
+    for p in processes:
+        p.join(timeout=60)
+    written = [i for kind, i in got if kind == "written"]
+    assert len(written) == 1
+    assert {message for kind, message in got if kind == "refused"} <= {
+        f"{target} already exists; choose another name or pass --overwrite",
+        f"{target} was written by another run while this model was trained; choose another name or pass --overwrite"}
+    obj, manifest = persist.load_model(target)
+    assert obj == {"x": written[0]} and manifest["model_id"] == f"m{written[0]}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race"]
+
+
+def test_a_folder_written_while_the_model_was_saved_is_kept(copy, tmp_path, monkeypatch):
+    import joblib
+
+    target = tmp_path / "new"
+    dump = joblib.dump
+
+    def dump_then_lose(obj, path, *args, **kwargs):
+        dump(obj, path, *args, **kwargs)
+        shutil.copytree(copy, target)  # another run's model gets there first
+
+    monkeypatch.setattr(joblib, "dump", dump_then_lose)
+    with pytest.raises(OutputExists) as e:
+        persist.save_model({"x": 1}, target, {"model_id": "m"})
+    assert str(e.value) == (f"{target} was written by another run while this model was trained; "
+                            "choose another name or pass --overwrite")
+    assert e.value.path == target
+    assert load_model(target).model_id == load_model(copy).model_id
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "new"]
+
+
+def test_saving_to_dot_never_crashes_and_never_replaces_the_working_directory(copy, monkeypatch):
+    monkeypatch.chdir(copy)
+    before = (copy / "model.joblib").read_bytes()
+    for overwrite, message in ((False, f"{copy} already exists; choose another name or pass --overwrite"),
+                               (True, f"{copy} is the working directory, or holds it: replacing it would "
+                                      "leave you in a deleted folder; run train from outside it")):
+        with pytest.raises(OutputExists) as e:
+            persist.save_model({"x": 1}, Path("."), {"model_id": "m"}, overwrite=overwrite)
+        assert str(e.value) == message
+    assert (copy / "model.joblib").read_bytes() == before
+
+
+def test_a_relative_folder_with_no_name_of_its_own_is_saved_beside_its_parent(tmp_path, monkeypatch):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    persist.save_model({"x": 1}, Path("../../m/x/.."), {"model_id": "m"})
+    assert persist.load_model(tmp_path / "m")[0] == {"x": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "m"]

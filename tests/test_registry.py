@@ -20,12 +20,13 @@ from pmtype.errors import (
     BadModelName,
     BadOption,
     BadTrainingData,
+    CannotWrite,
     ModelNotFound,
     ModelTampered,
     NotAModelVersion,
     OutputExists,
 )
-from pmtype.evaluate import _point_metrics
+from pmtype.evaluation import _point_metrics
 from pmtype.model import default_model_path, load_model
 from pmtype.registry import (
     BETTER,
@@ -39,6 +40,7 @@ from pmtype.registry import (
     list_models,
     paired_bootstrap,
     remove_unfinished,
+    remove_version,
     train_version,
     use_model,
     verdict,
@@ -49,16 +51,49 @@ def _manifest(folder):
     return json.loads((folder / "manifest.json").read_text())
 
 
+def _pointer():
+    """The file naming the default version."""
+    return config.models_dir() / ".default-version"
+
+
 # --- names and the default pointer -------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["../x", ".hidden", "a/b", "DEFAULT", "", "-x", "a b"])
+@pytest.mark.parametrize("name", ["../x", ".hidden", "a/b", "DEFAULT", "Default", "dEFAULT", "", "-x", "a b",
+                                  ".default-version"])
 def test_a_version_name_is_one_plain_folder_name(name):
     with pytest.raises(BadModelName) as e:
         version_path(name)
     assert str(e.value) == (
         f"'{name}' is not a model version name: use letters, digits, '.', '_' and '-', "
-        "starting with a letter or digit ('DEFAULT' is reserved)"
+        "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)"
     )
+
+
+def test_a_name_that_holds_a_line_break_is_named_on_one_line():
+    for call in (lambda: version_path("a\nb"), lambda: use_model("a\nb"), lambda: remove_version("a\nb")):
+        with pytest.raises(BadModelName) as e:
+            call()
+        assert str(e.value) == (
+            "'a\\nb' is not a model version name: use letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)"
+        )
+    with pytest.raises(ModelNotFound) as e:
+        load_model("no\nsuch")  # a path, as no version name holds a line break
+    assert str(e.value) == "no model at no\\nsuch; build one with 'pmtype train' or 'make model'"
+
+
+def test_the_pointer_can_be_no_version_folder_in_any_letter_case(model_dir):
+    """On macOS and Windows 'DEFAULT' and 'default' are one name: the pointer must be no version's."""
+    from pmtype.model import DEFAULT_POINTER, VERSION_NAME
+
+    for spelling in (DEFAULT_POINTER, DEFAULT_POINTER.upper(), DEFAULT_POINTER.lower()):
+        assert not VERSION_NAME.fullmatch(spelling)
+    _install(model_dir, "default")
+    _install(model_dir, "b")
+    use_model("b")
+    names = [p.name.casefold() for p in config.models_dir().iterdir()]
+    assert sorted(names) == sorted(["default", "b", ".default-version"])  # no two alike in any case
+    assert [v.name for v in list_models()] == ["b", "default"]  # the pointer is no version
 
 
 def test_no_models_directory_lists_nothing():
@@ -79,7 +114,8 @@ def test_use_makes_a_version_the_default_and_label_says_so(model_dir, tmp_path):
     assert not any(v.is_default for v in list_models())
     chosen = use_model("b")
     assert chosen.name == "b" and chosen.is_default
-    assert (config.models_dir() / "DEFAULT").read_text() == "b\n"
+    assert _pointer().read_text() == "b\n"
+    assert not (config.models_dir() / "DEFAULT").exists()
     assert [(v.name, v.is_default) for v in list_models()] == [("a", False), ("b", True)]
     assert default_model_path() == b
     assert load_model(None).model_id == _manifest(b)["model_id"]
@@ -112,30 +148,57 @@ def test_use_refuses_a_tampered_version_and_keeps_the_old_default(model_dir):
         f.write(b"x")
     with pytest.raises(ModelTampered):
         use_model("bad")
-    assert (config.models_dir() / "DEFAULT").read_text() == "good\n"
+    assert _pointer().read_text() == "good\n"
 
 
-def test_a_pointer_to_a_missing_version_is_an_error_not_a_rebuild():
+@pytest.mark.parametrize("pointer", [".default-version", "DEFAULT"])  # pmtype's pointer, and an older pmtype's
+def test_a_pointer_to_a_missing_version_is_an_error_not_a_rebuild(pointer):
     config.models_dir().mkdir(parents=True)
-    (config.models_dir() / "DEFAULT").write_text("gone\n")
+    (config.models_dir() / pointer).write_text("gone\n")
     with pytest.raises(ModelNotFound) as e:
         load_model(None)
     assert str(e.value) == (
-        f"the default model gone (named in {config.models_dir() / 'DEFAULT'}) is missing; "
+        f"the default model gone (named in {config.models_dir() / pointer}) is missing; "
         "choose another with 'pmtype models use NAME'"
     )
     assert not (config.models_dir() / "gone").exists()
 
 
-def test_a_pointer_that_names_no_version_is_an_error():
+@pytest.mark.parametrize("pointer", [".default-version", "DEFAULT"])
+@pytest.mark.parametrize("content,shown", [("../../etc\n", "'../../etc'"), ("DEFAULT", "'DEFAULT'"),
+                                           ("a\nb\n", "'a\\nb'"), (b"\xff\xfe", "'\ufffd\ufffd'")])
+def test_a_pointer_that_names_no_version_is_an_error(pointer, content, shown):
     config.models_dir().mkdir(parents=True)
-    (config.models_dir() / "DEFAULT").write_text("../../etc\n")
+    path = config.models_dir() / pointer
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
     with pytest.raises(ModelNotFound) as e:
         default_model_path()
     assert str(e.value) == (
-        f"{config.models_dir() / 'DEFAULT'} names '../../etc', which is not a model version; "
-        "choose one with 'pmtype models use NAME'"
+        f"{path} names {shown}, which is not a model version; choose one with 'pmtype models use NAME'"
     )
+
+
+def test_an_older_pmtypes_pointer_is_read_until_a_version_is_chosen_then_removed(model_dir):
+    _install(model_dir, "old")
+    _install(model_dir, "new")
+    (config.models_dir() / "DEFAULT").write_text("old\n")  # what pmtype wrote before
+    assert default_model_path() == config.models_dir() / "old"
+    assert {v.name: v.is_default for v in list_models()} == {"old": True, "new": False}
+    use_model("new")
+    assert default_model_path() == config.models_dir() / "new"
+    assert _pointer().read_text() == "new\n" and not (config.models_dir() / "DEFAULT").exists()
+    (config.models_dir() / "DEFAULT").write_text("old\n")  # an older pmtype sharing the folder: ours wins
+    assert default_model_path() == config.models_dir() / "new"
+
+
+def test_a_folder_where_the_pointer_goes_is_a_one_line_error(model_dir):
+    _install(model_dir, "b")
+    _pointer().mkdir()
+    with pytest.raises(CannotWrite) as e:
+        use_model("b")
+    assert str(e.value) == (f"{_pointer()} is a folder; pmtype keeps the default model's name in a file of "
+                            "that name: move the folder away")
+    assert default_model_path() == config.models_dir() / "default"
 
 
 def test_a_folder_that_is_not_a_model_is_listed_with_its_problem(model_dir):
@@ -148,19 +211,56 @@ def test_a_folder_that_is_not_a_model_is_listed_with_its_problem(model_dir):
     assert versions["junk"].problem.startswith(f"{config.models_dir() / 'junk'} has no manifest.json")
 
 
-@pytest.mark.parametrize("edit", [
-    lambda m: {**m, "created": 20261127},
-    lambda m: {**m, "data": ["a", "list"]},
-    lambda m: {**m, "metrics": {"cross_validation": {"metrics": {"macro_f1": {"value": "high"}}}}},
-])
-def test_a_manifest_edited_into_another_shape_is_listed_with_its_problem(model_dir, edit):
+EDITS = [  # a manifest edited by hand (the model file unchanged, so its hash still matches), and what is wrong
+    (lambda m: {**m, "created": 20261127}, "'created' is 20261127, not text"),
+    (lambda m: {**m, "created": 5}, "'created' is 5, not text"),
+    (lambda m: {**m, "model_id": ["a"]}, "'model_id' is [\"a\"], not text"),
+    (lambda m: {**m, "data": ["a", "list"]}, "'data' is [\"a\", \"list\"], not a mapping"),
+    (lambda m: {**m, "data": {**m["data"], "rows": "20"}}, "'data.rows' is '20', not a whole number"),
+    (lambda m: {**m, "data": {**m["data"], "by_label": {"business": 1.5}}},
+     "'data.by_label' is {\"business\": 1.5}, not a mapping to whole numbers"),
+    (lambda m: {**m, "band": "0.15"}, "'band' is '0.15', not a number"),
+    (lambda m: {**m, "versions": {"pmtype": 1}}, "'versions' is {\"pmtype\": 1}, not a mapping to text"),
+    (lambda m: {**m, "model_file": "../model.joblib"}, "'model_file' is '../model.joblib', not a file name"),
+    (lambda m: {**m, "metrics": {"cross_validation": {"metrics": {"macro_f1": {"value": "high"}}}}},
+     "'metrics.cross_validation.metrics.macro_f1.value' is 'high', not a number"),
+    (lambda m: {**m, "metrics": {**m["metrics"], "cross_validation": {
+        **m["metrics"]["cross_validation"], "metrics": {"accuracy": {"value": "0.9"}}}}},
+     "'metrics.cross_validation.metrics.accuracy.value' is '0.9', not a number"),
+    (lambda m: {**m, "metrics": {"cross_validation": {"metrics": {"ece": 0.1}}}},
+     "'metrics.cross_validation.metrics.ece' is 0.1, not a mapping with a 'value'"),
+    (lambda m: {k: v for k, v in m.items() if k != "versions"}, "it has no 'versions'"),
+    (lambda m: [m], "it is not a JSON object"),
+]
+
+
+@pytest.mark.parametrize("edit,problem", EDITS)
+def test_a_manifest_edited_into_another_shape_is_one_error_wherever_it_is_used(model_dir, edit, problem):
+    """Listing, loading (classify -m, label, evaluate…) and describing (info) give the same one line."""
+    from pmtype.registry import describe
+
     _install(model_dir, "fine")
     _install(model_dir, "edited")
     manifest_path = config.models_dir() / "edited" / persist.MANIFEST_FILE
     manifest_path.write_text(json.dumps(edit(json.loads(manifest_path.read_text()))))
+    message = (f"{manifest_path} is not a valid pmtype manifest: {problem}; "
+               "rebuild the model with 'pmtype train'")
     versions = {v.name: v for v in list_models()}
     assert versions["fine"].problem is None
-    assert versions["edited"].problem == f"{config.models_dir() / 'edited'}: its manifest is not in the shape pmtype writes"
+    assert versions["edited"].problem == message
+    assert versions["edited"].model_id is None and versions["edited"].metrics == {}
+    for use in (load_model, describe, use_model):
+        with pytest.raises(ModelTampered) as e:
+            use("edited")
+        assert str(e.value) == message
+
+
+def test_a_manifest_pmtype_wrote_passes_the_shape_check(model_dir):
+    from pmtype.registry import describe
+
+    text = describe(model_dir)
+    assert text.startswith(f"model      {_manifest(model_dir)['model_id']}\n")
+    assert "cross-validated: accuracy " in text
 
 
 # --- what killed writes leave behind -----------------------------------------------------
@@ -184,7 +284,9 @@ def test_the_pointer_is_written_through_a_temporary_file_named_by_its_writer(mod
     replace = os.replace
     monkeypatch.setattr(os, "replace", lambda src, dst: (renamed.append(os.path.basename(src)), replace(src, dst)))
     use_model("b")
-    assert len(renamed) == 1 and re.fullmatch(rf"\.DEFAULT\.{os.getpid()}-{persist.HOST_TAG}\.[a-z0-9_]{{8}}\.tmp", renamed[0])
+    assert len(renamed) == 1 and re.fullmatch(
+        rf"\.\.default-version\.{os.getpid()}-{persist.HOST_TAG}\.[a-z0-9_]{{8}}\.tmp", renamed[0])
+    assert persist.TEMPORARY_NAME.fullmatch(renamed[0])  # so remove_unfinished tidies it after a kill
 
 
 def test_remove_unfinished_removes_only_what_killed_writes_left(model_dir):
@@ -504,7 +606,7 @@ def test_promote_accepts_a_better_model(swapped_model_dir, corpus_csv):
     outcome = train_version([corpus_csv], name="good", use_seed=False, promote_on=corpus_csv)
     assert outcome.promoted and outcome.comparison.verdict == BETTER
     assert outcome.decision == "good is now the default model (verdict against bad: better)"
-    assert (config.models_dir() / "DEFAULT").read_text() == "good\n"
+    assert _pointer().read_text() == "good\n"
 
 
 def test_promote_needs_a_version_in_the_models_directory(corpus_csv, tmp_path):
@@ -566,4 +668,4 @@ def test_models_and_the_pointer_are_readable_by_others_under_the_usual_umask(cor
     assert outcome.path.stat().st_mode & 0o777 == 0o755
     for name in ("model.joblib", "manifest.json"):
         assert (outcome.path / name).stat().st_mode & 0o777 == 0o644
-    assert (config.models_dir() / "DEFAULT").stat().st_mode & 0o777 == 0o644
+    assert _pointer().stat().st_mode & 0o777 == 0o644

@@ -96,3 +96,15 @@ def test_import_pmtype_is_light_and_every_public_name_resolves(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["[]", "ok"]
+
+
+def test_public_functions_stay_functions_whatever_runs_first(tmp_path):
+    """Every module pmtype has loaded, each public name is still what ``__all__`` promises: a
+    function is never replaced by a module of the same name (``pmtype.train`` importing the
+    module behind ``pmtype.evaluate`` once did that)."""
+    code = ("import importlib, pkgutil, types, pmtype; "
+            "[importlib.import_module(f'pmtype.{m.name}') for m in pkgutil.iter_modules(pmtype.__path__) if m.name != '__main__']; "
+            "print([n for n in pmtype.__all__ if isinstance(getattr(pmtype, n), types.ModuleType)])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["[]"]

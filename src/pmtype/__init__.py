@@ -15,17 +15,17 @@ _WHERE = {
     "LabelSummary": "batch", "label_file": "batch",
     "LabelCheck": "curation", "LabelIssue": "curation", "Suggestions": "curation",
     "check_labels": "curation", "suggest": "curation",
-    "evaluate": "evaluate",
+    "evaluate": "evaluation",
     "posting_text": "features",
     "DistinctionEvidence": "model", "PMTypeModel": "model", "Prediction": "model", "classify": "model",
     "load_model": "model",
     "Comparison": "registry", "ModelVersion": "registry", "TrainOutcome": "registry", "Unfinished": "registry",
     "compare": "registry", "list_models": "registry", "remove_unfinished": "registry",
-    "train_version": "registry", "use_model": "registry",
+    "train_version": "registry", "use_model": "registry", "remove_version": "registry",
     "train": "training",
 }
 _ERRORS = ("BadInputFile", "BadModelName", "BadOption", "BadTrainingData", "CannotWrite", "EmptyText",
-           "MissingColumn", "ModelIncompatible", "ModelNotFound", "ModelTampered", "NotAModelVersion",
+           "MissingColumn", "ModelIncompatible", "ModelInUse", "ModelNotFound", "ModelTampered", "NotAModelVersion",
            "NothingToSuggest", "OutputExists", "PMTypeError", "UnknownLabel")
 _WHERE.update(dict.fromkeys(_ERRORS, "errors"))
 
@@ -54,6 +54,7 @@ __all__ = [
     "list_models",
     "remove_unfinished",
     "use_model",
+    "remove_version",
     "train_version",
     "compare",
     "check_labels",
@@ -77,6 +78,7 @@ __all__ = [
     "EmptyText",
     "MissingColumn",
     "ModelIncompatible",
+    "ModelInUse",
     "ModelNotFound",
     "ModelTampered",
     "NotAModelVersion",

@@ -354,14 +354,15 @@ def train(
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
     label_column: LabelColumnOption = "label",
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing folder given with -o (a named version is never replaced).")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder given with -o (a version in the models directory is never "
+                                            "replaced, except the built-in 'default' that 'make model' rebuilds).")] = False,
     drop_boilerplate: Annotated[bool, typer.Option("--drop-boilerplate", help="Leave company, benefits and legal text out of features and evidence.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
     fmt: FormatOption = None,
     encoding: EncodingOption = None,
 ) -> None:
     """Train a model on the seed corpus plus your labelled postings, report, and save it as a version."""
-    from pmtype.evaluate import format_metrics
+    from pmtype.evaluation import format_metrics
     from pmtype.registry import MARGIN, format_comparison, train_version
 
     files = files or []
@@ -411,8 +412,8 @@ def evaluate(
     encoding: EncodingOption = None,
 ) -> None:
     """Score a model on labelled postings: metrics with 95% intervals and a confusion matrix."""
-    from pmtype.evaluate import evaluate as evaluate_model
-    from pmtype.evaluate import format_metrics
+    from pmtype.evaluation import evaluate as evaluate_model
+    from pmtype.evaluation import format_metrics
 
     with _Errors():
         result = evaluate_model(file, model=model, text_column=text_column, title_column=title_column,
@@ -444,7 +445,8 @@ def info(model: ModelOption = None) -> None:
 
 # --- model versions, comparing, curating labels ------------------------------------------
 
-models_app = typer.Typer(help="List the model versions; 'models use NAME' makes one the default.",
+models_app = typer.Typer(help="List the model versions; 'models use NAME' makes one the default, "
+                              "'models remove NAME' removes one.",
                          add_completion=False)
 app.add_typer(models_app, name="models")
 
@@ -486,6 +488,16 @@ def models_use(name: Annotated[str, typer.Argument(help="The version to make the
     with _Errors():
         version = use_model(name)
     typer.echo(f"{version.name} is now the default model ({version.model_id})")
+
+
+@models_app.command("remove")
+def models_remove(name: Annotated[str, typer.Argument(help="The version to remove.")]) -> None:
+    """Remove model version NAME (not the default model: choose another with 'models use' first)."""
+    from pmtype.registry import remove_version
+
+    with _Errors():
+        version = remove_version(name)
+    typer.echo(f"removed model version {version.name}" + (f" ({version.model_id})" if version.model_id else ""))
 
 
 @app.command()

@@ -7,6 +7,7 @@ defaults the CLI and the public API fall back to.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -39,16 +40,56 @@ def models_dir() -> Path:
 
     ``PMTYPE_MODELS_DIR`` overrides; a checkout uses its ``models/`` folder; an
     installed pmtype uses the per-user cache directory, never site-packages.
+    ``PMTYPE_MODELS_DIR`` naming a file, or a path below one, is a ``CannotWrite``
+    at once, before any work that would end up there.
     """
     override = os.environ.get("PMTYPE_MODELS_DIR")
     if override:
-        return Path(override).expanduser()
+        path = Path(override).expanduser()
+        _check_can_be_a_folder(path, "PMTYPE_MODELS_DIR")
+        return path
     if IN_CHECKOUT:
         return _CHECKOUT_ROOT / "models"
     return Path(platformdirs.user_cache_dir("pmtype")) / "models"
 
 
+def _check_can_be_a_folder(path: Path, variable: str) -> None:
+    """``CannotWrite`` where ``path`` (named by the environment ``variable``) is a file or lies below one."""
+    existing = path
+    try:
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        is_file = existing.exists() and not existing.is_dir()
+    except OSError:  # a folder this user may not look into: what needs it says so
+        return
+    if is_file:
+        from pmtype.errors import CannotWrite, printable
+
+        shown = printable(str(path))
+        if existing == path:
+            raise CannotWrite(f"{variable} names {shown}, which is a file, not a folder; "
+                              f"point {variable} at a folder for the models, or unset it")
+        raise CannotWrite(f"{variable} names {shown}, which cannot be a folder: {printable(str(existing))} "
+                          f"is a file; point {variable} at a folder for the models, or unset it")
+
+
 DEFAULT_MODEL_NAME = "default"
+#: What a model version's name may look like: one plain folder name (see ``is_version_name``).
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+#: The file in ``models_dir()`` naming the default model version (written by ``pmtype models use``).
+#: It starts with a dot, which no version name does (``VERSION_NAME``), so no version folder can
+#: have its name in any letter case, on case-insensitive file systems (macOS, Windows) too.
+DEFAULT_POINTER = ".default-version"
+#: The pointer's name before: read where ``DEFAULT_POINTER`` is absent, and removed when it is written.
+LEGACY_POINTER = "DEFAULT"
+
+
+def is_version_name(name: object) -> bool:
+    """Whether ``name`` may name a model version: one plain folder name (``VERSION_NAME``), and no
+    other spelling of ``DEFAULT_MODEL_NAME`` ('DEFAULT', 'Default'…), which a case-insensitive file
+    system takes for the built-in default model's folder (and 'DEFAULT' is ``LEGACY_POINTER``)."""
+    return (isinstance(name, str) and VERSION_NAME.fullmatch(name) is not None
+            and (name == DEFAULT_MODEL_NAME or name.casefold() != DEFAULT_MODEL_NAME))
 
 #: Seconds after which a temporary folder or file in the models folder that names no
 #: writer's process (pmtype before it recorded one) counts as left by a killed run.

@@ -7,6 +7,12 @@ never prints.
 from __future__ import annotations
 
 
+def printable(text: object) -> str:
+    """``text`` for a one-line message: line breaks, tabs and other characters that do not
+    print are written as escapes (``\\n``), so that a name holding one cannot break the line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
 class PMTypeError(Exception):
     """Base class of every error pmtype raises on purpose."""
 
@@ -46,7 +52,11 @@ class EmptyText(PMTypeError):
 
 
 class OutputExists(PMTypeError):
-    """An output path that would overwrite something it must not."""
+    """An output path that would overwrite something it must not (``path``, where known)."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.path = path
 
 
 class CannotWrite(PMTypeError):
@@ -62,6 +72,10 @@ class BadOption(PMTypeError):
 
 class BadModelName(PMTypeError):
     """A model version name that is not one plain folder name, or is reserved."""
+
+
+class ModelInUse(PMTypeError):
+    """A model version that cannot be removed because it is the default model."""
 
 
 class NotAModelVersion(PMTypeError):

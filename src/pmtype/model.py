@@ -30,8 +30,9 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from pmtype import config, persist
+from pmtype.config import DEFAULT_POINTER, LEGACY_POINTER, VERSION_NAME, is_version_name
 from pmtype.cues import DISTINCTIONS, Cue, distinction_titles, load_cue_lists, load_not_cues
-from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound
+from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound, printable
 from pmtype.features import (
     ARTICLE_FEATURES,
     ArticleFeatures,
@@ -447,7 +448,7 @@ def _evidence(prepared: Prepared, article_row: np.ndarray,
         if not phrases or abs(push) < 1e-9:
             continue
         out.append(DistinctionEvidence(d, titles.get(d, d), "technical" if push > 0 else "business",
-                                       round(abs(push), 4), phrases))
+                                       round(float(abs(push)), 4), phrases))
     out.sort(key=lambda e: -e.strength)
     return out
 
@@ -455,9 +456,23 @@ def _evidence(prepared: Prepared, article_row: np.ndarray,
 # --- training ---------------------------------------------------------------------
 
 
+def is_missing(value: object) -> bool:
+    """Whether a cell holds no value: None, or a missing value of pandas or numpy (NaN of any
+    float type, ``pd.NA``, ``NaT``), as Parquet and pandas give an empty cell."""
+    if value is None:
+        return True
+    if not pd.api.types.is_scalar(value):  # a list or an array: not one missing value
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
 def normalise_label(value) -> str | None:
-    """``technical``/``business``/``not_pm`` from a cell, forgiving case and spaces."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """``technical``/``business``/``not_pm`` from a cell, forgiving case and spaces; None for no
+    label (a missing value of any kind, or blank text)."""
+    if is_missing(value):
         return None
     v = str(value).strip().lower().replace("-", "_").replace(" ", "_")
     aliases = {"tech": "technical", "technical": "technical", "business": "business",
@@ -918,7 +933,7 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config
     reads English only unless ``config.OTHER_LANGUAGES_SHARE`` of the PM rows are in
     other languages.
     """
-    from pmtype.evaluate import label_metrics
+    from pmtype.evaluation import label_metrics
 
     texts = np.array(data.texts, dtype=object)
     labels = np.array(data.labels)
@@ -937,24 +952,25 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config
 # --- the default model ------------------------------------------------------------
 
 
-#: The file in ``models_dir()`` naming the default model version (written by ``pmtype models use``).
-DEFAULT_POINTER = "DEFAULT"
-#: What a model version's name may look like: one plain folder name.
-VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-
-
 def default_pointer() -> Path:
-    return config.models_dir() / DEFAULT_POINTER
+    """The file naming the default model version: ``DEFAULT_POINTER`` in ``models_dir()``, or
+    where only an older pmtype's pointer (``LEGACY_POINTER``) is there, that one."""
+    root = config.models_dir()
+    pointer = root / DEFAULT_POINTER
+    legacy = root / LEGACY_POINTER
+    if not pointer.is_file() and legacy.is_file():
+        return legacy
+    return pointer
 
 
 def default_model_path() -> Path:
-    """The default model's folder: the version ``models_dir()/DEFAULT`` names, else ``models_dir()/default``."""
+    """The default model's folder: the version ``default_pointer()`` names, else ``models_dir()/default``."""
     pointer = default_pointer()
     if not pointer.is_file():
         return config.models_dir() / config.DEFAULT_MODEL_NAME
-    name = pointer.read_text(encoding="utf-8").strip()
-    if not VERSION_NAME.fullmatch(name) or name == DEFAULT_POINTER:
-        raise ModelNotFound(f"{pointer} names {name!r}, which is not a model version; "
+    name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    if not is_version_name(name):
+        raise ModelNotFound(f"{printable(pointer)} names {name!r}, which is not a model version; "
                             "choose one with 'pmtype models use NAME'")
     return config.models_dir() / name
 
@@ -962,15 +978,16 @@ def default_model_path() -> Path:
 def version_folder(ref: str | Path) -> Path | None:
     """The folder of model version ``ref`` in ``models_dir()``, or None where no version has that name."""
     text = str(ref)
-    if VERSION_NAME.fullmatch(text) and text != DEFAULT_POINTER and (config.models_dir() / text).is_dir():
+    if is_version_name(text) and (config.models_dir() / text).is_dir():
         return config.models_dir() / text
     return None
 
 
 def no_such_model(ref: str | Path) -> ModelNotFound:
     """The error for a model named neither by a version nor by a folder."""
-    return ModelNotFound(f"no model version '{ref}' in {config.models_dir()} and no model folder {ref}; "
-                         "'pmtype models' lists the versions")
+    shown = printable(ref)
+    return ModelNotFound(f"no model version '{shown}' in {printable(config.models_dir())} and no model folder "
+                         f"{shown}; 'pmtype models' lists the versions")
 
 
 def model_folder(ref: str | Path | None) -> Path:
@@ -1000,7 +1017,7 @@ def load_model(path: str | Path | None = None, build_if_missing: bool = True,
         path = default_model_path()
         if not (Path(path) / persist.MANIFEST_FILE).exists():
             if default_pointer().is_file():
-                raise ModelNotFound(f"the default model {Path(path).name} (named in {default_pointer()}) "
+                raise ModelNotFound(f"the default model {Path(path).name} (named in {printable(default_pointer())}) "
                                     "is missing; choose another with 'pmtype models use NAME'")
             if not build_if_missing:
                 raise ModelNotFound(f"no default model at {path}; build it with 'make model' or 'pmtype train'")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import joblib
 
-from pmtype.errors import ModelIncompatible, ModelNotFound, ModelTampered, OutputExists
+from pmtype import config
+from pmtype.errors import BadModelName, ModelIncompatible, ModelNotFound, ModelTampered, OutputExists, printable
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -83,17 +84,83 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_version_name(name: object) -> None:
+    """``BadModelName`` unless ``name`` may name a model version (``config.is_version_name``)."""
+    if not config.is_version_name(name):
+        raise BadModelName(
+            f"'{printable(name)}' is not a model version name: use letters, digits, '.', '_' and '-', "
+            f"starting with a letter or digit (other spellings of '{config.DEFAULT_MODEL_NAME}', such as "
+            f"'{config.LEGACY_POINTER}', are reserved)"
+        )
+
+
+def version_in_models_dir(folder: str | Path) -> str | None:
+    """The name of ``folder`` where it lies directly in ``config.models_dir()`` (a version's place),
+    else None. ``.`` and ``..`` are resolved first; the folder itself need not exist."""
+    folder = Path(os.path.abspath(folder))
+    root = config.models_dir()
+    try:
+        inside = os.path.samefile(folder.parent, root)
+    except OSError:  # one of them does not exist (yet)
+        inside = folder.parent.resolve() == root.resolve()
+    return folder.name if inside and folder.name else None
+
+
+def _holds_working_directory(folder: Path) -> bool:
+    try:
+        here, there = Path.cwd().resolve(), folder.resolve()
+    except OSError:  # the working directory is gone
+        return False
+    return here == there or there in here.parents
+
+
 def check_replaceable(folder: Path, overwrite: bool) -> None:
     """``OutputExists`` unless ``folder`` is free, or ``overwrite`` and it holds a model (its
-    manifest): overwriting replaces a model, never a file or a folder of something else."""
+    manifest): overwriting replaces a model, never a file or a folder of something else.
+
+    In the models directory a folder is a version: its name must be one
+    (``check_version_name``), and an existing version is never replaced, except the
+    built-in ``config.DEFAULT_MODEL_NAME`` (``make model`` rebuilds it). Nor is the
+    working directory (``-o .``), which would leave the shell in a deleted folder.
+    """
     folder = Path(folder)
+    version = version_in_models_dir(folder)
+    shown = printable(folder if folder.name not in ("", "..") else os.path.abspath(folder))  # not "."
+    if version is not None:
+        check_version_name(version)
     if not (folder.exists() or folder.is_symlink()):
         return
+    if version is not None and version != config.DEFAULT_MODEL_NAME:
+        raise OutputExists(f"model version '{version}' already exists in {printable(config.models_dir())}; "
+                           "versions are never replaced: choose another name", path=folder)
     if not overwrite:
-        raise OutputExists(f"{folder} already exists; choose another name or pass --overwrite")
+        raise OutputExists(f"{shown} already exists; choose another name or pass --overwrite",
+                           path=folder)
     if not folder.is_dir() or not (folder / MANIFEST_FILE).is_file():
-        raise OutputExists(f"{folder} is not a model folder (no {MANIFEST_FILE}); overwriting replaces "
-                           "only a model: choose another name")
+        raise OutputExists(f"{shown} is not a model folder (no {MANIFEST_FILE}); overwriting replaces "
+                           "only a model: choose another name", path=folder)
+    if _holds_working_directory(folder):
+        raise OutputExists(f"{shown} is the working directory, or holds it: replacing it would leave "
+                           "you in a deleted folder; run train from outside it", path=folder)
+
+
+def _put_in_place(tmp: Path, folder: Path, given: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``folder``, only where nothing is there: of two
+    runs writing the same new folder, one wins and the other gets ``OutputExists``."""
+    try:
+        # onto a folder, rename(2) fails unless it is empty, and Windows refuses any folder; onto a
+        # file, renaming a folder fails everywhere: only one of two runs gets its model in place
+        os.replace(tmp, folder)
+    except OSError:
+        if not (folder.exists() or folder.is_symlink()):
+            raise
+        version = version_in_models_dir(folder)
+        if version is not None:
+            raise OutputExists(f"model version '{version}' was written to {printable(config.models_dir())} by "
+                               "another run while this one was trained; versions are never replaced: "
+                               "train again under another name", path=folder) from None
+        raise OutputExists(f"{printable(given)} was written by another run while this model was trained; "
+                           "choose another name or pass --overwrite", path=folder) from None
 
 
 def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> dict:
@@ -105,8 +172,9 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
     and puts back a model it had moved aside (``MOVED_ASIDE_NAME``) but not yet replaced.
     Returns the manifest as written.
     """
-    folder = Path(folder)
-    check_replaceable(folder, overwrite)
+    given = Path(folder)
+    check_replaceable(given, overwrite)
+    folder = Path(os.path.abspath(given))  # "." has no name to put a temporary one beside
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(folder.name), suffix=".tmp", dir=folder.parent))
     os.chmod(tmp, usual_mode(directory=True))  # readable by others as a folder from mkdir would be
@@ -123,36 +191,128 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
             json.dump(manifest, f, indent=2, sort_keys=True)
             f.flush()
             os.fsync(f.fileno())
-        if folder.exists():
+        if overwrite and (folder.exists() or folder.is_symlink()):
             old = folder.with_name(f"{temporary_prefix(folder.name)}old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(folder, old)
             os.replace(tmp, folder)
             shutil.rmtree(old, ignore_errors=True)
         else:
-            os.replace(tmp, folder)
+            _put_in_place(tmp, folder, given)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return manifest
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str)
+
+
+def _is_plain_file_name(value) -> bool:
+    return isinstance(value, str) and value not in ("", ".", "..") and not set("/\\\0") & set(value)
+
+
+def _kinds(check, what):
+    """A check of every value of a mapping, with what each must be."""
+    return lambda v: isinstance(v, dict) and all(check(x) for x in v.values()), f"a mapping to {what}"
+
+
+#: What each field of a manifest must be, where it is present: a check and its description.
+#: ``model_sha256`` and ``versions`` must be present; the others pmtype reads where they are.
+_SHAPE = {
+    ("model_sha256",): (_is_text, "text"),
+    ("versions",): _kinds(_is_text, "text"),
+    ("model_file",): (_is_plain_file_name, "a file name"),
+    ("model_id",): (_is_text, "text"),
+    ("name",): (_is_text, "text"),
+    ("created",): (_is_text, "text"),
+    ("format",): (_is_count, "a whole number"),
+    ("band",): (_is_number, "a number"),
+    ("scope_check",): (lambda v: isinstance(v, bool), "true or false"),
+    ("english_only",): (lambda v: isinstance(v, bool), "true or false"),
+    ("drop_boilerplate",): (lambda v: isinstance(v, bool), "true or false"),
+    ("notes",): (lambda v: isinstance(v, list) and all(map(_is_text, v)), "a list of text"),
+    ("data",): (lambda v: isinstance(v, dict), "a mapping"),
+    ("data", "rows"): (_is_count, "a whole number"),
+    ("data", "by_label"): _kinds(_is_count, "whole numbers"),
+    ("data", "sources"): (lambda v: isinstance(v, list) and all(map(_is_text, v)), "a list of text"),
+    ("data", "sha256"): (_is_text, "text"),
+    ("data", "seed_corpus"): (lambda v: isinstance(v, bool), "true or false"),
+    ("metrics",): (lambda v: isinstance(v, dict), "a mapping"),
+    ("metrics", "folds"): (_is_count, "a whole number"),
+    ("metrics", "cross_validation"): (lambda v: isinstance(v, dict), "a mapping"),
+    ("metrics", "cross_validation", "n"): (_is_count, "a whole number"),
+    ("metrics", "cross_validation", "metrics"): (lambda v: isinstance(v, dict), "a mapping"),
+}
+#: Each cross-validated metric: ``{"value": number}``, with ``low`` and ``high`` where given.
+_METRIC_FIELDS = ("value", "low", "high")
+
+
+def _shape_problem(manifest) -> str | None:
+    """What is wrong with the shape of a manifest (a field of the wrong type), or None."""
+    if not isinstance(manifest, dict):
+        return "it is not a JSON object"
+    for name in ("model_sha256", "versions"):
+        if name not in manifest:
+            return f"it has no '{name}'"
+    for path, (check, what) in _SHAPE.items():
+        parent = manifest
+        for key in path[:-1]:
+            parent = parent.get(key, {})
+        if path[-1] in parent and not check(parent[path[-1]]):
+            return f"'{'.'.join(path)}' is {_shown(parent[path[-1]])}, not {what}"
+    metrics = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
+    for name, metric in metrics.items():
+        where = f"metrics.cross_validation.metrics.{printable(name)}"
+        if not isinstance(metric, dict) or "value" not in metric:
+            return f"'{where}' is {_shown(metric)}, not a mapping with a 'value'"
+        for field in _METRIC_FIELDS:
+            if field in metric and not _is_number(metric[field]):
+                return f"'{where}.{field}' is {_shown(metric[field])}, not a number"
+    return None
+
+
+def _shown(value) -> str:
+    text = printable(repr(value) if isinstance(value, str) else json.dumps(value, default=str))
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def read_manifest(folder: Path) -> dict:
-    """The manifest of a model folder, checked for shape but not against the file."""
+    """The manifest of a model folder, checked for shape but not against the file.
+
+    A manifest that is no JSON object, or holds a field of another type than pmtype
+    writes (a metric that is text, a creation time that is a number), is ``ModelTampered``:
+    every use of a model (loading, describing, listing) goes through this one check.
+    """
     folder = Path(folder)
     if not folder.exists():
-        raise ModelNotFound(f"no model at {folder}; build one with 'pmtype train' or 'make model'")
+        raise ModelNotFound(f"no model at {printable(folder)}; build one with 'pmtype train' or 'make model'")
     if not folder.is_dir():
-        raise ModelNotFound(f"{folder} is not a model folder (expected a folder holding {MODEL_FILE} and {MANIFEST_FILE})")
+        raise ModelNotFound(f"{printable(folder)} is not a model folder (expected a folder holding {MODEL_FILE} "
+                            f"and {MANIFEST_FILE})")
     path = folder / MANIFEST_FILE
     if not path.is_file():
-        raise ModelTampered(f"{folder} has no {MANIFEST_FILE}; refusing to load an unverified model. Rebuild it with 'pmtype train'")
+        raise ModelTampered(f"{printable(folder)} has no {MANIFEST_FILE}; refusing to load an unverified model. "
+                            "Rebuild it with 'pmtype train'")
     try:
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
-        manifest["model_sha256"], manifest["versions"]  # noqa: B018 - shape check
-    except (ValueError, KeyError, TypeError):
-        raise ModelTampered(f"{path} is not a valid pmtype manifest; rebuild the model with 'pmtype train'") from None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reading
+        raise ModelTampered(f"{printable(path)} is not a valid pmtype manifest; rebuild the model with "
+                            "'pmtype train'") from None
+    problem = _shape_problem(manifest)
+    if problem is not None:
+        raise ModelTampered(f"{printable(path)} is not a valid pmtype manifest: {problem}; rebuild the model "
+                            "with 'pmtype train'")
     return manifest
 
 
@@ -165,10 +325,11 @@ def verify_model(folder: Path) -> dict:
     manifest = read_manifest(folder)
     model_path = folder / manifest.get("model_file", MODEL_FILE)
     if not model_path.is_file():
-        raise ModelNotFound(f"{folder} has a manifest but no {model_path.name}; rebuild it with 'pmtype train'")
+        raise ModelNotFound(f"{printable(folder)} has a manifest but no {printable(model_path.name)}; rebuild it "
+                            "with 'pmtype train'")
     if sha256_of(model_path) != manifest["model_sha256"]:
         raise ModelTampered(
-            f"{model_path} does not match the SHA-256 in its manifest; it was changed after it was written. "
+            f"{printable(model_path)} does not match the SHA-256 in its manifest; it was changed after it was written. "
             "Refusing to load it: rebuild with 'pmtype train' or 'make model'"
         )
     installed = installed_versions()
@@ -179,7 +340,7 @@ def verify_model(folder: Path) -> dict:
     ]
     if differ:
         raise ModelIncompatible(
-            f"{folder} was built with {', '.join(differ)}; rebuild it with 'pmtype train' or 'make model'"
+            f"{printable(folder)} was built with {', '.join(differ)}; rebuild it with 'pmtype train' or 'make model'"
         )
     return manifest
 
@@ -194,6 +355,7 @@ def load_model(folder: Path):
     except (AttributeError, ImportError, ModuleNotFoundError, TypeError, ValueError, EOFError) as e:
         # The hash matched, so the file is the one written; pmtype's own code no longer reads it.
         raise ModelIncompatible(
-            f"{folder} cannot be read by this pmtype ({type(e).__name__}); rebuild it with 'pmtype train' or 'make model'"
+            f"{printable(folder)} cannot be read by this pmtype ({type(e).__name__}); rebuild it with "
+            "'pmtype train' or 'make model'"
         ) from None
     return obj, manifest

@@ -1,11 +1,13 @@
 """Model versions: describing, listing and choosing models, and comparing two before promoting one.
 
 A model version is a model folder directly inside ``config.models_dir()``. The
-file ``DEFAULT`` there names the default version (``use_model`` writes it);
-without it the default is the folder ``default``, built from the seed corpus
-on first use. ``compare`` scores two models on the same labelled postings with
-a paired bootstrap and gives a verdict; ``train_version`` trains a new version
-and, given a reference set, makes it the default only when it is not worse.
+file ``config.DEFAULT_POINTER`` there (``.default-version``, a name no version can
+have in any letter case) names the default version (``use_model`` writes it; an
+older pmtype's ``DEFAULT`` is read where it is absent); without it the default is
+the folder ``default``, built from the seed corpus on first use. ``compare``
+scores two models on the same labelled postings with a paired bootstrap and gives
+a verdict; ``train_version`` trains a new version and, given a reference set, makes
+it the default only when it is not worse; ``remove_version`` removes one.
 ``remove_unfinished`` tidies what killed writes left in the models directory
 (``train_version`` and ``pmtype models`` call it).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -28,18 +31,21 @@ from pmtype.errors import (
     BadModelName,
     BadOption,
     BadTrainingData,
+    CannotWrite,
+    ModelInUse,
     ModelNotFound,
     NotAModelVersion,
     OutputExists,
     PMTypeError,
+    printable,
 )
 from pmtype.model import (
     CUE_CACHE_DIR,
     DEFAULT_POINTER,
-    VERSION_NAME,
+    LEGACY_POINTER,
     cue_cache_dir,
     default_model_path,
-    default_pointer,
+    is_version_name,
     load_model,
     model_folder,
     no_such_model,
@@ -47,7 +53,11 @@ from pmtype.model import (
 
 
 def describe(model: str | Path | None = None) -> str:
-    """A readable account of a model's manifest (a version name, a model folder, or None for the default)."""
+    """A readable account of a model's manifest (a version name, a model folder, or None for the default).
+
+    The manifest's shape is checked as loading checks it (``persist.read_manifest``): one
+    edited into fields of other types is ``ModelTampered``, never a crash here.
+    """
     folder = model_folder(model)
     m = persist.read_manifest(folder)
     data = m.get("data", {})
@@ -71,7 +81,7 @@ def describe(model: str | Path | None = None) -> str:
     if cv:
         lines.append("cross-validated: " + ", ".join(
             f"{k} {v['value']:.3f}" for k, v in cv.items() if k in ("accuracy", "macro_f1", "roc_auc", "ece")))
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 # --- versions ------------------------------------------------------------------------
@@ -96,11 +106,7 @@ class ModelVersion:
 
 def version_path(name: str) -> Path:
     """The folder of model version ``name`` in the models directory (it need not exist yet)."""
-    if not isinstance(name, str) or not VERSION_NAME.fullmatch(name) or name == DEFAULT_POINTER:
-        raise BadModelName(
-            f"'{name}' is not a model version name: use letters, digits, '.', '_' and '-', "
-            f"starting with a letter or digit ('{DEFAULT_POINTER}' is reserved)"
-        )
+    persist.check_version_name(name)
     return config.models_dir() / name
 
 
@@ -116,30 +122,18 @@ def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
     version = ModelVersion(folder.name, folder,
                            is_default=default is not None and folder.resolve() == default.resolve())
     try:
-        manifest = persist.read_manifest(folder)
+        persist.check_version_name(folder.name)  # a folder 'models use' would refuse ('DEFAULT', 'a b')
+        # the manifest's shape, the file, its hash and the library versions, as loading checks them
+        manifest = persist.verify_model(folder)
     except PMTypeError as e:
         version.problem = str(e)
         return version
-    try:
-        data = manifest.get("data", {})
-        cv = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
-        version.model_id = manifest.get("model_id")
-        version.created = manifest.get("created")
-        version.rows = data.get("rows")
-        version.metrics = {k: float(cv[k]["value"]) for k in LISTED_METRICS if k in cv}
-        if not all(isinstance(v, (str, type(None))) for v in (version.created, version.model_id)):
-            raise TypeError("created and model_id must be text")
-    except (AttributeError, TypeError, ValueError, KeyError):  # a manifest edited by hand into another shape
-        version.created = version.model_id = version.rows = None
-        version.metrics = {}
-        version.problem = f"{folder}: its manifest is not in the shape pmtype writes"
-        return version
-    try:
-        persist.verify_model(folder)  # the file, its hash and the library versions, as loading checks them
-    except PMTypeError as e:
-        version.problem = str(e)
-    except (KeyError, TypeError, AttributeError):  # a manifest edited by hand into another shape
-        version.problem = f"{folder}: its manifest is not in the shape pmtype writes"
+    data = manifest.get("data", {})
+    cv = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
+    version.model_id = manifest.get("model_id")
+    version.created = manifest.get("created")
+    version.rows = data.get("rows")
+    version.metrics = {k: float(cv[k]["value"]) for k in LISTED_METRICS if k in cv}
     return version
 
 
@@ -147,7 +141,8 @@ def list_models() -> list[ModelVersion]:
     """Every model folder in the models directory, oldest first, with which one is the default.
 
     Folders that are not usable models are listed too, with the ``problem``; hidden
-    folders (temporary ones of a write in progress) are not.
+    folders (temporary ones of a write in progress) are not, nor the default pointer
+    (a file, and hidden).
     """
     root = config.models_dir()
     if not root.is_dir():
@@ -237,8 +232,13 @@ def remove_unfinished(folder: str | Path | None = None,
     Everything else is left alone, symbolic links included; what cannot be
     removed or put back is skipped, and tried again next time.
     """
-    folder = Path(folder) if folder is not None else config.models_dir()
     done = Unfinished()
+    if folder is None:
+        try:
+            folder = config.models_dir()
+        except CannotWrite:  # PMTYPE_MODELS_DIR names a file: what reads the folder says so
+            return done
+    folder = Path(folder)
     now = time.time()
     _tidy(folder, done, now, max_age)
     if not (folder / CUE_CACHE_DIR).is_symlink():
@@ -247,7 +247,12 @@ def remove_unfinished(folder: str | Path | None = None,
 
 
 def _write_pointer(name: str) -> None:
-    pointer = default_pointer()
+    """Make ``name`` the default version: write ``DEFAULT_POINTER`` atomically, and remove an
+    older pmtype's pointer (``LEGACY_POINTER``), which would name a version no longer the default."""
+    pointer = config.models_dir() / DEFAULT_POINTER
+    if pointer.is_dir() and not pointer.is_symlink():
+        raise CannotWrite(f"{printable(pointer)} is a folder; pmtype keeps the default model's name in a file "
+                          "of that name: move the folder away")
     pointer.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=persist.temporary_prefix(DEFAULT_POINTER), suffix=".tmp",
                                dir=pointer.parent)
@@ -261,16 +266,56 @@ def _write_pointer(name: str) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    legacy = pointer.with_name(LEGACY_POINTER)
+    if legacy.is_file() and not legacy.is_symlink():  # a file: on a case-insensitive disk 'DEFAULT' may be 'default'
+        try:
+            os.unlink(legacy)
+        except FileNotFoundError:
+            pass  # another run removed it
 
 
 def use_model(name: str) -> ModelVersion:
     """Make version ``name`` the default model, after checking that it loads (hash and versions)."""
     folder = version_path(name)
     if not folder.is_dir():
-        raise ModelNotFound(f"no model version '{name}' in {config.models_dir()}; 'pmtype models' lists them")
+        raise ModelNotFound(f"no model version '{name}' in {printable(config.models_dir())}; "
+                            "'pmtype models' lists them")
     persist.load_model(folder)  # a tampered or incompatible model never becomes the default
     _write_pointer(name)
     return _describe_version(folder, folder)
+
+
+def remove_version(name: str) -> ModelVersion:
+    """Remove model version ``name`` from the models directory; returns it as it was listed.
+
+    The default model is never removed (``ModelInUse``: choose another with ``use_model``
+    first), nor a folder that holds no model (neither a manifest nor a model file). The
+    folder is first renamed to a temporary name (``persist.TEMPORARY_NAME``), so that it
+    stops being a version at once, and then deleted; what a killed removal leaves under
+    that name, ``remove_unfinished`` removes.
+    """
+    folder = version_path(name)
+    root = config.models_dir()
+    if not folder.is_dir():
+        raise ModelNotFound(f"no model version '{name}' in {printable(root)}; 'pmtype models' lists them")
+    if not ((folder / persist.MANIFEST_FILE).exists() or (folder / persist.MODEL_FILE).exists()):
+        raise NotAModelVersion(f"{printable(folder)} holds no model (no {persist.MANIFEST_FILE} or "
+                               f"{persist.MODEL_FILE}); pmtype removes only model versions: remove it yourself")
+    try:
+        default = default_model_path()
+    except ModelNotFound:
+        default = None  # a pointer that names no version: no version is the default
+    version = _describe_version(folder, default)
+    if version.is_default:
+        raise ModelInUse(f"'{name}' is the default model; make another version the default first "
+                         "('pmtype models use NAME'), then remove it")
+    aside = root / f"{persist.temporary_prefix(name)}{secrets.token_hex(4)}.tmp"
+    os.rename(folder, aside)  # no longer a version from here on, even if the deletion stops half-way
+    if aside.is_symlink():
+        os.unlink(aside)
+    else:
+        shutil.rmtree(aside, ignore_errors=True)  # what is left, remove_unfinished removes later
+    return version
 
 
 # --- comparing two models ----------------------------------------------------------------
@@ -288,7 +333,7 @@ BETTER, NOT_WORSE, WORSE, INCONCLUSIVE = "better", "not worse", "worse", "inconc
 def _batch_metrics(Y: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
     """The compared metrics for each row of ``Y`` (0/1) and ``P`` (p_technical): arrays, one value a row.
 
-    The same definitions as ``evaluate.label_metrics`` (macro-F1 over both classes
+    The same definitions as ``evaluation.label_metrics`` (macro-F1 over both classes
     with 0 for an empty class, ECE over ten equal-width bins), computed for many
     bootstrap draws at once.
     """
@@ -532,14 +577,20 @@ class TrainOutcome:
 
 def _other_default(path: Path) -> str | None:
     """The default model's name, when ``path`` is a version in the models folder but not the default."""
-    if (path.resolve().parent != config.models_dir().resolve() or not VERSION_NAME.fullmatch(path.name)
-            or path.name == DEFAULT_POINTER):
+    if persist.version_in_models_dir(path) is None or not is_version_name(path.name):
         return None
     try:
         default = default_model_path()
     except ModelNotFound:
         return None  # a broken pointer: every use of the default says so
     return None if default.resolve() == path.resolve() else default.name
+
+
+def _output_folder(output: str | Path) -> Path:
+    """``output`` as given, or made absolute where it has no name of its own (``.``, ``..``):
+    the model's id and the temporary folder beside it are named after its name."""
+    folder = Path(output)
+    return Path(os.path.abspath(folder)) if folder.name in ("", "..") else folder
 
 
 def train_version(paths: Sequence[str | Path], name: str | None = None, output: str | Path | None = None,
@@ -552,7 +603,9 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
 
     The model goes to version ``name`` in the models directory, or to the folder
     ``output``, or (neither given) to a new version named ``<UTC time>-<data hash[:8]>``.
-    A version is never replaced (``overwrite`` applies to ``output`` only). With
+    A version is never replaced: ``overwrite`` applies to an ``output`` outside the models
+    directory, and to the built-in ``default`` folder (``persist.check_replaceable``); of
+    two runs writing the same version at once, the second gets ``OutputExists``. With
     ``promote_on`` (a labelled file) the new model is compared with the current default
     there and becomes the default when the verdict is ``better`` or ``not worse``
     (or when there is no default model yet); it is kept as a version either way.
@@ -568,7 +621,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         raise BadModelName("give a version name or an output folder, not both")
     if promote_on is not None:
         _check_margin(margin)
-    folder = version_path(name) if name is not None else (Path(output) if output is not None else None)
+    folder = version_path(name) if name is not None else (_output_folder(output) if output is not None else None)
     if name is not None and folder.exists():
         raise OutputExists(f"model version '{name}' already exists in {config.models_dir()}; "
                            "versions are never replaced: choose another name")
@@ -588,9 +641,17 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         reference, _ = read_labelled(promote_on, text_column, title_column, label_column)  # fail before training
         _need_both_labels(promote_on, reference.pm_only()[0].labels)
     unfinished = remove_unfinished()
-    manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
-                     label_column=label_column, overwrite=overwrite and name is None, jobs=jobs,
-                     cue_cache=cue_cache_dir() if cue_cache else None, progress=progress, **train_options)
+    try:
+        manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
+                         label_column=label_column, overwrite=overwrite and name is None, jobs=jobs,
+                         cue_cache=cue_cache_dir() if cue_cache else None, progress=progress, **train_options)
+    except OutputExists as e:
+        if folder is not None or e.path is None:
+            raise
+        # a version named by the time and the data: another run wrote the same data in the same second
+        raise OutputExists(f"model version '{Path(e.path).name}' was written to {printable(config.models_dir())} "
+                           "by another run of the same data in the same second; versions are never replaced: "
+                           "train again", path=e.path) from None
     path = folder if folder is not None else config.models_dir() / manifest["name"]
     outcome = TrainOutcome(manifest, path, unfinished=unfinished)
     if promote_on is None:

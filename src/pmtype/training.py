@@ -236,7 +236,8 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
         output = config.models_dir() / version_name(created, digest)
         model_id = output.name
     else:
-        output = Path(output)
+        # "new/x/.." names the folder "new": its name is the resolved path's, never ".."
+        output = Path(os.path.abspath(output)) if Path(output).name in ("", "..") else Path(output)
         # the folder's name and what made the model: the same data under other settings or
         # other cue lists is another model, and its rows must say so in pm_model
         made_of = f"{digest}|{use_seed}|{training_fingerprint(seed, drop_boilerplate=drop_boilerplate)}"
