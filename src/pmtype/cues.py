@@ -245,7 +245,7 @@ class CueFinder:
     # The spaCy pipeline and matchers are rebuilt after unpickling, never stored.
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates", "_anchors", "_window", "_not_a_cue"):
+        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates", "_gates_of", "_anchors", "_window", "_not_a_cue"):
             state.pop(key, None)
         state["_nlp"] = None
         return state
@@ -302,13 +302,21 @@ class CueFinder:
             for p in all_patterns
         ]
         self._anchors = frozenset(w for p in all_patterns for w in _token_words(p[0]))
+        # The gates of the patterns each anchor word can open: a sentence's anchors name the few
+        # gates worth testing (its first token's words are one of every gate's requirements).
+        gates_of: dict[str, list[tuple[frozenset[str], ...]]] = {}
+        for p, gate in zip(all_patterns, self._pattern_gates):
+            for w in _token_words(p[0]):
+                gates_of.setdefault(w, []).append(gate)
+        self._gates_of = {w: tuple(dict.fromkeys(g)) for w, g in gates_of.items()}
         self._window = max((len(p) for p in all_patterns), default=0)
         self._processed = 0
 
     def _candidate(self, words: set[str]) -> tuple[bool, bool]:
         """Whether a sentence's words may hold a phrase cue, and a pattern cue."""
         patterns = not self._anchors.isdisjoint(words) and any(
-            all(not required.isdisjoint(words) for required in gate) for gate in self._pattern_gates)
+            all(not required.isdisjoint(words) for required in gate)
+            for anchor in self._anchors.intersection(words) for gate in self._gates_of[anchor])
         if patterns or not self._single.isdisjoint(words):
             return True, patterns
         for first in self._pair_keys.intersection(words):
