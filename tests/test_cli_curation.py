@@ -1,5 +1,6 @@
 """The commands for model versions, comparing, checking labels and suggesting what to label."""
 
+import io
 import json
 import os
 import re
@@ -170,6 +171,27 @@ def test_train_promote_if_better_promotes_or_refuses(model_dir, swapped_csv, cor
     assert r.exit_code == 0, r.output
     assert r.stdout.strip().splitlines()[-1] == "good2 is now the default model (verdict against good: not worse)"
     assert (config.models_dir() / ".default-version").read_text() == "good2\n"
+
+
+def test_promote_if_better_reads_the_reference_as_the_training_files_and_checks_the_default_first(
+        model_dir, corpus_csv, tmp_path, monkeypatch):
+    _install(model_dir, "good")
+    assert run("models", "use", "good").exit_code == 0
+    mine, reference = tmp_path / "mine.dat", tmp_path / "reference.dat"  # names that tell no format
+    mine.write_bytes(corpus_csv.read_bytes())
+    reference.write_bytes(corpus_csv.read_bytes())
+    r = run("train", mine, "--format", "csv", "--no-seed", "--name", "good3", "--promote-if-better", reference)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip().splitlines()[-1] == "good3 is now the default model (verdict against good: not worse)"
+    # a damaged default model stops the run before any training
+    joblib_file = config.models_dir() / "good3" / "model.joblib"
+    joblib_file.write_bytes(joblib_file.read_bytes() + b"x")
+    import pmtype.training
+
+    monkeypatch.setattr(pmtype.training, "fit_model", lambda *a, **k: pytest.fail("trained before the check"))
+    r = run("train", mine, "--format", "csv", "--no-seed", "--name", "good4", "--promote-if-better", reference)
+    assert r.exit_code == 1
+    assert "model.joblib" in r.stderr and not (config.models_dir() / "good4").exists()
 
 
 # --- compare --------------------------------------------------------------------------------
@@ -418,6 +440,39 @@ def test_check_labels_errors(tmp_path, frame, message, options):
 
 # --- suggest ----------------------------------------------------------------------------------
 
+def test_check_labels_to_stdout_gives_the_table_alone_with_numbers_in_json_lines(tmp_path):
+    frame = pd.DataFrame(rows(n_each=15))
+    frame.loc[[0, 3], "label"] = frame.loc[[0, 3], "label"].map(SWAP)
+    src = tmp_path / "labelled.csv"
+    frame.to_csv(src, index=False)
+    r = run("check-labels", src, "--no-seed", "-o", "-")
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(io.StringIO(r.stdout))  # the report is on stderr
+    assert list(table.columns) == ["row", "given_label", "suggested_label", "confidence", "margin", "evidence", "title"]
+    assert {2, 5} <= set(table["row"])
+    assert any(re.match(r"checked 30 postings in .*: \d+ labels look wrong", line) for line in r.stderr.splitlines())
+    assert "written to" not in r.stderr + r.stdout
+    out = tmp_path / "suspects.jsonl"
+    assert run("check-labels", src, "--no-seed", "-o", out).exit_code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert records and all(isinstance(x["confidence"], float) and isinstance(x["margin"], float) for x in records)
+    assert [x["row"] for x in records] == table["row"].tolist()
+
+
+def test_row_numbers_of_a_parquet_file_named_as_csv_are_parquet_row_numbers(tmp_path):
+    frame = pd.DataFrame(rows(n_each=15))
+    frame.loc[[0, 3], "label"] = frame.loc[[0, 3], "label"].map(SWAP)
+    frame.to_parquet(tmp_path / "labelled.parquet", index=False)
+    (tmp_path / "labelled.csv").write_bytes((tmp_path / "labelled.parquet").read_bytes())
+    rows_of = {}
+    for name in ("labelled.parquet", "labelled.csv"):
+        out = tmp_path / f"{name}.suspects.csv"
+        assert run("check-labels", tmp_path / name, "--no-seed", "-o", out).exit_code == 0
+        rows_of[name] = pd.read_csv(out)["row"].tolist()
+    assert rows_of["labelled.csv"] == rows_of["labelled.parquet"]
+    assert {1, 4} <= set(rows_of["labelled.csv"])  # Parquet has no header: the first posting is row 1
+
+
 def _pool(tmp_path):
     frame = pd.DataFrame(rows(n_each=12, seed=99)).drop(columns=["label"])
     path = tmp_path / "pool.csv"
@@ -570,6 +625,26 @@ def test_too_few_not_pm_rows_for_a_scope_check_are_named_by_train_and_info(tmp_p
     assert note in r.stderr.splitlines()
     r = run("info", "--model", tmp_path / "m")
     assert "scope      no (trained on 3 not_pm rows; a scope check needs 5)" in r.stdout.splitlines()
+
+
+def test_suggest_notes_the_column_it_replaces_and_copes_with_stop_words_alone(model_dir, tmp_path, corpus_csv):
+    src = _pool(tmp_path)
+    frame = pd.read_csv(src)
+    frame["p_technical"] = "from another tool"
+    frame.to_csv(src, index=False)
+    r = run("suggest", src, "-n", "2", "-o", tmp_path / "next.csv", "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[0] == f"{src}: its column 'p_technical' is replaced by the model's in the output"
+    # a model with no scope check suggests postings of stop words alone (uncertainty only)
+    no_scope = tmp_path / "no_scope"
+    pm_only = tmp_path / "pm_only.csv"
+    pd.read_csv(corpus_csv).query("label != 'not_pm'").to_csv(pm_only, index=False)
+    assert run("train", pm_only, "--no-seed", "-o", no_scope).exit_code == 0
+    words = tmp_path / "stop_words.csv"
+    pd.DataFrame({"description": ["We are the one, and you will be with us.", "It is what it is."]}).to_csv(words, index=False)
+    r = run("suggest", words, "-n", "2", "-o", tmp_path / "out.csv", "--model", no_scope)
+    assert r.exit_code == 0, r.output
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 2
 
 
 def test_suggest_and_check_labels_outputs_are_readable_by_others(tmp_path, model_dir, corpus_csv):

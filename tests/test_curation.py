@@ -31,6 +31,20 @@ def test_find_label_issues_by_per_class_thresholds_ranked_by_margin():
     assert issues[1][2:] == pytest.approx((0.9, 0.8))
 
 
+def test_no_row_is_an_issue_where_the_model_prefers_its_given_label():
+    """A class the model is unsure of gets a threshold under 0.5, which rows the model still labels
+    as given can reach: as in cleanlab, those are no issues."""
+    given = ["technical"] * 3 + ["business"] * 3
+    p = [0.9, 0.9, 0.55, 0.6, 0.6, 0.6]
+    issues, thresholds = find_label_issues(given, p)
+    assert thresholds == pytest.approx({"business": 0.4, "technical": 0.7833}, abs=1e-4)
+    # row 2: P(business) 0.45 reaches business's threshold, P(technical) 0.55 misses technical's,
+    # but technical is still the more probable label, as given
+    assert issues == []
+    issues, _ = find_label_issues(given, [0.9, 0.9, 0.45, 0.6, 0.6, 0.6])
+    assert [(i, s) for i, s, _, _ in issues] == [(2, "business")]  # now the model prefers business
+
+
 def test_find_label_issues_needs_both_labels():
     with pytest.raises(BadTrainingData) as e:
         find_label_issues(["technical", "technical"], [0.2, 0.9])

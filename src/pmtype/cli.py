@@ -558,18 +558,22 @@ def check_labels(
                                     encoding=encoding, progress=_say)
     for note in check.notes:
         _say(note)
+    from pmtype.tables import is_stream
+
+    # with the table on standard output (-o -, a pipe), the report goes to stderr, as suggest's does
+    say = _say if output is not None and is_stream(output) else typer.echo
     thresholds = ", ".join(f"{k} {v:.2f}" for k, v in check.thresholds.items())
-    typer.echo(f"checked {check.checked} postings in {file}: {len(check.issues)} labels look wrong "
-               f"(thresholds: {thresholds})")
+    say(f"checked {check.checked} postings in {file}: {len(check.issues)} labels look wrong "
+        f"(thresholds: {thresholds})")
     for issue in check.issues[:max(top, 0)]:
-        typer.echo(f"  row {issue.row:<5} given {issue.given:<9} suggested {issue.suggested:<9} "
-                   f"confidence {issue.confidence:.2f}  margin {issue.margin:+.2f}  {issue.title}")
+        say(f"  row {issue.row:<5} given {issue.given:<9} suggested {issue.suggested:<9} "
+            f"confidence {issue.confidence:.2f}  margin {issue.margin:+.2f}  {issue.title}")
         if issue.evidence:
-            typer.echo(f"             evidence: {issue.evidence}")
+            say(f"             evidence: {issue.evidence}")
     if len(check.issues) > top:
-        typer.echo(f"  … and {len(check.issues) - top} more" + ("" if output else " (--output writes them all)"))
-    if output is not None:
-        typer.echo(f"written to {output}")
+        say(f"  … and {len(check.issues) - top} more" + ("" if output else " (--output writes them all)"))
+    if output is not None and not is_stream(output):
+        say(f"written to {output}")
 
 
 @app.command()
@@ -596,6 +600,8 @@ def suggest(
         result = suggest_postings(file, n=n, output=output, model=model, text_column=text_column,
                                   title_column=title_column, label_column=label_column, fmt=fmt,
                                   encoding=encoding, diversity=diversity, progress=_say)
+    for note in result.notes:
+        _say(note)
     _say(result.line())
     if output != "-":
         _say(f"written to {output}: fill in the '{label_column}' column (technical or business) "

@@ -42,7 +42,8 @@ def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tup
     Confident learning: each class's threshold is the mean probability of that
     class among the rows given that class. A row's confident label is, among the
     classes whose probability reaches their threshold, the most probable one; a row
-    is an issue when its confident label is not the given one. Issues are ranked by
+    is an issue when its confident label is not the given one and the given label is not
+    the most probable one (as in cleanlab). Issues are ranked by
     margin, P(confident label) − P(given label), largest (most suspicious) first.
 
     Returns ``(index, suggested label, P(suggested), margin)`` for each issue, and the thresholds.
@@ -55,8 +56,11 @@ def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tup
     t = np.array([thresholds[name] for name in CLASSES])
     above = P >= t
     confident = np.where(above, P, -1.0).argmax(axis=1)
+    # As cleanlab does, no row is an issue where the given label is the most probable one: a
+    # threshold under 0.5 could otherwise flag a label the model itself prefers.
+    prefers_given = P[np.arange(len(s)), s] >= P.max(axis=1)
     issues = []
-    for i in np.flatnonzero(above.any(axis=1) & (confident != s)):
+    for i in np.flatnonzero(above.any(axis=1) & (confident != s) & ~prefers_given):
         k = int(confident[i])
         issues.append((int(i), CLASSES[k], float(P[i, k]), float(P[i, k] - P[i, s[i]])))
     issues.sort(key=lambda x: (-x[3], x[0]))
@@ -90,11 +94,12 @@ class LabelCheck:
     COLUMNS = ("row", "given_label", "suggested_label", "confidence", "margin", "evidence", "title")
 
     def frame(self) -> pd.DataFrame:
+        """The issues as a table; ``confidence`` and ``margin`` are numbers."""
         return pd.DataFrame(
-            [[i.row, i.given, i.suggested, f"{i.confidence:.4f}", f"{i.margin:.4f}", i.evidence, i.title]
+            [[i.row, i.given, i.suggested, float(i.confidence), float(i.margin), i.evidence, i.title]
              for i in self.issues],
             columns=list(self.COLUMNS),
-        )
+        ).astype({"confidence": "float64", "margin": "float64"})
 
 
 def check_labels(path, output: str | Path | None = None, text_column: str | None = None,
@@ -124,7 +129,8 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
 
     if output is not None:  # before the cross-validation, which can take minutes
         tables.check_output(output, path)
-        out_format = tables.detect_format(output, option=None)
+        # standard output, a pipe or a device: CSV, as suggest writes there
+        out_format = "csv" if tables.is_stream(output) else tables.detect_format(output, option=None)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     data, more = dedupe(data)
     notes += more
@@ -156,7 +162,10 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     check = LabelCheck(str(path), len(texts), thresholds, issues, notes)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:
-            writer.write(check.frame())
+            frame = check.frame()
+            if writer.fmt in ("csv", "tsv"):  # four decimals of text, as label writes probabilities
+                frame = tables.decimals_as_text(tables.decimals_as_text(frame, "confidence"), "margin")
+            writer.write(frame)  # numbers in JSON Lines and Parquet
         check.output = str(output)
     return check
 
@@ -202,6 +211,7 @@ class Suggestions:
     left_out: dict[str, int]  # reason → number of rows
     model_id: str
     output: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         other = "; ".join(f"{k}: {v}" for k, v in self.left_out.items() if v) or "none"
@@ -213,6 +223,20 @@ def _cell_text(value) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return str(value)
+
+
+def _likeness_vectors(texts: list[str]):
+    """L2-normalised word TF-IDF rows, for how alike postings are; English stop words left out
+    unless the postings hold nothing else (then every word counts; no word at all: no likeness)."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    for options in ({"stop_words": "english"}, {"token_pattern": r"(?u)\b\w+\b"}):
+        try:
+            return TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options).fit_transform(texts)
+        except ValueError:  # "empty vocabulary"
+            continue
+    return sp.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
 def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeModel | str | Path | None = None,
@@ -231,8 +255,6 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     absent) and ``p_technical``; with ``output`` they are written there (CSV by default),
     ready to be filled in and given to ``train``.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     if n < 1:
         raise NothingToSuggest("asked for fewer than one posting; -n must be at least 1")
     if output is not None:
@@ -281,7 +303,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
             f"{path}: no posting left to suggest ({len(frame)} rows: "
             + ", ".join(f"{k} {v}" for k, v in left_out.items() if v) + ")")
     role = [text_mod.role_text(text_mod.normalise(texts[j])) or texts[j] for j in candidates]
-    vectors = TfidfVectorizer(sublinear_tf=True, stop_words="english", dtype=np.float32).fit_transform(role)
+    vectors = _likeness_vectors(role)
     uncertainty = 1 - 2 * np.abs(p[candidates] - 0.5)
     picked = pick_diverse(uncertainty, vectors, n, diversity, near_duplicate)
     if picked:
@@ -292,9 +314,13 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     rows = [where[candidates[k]] for k in picked]
     out = frame.iloc[rows].reset_index(drop=True).copy()
     out[label_col or label_column] = ""
+    notes = [f"{path}: its column 'p_technical' is replaced by the model's in the output"
+             ] if "p_technical" in out.columns else []
     out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
-    first = 2 if tables.detect_format(path, fmt) in ("csv", "tsv") else 1  # the first row's number, as train counts
-    result = Suggestions(out, [r + first for r in rows], len(candidates), left_out, model.model_id)
+    from pmtype.training import first_row_number
+
+    first = first_row_number(path, fmt)  # the first row's number, as train counts
+    result = Suggestions(out, [r + first for r in rows], len(candidates), left_out, model.model_id, notes=notes)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:
             # a number in JSON Lines and Parquet; four decimals of text in CSV and TSV, as label writes it

@@ -638,8 +638,13 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
             if folder.resolve() == default_model_path().resolve():
                 raise OutputExists(f"{folder} is the default model, which --promote-if-better would compare "
                                    "the new model with: write the new model to another folder or version")
-        reference, _ = read_labelled(promote_on, text_column, title_column, label_column)  # fail before training
+        # the reference file is read as the training files are (their --format and --encoding), and it and
+        # the current default model are checked before training, not after
+        reference, _ = read_labelled(promote_on, text_column, title_column, label_column,
+                                     fmt=train_options.get("fmt"), encoding=train_options.get("encoding"))
         _need_both_labels(promote_on, reference.pm_only()[0].labels)
+        if (default_model_path() / persist.MANIFEST_FILE).is_file():
+            persist.verify_model(default_model_path())
     unfinished = remove_unfinished()
     try:
         manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
@@ -665,6 +670,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         return outcome
     outcome.comparison = compare(path, promote_on, against=current, text_column=text_column,
                                  title_column=title_column, label_column=label_column, margin=margin,
+                                 fmt=train_options.get("fmt"), encoding=train_options.get("encoding"),
                                  progress=progress)
     if outcome.comparison.promotable:
         _write_pointer(path.name)  # compare() loaded it, so its hash and versions are checked

@@ -17,6 +17,21 @@ from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normali
 from pmtype.text import reads_as_english
 
 
+def first_row_number(path, fmt: str | None = None) -> int:
+    """The number a table's first row of data has, as pmtype names rows in messages: 2 in CSV and
+    TSV, whose header is row 1; 1 in JSON Lines and Parquet (a Parquet file named as text too,
+    read as Parquet by its first bytes)."""
+    if tables.detect_format(path, fmt) not in ("csv", "tsv"):
+        return 1
+    try:
+        if not Path(path).is_file():  # standard input, a pipe: its bytes are read once, by the reader
+            return 2
+        with open(path, "rb") as f:
+            return 1 if f.read(4) == tables.PARQUET_MAGIC else 2
+    except (OSError, TypeError, ValueError):
+        return 2
+
+
 def read_labelled(path, text_column: str | None = None, title_column: str | None = None,
                   label_column: str = "label", allow_not_pm: bool = True,
                   fmt: str | None = None, encoding: str | None = None) -> tuple[TrainingSet, list[str]]:
@@ -33,7 +48,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         if str(path) in str(e):
             raise
         raise BadInputFile(f"{path}: {e}") from None
-    first = 2 if tables.detect_format(path, fmt) in ("csv", "tsv") else 1  # the first row's number
+    first = first_row_number(path, fmt)
     try:
         text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
         title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
