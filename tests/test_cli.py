@@ -120,6 +120,13 @@ def test_classify_errors(model_dir, args, input, message, code):
     assert r.stderr.strip() == message
 
 
+@pytest.mark.parametrize("args", [["classify", TECH_POSTING, "--model", ""], ["info", "--model", ""],
+                                  ["compare", "", "--on", "x.csv"]])
+def test_an_empty_model_name_is_no_model_not_the_working_directory(args):
+    r = run(*args)
+    assert (r.exit_code, r.stderr) == (1, "Error: no model named '': give a version name or a model folder\n")
+
+
 def test_classify_with_a_missing_model(tmp_path):
     r = run("classify", TECH_POSTING, "--model", tmp_path / "none")
     assert r.exit_code == 1

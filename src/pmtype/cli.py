@@ -42,7 +42,7 @@ TitleColumnOption = Annotated[Optional[str], typer.Option(
 LabelColumnOption = Annotated[str, typer.Option(
     "--label-column", help="The column holding the labels: technical, business, or not_pm.")]
 ModelOption = Annotated[
-    Optional[Path],
+    Optional[str],  # as given: a Path would read "" as the working directory
     typer.Option("--model", "-m", help="A model version (as 'pmtype models' lists them) or a model folder (default: the default model)."),
 ]
 
