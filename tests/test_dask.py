@@ -9,7 +9,6 @@ import gzip
 import hashlib
 import io
 import json
-import re
 
 import pandas as pd
 import pytest
@@ -19,7 +18,7 @@ from conftest import BUSINESS_POSTING, TECH_POSTING
 from pmtype import tables
 from pmtype.batch import label_file, label_with_dask
 from pmtype.cli import app
-from pmtype.errors import BadInputFile, MissingColumn
+from pmtype.errors import BadInputFile, CannotWrite, MissingColumn, OutputExists
 
 pytest.importorskip("dask.distributed")
 
@@ -154,10 +153,12 @@ def _by_local_engine(files, tmp_path, **kw):
 
 
 def _same(got, expected):
-    """The same columns, rows, order and values (the Dask output's columns are typed ``string``,
-    but for its probability, a number in Parquet: compared here as the local engine writes it in CSV)."""
+    """The same columns, rows, order and values (the Dask output's text columns are typed ``string``;
+    its probability is a number in Parquet, compared here as the local engine writes it in CSV, and so
+    are the numbers of Parquet input, which keep their type)."""
     if got["pm_p_technical"].dtype == "float64":
         got = tables.decimals_as_text(got, "pm_p_technical")
+    got = got.astype({c: str for c, dtype in got.dtypes.items() if dtype != "string" and c != "pm_p_technical"})
     return got.to_dict("list") == expected.to_dict("list")
 
 
@@ -335,6 +336,7 @@ def test_dask_reads_parquet_indexes_and_nested_values_as_the_local_engine_does(t
     got = _by_dask(folder / ("*.csv" if index == "range" else "*.parquet"), tmp_path / "out", model_dir, scheduler)
     expected = _by_local_engine(files, tmp_path, model=model_dir)
     assert list(got.columns) == ["description", "tags", "row"] + OUT[2:]
+    assert got["row"].dtype == ("string" if index == "stored" else "int64")  # a number stays one
     assert _same(got, expected)
     assert got["tags"].tolist()[:4] == ['["api", "sdk"]', "[]", '["pricing"]', ""]
 
@@ -456,13 +458,322 @@ def test_a_glob_of_files_read_in_blocks(tmp_path, model_dir, scheduler):
     assert _same(got, _by_local_engine(files, tmp_path, model=model_dir))
 
 
-def test_a_quote_never_closed_in_a_later_block_is_a_one_line_error(tmp_path, model_dir, scheduler):
+def test_a_quote_never_closed_in_a_later_block_is_the_local_engines_error(tmp_path, model_dir, scheduler):
     path = _posting_file(tmp_path / "in.csv", _postings(10, ""))
     path.write_bytes(path.read_bytes() + b'10,"A posting\nwith no end\n')
-    with pytest.raises(BadInputFile) as e:
-        label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize="1KB")
     with open(path, "rb") as raw:
-        start = tables.row_ranges(raw, 1000)[1][-1][0]  # the last block, which runs to the end of the file
-    rows = re.findall(rb'^\d+,"', path.read_bytes()[start:], re.M)  # lines in a posting do not start so
-    assert str(e.value) == (f"{path}: not a readable CSV file: EOF inside string starting at row {len(rows)} "
-                            f"(rows counted from byte {start})")
+        assert len(tables.row_ranges(raw, 1000)[1]) == 3  # the quote opens in the last of three blocks
+    with pytest.raises(BadInputFile) as dask:
+        label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize="1KB")
+    with pytest.raises(BadInputFile) as local:
+        label_file(path, tmp_path / "local.csv", model=model_dir)
+    assert str(dask.value) == str(local.value) == \
+        'not a readable CSV file: a quote (") opened in row 12 is never closed'
+
+
+def test_a_row_pandas_cannot_read_in_a_later_block_is_the_local_engines_error(tmp_path, model_dir, scheduler):
+    path = _posting_file(tmp_path / "in.csv", _postings(10, ""))
+    path.write_bytes(path.read_bytes() + b'10,"a posting",with,extra fields\n')
+    with open(path, "rb") as raw:
+        assert len(tables.row_ranges(raw, 1000)[1]) == 3  # the bad row is in the last of three blocks
+    with pytest.raises(BadInputFile) as local:
+        label_file(path, tmp_path / "local.csv", model=model_dir)
+    with pytest.raises(BadInputFile) as dask:
+        label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize="1KB")
+    assert str(dask.value) == str(local.value) == "not a readable CSV file: row 12 has 4 fields but the header has 2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, nothing half made beside it
+
+
+def test_a_bad_row_in_a_file_read_whole_is_named_with_its_file(tmp_path, model_dir, scheduler):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _csv(folder / "a.csv", _texts(2, ""), "utf-8")
+    (folder / "b.csv.gz").write_bytes(gzip.compress(b'id,description\n1,"a posting"\n2,"another",extra\n'))
+    with pytest.raises(BadInputFile) as e:
+        label_with_dask(str(folder / "*"), tmp_path / "out", model=model_dir, scheduler=scheduler, in_format="csv")
+    assert str(e.value) == f"{folder / 'b.csv.gz'}: not a readable CSV file: row 3 has 3 fields but the header has 2"
+    assert not (tmp_path / "out").exists()
+
+
+# --- JSON Lines: every key of every file is a column, as the local engine gives a file's ----------------------
+
+def _jsonl(path, rows):
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case", ["a key only in the second file", "the keys in another order",
+                                  "keys first met in a later block"])
+def test_json_lines_whose_keys_differ_give_every_key_as_a_column(tmp_path, model_dir, scheduler, case):
+    texts = _texts(12, "Café")
+    rows = [{"id": i, "description": t} for i, t in enumerate(texts)]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    if case == "a key only in the second file":
+        files = [_jsonl(folder / "a.jsonl", rows[:6]),
+                 _jsonl(folder / "b.jsonl", [{**r, "score": i, "tags": ["api", i]} for i, r in enumerate(rows[6:])])]
+        columns = ["id", "description", "score", "tags"]
+    elif case == "the keys in another order":
+        files = [_jsonl(folder / "a.jsonl", rows[:6]),
+                 _jsonl(folder / "b.jsonl", [{"description": r["description"], "id": r["id"]} for r in rows[6:]])]
+        columns = ["id", "description"]
+    else:
+        late = [{**r, "late": {"nested": [1, None]}, "n": 2.5} if i >= 9 else r for i, r in enumerate(rows)]
+        late[10] = {"id": 10, "description": 12345, "late": None}  # a number where the text goes; a null
+        files = [_jsonl(folder / "a.jsonl", late)]
+        columns = ["id", "description", "late", "n"]
+    source = folder / ("*.jsonl" if len(files) > 1 else "a.jsonl")
+    got = _by_dask(source, tmp_path / "out", model_dir, scheduler, blocksize="1KB")
+    whole = tmp_path / "whole.jsonl"  # the local engine on all the rows, in one file
+    whole.write_bytes(b"".join(f.read_bytes() for f in files))
+    expected = _by_local_engine([whole], tmp_path, model=model_dir)
+    assert list(got.columns) == list(expected.columns) == columns + OUT[2:]
+    assert _same(got, expected)
+    if case == "keys first met in a later block":
+        assert len(list((tmp_path / "out").glob("*.parquet"))) > 2
+        assert got["late"].tolist()[9] == '{"nested": [1, null]}'  # nested values as JSON text
+        assert got["pm_status"].tolist()[10] == expected["pm_status"].tolist()[10]
+
+
+def test_a_bad_json_line_in_any_file_stops_the_run_before_the_cluster(tmp_path, model_dir):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _jsonl(folder / "a.jsonl", [{"id": 1, "description": TECH_POSTING}])
+    (folder / "b.jsonl").write_text(json.dumps({"id": 2, "description": TECH_POSTING}) + "\n\n{not json\n")
+    with pytest.raises(BadInputFile) as e:  # an address nothing answers at: the run never gets that far
+        label_with_dask(str(folder / "*.jsonl"), tmp_path / "out", model=model_dir, scheduler="tcp://127.0.0.1:1")
+    assert str(e.value) == f"{folder / 'b.jsonl'}: line 3 is not valid JSON"
+
+
+# --- the output folder: this run's rows only, put in place when the run ends ----------------------------------
+
+def _hidden(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_a_folder_an_earlier_run_wrote_is_replaced_and_the_summary_counts_this_run(tmp_path, model_dir, scheduler,
+                                                                                    parts):
+    folder, _ = parts
+    out = tmp_path / "out"
+    first = label_with_dask(str(folder / "*.csv"), out, model=model_dir, scheduler=scheduler, out_format="csv",
+                            blocksize="1KB")
+    assert first.rows == 45 and len(list(out.glob("part-*.csv"))) > 1
+    second = label_with_dask(str(folder / "part0.csv"), out, model=model_dir, scheduler=scheduler)
+    assert second.rows == 15 and second.statuses["empty text"] == 1
+    assert sorted(p.name for p in out.iterdir()) == ["part.0.parquet"]
+    assert pd.read_parquet(out)["id"].tolist() == [f"0-{i}" for i in range(15)]
+    assert _hidden(tmp_path) == []
+
+
+def test_an_interrupted_run_leaves_nothing_and_the_earlier_output_as_it_was(tmp_path, model_dir, scheduler, parts,
+                                                                            monkeypatch):
+    from pmtype import batch
+
+    folder, _ = parts
+    out = tmp_path / "out"
+    label_with_dask(str(folder / "part1.csv"), out, model=model_dir, scheduler=scheduler)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(frame):
+        raise KeyboardInterrupt  # when the parts are written, as the rows are counted
+
+    monkeypatch.setattr(batch, "_counted", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        label_with_dask(str(folder / "*.csv"), out, model=model_dir, scheduler=scheduler)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert _hidden(tmp_path) == []
+    with pytest.raises(KeyboardInterrupt):
+        label_with_dask(str(folder / "*.csv"), tmp_path / "new", model=model_dir, scheduler=scheduler)
+    assert not (tmp_path / "new").exists() and _hidden(tmp_path) == []
+
+
+def test_a_folder_holding_other_files_is_refused_and_left_alone(tmp_path, model_dir, parts):
+    folder, _ = parts
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "part.0.parquet").write_bytes(b"a part")
+    (out / "notes.txt").write_text("mine")
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(out), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: {out} holds files pmtype did not write (notes.txt); the dask "
+                                          "engine replaces only a folder of its own parts: give a new or empty "
+                                          "folder\n")
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "part.0.parquet"]
+    assert _hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize("where", ["the input's folder", "a folder above it"])
+def test_the_output_folder_may_not_hold_the_input(tmp_path, model_dir, parts, where):
+    folder, _ = parts
+    out = folder if where == "the input's folder" else tmp_path
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(out), "--engine", "dask",
+                                 "--output-format", "csv", "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: {out} holds the input {folder / 'part0.csv'}; "
+                                          "write the output to another folder\n")
+    assert sorted(p.name for p in folder.iterdir()) == ["part0.csv", "part1.csv", "part2.csv"]
+
+
+def test_a_folder_of_parquet_parts_may_not_be_its_own_output(tmp_path, model_dir, scheduler, parts):
+    folder, _ = parts
+    out = tmp_path / "out"
+    label_with_dask(str(folder / "*.csv"), out, model=model_dir, scheduler=scheduler)
+    with pytest.raises(OutputExists) as e:  # the folder holds only parts a run wrote: but they are the input
+        label_with_dask(str(out), out, model=model_dir, scheduler=scheduler, in_format="parquet")
+    assert str(e.value) == f"{out} holds the input {out / 'part.0.parquet'}; write the output to another folder"
+
+
+def test_an_output_that_is_a_file_or_a_url_not_empty_is_refused(tmp_path, model_dir, parts):
+    import fsspec
+
+    folder, _ = parts
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(afile), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: {afile} is a file; the dask engine writes a folder of parts\n")
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/pmtype-test/out/part.0.parquet", b"an earlier run's")
+    try:
+        with pytest.raises(OutputExists) as e:
+            label_with_dask(str(folder / "*.csv"), "memory://pmtype-test/out", model=model_dir)
+        assert str(e.value) == ("memory://pmtype-test/out is not empty; away from this machine the dask engine "
+                                "writes only into a new or empty folder: give another")
+        assert memory.cat("/pmtype-test/out/part.0.parquet") == b"an earlier run's"
+    finally:
+        memory.rm("/pmtype-test", recursive=True)
+
+
+def test_the_current_folder_is_never_replaced(tmp_path, model_dir, parts, monkeypatch):
+    folder, _ = parts
+    here = tmp_path / "empty"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    with pytest.raises(CannotWrite) as e:
+        label_with_dask(str(folder / "*.csv"), ".", model=model_dir)
+    assert str(e.value) == ". is the current folder; write the output to a folder in it"
+    assert here.is_dir() and _hidden(tmp_path) == []
+
+
+# --- options -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--workers", "0"], 2, "--workers must be at least 1"),
+    (["--workers", "-1"], 2, "--workers must be at least 1"),
+    (["--scheduler", "notaurl"], 2, "--scheduler notaurl is not a Dask scheduler address (missing port number in "
+                                    "address 'notaurl'); give one such as tcp://HOST:8786"),
+    (["--scheduler", "tcp://127.0.0.1:1"], 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:1: "
+                                              "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"),
+])
+def test_bad_workers_or_scheduler_are_one_line_errors(tmp_path, model_dir, parts, monkeypatch, args, code, message):
+    from pmtype import batch
+
+    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT", 1)
+    folder, _ = parts
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                 "--model", str(model_dir), *args])
+    assert (r.exit_code, r.stderr) == (code, f"Error: {message}\n")
+    assert not (tmp_path / "out").exists() and _hidden(tmp_path) == []
+
+
+def test_the_output_format_in_capitals(tmp_path, model_dir, scheduler, parts):
+    folder, _ = parts
+    r = CliRunner().invoke(app, ["label", str(folder / "part0.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                 "--scheduler", scheduler, "--output-format", "CSV", "--model", str(model_dir)])
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["part-0.csv"]
+
+
+# --- Parquet input keeps its types ----------------------------------------------------------------------
+
+def test_numbers_booleans_and_times_of_parquet_input_keep_their_types(tmp_path, model_dir, scheduler):
+    n = 8
+    frame = pd.DataFrame({
+        "id": [f"r{i}" for i in range(n)],
+        "description": [TECH_POSTING if i % 2 else BUSINESS_POSTING for i in range(n)],
+        "n": range(n),
+        "share": [0.1 * i if i != 3 else None for i in range(n)],
+        "remote": [i % 3 == 0 for i in range(n)],
+        "maybe": pd.array([None if i == 2 else i for i in range(n)], dtype="Int64"),
+        "posted": pd.date_range("2024-01-01", periods=n, freq="h"),
+        "kind": pd.Categorical(["a" if i % 2 else "b" for i in range(n)]),
+        "tags": [["api", str(i)] if i % 3 else None for i in range(n)],
+    })
+    source = tmp_path / "in.parquet"
+    frame.to_parquet(source, index=False)
+    label_file(source, tmp_path / "local.parquet", model=model_dir)
+    local = pd.read_parquet(tmp_path / "local.parquet")
+    label_with_dask(str(source), tmp_path / "out", model=model_dir, scheduler=scheduler)
+    got = pd.read_parquet(tmp_path / "out")
+    assert list(got.columns) == list(local.columns)
+    for column in ("n", "share", "remote", "maybe", "posted", "kind", "pm_p_technical"):
+        assert got[column].dtype == local[column].dtype, column
+        pd.testing.assert_series_equal(got[column], local[column])
+    assert got["n"].sum() == sum(range(n))
+    # CSV output: byte for byte the local engine's
+    label_file(source, tmp_path / "local.csv", model=model_dir)
+    label_with_dask(str(source), tmp_path / "out_csv", model=model_dir, scheduler=scheduler, out_format="csv")
+    assert [p.name for p in (tmp_path / "out_csv").iterdir()] == ["part-0.csv"]
+    assert (tmp_path / "out_csv" / "part-0.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+
+
+# --- a run on its own local cluster: only pmtype's line on standard error --------------------------------
+
+_AS_AT_A_TERMINAL = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+                     "from pmtype.cli import run\nrun()\n")
+
+
+def _pmtype(*args):
+    """``pmtype`` as a process of its own, taking Ctrl-C as at a terminal (a shell without job control
+    starts background commands with SIGINT ignored, and Python keeps that)."""
+    import sys
+
+    return [sys.executable, "-c", _AS_AT_A_TERMINAL, *map(str, args)]
+
+
+@pytest.fixture
+def port_8787_taken():
+    """The port of Dask's dashboard, taken (as by another cluster), where it is free."""
+    import socket
+
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 8787))
+        sock.listen()
+    except OSError:
+        pass  # taken already
+    yield
+    sock.close()
+
+
+def test_a_failed_run_on_a_local_cluster_prints_one_line(tmp_path, model_dir, port_8787_taken):
+    import subprocess
+
+    path = tmp_path / "in.csv"
+    path.write_text(f'id,description\n1,"{TECH_POSTING}"\n2,"a posting",extra\n')
+    r = subprocess.run(_pmtype("label", path, "-o", tmp_path / "out", "--engine", "dask", "--workers", 1,
+                               "--model", model_dir, "--quiet"), capture_output=True, text=True, timeout=300)
+    assert (r.returncode, r.stderr) == (1, "Error: not a readable CSV file: row 3 has 3 fields but the header has 2\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_ctrl_c_stops_a_run_in_one_line_and_leaves_nothing(tmp_path, model_dir, port_8787_taken):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    path = tmp_path / "in.csv"
+    texts = [TECH_POSTING if i % 3 else BUSINESS_POSTING for i in range(20_000)]
+    pd.DataFrame({"id": range(len(texts)), "description": texts}).to_csv(path, index=False)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_pmtype("label", path, "-o", out, "--engine", "dask", "--workers", 2,
+                                    "--model", model_dir), stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, as a terminal's job is
+    deadline = time.time() + 120
+    while time.time() < deadline and not _hidden(tmp_path):  # the run's folder, made as its cluster starts
+        time.sleep(0.05)
+    time.sleep(2)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches every process of the job: pmtype and its workers
+    stderr = proc.communicate(timeout=120)[1]
+    assert (proc.returncode, stderr) == (130, "Error: interrupted\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

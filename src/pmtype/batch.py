@@ -10,17 +10,23 @@ label) and text with four decimals in CSV and TSV (empty where there is none).
 from __future__ import annotations
 
 import codecs
+import functools
 import gzip
 import io
+import logging
 import os
+import re
+import shutil
 import signal
+import sys
+import tempfile
 import threading
 import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 from pmtype import config, persist, tables
-from pmtype.errors import BadInputFile, BadOption, MissingColumn
+from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavailable, MissingColumn, OutputExists,
+                            PMTypeError,
+                           printable)
 from pmtype.features import body_kind, posting_text
 from pmtype.model import PMTypeModel, default_model_path, load_model, model_folder
 
@@ -247,23 +255,64 @@ def _identity(path) -> dict:
 
 # --- a cluster, through Dask ------------------------------------------------------
 
+#: Seconds to wait for the Dask scheduler given by ``--scheduler`` to answer.
+SCHEDULER_TIMEOUT = 10
+
+#: The files a run of the dask engine writes into its output folder (Dask's names for the parts
+#: of Parquet and of CSV output). A folder holding nothing else, or nothing, is one a new run
+#: may replace; a folder holding any other file is never touched.
+DASK_PARTS = re.compile(r"part\.[0-9]+\.parquet|part-[0-9]+\.csv")
+
 _PARTITION_MODELS: dict[str, PMTypeModel] = {}
+
+
+def _is_text_dtype(dtype) -> bool:
+    return dtype == object or isinstance(dtype, pd.StringDtype)
 
 
 def _label_partition(frame: pd.DataFrame, model_path: str, text_column: str,
                      title_column: str | None, force: bool, p_text: bool) -> pd.DataFrame:
     """The per-chunk function, run by Dask workers; each loads the model once.
 
-    Every column is text, but ``pm_p_technical`` is a number unless ``p_text`` (CSV output).
+    A column of text (or of values JSON Lines mixes, or nested ones: as JSON text) comes out
+    as text; numbers, booleans and times keep their type, as the local engine keeps them.
+    ``pm_p_technical`` is a number unless ``p_text`` (CSV output).
     """
     model = _PARTITION_MODELS.get(model_path)
     if model is None:
         model = _PARTITION_MODELS[model_path] = load_model(model_path, build_if_missing=False)
-    frame = frame.astype(object).where(frame.notna(), None)
-    labelled = tables.nested_as_json(label_frame(model, frame, text_column, title_column, force))
+    kept = [c for c in frame.columns if c not in OUTPUT_COLUMNS and not _is_text_dtype(frame[c].dtype)]
+    cells = frame.astype(object).where(frame.notna(), None)
+    labelled = tables.nested_as_json(label_frame(model, cells, text_column, title_column, force))
     if p_text:
-        return tables.decimals_as_text(labelled, "pm_p_technical").astype("string")
-    return labelled.astype({c: "string" for c in labelled.columns if c != "pm_p_technical"})
+        labelled = tables.decimals_as_text(labelled, "pm_p_technical")
+    labelled = labelled.astype({c: "string" for c in labelled.columns
+                                if c not in kept and (p_text or c != "pm_p_technical")})
+    for c in kept:
+        labelled[c] = frame[c]
+    return labelled
+
+
+def _partition_meta(meta: pd.DataFrame, columns: list[str], p_text: bool) -> pd.DataFrame:
+    """What ``_label_partition`` gives for a partition like ``meta`` (an empty one)."""
+    def dtype(c):
+        if c == "pm_p_technical":
+            return "string" if p_text else "float64"
+        if c in OUTPUT_COLUMNS or _is_text_dtype(meta[c].dtype):
+            return "string"
+        return meta[c].dtype
+
+    return pd.DataFrame({c: pd.Series(dtype=dtype(c)) for c in columns})
+
+
+def dask_setup(worker) -> None:
+    """Run in each worker process of the local cluster pmtype starts (as Dask's ``preload``).
+
+    Ctrl-C reaches the whole process group: pmtype's process stops the run, says so in
+    one line and closes the cluster, while a worker that raised ``KeyboardInterrupt``
+    itself printed its own traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def label_with_dask(input_path: str, output_dir, model: str | Path | None = None,
@@ -279,70 +328,336 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     goes through the same ``label_frame`` as the single-machine path. Each CSV,
     TSV or JSON Lines file is read in the encoding the local engine would use
     (``encoding`` if given, else detected from its first 64 KB), and a file the
-    local engine would refuse stops the run before the cluster starts.
+    local engine would refuse stops the run before the cluster starts. The
+    columns of JSON Lines input are every key of every file, as the local engine
+    gives a file's.
+
+    A folder on this machine is written beside its place and put there when the
+    run ends: an interrupted or failed run leaves nothing under its name, and a
+    folder an earlier run wrote (part files only) is replaced. A folder holding
+    other files, or the input, is refused; so is a folder elsewhere (a URL) that
+    is not empty, which is written in place and removed if the run fails.
     """
     try:
+        import dask
         import dask.dataframe as dd
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise BadOption("the dask engine needs Dask: pip install 'pmtype[dask]'") from None
     started = time.perf_counter()
+    if workers < 1:
+        raise BadOption("--workers must be at least 1")
+    out_format = (out_format or "parquet").lower()
+    if out_format not in ("parquet", "csv"):
+        raise BadOption("the dask engine writes parquet or csv output")
+    if scheduler is not None:
+        _check_scheduler_address(scheduler)
+    output = _DaskOutput.of(output_dir)
     loaded = load_model(model, progress=progress)
     model_path = str(model_folder(model).resolve())
     fmt = tables.detect_format(input_path, in_format)
-    if out_format not in ("parquet", "csv"):
-        raise BadOption("the dask engine writes parquet or csv output")
-    fmt, files = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
-    try:
-        with _gzip_damage(files, input_path):
-            if fmt == "parquet":
-                ddf = _read_parquet_with_dask(dd, input_path, files)
-            else:
-                ddf = _read_with_dask(dd, files, fmt, blocksize)
-    except (OSError, ValueError) as e:
-        raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
-    text_col = tables.find_column(ddf.columns, text_column, tables.TEXT_COLUMNS, "text")
-    title_col = tables.find_column(ddf.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                   required=title_column is not None)
-    columns = [c for c in ddf.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
-    p_text = out_format == "csv"
-    meta = pd.DataFrame({c: pd.Series(dtype="float64" if c == "pm_p_technical" and not p_text else "string")
-                         for c in columns})
-    labelled = ddf.map_partitions(_label_partition, model_path, text_col, title_col, force, p_text, meta=meta)
-    output_dir = str(output_dir)
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        with _gzip_damage(files, input_path):
-            if out_format == "parquet":
-                labelled.to_parquet(output_dir, write_index=False)
-                result = dd.read_parquet(output_dir, columns=["pm_label", "pm_status"])
-            else:
-                Path(output_dir).mkdir(parents=True, exist_ok=True)
-                labelled.to_csv(f"{output_dir.rstrip('/')}/part-*.csv", index=False)
-                result = dd.read_csv(f"{output_dir.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
-                                     dtype=str, keep_default_na=False)
-            counts = result.compute()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    summary = LabelSummary(output=output_dir, rows=len(counts))
-    summary.labels.update(v for v in counts["pm_label"] if v)
-    summary.statuses.update(str(s).split(";")[0] for s in counts["pm_status"])
+    fmt, files, keys = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
+    output.check_inputs(name for name, _ in files)
+    with dask.config.set({"dataframe.convert-string": False}):  # values reach label_frame as read
+        try:
+            with _gzip_damage(files, input_path):
+                if fmt == "parquet":
+                    ddf = _read_parquet_with_dask(dd, input_path, files)
+                else:
+                    ddf = _read_with_dask(dd, files, fmt, blocksize, keys, named="*" in input_path)
+        except (OSError, ValueError) as e:
+            raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
+        text_col = tables.find_column(ddf.columns, text_column, tables.TEXT_COLUMNS, "text")
+        title_col = tables.find_column(ddf.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                       required=title_column is not None)
+        columns = [c for c in ddf.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
+        p_text = out_format == "csv"
+        meta = _partition_meta(ddf._meta, columns, p_text)
+        labelled = ddf.map_partitions(_label_partition, model_path, text_col, title_col, force, p_text, meta=meta)
+        with _dask_quiet(), output.writing() as where:
+            with _dask_client(Client, LocalCluster, scheduler, workers), _gzip_damage(files, input_path), \
+                    _cluster_failures():
+                if out_format == "parquet":
+                    labelled.to_parquet(where, write_index=False)
+                    result = dd.read_parquet(where, columns=["pm_label", "pm_status"])
+                else:
+                    labelled.to_csv(f"{where.rstrip('/')}/part-*.csv", index=False)
+                    result = dd.read_csv(f"{where.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
+                                         dtype=str, keep_default_na=False, blocksize=None)
+                counts = result.map_partitions(_counted, meta=_counted(result._meta).iloc[:0]).compute()
+    summary = LabelSummary(output=str(output_dir))
+    for kind, value, n in counts.itertuples(index=False, name=None):
+        if kind == "rows":
+            summary.rows += int(n)
+        elif kind == "label":
+            summary.labels[value] += int(n)
+        else:
+            summary.statuses[value] += int(n)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
+def _counted(frame: pd.DataFrame) -> pd.DataFrame:
+    """A partition of the output's ``pm_label`` and ``pm_status`` as counts: (kind, value, n) rows."""
+    labels = Counter(str(v) for v in frame["pm_label"] if isinstance(v, str) and v)
+    statuses = Counter(str(s).split(";")[0] for s in frame["pm_status"])
+    rows = [("rows", "", len(frame))] + [("label", k, n) for k, n in labels.items()] \
+        + [("status", k, n) for k, n in statuses.items()]
+    return pd.DataFrame(rows, columns=["kind", "value", "n"]).astype({"kind": object, "value": object,
+                                                                       "n": "int64"})
+
+
+def _check_scheduler_address(address: str) -> None:
+    """``BadOption`` unless ``address`` is one a Dask client can connect to (tcp://HOST:PORT…)."""
+    from distributed.comm.addressing import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, _ = parse_address(address)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls", "ws", "wss"):
+            get_address_host_port(address)
+    except ValueError as e:
+        reason = tables.one_line(e)
+        raise BadOption(f"--scheduler {printable(address)} is not a Dask scheduler address ({reason}); "
+                        "give one such as tcp://HOST:8786") from None
+
+
+@contextmanager
+def _dask_client(Client, LocalCluster, scheduler: str | None, workers: int) -> Iterator[object]:
+    """A client of the scheduler at ``scheduler``, or of a new local cluster of ``workers`` processes,
+    closed (the cluster too) when the block ends, however it ends.
+
+    The local cluster is quiet: its logs are off, its worker processes write their standard
+    error to /dev/null (they are started with it there) and ignore Ctrl-C (``dask_setup``),
+    and its scheduler's HTTP server takes a free port (the usual 8787 may be another cluster's,
+    which Dask would warn of).
+    """
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError) as e:
+            raise ClusterUnavailable(f"cannot reach the Dask scheduler at {printable(scheduler)}: "
+                                     f"{tables.one_line(e)}") from None
+        try:
+            yield client
+        finally:
+            with suppress(Exception):
+                client.close()
+        return
+    from distributed.deploy.spec import SpecCluster
+
+    before = set(SpecCluster._instances)
+    cluster = client = None
+    try:
+        with _stderr_of_new_processes_to_devnull():
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False},
+                                   silence_logs=logging.CRITICAL, preload=["pmtype.batch"])
+        client = Client(cluster)
+        yield client
+    finally:
+        if client is not None:
+            with suppress(Exception):
+                client.close()
+        # the cluster, or one Ctrl-C stopped while it started (which Dask would close at exit,
+        # printing the traceback of closing a cluster half started)
+        for started in ({cluster} if cluster is not None else set(SpecCluster._instances) - before):
+            with suppress(Exception):
+                started.close()
+            SpecCluster._instances.discard(started)
+
+
+@contextmanager
+def _stderr_of_new_processes_to_devnull() -> Iterator[None]:
+    """This process's standard error (file descriptor 2) is /dev/null while the block lasts, so that
+    processes started in it keep it there: a Dask worker's traceback, when Ctrl-C reaches it before
+    it ignores that (``dask_setup``), or its logs. pmtype writes nothing to it meanwhile."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no standard error to keep
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+@contextmanager
+def _cluster_failures() -> Iterator[None]:
+    """Workers that kept dying on a task (out of memory, say) as a one-line error."""
+    from distributed.scheduler import KilledWorker
+
+    try:
+        yield
+    except KilledWorker as e:
+        raise ClusterUnavailable(f"the Dask workers died while labelling: {tables.one_line(e)}") from None
+
+
+@contextmanager
+def _dask_quiet() -> Iterator[None]:
+    """Dask's logs in this process off while a run lasts (its scheduler and nannies run here, and
+    log what a failed or interrupted run leaves: tracebacks of cancelled tasks), then as they were.
+    pmtype says what went wrong in one line."""
+    import warnings
+
+    roots = ("distributed", "tornado", "bokeh", "asyncio")
+    names = set(roots) | {n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in roots}
+    loggers = [logging.getLogger(n) for n in sorted(names)]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"distributed(\.|$)")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+@dataclass
+class _DaskOutput:
+    """Where the dask engine writes: a folder on this machine (``folder``), or a URL (``fs``, ``path``)."""
+
+    given: str
+    folder: Path | None = None
+    fs: object = None
+    path: str = ""
+
+    @classmethod
+    def of(cls, output_dir) -> "_DaskOutput":
+        """The output ``output_dir`` names, checked before any work."""
+        import fsspec
+        from fsspec.implementations.local import LocalFileSystem
+
+        given = str(output_dir)
+        try:
+            fs, path = fsspec.core.url_to_fs(given)
+        except (ImportError, ValueError) as e:  # an unknown protocol, or its package not installed
+            raise CannotWrite(f"{printable(given)} cannot be written: {tables.one_line(e)}") from None
+        if not isinstance(fs, LocalFileSystem):
+            out = cls(given, fs=fs, path=path)
+            out._check_remote()
+            return out
+        folder = Path(os.path.abspath(path))
+        if folder.is_symlink() and folder.is_dir():
+            folder = Path(os.path.realpath(folder))  # the folder the link names is replaced, not the link
+        if folder.exists() and not folder.is_dir():
+            raise CannotWrite(f"{printable(given)} is a file; the dask engine writes a folder of parts")
+        tables.check_output_folder(folder.parent)
+        if folder == folder.parent or (folder.is_dir() and folder.samefile(".")):
+            # replaced, the current folder would be gone from under this process and its shell
+            raise CannotWrite(f"{printable(given)} is the current folder; write the output to a folder in it")
+        return cls(given, folder=folder)
+
+    def _check_remote(self) -> None:
+        try:
+            if not self.fs.exists(self.path):
+                return
+            if not self.fs.isdir(self.path):
+                raise CannotWrite(f"{printable(self.given)} is a file; the dask engine writes a folder of parts")
+            held = self.fs.ls(self.path, detail=False)
+        except OSError as e:
+            raise CannotWrite(f"{printable(self.given)} cannot be written: {tables.one_line(e)}") from None
+        if held:
+            raise OutputExists(f"{printable(self.given)} is not empty; away from this machine the dask engine "
+                               "writes only into a new or empty folder: give another", path=self.given)
+
+    def _check_replaceable(self) -> None:
+        """``OutputExists`` unless the folder holds nothing but what a run of the dask engine writes."""
+        try:
+            other = sorted(e.name for e in os.scandir(self.folder)
+                           if not (DASK_PARTS.fullmatch(e.name) and e.is_file(follow_symlinks=False)))
+        except OSError as e:
+            raise tables.cannot_write(self.given, e) from None
+        if other:
+            shown = ", ".join(printable(n) for n in other[:3])
+            shown += f" and {len(other) - 3} more" if len(other) > 3 else ""
+            raise OutputExists(f"{printable(self.given)} holds files pmtype did not write ({shown}); the dask engine "
+                               "replaces only a folder of its own parts: give a new or empty folder", path=self.folder)
+        if not os.access(self.folder.parent, os.W_OK | os.X_OK):
+            raise CannotWrite(f"{printable(self.given)} cannot be replaced: permission denied in {self.folder.parent}")
+
+    def check_inputs(self, names) -> None:
+        """``OutputExists`` where the output folder is, or holds, one of the input files ``names``,
+        or holds files a run of the dask engine does not write (``DASK_PARTS``)."""
+        if self.folder is None:
+            return  # a folder elsewhere: written only when it is empty
+        for name in names:
+            if "://" in name:
+                continue
+            path = Path(name).resolve()
+            if path == self.folder or self.folder in path.parents:
+                raise OutputExists(f"{printable(self.given)} holds the input {printable(name)}; "
+                                   "write the output to another folder", path=self.folder)
+        if self.folder.is_dir():
+            self._check_replaceable()
+
+    @contextmanager
+    def writing(self) -> Iterator[str]:
+        """Where Dask writes (a hidden folder beside the output's place, on this machine), put in place at
+        the end when the block ends cleanly; nothing is left when it does not."""
+        if self.folder is None:
+            try:
+                yield self.given
+            except BaseException:
+                with suppress(Exception):
+                    if self.fs.exists(self.path):
+                        self.fs.rm(self.path, recursive=True)
+                raise
+            return
+        folder = self.folder
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=persist.temporary_prefix(folder.name), suffix=".tmp",
+                                        dir=folder.parent))
+            os.chmod(tmp, persist.usual_mode(directory=True))
+        except OSError as e:
+            raise tables.cannot_write(self.given, e) from None
+        try:
+            yield str(tmp)
+            self._put_in_place(tmp)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _put_in_place(self, tmp: Path) -> None:
+        """``tmp`` renamed to the output folder; a folder of parts there is moved aside, then removed."""
+        folder = self.folder
+        old = None
+        try:
+            if folder.is_dir():
+                self._check_replaceable()  # again: something may have been put there while the run lasted
+                old = folder.with_name(f"{persist.temporary_prefix(folder.name)}old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(folder, old)
+            try:
+                os.replace(tmp, folder)
+            except OSError:
+                if old is not None:
+                    os.replace(old, folder)
+                    old = None
+                raise
+        except OSError as e:
+            raise tables.cannot_write(self.given, e) from None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_column: str | None,
-                      title_column: str | None) -> tuple[str, list[tuple[str, tables.TextTable | tables.ParquetLayout]]]:
+                      title_column: str | None) -> tuple[str, list[tuple[str, tables.TextTable | tables.ParquetLayout]],
+                                                         list[str] | None]:
     """The format and the files a path, glob or fsspec URL names, in Dask's order, each judged
-    from its first 64 KB, or, for Parquet (a folder of it too), from its footer.
+    from its first 64 KB, or, for Parquet (a folder of it too), from its footer; and for JSON
+    Lines, every key of every file (each read once here, to its end, as the local engine's first
+    pass reads it), in the order they first appear: the columns of every partition.
 
     A file the local engine would refuse (empty, binary, damaged gzip, no text
     column…) is a one-line error with the local engine's message, after the
@@ -367,6 +682,7 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
         paths, glob = _parquet_parts(fs, paths, glob)
     files: list[tuple[str, tables.TextTable | tables.ParquetLayout]] = []
     headers: list[tuple[str, list[str]]] = []  # (file, its columns) where known
+    keys: dict[str, None] | None = {} if fmt == "jsonl" else None
     any_rows: list[bool | None] = []  # per file: whether it holds a row (None: not known)
     for path in paths:
         name = path if isinstance(fs, LocalFileSystem) else fs.unstrip_protocol(path)
@@ -378,6 +694,9 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
                 else:
                     table = tables.inspect_text_table(raw, fmt, encoding)
                 columns, rows = table.columns, table.rows
+                if keys is not None:
+                    raw.seek(0)
+                    keys.update(dict.fromkeys(tables.jsonl_keys(raw, table.encoding)))
             if columns is not None:
                 _check_columns(columns, text_column, title_column, headers)
                 headers.append((name, columns))
@@ -397,7 +716,7 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
         files.append((name, table))
     if all(rows is False for rows in any_rows):  # what the local engine refuses too
         raise BadInputFile(f"none of the {len(any_rows)} files has rows" if glob else "the file has no rows")
-    return fmt, files
+    return fmt, files, None if keys is None else list(keys)
 
 
 def _starts_as_parquet(fs, path: str) -> bool:
@@ -473,8 +792,11 @@ def _cut_at_newline_bytes(encoding: str) -> bool:
     return not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
 
 
-def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blocksize: str | None):
-    """One Dask frame of ``files``, in order; each run of files read alike is one Dask reader."""
+def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blocksize: str | None,
+                    keys: list[str] | None = None, named: bool = True):
+    """One Dask frame of ``files``, in order; each run of files read alike is one Dask reader.
+    JSON Lines are read with ``keys`` as the columns of every partition. ``named``: a worker's
+    error names the file (the input is a glob)."""
     from dask.dataframe.io.csv import read_pandas  # dd.read_csv is read_pandas with pandas.read_csv as the reader
     from dask.utils import parse_bytes
 
@@ -490,24 +812,28 @@ def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blo
         size = blocksize if not table.gzip and _cut_at_newline_bytes(table.encoding) else None
         compression = "gzip" if table.gzip else None
         if fmt == "jsonl":
-            frames.append(dd.read_json(names, lines=True, blocksize=size, dtype=False, compression=compression,
-                                       encoding=table.encoding, errors=table.errors,
-                                       engine=tables.read_json_block))
+            columns = list(keys or ())
+            meta = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+            frames.append(dd.read_json(names, lines=True, blocksize=size, compression=compression,
+                                       encoding=table.encoding, errors=table.errors, meta=meta,
+                                       engine=functools.partial(tables.read_jsonl_block, columns=columns)))
         elif size is not None:
-            frames.append(_read_csv_at_row_ends(dd, names, table, sep, parse_bytes(size)))
+            frames.append(_read_csv_at_row_ends(dd, names, table, sep, parse_bytes(size), named))
         else:
-            # tables.read_csv_block, not pandas.read_csv: the workers need pmtype's error handler registered
-            frames.append(read_pandas(tables.read_csv_block, names, blocksize=None, compression=compression,
-                                      sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                                      encoding=table.encoding, encoding_errors=table.errors))
+            for name in names:  # a reader a file, so that a row pandas cannot read is named with its file
+                reader = functools.update_wrapper(functools.partial(_read_whole_csv, shown=name if named else None),
+                                                  _read_whole_csv)  # (Dask names tasks after the reader)
+                frames.append(read_pandas(reader, [name], blocksize=None, compression=compression,
+                                          sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                          encoding=table.encoding, encoding_errors=table.errors))
     return frames[0] if len(frames) == 1 else dd.concat(frames)
 
 
-def _read_csv_at_row_ends(dd, names: list[str], table: tables.TextTable, sep: str, blocksize: int):
+def _read_csv_at_row_ends(dd, names: list[str], table: tables.TextTable, sep: str, blocksize: int, named: bool):
     """The CSV or TSV files ``names`` in blocks of about ``blocksize`` bytes cut at row ends, never in a quoted cell.
 
     Each file is scanned once here (``tables.row_ranges``); each block is read
-    by a worker, with the file's header before it.
+    by a worker, with the file's header before it. ``named``: errors name the file.
     """
     import fsspec
 
@@ -520,11 +846,16 @@ def _read_csv_at_row_ends(dd, names: list[str], table: tables.TextTable, sep: st
         parts += [(name, header, start, end) for start, end in ranges]
     options = {"sep": sep, "encoding": table.encoding, "errors": table.errors}
     meta = _parse_csv_rows(parts[0][1], b"", **options)
-    return dd.from_map(_read_csv_rows, parts, meta=meta, divisions=None, enforce_metadata=False, **options)
+    return dd.from_map(_read_csv_rows, parts, meta=meta, divisions=None, enforce_metadata=False, named=named,
+                       **options)
 
 
-def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, errors: str) -> pd.DataFrame:
-    """The rows in bytes ``[start, end)`` of a CSV or TSV file, as a Dask worker reads one block."""
+def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, errors: str,
+                   named: bool = True) -> pd.DataFrame:
+    """The rows in bytes ``[start, end)`` of a CSV or TSV file, as a Dask worker reads one block.
+
+    A row pandas cannot read is a one-line ``BadInputFile`` in the local engine's words, its
+    row counted from the file's header (``named``: after the file's name)."""
     import fsspec
 
     name, header, start, end = part
@@ -534,9 +865,60 @@ def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, e
     try:
         return _parse_csv_rows(header, rows, sep, encoding, errors)
     except pd.errors.ParserError as e:
-        reason = tables.one_line(e).removeprefix("Error tokenizing data. C error: ")
-        raise BadInputFile(f"{name}: not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason} "
-                           f"(rows counted from byte {start})") from None
+        reason = _first_unreadable_row(name, end, sep, encoding, errors) \
+            or f"{tables.parser_reason(e)}, counting rows from byte {start}"
+        raise BadInputFile(f"{name + ': ' if named else ''}not a readable {'TSV' if sep == chr(9) else 'CSV'} "
+                           f"file: {reason}") from None
+
+
+def _read_whole_csv(source, shown: str | None, **kwargs) -> pd.DataFrame:
+    """A whole CSV or TSV file (gzip-compressed, or in UTF-16) as Dask's CSV reader reads it; a row
+    pandas cannot read is a one-line ``BadInputFile`` in the local engine's words (``shown``: after
+    the file's name). ``tables.read_csv_block``, not pandas.read_csv: the workers need pmtype's error
+    handler registered."""
+    try:
+        return tables.read_csv_block(source, **kwargs)
+    except pd.errors.ParserError as e:
+        kind = "TSV" if kwargs.get("sep") == "\t" else "CSV"
+        raise BadInputFile(f"{shown + ': ' if shown else ''}not a readable {kind} file: "
+                           f"{tables.parser_reason(e)}") from None
+
+
+def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: str) -> str | None:
+    """What pandas says of the first row it cannot read in bytes ``[0, end)`` of a file, rows counted
+    from its header as the local engine counts them; None if it reads them all.
+
+    A block alone cannot tell how many rows come before it: on this error path only, the
+    file is read again from its start, in chunks.
+    """
+    import fsspec
+
+    with fsspec.open(name, "rb") as raw:
+        try:
+            chunks = tables.read_csv_block(io.BufferedReader(_Upto(raw, end)), sep=sep, dtype=str,
+                                           keep_default_na=False, na_filter=False, encoding=encoding,
+                                           encoding_errors=errors, chunksize=50_000)
+            for _ in chunks:
+                pass
+        except pd.errors.ParserError as e:
+            return tables.parser_reason(e)
+    return None
+
+
+class _Upto(io.RawIOBase):
+    """The bytes of the binary file ``raw`` up to offset ``end``."""
+
+    def __init__(self, raw, end: int):
+        self.raw, self.left = raw, end
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self.raw.read(min(len(b), self.left)) if self.left > 0 else b""
+        b[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
 
 
 def _parse_csv_rows(header: bytes, rows: bytes, sep: str, encoding: str, errors: str) -> pd.DataFrame:

@@ -74,6 +74,10 @@ class BadModelName(PMTypeError):
     """A model version name that is not one plain folder name, or is reserved."""
 
 
+class ClusterUnavailable(PMTypeError):
+    """A Dask scheduler that cannot be reached, or a cluster whose workers died running the job."""
+
+
 class ModelInUse(PMTypeError):
     """A model version that cannot be removed because it is the default model."""
 

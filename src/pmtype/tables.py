@@ -513,7 +513,7 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str) -> Iterator[pd
     except pd.errors.EmptyDataError:
         raise BadInputFile("the file is empty") from None
     except pd.errors.ParserError as e:
-        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {_parser_reason(e)}") from None
+        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {parser_reason(e)}") from None
 
 
 def _raw_header(head: str, sep: str) -> list[str] | None:
@@ -525,7 +525,7 @@ def _raw_header(head: str, sep: str) -> list[str] | None:
         return None
 
 
-def _parser_reason(error: Exception) -> str:
+def parser_reason(error: Exception) -> str:
     """pandas' tokenizer message in pmtype's terms: rows counted from the header, row 1."""
     reason = one_line(error)
     quote = re.search(r"EOF inside string starting at row (\d+)", reason)
@@ -693,9 +693,29 @@ def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES) -> tuple[int, list[
     return bounds[0], list(zip(bounds, bounds[1:])) or [(offset, offset)]
 
 
-def read_json_block(source, **kwargs) -> pd.DataFrame:
-    """``pandas.read_json``, as the engine of ``dask.dataframe.read_json``, for the same reason."""
-    return pd.read_json(source, **kwargs)
+def jsonl_keys(raw, encoding: str | None = None) -> list[str]:
+    """Every key of the JSON Lines table open in ``raw`` (binary, at its start), in the order they
+    first appear, the file read once as ``read_chunks`` reads it (gzip, the encoding given or
+    detected, a bad byte as cp1252).
+
+    A line that is not a JSON object, bytes the encoding does not fit and damaged gzip are
+    one-line ``BadInputFile`` errors, as ``read_chunks`` gives them. ``raw`` is closed.
+    """
+    with _decoded(_gunzipped(raw), encoding) as (stream, _):
+        return _jsonl_keys(stream)
+
+
+def read_jsonl_block(source, columns: list[str], **kwargs) -> pd.DataFrame:
+    """JSON Lines as ``read_chunks`` reads them, as the engine of ``dask.dataframe.read_json``.
+
+    ``source`` is text: a block of whole lines, or a whole file. The frame has exactly
+    ``columns`` (every key of the input, ``jsonl_keys``), in that order, a key a row lacks
+    None, and the values as JSON gives them (not pandas' reading of them). Dask's own
+    arguments (``orient``, ``lines``) are ``kwargs``, and have no use here. A Dask worker
+    that runs it has imported this module, so ``pmtype-cp1252`` is registered there.
+    """
+    rows = [row for _, row in _jsonl_rows(io.StringIO(source.read(), newline=""))]
+    return _jsonl_frame(rows, list(columns), {})
 
 
 def _parquet_file(source):
