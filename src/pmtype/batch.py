@@ -725,7 +725,7 @@ def _starts_as_parquet(fs, path: str) -> bool:
         if fs.isdir(path):
             return False
         with fs.open(path, "rb") as raw:
-            return raw.read(4) == tables.PARQUET_MAGIC
+            return tables.is_parquet(raw)
     except OSError:
         return False  # judged, with its one-line error, with the other files
 

@@ -430,7 +430,7 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
         yield from _read_parquet(path, chunk_size)
         return
     binary = _open_binary(path)
-    if not isinstance(binary, gzip.GzipFile) and _head(binary, 4) == PARQUET_MAGIC:
+    if not isinstance(binary, gzip.GzipFile) and is_parquet(binary):
         # Parquet on standard input or through a pipe, which has no name to tell its format by,
         # or in a file named as text (a .csv that holds Parquet): its magic bytes tell
         with binary:

@@ -27,7 +27,7 @@ def first_row_number(path, fmt: str | None = None) -> int:
         if not Path(path).is_file():  # standard input, a pipe: its bytes are read once, by the reader
             return 2
         with open(path, "rb") as f:
-            return 1 if f.read(4) == tables.PARQUET_MAGIC else 2
+            return 1 if tables.is_parquet(f) else 2
     except (OSError, TypeError, ValueError):
         return 2
 
