@@ -440,8 +440,7 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
     if fmt == "jsonl" and not is_stream(path):
         # A file can be read twice: a first pass finds every key (and a bad line, before any
         # work), so that every chunk has the same columns whichever rows hold which keys.
-        with _decoded(binary, encoding) as (stream, _):
-            keys = _jsonl_keys(stream)
+        keys = jsonl_keys(binary, encoding)
         binary = _open_binary(path)
     with _decoded(binary, encoding) as (stream, head):
         if fmt == "jsonl":
