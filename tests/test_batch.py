@@ -81,6 +81,10 @@ def test_two_worker_processes_give_the_same_output(tmp_path, model_dir, monkeypa
     label_file(src, tmp_path / "two.csv", model=model_dir, chunk_size=3, jobs=2)
     assert pools == [2]
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
+    monkeypatch.setattr(pmtype.batch.os, "cpu_count", lambda: 3)
+    label_file(src, tmp_path / "all.csv", model=model_dir, chunk_size=3, jobs=0)  # 0: one per core
+    assert pools == [2, 3]
+    assert (tmp_path / "all.csv").read_text() == (tmp_path / "one.csv").read_text()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -130,6 +134,21 @@ def test_a_chunk_size_below_one_is_refused(tmp_path, model_dir):
     with pytest.raises(BadOption) as e:
         label_file(tmp_path / "in.csv", tmp_path / "out.csv", model=model_dir, chunk_size=0)
     assert str(e.value) == "--chunk-size must be at least 1"
+
+
+@pytest.mark.parametrize("jobs", [-1, -8])
+def test_a_negative_jobs_is_refused_by_the_library_as_by_the_cli(tmp_path, model_dir, jobs):
+    from pmtype.errors import BadOption
+    from pmtype.model import TrainingSet, fit_model
+
+    with pytest.raises(BadOption) as e:
+        label_file(tmp_path / "in.csv", tmp_path / "out.csv", model=model_dir, jobs=jobs)
+    assert str(e.value) == "--jobs must be at least 0 (0: all cores)"
+    assert not (tmp_path / "out.csv").exists()
+    with pytest.raises(BadOption) as e:
+        fit_model(TrainingSet([TECH_POSTING, BUSINESS_POSTING] * 5, ["technical", "business"] * 5, ["t"] * 10),
+                  jobs=jobs)
+    assert str(e.value) == "--jobs must be at least 0 (0: all cores)"
 
 
 def test_a_resume_under_another_encoding_starts_afresh(tmp_path, model_dir):

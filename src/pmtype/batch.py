@@ -38,7 +38,7 @@ from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavaila
                             PMTypeError,
                            printable)
 from pmtype.features import body_kind, posting_text
-from pmtype.model import PMTypeModel, default_model_path, load_model, model_folder
+from pmtype.model import PMTypeModel, default_model_path, jobs_for, load_model, model_folder
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
 #: Part of what a resumed run must match: how the output columns are written (2: the
@@ -166,12 +166,13 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
 
     ``model`` is a version name, a model folder, None for the default model, or a loaded model (used in
     this process: ``jobs`` does not apply). ``jobs`` > 1 labels chunks in that many
-    processes (only when the input holds more than one chunk). ``resume`` continues a run that was interrupted, from
+    processes, 0 in one per core (only when the input holds more than one chunk). ``resume`` continues a run that was interrupted, from
     its last complete chunk (any output file; not standard output).
     """
     started = time.perf_counter()
     if chunk_size < 1:
         raise BadOption("--chunk-size must be at least 1")
+    jobs = jobs_for(0, jobs)
     in_memory = model if isinstance(model, PMTypeModel) else None
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
         load_model(None, progress=progress)  # builds the default model once

@@ -124,8 +124,11 @@ def _strict_json(data) -> str:
 
 
 def _check_jobs(jobs: int | None) -> None:
-    if jobs is not None and jobs < 0:
-        _fail("--jobs must be at least 0 (0: all cores)", 2)
+    """The package's rule for ``--jobs``, checked before any work starts."""
+    from pmtype.model import jobs_for
+
+    with _Errors():
+        jobs_for(0, jobs)
 
 
 def _version(value: bool) -> None:
@@ -299,7 +302,6 @@ def label(
     for given, option in ((scheduler is not None, "--scheduler"), (workers is not None, "--workers")):
         if given:
             _fail(f"{option} is for the dask engine: add --engine dask (the local engine's processes: --jobs)", 2)
-    jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     with _Errors(), _progress(quiet) as on_rows:
         summary = label_file(input, output, model=model, text_column=text_column,
                              title_column=title_column, in_format=fmt, out_format=out_fmt,

@@ -125,8 +125,10 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``). With
     ``cue_cache``, postings read before (by ``train`` or a check) are not read again.
     """
+    from pmtype.model import jobs_for
     from pmtype.training import dedupe, read_labelled, read_seed_corpus, text_key
 
+    jobs_for(0, jobs)  # a wrong number fails before any file is read
     if output is not None:  # before the cross-validation, which can take minutes
         tables.check_output(output, path)
         # standard output, a pipe or a device: CSV, as suggest writes there
@@ -317,9 +319,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     notes = [f"{path}: its column 'p_technical' is replaced by the model's in the output"
              ] if "p_technical" in out.columns else []
     out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
-    from pmtype.training import first_row_number
 
-    first = first_row_number(path, fmt)  # the first row's number, as train counts
+    first = tables.first_row_number(path, fmt)  # the first row's number, as train counts
     result = Suggestions(out, [r + first for r in rows], len(candidates), left_out, model.model_id, notes=notes)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from pmtype import config, persist
 from pmtype.config import DEFAULT_POINTER, LEGACY_POINTER, VERSION_NAME, is_version_name
 from pmtype.cues import DISTINCTIONS, Cue, distinction_titles, load_cue_lists, load_not_cues
-from pmtype.errors import BadTrainingData, EmptyText, ModelNotFound, printable
+from pmtype.errors import BadOption, BadTrainingData, EmptyText, ModelNotFound, printable
 from pmtype.features import (
     ARTICLE_FEATURES,
     ArticleFeatures,
@@ -558,12 +558,16 @@ def _fit_scope(seed: int, texts: list[str], is_pm: np.ndarray) -> ScopeCheck:
     return build_scope_pipeline(seed).fit(texts, is_pm)
 
 
-def _jobs_for(n_rows: int, jobs: int | None) -> int:
+def jobs_for(n_rows: int, jobs: int | None) -> int:
+    """The number of processes for ``n_rows`` postings: ``jobs``, 0 for every core, None for every core
+    from ``PARALLEL_FROM_ROWS`` postings (one below). A negative number is a :class:`BadOption`."""
     import os
 
+    if jobs is not None and jobs < 0:
+        raise BadOption("--jobs must be at least 0 (0: all cores)")
     if jobs is None:
         return 1 if n_rows < PARALLEL_FROM_ROWS else (os.cpu_count() or 1)
-    return max(1, jobs if jobs > 0 else (os.cpu_count() or 1))
+    return jobs if jobs > 0 else (os.cpu_count() or 1)
 
 
 #: The folder, in the models directory, of the cue cache (hidden: it is not a model version).
@@ -847,6 +851,7 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     texts = np.array(list(texts), dtype=object)
     labels = np.array(list(labels))
     extra_texts, extra_labels = train_only if train_only is not None else ([], [])
+    jobs = jobs_for(len(texts) + len(extra_texts), jobs)  # a wrong number fails before the data are checked
     mine = pd.Series(labels).value_counts()
     counts = pd.Series([*labels, *extra_labels]).value_counts()
     if len(counts) < 2:
@@ -868,7 +873,6 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     stratified = len(mine) == 2 and mine.min() >= cv_folds
     splitter = (StratifiedKFold if stratified else KFold)(cv_folds, shuffle=True, random_state=seed)
     everything = np.array(list(texts) + list(extra_texts), dtype=object)
-    jobs = _jobs_for(len(everything), jobs)
     prepare = pipeline.named_steps["prepare"].fit(everything)
     with Parallel(n_jobs=jobs) as parallel:
         prepared = _prepare_all(prepare, everything, jobs, parallel, cue_cache, say)

@@ -1087,6 +1087,21 @@ def _straight_through(path, fmt: str):
             writer.close()
 
 
+def first_row_number(path, fmt: str | None = None) -> int:
+    """The number a table's first row of data has, as pmtype names rows in messages: 2 in CSV and
+    TSV, whose header is row 1; 1 in JSON Lines and Parquet (a Parquet file named as text too,
+    read as Parquet by its first bytes)."""
+    if detect_format(path, fmt) not in ("csv", "tsv"):
+        return 1
+    try:
+        if not Path(path).is_file():  # standard input, a pipe: its bytes are read once, by the reader
+            return 2
+        with open(path, "rb") as f:
+            return 1 if is_parquet(f) else 2
+    except (OSError, TypeError, ValueError):
+        return 2
+
+
 def read_table(path, fmt: str | None = None, encoding: str | None = None) -> pd.DataFrame:
     """A whole table in memory (for training and evaluation sets)."""
     chunks = list(read_chunks(path, fmt=fmt, chunk_size=50_000, encoding=encoding))

@@ -13,23 +13,8 @@ import pandas as pd
 from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadTrainingData, MissingColumn, UnknownLabel
 from pmtype.features import body_kind, posting_text
-from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, normalise_label, training_fingerprint
+from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, jobs_for, normalise_label, training_fingerprint
 from pmtype.text import reads_as_english
-
-
-def first_row_number(path, fmt: str | None = None) -> int:
-    """The number a table's first row of data has, as pmtype names rows in messages: 2 in CSV and
-    TSV, whose header is row 1; 1 in JSON Lines and Parquet (a Parquet file named as text too,
-    read as Parquet by its first bytes)."""
-    if tables.detect_format(path, fmt) not in ("csv", "tsv"):
-        return 1
-    try:
-        if not Path(path).is_file():  # standard input, a pipe: its bytes are read once, by the reader
-            return 2
-        with open(path, "rb") as f:
-            return 1 if tables.is_parquet(f) else 2
-    except (OSError, TypeError, ValueError):
-        return 2
 
 
 def read_labelled(path, text_column: str | None = None, title_column: str | None = None,
@@ -48,7 +33,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         if str(path) in str(e):
             raise
         raise BadInputFile(f"{path}: {e}") from None
-    first = first_row_number(path, fmt)
+    first = tables.first_row_number(path, fmt)
     try:
         text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
         title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
@@ -210,6 +195,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     beside the model; its ``notes`` say what was left out and ``name`` is the folder's name.
     With ``cue_cache`` (a folder), postings read in an earlier training are not read again.
     """
+    jobs_for(0, jobs)  # a wrong number fails before any file is read
     say = progress or (lambda _m: None)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one file
