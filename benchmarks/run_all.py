@@ -103,10 +103,28 @@ def quality(model: PMTypeModel, seed: TrainingSet) -> None:
     article = make_pipeline(PreparePostings(), ArticleFeatures(),
                             LogisticRegression(max_iter=2000, class_weight="balanced")).fit(s_texts, s_y)
     say(row("article features alone", label_metrics(labels, article.predict_proba(texts)[:, 1])))
-    dropped, _ = fit_model(TrainingSet(s_texts, ["technical" if v else "business" for v in s_y], [""] * len(s_texts)),
-                           drop_boilerplate=True)
+    seed_set = TrainingSet(s_texts, ["technical" if v else "business" for v in s_y], [""] * len(s_texts))
+    dropped, _ = fit_model(seed_set, drop_boilerplate=True)
     p_drop = np.array([p.p_technical for p in dropped.predict(texts, force=True)])
     say(row("pmtype with boilerplate left out (`--drop-boilerplate`)", label_metrics(labels, p_drop)))
+    # Word pairs as well as single words (the pipeline's ngram_max=2): what they add, and what they cost.
+    fitted, fit_s, predict_s = {}, {}, {}
+    many = list(texts) * 10
+    for ngram_max in (1, 2):
+        t0 = time.perf_counter()
+        fitted[ngram_max], _ = fit_model(seed_set, ngram_max=ngram_max)
+        fit_s[ngram_max] = time.perf_counter() - t0
+        fitted[ngram_max].predict(many[:50], force=True)
+        t0 = time.perf_counter()
+        fitted[ngram_max].predict(many, force=True)
+        predict_s[ngram_max] = time.perf_counter() - t0
+    p_pairs = np.array([p.p_technical for p in fitted[2].predict(texts, force=True)])
+    say(row("pmtype with word pairs too (`ngram_max=2`)", label_metrics(labels, p_pairs)))
+    say("")
+    say(f"Word pairs too, against single words (the default), on the same {len(s_texts)} seed PM postings: "
+        f"training {fit_s[2]:.1f} s against {fit_s[1]:.1f} s ({fit_s[2] / fit_s[1]:.2f}×); predict on the real "
+        f"postings ×10 ({len(many)} rows) {predict_s[2]:.2f} s against {predict_s[1]:.2f} s "
+        f"({predict_s[2] / predict_s[1]:.2f}×).")
     say("")
     say("A pretrained sentence-embedding model (all-MiniLM-L6-v2), alone and added to pmtype, is compared "
         "in `benchmarks/RESULTS-embeddings.md` (`make bench-embeddings`, which needs torch).")

@@ -88,6 +88,11 @@ def test_dask_engine_needs_an_output_folder(model_dir):
     (["--engine", "dask", "--jobs", "3"],
      "--jobs is for the local engine; the dask engine's processes are its workers (--workers)"),
     (["--engine", "dask", "--chunk-size", "50"], "--chunk-size is for the local engine; the dask engine reads the file in blocks"),
+    # given at their default values, they are still given, and still not for this engine
+    (["--engine", "dask", "-j", "0"],
+     "--jobs is for the local engine; the dask engine's processes are its workers (--workers)"),
+    (["--engine", "dask", "--chunk-size", "500"],
+     "--chunk-size is for the local engine; the dask engine reads the file in blocks"),
     (["--scheduler", "tcp://127.0.0.1:8786"],
      "--scheduler is for the dask engine: add --engine dask (the local engine's processes: --jobs)"),
     (["--workers", "4"], "--workers is for the dask engine: add --engine dask (the local engine's processes: --jobs)"),

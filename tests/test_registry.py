@@ -26,7 +26,7 @@ from pmtype.errors import (
     NotAModelVersion,
     OutputExists,
 )
-from pmtype.evaluation import _point_metrics
+from pmtype.metrics import _point_metrics
 from pmtype.model import default_model_path, load_model
 from pmtype.registry import (
     BETTER,

@@ -41,12 +41,13 @@ def test_label_into_dev_stdout_redirected_to_a_file(model_dir, tmp_path):
     assert os.path.islink("/dev/stdout")
 
 
-@pytest.mark.parametrize("args", [["classify", "--json"], ["classify"], ["models"], ["info"]])
+@pytest.mark.parametrize("args", [["classify", "--json"], ["classify"], ["models"], ["info"], ["--help"],
+                                  ["label", "--help"], []])
 def test_a_reader_that_stops_early_gives_code_141_and_no_word(model_dir, tmp_path, args):
     """As ``| head`` does: the read end of standard output closed before the command prints."""
     posting = tmp_path / "posting.txt"
     posting.write_text(TECH_POSTING)
-    extra = (["--file", str(posting)] if args[0] == "classify" else []) + (
+    extra = [] if not args or "--help" in args else (["--file", str(posting)] if args[0] == "classify" else []) + (
         ["--model", str(model_dir)] if args[0] != "models" else [])
     env = {**os.environ, "PMTYPE_MODELS_DIR": str(model_dir.parent)}
     proc = subprocess.Popen([sys.executable, "-m", "pmtype", *args, *extra], stdout=subprocess.PIPE,

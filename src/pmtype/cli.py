@@ -123,6 +123,12 @@ def _strict_json(data) -> str:
     return json.dumps(finite(data), indent=2, allow_nan=False)
 
 
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the option ``name`` (its parameter's name) was given on the command line, even at its default value."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
 def _check_jobs(jobs: int | None) -> None:
     """The package's rule for ``--jobs``, checked before any work starts."""
     from pmtype.model import jobs_for
@@ -256,13 +262,14 @@ def _print_prediction(prediction) -> None:
 
 @app.command()
 def label(
+    ctx: typer.Context,
     input: Annotated[str, typer.Argument(help="A CSV/TSV/JSONL/Parquet file of postings, or - for stdin.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Where to write the labelled table (- for stdout).")] = "-",
     model: ModelOption = None,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
     fmt: FormatOption = None,
-    out_fmt: Annotated[Optional[str], typer.Option("--output-format", help="Output format (default: from the name, else the input's).")] = None,
+    out_fmt: Annotated[Optional[str], typer.Option("--output-format", help="Output format (default: from the output file's name; on stdout, the input's).")] = None,
     encoding: EncodingOption = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete chunk.")] = False,
@@ -284,8 +291,8 @@ def label(
     # Options of one engine given to the other would be silently ignored: say so instead.
     if engine == "dask":
         for given, option, why in ((resume, "--resume", "the dask engine writes a new folder"),
-                                   (jobs != 0, "--jobs", "the dask engine's processes are its workers (--workers)"),
-                                   (chunk_size != config.CHUNK_SIZE, "--chunk-size", "the dask engine reads the file in blocks")):
+                                   (_given(ctx, "jobs"), "--jobs", "the dask engine's processes are its workers (--workers)"),
+                                   (_given(ctx, "chunk_size"), "--chunk-size", "the dask engine reads the file in blocks")):
             if given:
                 _fail(f"{option} is for the local engine; {why}", 2)
         if output == "-":
@@ -582,7 +589,7 @@ def check_labels(
 def suggest(
     file: Annotated[str, typer.Argument(help="A table of unlabelled postings (CSV/TSV/JSONL/Parquet, - for stdin).")],
     n: Annotated[int, typer.Option("-n", "--number", help="How many postings to suggest.")] = 50,
-    output: Annotated[str, typer.Option("--output", "-o", help="Where to write them (- for stdout; CSV unless the name says otherwise).")] = "-",
+    output: Annotated[str, typer.Option("--output", "-o", help="Where to write them (- for stdout, as CSV; a file as its name says: .csv, .tsv, .jsonl, .parquet).")] = "-",
     model: ModelOption = None,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
@@ -637,17 +644,29 @@ def _stop_on_every_interrupt() -> None:
     sys.unraisablehook = hook
 
 
+def _stdout_is_devnull() -> bool:
+    try:
+        out, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)
+
+
 def run() -> None:  # the console script (through pmtype.console)
     _stop_on_every_interrupt()
+    devnull_before = _stdout_is_devnull()
     try:
         app()
     except SystemExit as e:
         # The reader of standard output stopped early ("| head") where a command prints outside
         # the package's work: typer, as click, ends that with code 1 and no word, after swapping
         # standard output for click's PacifyFlushWrapper, which keeps the exit's flush quiet (typer
-        # ships its own copy of click: known by the name). Give the code every command gives it
+        # ships its own copy of click: known by the name); rich, printing --help, ends it with code 1
+        # after pointing standard output at /dev/null. Give the code every command gives it
         # (OUTPUT_CLOSED), as the shell gives a process SIGPIPE ended.
-        if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper" and not _said:
+        closed = (type(sys.stdout).__name__ == "PacifyFlushWrapper"
+                  or (_stdout_is_devnull() and not devnull_before))
+        if e.code == 1 and closed and not _said:
             raise SystemExit(OUTPUT_CLOSED) from None
         # typer ends a Ctrl-C outside a command's work (while it prints, say) with exit 130 and
         # no word: say it, as the commands do

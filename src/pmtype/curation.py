@@ -254,8 +254,9 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     check calls not a PM posting, and rows that already have a label (a
     ``label_column`` with a value) are left out and counted.
     The picked rows keep every input column, with ``label_column`` emptied (added if
-    absent) and ``p_technical``; with ``output`` they are written there (CSV by default),
-    ready to be filled in and given to ``train``.
+    absent) and ``p_technical``; with ``output`` they are written there, ready to be
+    filled in and given to ``train``: in ``out_fmt``, else the format the file's name
+    says (a name that says none is a ``BadInputFile``), CSV on standard output.
     """
     if n < 1:
         raise NothingToSuggest("asked for fewer than one posting; -n must be at least 1")

@@ -2,104 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
-from sklearn.calibration import calibration_curve
-from sklearn.metrics import (
-    accuracy_score,
-    brier_score_loss,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
 
 from pmtype import tables
 from pmtype.errors import BadTrainingData
+from pmtype.metrics import CLASSES, expected_calibration_error, format_metrics, label_metrics, reliability
 
-CLASSES = ("business", "technical")
-
-
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """ECE: the mean gap between confidence and accuracy over equal-width bins of p."""
-    y = np.asarray(y, dtype=float)
-    p = np.asarray(p, dtype=float)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.mean() * abs(y[mask].mean() - p[mask].mean())
-    return float(total)
-
-
-def _point_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    pred = (p >= 0.5).astype(int)
-    out = {
-        "accuracy": accuracy_score(y, pred),
-        "macro_f1": f1_score(y, pred, average="macro", labels=[0, 1], zero_division=0),
-        "brier": brier_score_loss(y, p, pos_label=1),
-        "ece": expected_calibration_error(y, p),
-    }
-    out["roc_auc"] = roc_auc_score(y, p) if len(np.unique(y)) > 1 else float("nan")
-    prec, rec, f1, _ = precision_recall_fscore_support(y, pred, labels=[0, 1], zero_division=0)
-    for i, name in enumerate(CLASSES):
-        out[f"{name}_precision"] = prec[i]
-        out[f"{name}_recall"] = rec[i]
-        out[f"{name}_f1"] = f1[i]
-    return {k: float(v) for k, v in out.items()}
-
+__all__ = ["CLASSES", "FEW_POSTINGS", "evaluate", "expected_calibration_error", "format_metrics", "label_metrics",
+           "reliability"]
 
 #: Below this many postings, ``evaluate`` notes that its intervals are rough.
 FEW_POSTINGS = 30
-
-
-def label_metrics(y_true: Sequence[str], p_technical: Sequence[float], intervals: bool = True,
-                  n_boot: int = 1000, seed: int = 0) -> dict:
-    """Accuracy, macro-F1, per-class P/R/F1, ROC-AUC, Brier and ECE, with bootstrap 95% intervals.
-
-    A resample holding one label only still counts for every metric but ROC-AUC, which
-    needs both (so a file of one label gets intervals for all the others).
-    """
-    y = np.array([1 if v == "technical" else 0 for v in y_true])
-    p = np.asarray(p_technical, dtype=float)
-    if len(y) == 0:
-        raise BadTrainingData("no labelled postings to score")
-    point = _point_metrics(y, p)
-    result: dict = {"n": int(len(y)), "metrics": {k: {"value": v} for k, v in point.items()}}
-    result["confusion"] = {
-        "labels": list(CLASSES),
-        "matrix": confusion_matrix(y, (p >= 0.5).astype(int), labels=[0, 1]).tolist(),
-    }
-    if intervals:
-        rng = np.random.default_rng(seed)
-        draws: dict[str, list[float]] = {k: [] for k in point}
-        for _ in range(n_boot):
-            idx = rng.integers(0, len(y), len(y))
-            for k, v in _point_metrics(y[idx], p[idx]).items():
-                if not np.isnan(v):
-                    draws[k].append(v)
-        for k, values in draws.items():
-            if values:
-                lo, hi = np.percentile(values, [2.5, 97.5])
-                result["metrics"][k].update(low=float(lo), high=float(hi))
-    return result
-
-
-def format_metrics(result: dict) -> str:
-    """A plain-text table of a ``label_metrics`` result."""
-    lines = [f"postings scored: {result['n']}"]
-    for name, m in result["metrics"].items():
-        interval = f"  [{m['low']:.3f}, {m['high']:.3f}]" if "low" in m else ""
-        lines.append(f"{name:<20} {m['value']:.3f}{interval}")
-    matrix = result["confusion"]["matrix"]
-    lines.append("confusion (rows true, columns predicted: business, technical)")
-    for name, row in zip(CLASSES, matrix):
-        lines.append(f"  {name:<10} {row[0]:>5} {row[1]:>5}")
-    return "\n".join(lines)
 
 
 def evaluate(path, model=None, text_column: str | None = None, title_column: str | None = None,
@@ -149,9 +63,3 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
 
         result["report"] = str(write_report(Path(report_dir), texts, labels, predictions, result, pm.rows))
     return result
-
-
-def reliability(y_true: Sequence[str], p: Sequence[float], bins: int = 10):
-    """Fraction technical and mean p per bin, for a reliability diagram."""
-    y = np.array([1 if v == "technical" else 0 for v in y_true])
-    return calibration_curve(y, np.asarray(p), n_bins=bins, strategy="uniform")

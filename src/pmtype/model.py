@@ -60,8 +60,8 @@ def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
     features and evidence. It is off by default because on the real labelled
     postings it did not help (see benchmarks/RESULTS.md).
     """
-    # Word unigrams: bigrams scored the same on the real labelled postings at
-    # almost twice the cost (benchmarks/RESULTS.md).
+    # Word unigrams: with bigrams too (ngram_max=2) the model scores about the same on the real
+    # labelled postings and predicts at about twice the cost (benchmarks/RESULTS.md, section 1).
     # The words come split and lower-cased from the text step (the split the cues use).
     ngrams = make_pipeline(
         FunctionTransformer(role_words),
@@ -937,7 +937,7 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config
     reads English only unless ``config.OTHER_LANGUAGES_SHARE`` of the PM rows are in
     other languages.
     """
-    from pmtype.evaluation import label_metrics
+    from pmtype.metrics import label_metrics
 
     texts = np.array(data.texts, dtype=object)
     labels = np.array(data.labels)

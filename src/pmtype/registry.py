@@ -333,7 +333,7 @@ BETTER, NOT_WORSE, WORSE, INCONCLUSIVE = "better", "not worse", "worse", "inconc
 def _batch_metrics(Y: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
     """The compared metrics for each row of ``Y`` (0/1) and ``P`` (p_technical): arrays, one value a row.
 
-    The same definitions as ``evaluation.label_metrics`` (macro-F1 over both classes
+    The same definitions as ``metrics.label_metrics`` (macro-F1 over both classes
     with 0 for an empty class, ECE over ten equal-width bins), computed for many
     bootstrap draws at once.
     """

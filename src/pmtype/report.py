@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from pmtype.cues import DISTINCTIONS
-from pmtype.evaluation import CLASSES, reliability
+from pmtype.metrics import CLASSES, reliability
 
 
 def _cell(text: str) -> str:
