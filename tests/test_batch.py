@@ -74,6 +74,7 @@ def test_two_worker_processes_give_the_same_output(tmp_path, model_dir, monkeypa
             super().__init__(max_workers, *args, **kwargs)
 
     monkeypatch.setattr(pmtype.batch, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(pmtype.batch.os, "cpu_count", lambda: 3)
     src = tmp_path / "in.csv"
     pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 6}).to_csv(src, index=False)
     label_file(src, tmp_path / "one.csv", model=model_dir, chunk_size=3, jobs=1)
@@ -81,10 +82,37 @@ def test_two_worker_processes_give_the_same_output(tmp_path, model_dir, monkeypa
     label_file(src, tmp_path / "two.csv", model=model_dir, chunk_size=3, jobs=2)
     assert pools == [2]
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
-    monkeypatch.setattr(pmtype.batch.os, "cpu_count", lambda: 3)
     label_file(src, tmp_path / "all.csv", model=model_dir, chunk_size=3, jobs=0)  # 0: one per core
-    assert pools == [2, 3]
-    assert (tmp_path / "all.csv").read_text() == (tmp_path / "one.csv").read_text()
+    label_file(src, tmp_path / "many.csv", model=model_dir, chunk_size=3, jobs=100_000)  # never more than the cores
+    assert pools == [2, 3, 3]
+    assert (tmp_path / "all.csv").read_text() == (tmp_path / "many.csv").read_text() == (tmp_path / "one.csv").read_text()
+
+
+def _die_in_worker(*args):
+    """A worker killed mid-chunk (SIGKILL, the out-of-memory killer), as the pool sees it."""
+    import os
+
+    os._exit(9)
+
+
+def test_a_worker_that_dies_is_one_error_and_the_run_resumes(tmp_path, model_dir, monkeypatch):
+    import pmtype.batch
+    from pmtype.errors import WorkerDied
+
+    monkeypatch.setattr(pmtype.batch.os, "cpu_count", lambda: 2)
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 6}).to_csv(src, index=False)
+    label_file(src, tmp_path / "clean.csv", model=model_dir, chunk_size=3)
+    out = tmp_path / "out.csv"
+    with monkeypatch.context() as m:
+        m.setattr(pmtype.batch, "_label_in_worker", _die_in_worker)
+        with pytest.raises(WorkerDied) as e:
+            label_file(src, out, model=model_dir, chunk_size=3, jobs=2)
+    assert str(e.value) == ("a labelling process died before its chunk was done (killed, or out of memory: "
+                            "fewer --jobs use less); run again with --resume to continue from the last complete chunk")
+    assert not out.exists()
+    label_file(src, out, model=model_dir, chunk_size=3, jobs=2, resume=True)
+    assert out.read_bytes() == (tmp_path / "clean.csv").read_bytes()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

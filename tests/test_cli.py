@@ -297,6 +297,42 @@ def test_label_reads_a_named_pipe_as_it_comes_and_will_not_resume_it(model_dir, 
     assert r.stderr.strip() == f"Error: --resume needs an input file: {pipe} is a pipe and cannot be read again"
 
 
+def test_a_named_pipe_needs_no_format_as_standard_input_needs_none(model_dir, tmp_path):
+    """<(zcat postings.csv.gz), <(cat postings.parquet): no name to tell the format by; CSV unless the
+    bytes are Parquet, as on standard input."""
+    import gzip
+    import io
+    import threading
+
+    frame = pd.DataFrame({"title": ["Product Manager"] * 2, "description": [TECH_POSTING, BUSINESS_POSTING]})
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet, index=False)
+    for data in (gzip.compress(frame.to_csv(index=False).encode()), parquet.getvalue()):
+        pipe = tmp_path / "pipe"
+        pipe.unlink(missing_ok=True)
+        os.mkfifo(pipe)
+        threading.Thread(target=pipe.write_bytes, args=(data,), daemon=True).start()
+        r = run("label", pipe, "-o", tmp_path / "out.csv", "--model", model_dir, "--quiet")
+        assert r.exit_code == 0, r.output
+        assert pd.read_csv(tmp_path / "out.csv")["pm_label"].tolist() == ["technical", "business"]
+
+
+def test_parquet_on_standard_input_comes_out_as_parquet_on_standard_output(model_dir):
+    import io
+
+    frame = pd.DataFrame({"title": ["Product Manager"] * 2, "description": [TECH_POSTING, BUSINESS_POSTING]})
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet, index=False)
+    r = CliRunner().invoke(app, ["label", "-", "-o", "-", "--quiet", "--model", str(model_dir)],
+                           input=parquet.getvalue())
+    assert r.exit_code == 0, r.stderr
+    out = pd.read_parquet(io.BytesIO(r.stdout_bytes))
+    assert out["pm_label"].tolist() == ["technical", "business"]
+    r = CliRunner().invoke(app, ["label", "-", "-o", "-", "--output-format", "csv", "--quiet", "--model",
+                                 str(model_dir)], input=parquet.getvalue())
+    assert r.stdout.startswith("title,description,pm_label")
+
+
 def test_label_output_in_the_place_of_a_folder_or_under_a_file(model_dir, tmp_path):
     src = _one_posting(tmp_path)
     folder = tmp_path / "existing"
@@ -307,6 +343,9 @@ def test_label_output_in_the_place_of_a_folder_or_under_a_file(model_dir, tmp_pa
     r = run("label", src, "-o", src / "out.csv", "--model", model_dir)
     assert r.exit_code == 1
     assert r.stderr.strip() == f"Error: {src / 'out.csv'} cannot be written: {src} is a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "in.csv"]
+    r = run("label", src, "-o", f"{tmp_path}/new/deeper/", "--output-format", "csv", "--model", model_dir)
+    assert (r.exit_code, r.stderr.strip()) == (1, f"Error: {tmp_path}/new/deeper/ names a folder; give a file name")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "in.csv"]
     assert not any(folder.iterdir())
 
@@ -555,6 +594,15 @@ def test_evaluate_writes_a_report(model_dir, corpus_csv, tmp_path):
         assert (tmp_path / "rep" / name).is_file()
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "| macro_f1 |" in text and "How often each distinction" in text
+
+
+@pytest.mark.parametrize("folder", ["", "  "])
+def test_evaluate_refuses_a_blank_report_folder(model_dir, corpus_csv, tmp_path, monkeypatch, folder):
+    """A blank --report is not the working directory by accident."""
+    monkeypatch.chdir(tmp_path)
+    r = run("evaluate", corpus_csv, "--model", model_dir, "--report", folder)
+    assert (r.exit_code, r.stderr) == (2, "Error: --report needs a folder name, not a blank one\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_an_interrupted_report_leaves_the_earlier_one_whole(model_dir, corpus_csv, tmp_path, monkeypatch):

@@ -429,6 +429,14 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
      "(rows with empty text are left out)", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 7 + ["business"]}),
      "Error: training needs at least 7 postings of each label; found technical 7, business 1", ("--no-seed",)),
+    (pd.DataFrame({"description": ["Own pricing and packaging with sales; MBA", "Own our public APIs with engineers",
+                                    "own pricing  and packaging with sales; MBA"],
+                   "label": ["business", "technical", "technical"]}),
+     "Error: 1 postings appear twice with different labels (the first: 'own pricing  and packaging with sales; MBA' "
+     "in {src}, rows 2 and 4); fix the labels and run check-labels again", ()),
+    (pd.DataFrame({"description": [f"posting {i}" for i in range(4)], "label": ["not_pm"] * 4}),
+     "Error: checking labels needs rows of both labels; {src} has no technical or business rows with text "
+     "(4 not_pm rows are not checked)", ()),
 ])
 def test_check_labels_errors(tmp_path, frame, message, options):
     src = tmp_path / "bad.csv"
@@ -436,6 +444,20 @@ def test_check_labels_errors(tmp_path, frame, message, options):
     r = run("check-labels", src, *options)
     assert r.exit_code == 1
     assert r.stderr.strip() == message.format(src=src)
+
+
+@pytest.mark.parametrize("command", [["train", "{src}", "-o", "{tmp}/m"], ["evaluate", "{src}", "--model", "{model}"],
+                                     ["check-labels", "{src}"],
+                                     ["compare", "{model}", "--against", "{model}", "--on", "{src}"]])
+@pytest.mark.parametrize("option,what", [("--text-column", "text"), ("--title-column", "title")])
+def test_the_label_column_cannot_be_the_postings_text(tmp_path, model_dir, corpus_csv, command, option, what):
+    """The model would read the labels themselves: evaluate would score 1.000."""
+    args = [a.format(src=corpus_csv, tmp=tmp_path, model=model_dir) for a in command]
+    r = run(*args, option, "label")
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == (f"Error: the {what} column 'label' is the label column; "
+                                f"give the postings' {what} column with {option}")
+    assert not (tmp_path / "m").exists()
 
 
 # --- suggest ----------------------------------------------------------------------------------
@@ -517,6 +539,8 @@ def test_suggest_to_stdout(model_dir, tmp_path):
     (["--diversity", "nan"], "Error: --diversity must be a number, at least 0", 2),
     (["--diversity", "inf"], "Error: --diversity must be a number, at least 0", 2),
     (["--text-column", "body"], "Error: no column 'body'; the columns are: id, title, company, description", 1),
+    (["--label-column", "description"],
+     "Error: the text column 'description' is the label column; give the postings' text column with --text-column", 2),
 ])
 def test_suggest_errors(model_dir, tmp_path, args, message, code):
     r = run("suggest", _pool(tmp_path), *args, "--model", model_dir)

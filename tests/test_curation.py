@@ -8,8 +8,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from corpus import rows
 from pmtype import text as text_mod
-from pmtype.curation import NEAR_DUPLICATE, check_labels, find_label_issues, pick_diverse, suggest
-from pmtype.errors import BadTrainingData, MissingColumn, NothingToSuggest, UnknownLabel
+from pmtype.curation import (NEAR_DUPLICATE, LabelCheck, LabelIssue, check_labels, find_label_issues, pick_diverse,
+                             suggest)
+from pmtype.errors import BadOption, BadTrainingData, MissingColumn, NothingToSuggest, UnknownLabel
 from pmtype.features import posting_text
 from pmtype.training import read_labelled
 
@@ -139,14 +140,61 @@ def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv)
      BadTrainingData, "checking labels needs rows of both labels; found no technical rows with text (rows with empty text are left out)"),
     (pd.DataFrame({"description": ["same text", "other", "Same  text"], "label": ["technical", "business", "business"]}),
      BadTrainingData, "1 postings appear twice with different labels (the first: 'Same  text' in {src}, rows 2 and 4); "
-                      "fix the labels and train again"),
+                      "fix the labels and run check-labels again"),
+    (pd.DataFrame({"description": [f"posting {i}" for i in range(3)], "label": ["not_pm"] * 3}),
+     BadTrainingData, "checking labels needs rows of both labels; {src} has no technical or business rows with text "
+                      "(3 not_pm rows are not checked)"),
+    (pd.DataFrame({"description": ["", " "], "label": ["technical", "business"]}),
+     BadTrainingData, "checking labels needs rows of both labels; {src} has no technical or business rows with text"),
+    (pd.DataFrame({"description": ["Own our public APIs and SDK roadmap with engineers; CS degree"] * 2,
+                   "label": ["technical", "business"]}),
+     BadOption, "the text column 'label' is the label column; give the postings' text column with --text-column"),
 ])
 def test_check_labels_refuses_bad_input(tmp_path, frame, error, message):
     src = tmp_path / "bad.csv"
     frame.to_csv(src, index=False)
     with pytest.raises(error) as e:
-        check_labels(src)
+        check_labels(src, text_column="label" if error is BadOption else None)
     assert str(e.value) == message.format(src=src)
+
+
+def test_find_label_issues_without_either_label_says_so():
+    with pytest.raises(BadTrainingData) as e:
+        find_label_issues([], [])
+    assert str(e.value) == "checking labels needs rows of both labels; found no technical or business rows with text"
+
+
+def test_the_label_check_table_has_the_same_types_with_issues_or_none(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pmtype import tables
+
+    issue = LabelIssue(3, "technical", "business", 0.9123, 0.8246, "focus:business(pricing)", "Product Manager")
+    schemas = []
+    for issues in ([], [issue]):
+        frame = LabelCheck("x.csv", 2, {}, issues).frame()
+        assert list(frame.columns) == list(LabelCheck.COLUMNS) and len(frame) == len(issues)
+        assert frame["row"].dtype == "int64" and frame["confidence"].dtype == frame["margin"].dtype == "float64"
+        texts = ("given_label", "suggested_label", "evidence", "title")
+        assert all(pd.api.types.is_string_dtype(frame[c]) for c in texts)
+        out = tmp_path / f"suspects{len(issues)}.parquet"
+        with tables.atomic_output(out, "parquet") as writer:
+            writer.write(frame)
+        schemas.append(pq.read_schema(out))
+    none, one = ([schema.field(c).type for c in LabelCheck.COLUMNS] for schema in schemas)
+    assert none == one
+    assert str(one[0]) == "int64" and str(one[3]) == str(one[4]) == "double"
+    assert all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in one[1:3] + one[5:])
+
+
+def test_check_labels_with_no_issues_writes_whole_row_numbers_to_parquet(tmp_path, corpus_csv):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "issues.parquet"
+    check = check_labels(corpus_csv, output=out)
+    assert check.issues == []
+    assert str(pq.read_schema(out).field("row").type) == "int64"
 
 
 # --- suggest ----------------------------------------------------------------------------------
@@ -258,6 +306,54 @@ def test_suggest_with_nothing_left(tmp_path, model_dir):
     with pytest.raises(NothingToSuggest) as e:
         suggest(src, n=5, model=model_dir)
     assert str(e.value) == f"{src}: no posting left to suggest (2 rows: empty text 2)"
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"n": 0}, "-n must be at least 1"),
+    ({"n": -3}, "-n must be at least 1"),
+    ({"n": 2.5}, "-n must be a whole number, at least 1"),
+    ({"n": True}, "-n must be a whole number, at least 1"),
+    ({"n": "5"}, "-n must be a whole number, at least 1"),
+    ({"diversity": float("nan")}, "--diversity must be a number, at least 0"),
+    ({"diversity": -0.1}, "--diversity must be a number, at least 0"),
+    ({"diversity": float("inf")}, "--diversity must be a number, at least 0"),
+    ({"diversity": True}, "--diversity must be a number, at least 0"),
+    ({"diversity": "0.5"}, "--diversity must be a number, at least 0"),
+])
+def test_suggest_checks_its_options_as_the_command_does(tmp_path, options, message):
+    """Before anything is read: no model, no file is needed to be told."""
+    with pytest.raises(BadOption) as e:
+        suggest(tmp_path / "absent.csv", model=tmp_path / "no-model", **options)
+    assert str(e.value) == message
+
+
+def test_suggest_takes_whole_numbers_of_any_kind_and_a_diversity_of_zero(tmp_path, model_dir):
+    _, src = _pool(tmp_path)
+    assert len(suggest(src, n=np.int64(2), diversity=0, model=model_dir).frame) == 2
+
+
+@pytest.mark.parametrize("options,what", [({"text_column": "label"}, "text"), ({"title_column": "Label"}, "title")])
+def test_suggest_refuses_the_label_column_as_the_postings_text(tmp_path, model_dir, options, what):
+    frame, _ = _pool(tmp_path)
+    frame["label"] = ""
+    src = tmp_path / "pool.csv"
+    frame.to_csv(src, index=False)
+    with pytest.raises(BadOption) as e:
+        suggest(src, model=model_dir, **options)
+    assert str(e.value) == (f"the {what} column 'label' is the label column; "
+                            f"give the postings' {what} column with --{what}-column")
+
+
+def test_suggest_reads_missing_value_markers_in_the_label_column_as_no_label(tmp_path, model_dir):
+    """As train does: N/A, null, NaN, None are empty cells, not labels."""
+    frame, _ = _pool(tmp_path)
+    frame["label"] = ""
+    frame.loc[frame.id.str.startswith("t"), "label"] = ["N/A", "null", "NaN", "None", " n/a "] + ["technical"] * 7
+    src = tmp_path / "partly.csv"
+    frame.to_csv(src, index=False)
+    s = suggest(src, n=50, model=model_dir)
+    assert s.left_out["already labelled"] == 7
+    assert {"t0", "t1", "t2", "t3", "t4"} & set(s.frame["id"])  # the unlabelled ones can be suggested
 
 
 def test_pick_diverse_skips_near_copies_and_trades_uncertainty_for_variety():

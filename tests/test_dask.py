@@ -83,6 +83,15 @@ def test_dask_engine_needs_an_output_folder(model_dir):
 
 
 
+@pytest.mark.parametrize("source", ["-", "/dev/stdin"])
+def test_the_dask_engine_refuses_standard_input(tmp_path, model_dir, source):
+    r = CliRunner().invoke(app, ["label", source, "--engine", "dask", "-o", str(tmp_path / "out"),
+                                 "--model", str(model_dir)], input="description\nA posting.\n")
+    assert (r.exit_code, r.stderr) == (2, "Error: the dask engine reads files, not standard input or a pipe: "
+                                          "give a file, a glob or a URL, or use the local engine\n")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--engine", "dask", "--resume"], "--resume is for the local engine; the dask engine writes a new folder"),
     (["--engine", "dask", "--jobs", "3"],
@@ -782,3 +791,45 @@ def test_ctrl_c_stops_a_run_in_one_line_and_leaves_nothing(tmp_path, model_dir, 
     stderr = proc.communicate(timeout=120)[1]
     assert (proc.returncode, stderr) == (130, "Error: interrupted\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+# --- what the local engine keeps, the dask engine keeps ------------------------------------------------
+
+def _local_and_dask(tmp_path, model_dir, scheduler, src, out_format):
+    """The local engine's output file and the dask engine's one part, both in ``out_format``."""
+    local = tmp_path / f"local.{out_format}"
+    label_file(src, local, model=model_dir)
+    folder = tmp_path / "dask_out"
+    label_with_dask(str(src), folder, model=model_dir, scheduler=scheduler, out_format=out_format)
+    (part,) = folder.iterdir()
+    return local, part
+
+
+def test_a_lone_carriage_return_in_a_cell_is_quoted_in_dask_csv(tmp_path, model_dir, scheduler):
+    src = tmp_path / "in.csv"
+    src.write_bytes(f'id,description,note\n1,"{TECH_POSTING}","a\rb"\n2,"{BUSINESS_POSTING}",x\n'.encode())
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, "csv")
+    assert part.read_bytes() == local.read_bytes()
+    back = pd.read_csv(part, dtype=str, keep_default_na=False)
+    assert back["id"].tolist() == ["1", "2"] and back["note"].tolist() == ["a\rb", "x"]
+
+
+def test_parquet_integers_and_booleans_with_nulls_keep_their_types_in_dask(tmp_path, model_dir, scheduler):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": pa.array([1, None, 3], pa.int64()), "remote": pa.array([True, None, False]),
+                             "description": [TECH_POSTING, BUSINESS_POSTING, None]}), src)
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, "parquet")
+    schema = pq.read_schema(part)
+    assert (schema.field("id").type, schema.field("remote").type) == (pa.int64(), pa.bool_())
+    assert pq.read_table(part).column("id").to_pylist() == pq.read_table(local).column("id").to_pylist() == [1, None, 3]
+
+
+def test_two_blank_column_names_are_kept_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler):
+    src = tmp_path / "in.csv"
+    src.write_text(f'id,description,,\n1,"{TECH_POSTING}",,\n')
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, "csv")
+    assert part.read_bytes() == local.read_bytes()
+    assert local.read_text().splitlines()[0].startswith("id,description,Unnamed: 2,Unnamed: 3,pm_label")

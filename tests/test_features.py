@@ -2,6 +2,7 @@ import gc
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -14,8 +15,8 @@ from conftest import BUSINESS_POSTING, TECH_POSTING
 from corpus import rows
 from pmtype import config
 from pmtype import model as model_module
-from pmtype.features import (ARTICLE_FEATURES, ArticleFeatures, PreparePostings, fewer_gc_passes, posting_text,
-                             role_texts, split_words)
+from pmtype.features import (ARTICLE_FEATURES, ArticleFeatures, PreparePostings, as_posting_list, fewer_gc_passes,
+                             posting_text, role_texts, split_words)
 from pmtype.model import build_label_pipeline
 from pmtype.text import WORD
 
@@ -180,3 +181,47 @@ def test_posting_text_refuses_bytes_rather_than_read_their_repr(description, tit
         posting_text(description, title)
     assert str(e.value) == (f"posting_text takes the {what} as a str, not {type(description if what == 'description' else title).__name__}; "
                             "decode it first")
+
+
+# --- postings given as a collection ----------------------------------------------------------
+
+TECH = "Own our public APIs and SDK roadmap with engineers; CS degree"
+BIZ = "Own pricing, packaging and go-to-market with sales and marketing; MBA"
+
+
+@pytest.mark.parametrize("given", [[TECH, BIZ], (TECH, BIZ), np.array([TECH, BIZ], dtype=object),
+                                   pd.Series([TECH, BIZ], index=[7, 3]), pd.DataFrame({"text": [TECH, BIZ]}),
+                                   (t for t in [TECH, BIZ])],
+                         ids=["list", "tuple", "array", "Series", "DataFrame of one column", "generator"])
+def test_postings_come_as_a_list_an_array_a_series_or_one_column(given):
+    assert as_posting_list(given) == [TECH, BIZ]
+
+
+@pytest.mark.parametrize("given,what", [
+    (pd.DataFrame({"description": [TECH, BIZ], "title": ["Product Manager"] * 2}), "a DataFrame of 2 columns"),
+    (pd.DataFrame(index=[0, 1]), "a DataFrame of 0 columns"),
+    ({"a": TECH, "b": BIZ}, "a dict"),
+], ids=["DataFrame of two columns", "DataFrame of none", "dict"])
+def test_postings_are_never_read_from_column_names_or_keys(given, what):
+    with pytest.raises(TypeError) as e:
+        as_posting_list(given)
+    assert str(e.value) == (f"give the postings as a list of texts or a pandas Series, not {what}; "
+                            "build texts with pmtype.posting_text(description, title)")
+
+
+def test_one_string_is_not_a_list_of_postings():
+    with pytest.raises(TypeError) as e:
+        as_posting_list(TECH)
+    assert str(e.value) == "give a list of postings, not one string (for one posting: pmtype.classify)"
+
+
+def test_a_model_predicts_on_the_column_of_a_one_column_frame_and_refuses_a_wider_one(model):
+    frame = pd.DataFrame({"description": [TECH, BIZ], "title": ["Product Manager"] * 2})
+    by_list = [p.p_technical for p in model.predict([TECH, BIZ], force=True)]
+    assert [p.p_technical for p in model.predict(frame[["description"]], force=True)] == by_list
+    with pytest.raises(TypeError, match="not a DataFrame of 2 columns"):
+        model.predict(frame)
+    with pytest.raises(TypeError, match="not a dict"):
+        model.predict({"description": TECH})
+    with pytest.raises(TypeError, match="not a DataFrame of 2 columns"):  # the scikit-learn pipeline too
+        model.label_pipeline.predict_proba(frame)

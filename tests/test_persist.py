@@ -196,3 +196,80 @@ def test_a_relative_folder_with_no_name_of_its_own_is_saved_beside_its_parent(tm
     persist.save_model({"x": 1}, Path("../../m/x/.."), {"model_id": "m"})
     assert persist.load_model(tmp_path / "m")[0] == {"x": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "m"]
+
+
+# --- overwriting replaces a model, never what was put beside it ----------------------------
+
+def test_overwriting_refuses_a_model_folder_that_holds_more_than_the_model(copy):
+    (copy / "NOTES.md").write_text("mine")
+    (copy / "report").mkdir()
+    (copy / "report" / "metrics.json").write_text("{}")
+    model_id = load_model(copy).model_id
+    with pytest.raises(OutputExists) as e:
+        persist.save_model({"x": 1}, copy, {"model_id": "m"}, overwrite=True)
+    assert str(e.value) == f"{copy} holds more than a model (NOTES.md, report); move them or give another -o"
+    assert e.value.path == copy
+    assert sorted(p.name for p in copy.iterdir()) == ["NOTES.md", "manifest.json", "model.joblib", "report"]
+    assert load_model(copy).model_id == model_id
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_model_folder_with_many_other_things_names_three(copy):
+    for name in ("a.txt", "b.txt", "c.txt", "d.txt"):
+        (copy / name).write_text("mine")
+    with pytest.raises(OutputExists) as e:
+        persist.check_replaceable(copy, overwrite=True)
+    assert str(e.value) == f"{copy} holds more than a model (a.txt, b.txt, c.txt, …); move them or give another -o"
+
+
+def test_a_model_folder_holding_what_pmtype_writes_and_nothing_else_is_replaced(copy):
+    assert sorted(p.name for p in copy.iterdir()) == sorted(persist.MODEL_FOLDER_FILES)
+    persist.save_model({"x": 1}, copy, {"model_id": "m"}, overwrite=True)
+    assert persist.load_model(copy)[0] == {"x": 1}
+    assert sorted(p.name for p in copy.iterdir()) == sorted(persist.MODEL_FOLDER_FILES)
+    (copy / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # a file browser looked at the folder: no user's work
+    persist.save_model({"x": 2}, copy, {"model_id": "m"}, overwrite=True)
+    assert persist.load_model(copy)[0] == {"x": 2}
+
+
+def test_something_put_into_the_model_folder_while_the_new_one_is_written_is_kept(copy, monkeypatch):
+    import joblib
+
+    dump = joblib.dump
+
+    def dump_then_notes_appear(obj, path, *args, **kwargs):
+        dump(obj, path, *args, **kwargs)
+        (copy / "NOTES.md").write_text("written meanwhile")
+
+    monkeypatch.setattr(joblib, "dump", dump_then_notes_appear)
+    with pytest.raises(OutputExists) as e:
+        persist.save_model({"x": 1}, copy, {"model_id": "m"}, overwrite=True)
+    assert str(e.value) == f"{copy} holds more than a model (NOTES.md); move them or give another -o"
+    assert (copy / "NOTES.md").read_text() == "written meanwhile"
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]
+
+
+# --- a folder that is no model ----------------------------------------------------------------
+
+def test_a_folder_with_neither_manifest_nor_model_file_is_not_a_model_folder(tmp_path):
+    folder = tmp_path / "somewhere"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    for check in (load_model, persist.verify_model, persist.read_manifest):
+        with pytest.raises(ModelNotFound) as e:
+            check(folder)
+        assert str(e.value) == f"{folder} is not a model folder (no manifest.json, no model.joblib)"
+
+
+# --- the manifest's format ----------------------------------------------------------------------
+
+def test_a_manifest_of_another_format_is_refused_and_one_without_a_format_loads(copy):
+    m = json.loads((copy / "manifest.json").read_text())
+    assert m["format"] == persist.FORMAT_VERSION
+    (copy / "manifest.json").write_text(json.dumps({**m, "format": 7}))
+    with pytest.raises(ModelIncompatible) as e:
+        load_model(copy)
+    assert str(e.value) == (f"{copy} is a model of format 7; this pmtype reads format {persist.FORMAT_VERSION}: "
+                            "rebuild it with 'pmtype train' or 'make model'")
+    (copy / "manifest.json").write_text(json.dumps({k: v for k, v in m.items() if k != "format"}))
+    assert load_model(copy).model_id == m["model_id"]  # written before manifests recorded a format

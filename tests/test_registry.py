@@ -208,7 +208,8 @@ def test_a_folder_that_is_not_a_model_is_listed_with_its_problem(model_dir):
     versions = {v.name: v for v in list_models()}
     assert set(versions) == {"fine", "junk"}
     assert versions["fine"].problem is None and versions["fine"].metrics["macro_f1"] > 0.5
-    assert versions["junk"].problem.startswith(f"{config.models_dir() / 'junk'} has no manifest.json")
+    assert versions["junk"].problem == (f"{config.models_dir() / 'junk'} is not a model folder "
+                                        "(no manifest.json, no model.joblib)")
 
 
 EDITS = [  # a manifest edited by hand (the model file unchanged, so its hash still matches), and what is wrong
@@ -252,6 +253,40 @@ def test_a_manifest_edited_into_another_shape_is_one_error_wherever_it_is_used(m
     for use in (load_model, describe, use_model):
         with pytest.raises(ModelTampered) as e:
             use("edited")
+        assert str(e.value) == message
+
+
+def test_a_manifest_without_the_optional_fields_says_unknown_not_none(model_dir):
+    """An older or partial manifest: listed and described without claims it does not make."""
+    from pmtype.registry import describe
+
+    folder = _install(model_dir, "partial")
+    full = _manifest(folder)
+    (folder / "manifest.json").write_text(json.dumps({k: full[k] for k in ("model_sha256", "versions")}))
+    [version] = list_models()
+    assert (version.problem, version.model_id, version.created, version.rows, version.metrics) == (
+        None, "unknown", None, None, {})
+    lines = describe("partial").splitlines()
+    assert [line for line in lines if not line.startswith(("folder", "versions"))] == [
+        "model      unknown", "created    unknown", "data       unknown", "sources    unknown",
+        "scope      unknown", "band       unknown", "languages  unknown"]
+    assert load_model("partial").model_id == full["model_id"]  # it loads: the model has them
+
+
+@pytest.mark.parametrize("fmt", [7, 0])
+def test_a_manifest_of_another_format_is_refused_wherever_it_is_used(model_dir, fmt):
+    from pmtype.errors import ModelIncompatible
+    from pmtype.registry import describe
+
+    folder = _install(model_dir, "future")
+    assert _manifest(folder)["format"] == persist.FORMAT_VERSION
+    (folder / "manifest.json").write_text(json.dumps({**_manifest(folder), "format": fmt}))
+    message = (f"{folder} is a model of format {fmt}; this pmtype reads format {persist.FORMAT_VERSION}: "
+               "rebuild it with 'pmtype train' or 'make model'")
+    assert list_models()[0].problem == message
+    for use in (load_model, describe, use_model):
+        with pytest.raises(ModelIncompatible) as e:
+            use("future")
         assert str(e.value) == message
 
 
@@ -299,6 +334,7 @@ def test_remove_unfinished_removes_only_what_killed_writes_left(model_dir):
     (root / f".next.{alive}.efgh5678.tmp").mkdir()  # a write in progress
     _aged(root / f".next.{alive}.efgh5678.tmp", 7200)  # however old
     (root / ".old.ijkl9012.tmp").mkdir()  # written before pmtype named the writer, two hours ago
+    (root / ".old.ijkl9012.tmp" / "model.joblib").write_bytes(b"half")  # what it holds tells it is pmtype's
     _aged(root / ".old.ijkl9012.tmp", 7200)
     (root / ".DEFAULT.mnop3456.tmp").write_text("fine\n")
     _aged(root / ".DEFAULT.mnop3456.tmp", 7200)
@@ -310,7 +346,7 @@ def test_remove_unfinished_removes_only_what_killed_writes_left(model_dir):
         (root / name).mkdir()
         _aged(root / name, 7200)
     (root / f".fine.{dead}.old").mkdir()  # moved aside by a killed overwrite after 'fine' was replaced
-    (root / ".fine.old").mkdir()  # the same, before pmtype named the writer, two hours ago
+    _install(model_dir, ".fine.old")  # the same, before pmtype named the writer, two hours ago
     _aged(root / ".fine.old", 7200)
     (root / f".link.{dead}.uvwx1234.tmp").symlink_to(root / "fine")  # a link: neither it nor its target
     removed = remove_unfinished().removed
@@ -321,6 +357,56 @@ def test_remove_unfinished_removes_only_what_killed_writes_left(model_dir):
         kept + ["fine", f".next.{alive}.efgh5678.tmp", ".young.qrst7890.tmp", f".link.{dead}.uvwx1234.tmp"])
     assert (root / "fine" / "manifest.json").is_file()
     assert remove_unfinished() == Unfinished()
+
+
+def test_hidden_things_of_a_user_that_look_like_pmtypes_names_are_left_alone(model_dir):
+    """Names without a writer (what an older pmtype wrote) fit any hidden name: only what they hold tells."""
+    root = config.models_dir()
+    _install(model_dir, "fine")
+    dead = _dead_pid()
+    (root / ".notes.old").mkdir()  # a user's folder: never "put back" as a version
+    (root / ".notes.old" / "todo.txt").write_text("keep me")
+    (root / f".notes.{dead}.old").mkdir()  # named as pmtype names a moved-aside model, but no model's files
+    (root / f".notes.{dead}.old" / "todo.txt").write_text("keep me")
+    (root / ".default-version.old").write_text("fine\n")  # a user's copy of the pointer
+    (root / ".backup.20261120.tmp").write_text("my backup")
+    (root / ".DEFAULT.abcd1234.tmp").write_text("not a version name\n")
+    (root / ".cues-0123456789abcdef.jsonl.gz.abcd1234.tmp").write_text("plain text")
+    (root / ".scratch.abcd1234.tmp").mkdir()  # empty: nothing says it is pmtype's
+    _install(model_dir, ".fine.old")  # a model, but with a user's notes beside it
+    (root / ".fine.old" / "NOTES.md").write_text("keep me")
+    (root / ".spare.old").mkdir()  # a model file without its manifest
+    (root / ".spare.old" / "model.joblib").write_bytes(b"mine")
+    users = sorted(p.name for p in root.iterdir() if p.name != "fine")
+    for name in users:
+        _aged(root / name, 7200)
+    assert remove_unfinished() == Unfinished()
+    assert sorted(p.name for p in root.iterdir()) == sorted(users + ["fine"])
+    assert (root / ".notes.old" / "todo.txt").read_text() == "keep me"
+    assert (root / ".backup.20261120.tmp").read_text() == "my backup"
+    assert [v.name for v in list_models()] == ["fine"]
+
+
+def test_what_an_older_pmtype_left_is_tidied_by_what_it_holds(model_dir):
+    root = config.models_dir()
+    _install(model_dir, "fine")
+    _install(model_dir, ".gone.old")  # a model moved aside, its place empty: put back
+    _install(model_dir, ".fine.old")  # a model moved aside and replaced: removed
+    (root / ".next.abcd1234.tmp").mkdir()  # a model being written
+    (root / ".next.abcd1234.tmp" / "model.joblib").write_bytes(b"half")
+    (root / "..default-version.efgh5678.tmp").write_text("fine\n")  # the pointer being written
+    (root / ".DEFAULT.ijkl9012.tmp").write_text("")
+    (root / ".cues-0123456789abcdef.jsonl.gz.mnop3456.tmp").write_bytes(b"\x1f\x8bhalf")
+    for p in root.iterdir():
+        if p.name != "fine":
+            _aged(p, 7200)
+    done = remove_unfinished()
+    assert done == Unfinished(removed=[root / "..default-version.efgh5678.tmp", root / ".DEFAULT.ijkl9012.tmp",
+                                       root / ".cues-0123456789abcdef.jsonl.gz.mnop3456.tmp",
+                                       root / ".fine.old", root / ".next.abcd1234.tmp"],
+                              restored=[root / "gone"])
+    assert sorted(p.name for p in root.iterdir()) == ["fine", "gone"]
+    assert load_model("gone").model_id == load_model(model_dir).model_id
 
 
 def test_a_model_moved_aside_by_a_killed_overwrite_is_put_back_when_its_place_is_empty(model_dir):
@@ -346,6 +432,8 @@ def test_a_process_id_is_judged_only_on_the_machine_that_gave_it(tmp_path):
                       (f".e.{dead}-{there}.old", 60),
                       (f".f.{alive}-{there}.old", 7200)]:
         (tmp_path / name).mkdir()
+        if name.startswith(".f."):
+            (tmp_path / name / "manifest.json").write_text("{}")  # a model: put back
         _aged(tmp_path / name, age)
     done = remove_unfinished(tmp_path)
     assert done == Unfinished(removed=[tmp_path / f".a.{dead}-{here}.abcd1234.tmp",
@@ -374,6 +462,7 @@ def test_remove_unfinished_also_tidies_the_cue_cache(tmp_path):
 
 def test_remove_unfinished_takes_a_folder_and_an_age(tmp_path):
     (tmp_path / ".m.abcd1234.tmp").mkdir()
+    (tmp_path / ".m.abcd1234.tmp" / "manifest.json").write_text("{}")
     _aged(tmp_path / ".m.abcd1234.tmp", 120)
     assert remove_unfinished(tmp_path) == Unfinished()
     assert remove_unfinished(tmp_path, max_age=60).removed == [tmp_path / ".m.abcd1234.tmp"]
@@ -582,11 +671,38 @@ def test_compare_names_an_unknown_model(model_dir, corpus_csv):
 
 # --- promoting ------------------------------------------------------------------------------
 
-def test_promote_with_no_default_yet(corpus_csv):
+def test_promote_with_no_default_yet_builds_it_and_promotes_a_model_not_worse(corpus_csv):
+    """Every command builds the default from the seed corpus on first use: it is what the new model must beat."""
+    built = config.models_dir() / "default"
+    said = []
+    outcome = train_version([corpus_csv], name="first", use_seed=False, promote_on=corpus_csv, progress=said.append)
+    assert f"No default model yet: building it from the seed corpus into {built} (once)…" in said
+    assert outcome.promoted and outcome.comparison.verdict in (BETTER, NOT_WORSE)
+    assert outcome.comparison.current_path == str(built)
+    assert outcome.decision == f"first is now the default model (verdict against default: {outcome.comparison.verdict})"
+    assert default_model_path() == config.models_dir() / "first"
+    assert (built / "manifest.json").is_file()
+
+
+def test_promote_with_no_default_yet_refuses_a_worse_model(swapped_csv, corpus_csv):
+    outcome = train_version([swapped_csv], name="bad", use_seed=False, promote_on=corpus_csv)
+    assert not outcome.promoted and outcome.comparison.verdict == WORSE
+    assert outcome.decision == ("not promoted (verdict against default: worse); default stays the default "
+                                "and bad is kept as a version")
+    assert not _pointer().exists() and default_model_path() == config.models_dir() / "default"
+    assert (config.models_dir() / "default" / "manifest.json").is_file()
+    assert (config.models_dir() / "bad" / "manifest.json").is_file()
+
+
+def test_promote_when_the_pointer_names_a_missing_version_promotes_with_nothing_to_compare(corpus_csv):
+    config.models_dir().mkdir(parents=True)
+    _pointer().write_text("gone\n")
     outcome = train_version([corpus_csv], name="first", use_seed=False, promote_on=corpus_csv)
     assert outcome.promoted and outcome.comparison is None
-    assert outcome.decision == "first is now the default model (there was no default model to compare with)"
-    assert default_model_path() == config.models_dir() / "first"
+    assert outcome.decision == (f"first is now the default model (the default model gone, named in {_pointer()}, "
+                                "is missing: there was nothing to compare with)")
+    assert _pointer().read_text() == "first\n"
+    assert not (config.models_dir() / "default").exists()  # nothing was built
 
 
 def test_promote_refuses_a_worse_model_and_keeps_it_as_a_version(model_dir, swapped_csv, corpus_csv):

@@ -4,6 +4,7 @@ version at once, ``-o .``, and a PMTYPE_MODELS_DIR that names a file."""
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,15 @@ from conftest import install_model as _install
 from pmtype import config, persist
 from pmtype.errors import BadModelName, CannotWrite, ModelInUse, ModelNotFound, NotAModelVersion, OutputExists
 from pmtype.model import default_model_path, load_model
-from pmtype.registry import Unfinished, list_models, remove_unfinished, remove_version, train_version, use_model
+from pmtype.registry import (
+    Unfinished,
+    list_models,
+    remove_unfinished,
+    remove_version,
+    train_version,
+    use_model,
+    version_path,
+)
 
 RESERVED = ("is not a model version name: use letters, digits, '.', '_' and '-', starting with a letter "
             "or digit (other spellings of 'default', such as 'DEFAULT', are reserved)")
@@ -126,6 +135,51 @@ def test_a_version_stops_being_one_before_its_files_are_deleted(model_dir, monke
     monkeypatch.undo()
     assert remove_unfinished(max_age=0) == Unfinished()  # a live process's: left alone
     assert not (config.models_dir() / "a").exists()  # and never put back as the version
+
+
+# --- a version named by a path ----------------------------------------------------------------
+
+def test_a_version_may_be_named_by_a_path_that_is_one_plain_name(model_dir, corpus_csv, no_training):
+    _install(model_dir, "v1")
+    _install(model_dir, "v2")
+    assert version_path(Path("v1")) == config.models_dir() / "v1"
+    assert use_model(Path("v1")).name == "v1"
+    assert (config.models_dir() / ".default-version").read_text() == "v1\n"
+    assert remove_version(Path("v2")).name == "v2"
+    assert [v.name for v in list_models()] == ["v1"]
+    with pytest.raises(OutputExists) as e:  # taken as the name it is, so refused as an existing version
+        train_version([corpus_csv], name=Path("v1"), use_seed=False)
+    assert str(e.value) == (f"model version 'v1' already exists in {config.models_dir()}; "
+                            "versions are never replaced: choose another name")
+    for call in (use_model, remove_version):
+        with pytest.raises(BadModelName) as e:
+            call(Path("models") / "v1")
+        assert str(e.value) == f"'models/v1' {RESERVED}"
+
+
+@pytest.mark.parametrize("name,kind", [(1, "int"), (b"v1", "bytes"), (None, "NoneType")])
+def test_a_version_name_that_is_neither_text_nor_a_path_is_a_type_error(name, kind, corpus_csv, no_training):
+    calls = [version_path, use_model, remove_version]
+    if name is not None:  # train_version's name=None is a version named by the time and the data
+        calls.append(lambda n: train_version([corpus_csv], name=n, use_seed=False))
+    for call in calls:
+        with pytest.raises(TypeError) as e:
+            call(name)
+        assert str(e.value) == f"a model version name is a str or a path-like object such as pathlib.Path, not {kind}"
+
+
+# --- overwriting a model folder ----------------------------------------------------------------
+
+def test_overwrite_refuses_a_model_folder_that_holds_more_than_the_model_before_training(model_dir, corpus_csv,
+                                                                                        tmp_path, no_training):
+    mine = tmp_path / "mine_model"
+    shutil.copytree(model_dir, mine)
+    (mine / "NOTES.md").write_text("mine")
+    (mine / "report").mkdir()
+    with pytest.raises(OutputExists) as e:
+        train_version([corpus_csv], output=mine, use_seed=False, overwrite=True)
+    assert str(e.value) == f"{mine} holds more than a model (NOTES.md, report); move them or give another -o"
+    assert sorted(p.name for p in mine.iterdir()) == ["NOTES.md", "manifest.json", "model.joblib", "report"]
 
 
 # --- -o into the models folder -------------------------------------------------------------

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from pmtype import tables
 from pmtype.cli import app
-from pmtype.errors import BadInputFile, MissingColumn
+from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn
 
 FRAME = pd.DataFrame({"id": ["001", "2"], "description": ["Café API ünïcode", "Second, with comma"]})
 
@@ -476,3 +476,288 @@ def test_resume_starts_afresh_when_the_part_written_lost_what_was_recorded(tmp_p
     assert _read(path).to_dict("list") == FRAME.to_dict("list")
     if fmt == "csv":
         assert b"\x00" not in path.read_bytes()
+
+
+# --- a lone carriage return in a cell ----------------------------------------------------------
+
+CR_FRAME = pd.DataFrame({"id": ["1", "2", "3"],
+                         "description": ["We need a PM to own public APIs with engineers.",
+                                         "Own pricing with sales", "Own the roadmap"],
+                         "note": ["a\rb", "x", 'say "hi"\r\nthen\rgo']})
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.tsv", "out.csv.gz"])
+@pytest.mark.parametrize("writer", ["atomic", "resumable"])
+def test_a_lone_carriage_return_in_a_cell_is_quoted_and_reads_back_as_written(tmp_path, name, writer):
+    path = tmp_path / name
+    fmt = tables.detect_format(path)
+    plain = CR_FRAME.assign(note=["a b", "x", "y"])  # a chunk without one: written as ever
+    if writer == "atomic":
+        with tables.atomic_output(path, fmt) as w:
+            w.write(CR_FRAME)
+            w.write(plain)
+    else:
+        with tables.ResumableOutput(path, fmt, {"input": "x"}) as w:
+            w.write(CR_FRAME)
+            w.write(plain)
+            w.finish()
+    got = _read(path)
+    pd.testing.assert_frame_equal(got, pd.concat([CR_FRAME, plain], ignore_index=True), check_dtype=False)
+    data = (gzip.open(path) if name.endswith(".gz") else open(path, "rb")).read().decode()
+    sep = "\t" if fmt == "tsv" else ","
+    assert data.splitlines(keepends=True)[0] == sep.join(CR_FRAME.columns) + "\n"
+    assert f'{sep}"a\rb"\n2{sep}' in data
+    assert data.endswith(plain.to_csv(sep=sep, index=False, header=False, lineterminator="\n"))
+
+
+def test_delimited_text_is_unchanged_for_a_chunk_without_a_carriage_return():
+    frame = FRAME.assign(multi=["line\nbreak", 'a "quote"'])
+    assert tables.delimited_text(frame, "csv", header=True) == frame.to_csv(index=False, lineterminator="\n")
+    assert tables.delimited_text(CR_FRAME.iloc[:1], "csv", header=False) == \
+        '1,We need a PM to own public APIs with engineers.,"a\rb"\n'
+    # a header cell holding one is quoted too
+    assert tables.delimited_text(pd.DataFrame({"a\rb": ["1"]}), "tsv", header=True) == '"a\rb"\n1\n'
+
+
+def test_label_keeps_a_row_whose_cell_holds_a_lone_carriage_return(tmp_path, model_dir):
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'id,description,note\n1,We need a PM to own public APIs with engineers.,"a\rb"\n'
+                     b"2,Own pricing with sales,x\n")
+    out = tmp_path / "out.csv"
+    r = CliRunner().invoke(app, ["label", str(path), "-o", str(out), "--model", str(model_dir), "--quiet"])
+    assert r.exit_code == 0, r.output
+    got = _read(out)
+    assert got["id"].tolist() == ["1", "2"]
+    assert got["note"].tolist() == ["a\rb", "x"]
+
+
+# --- JSON Lines with half a surrogate pair ------------------------------------------------------
+
+SURROGATES_JSONL = (b'{"id":1,"description":"We need a PM to own APIs with engineers \\ud83d",'
+                    b'"tags":["ok \\ud83d\\ude00",{"k\\udc00":"\\uDE00x"}],"\\ud800key":"v"}\n'
+                    b'{"id":2,"description":"Own pricing with sales \\u00e9","\\ud800key":null}\n')
+
+
+def test_lone_surrogate_escapes_in_json_lines_are_read_as_replacement_characters(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(SURROGATES_JSONL)
+    got = _read(path)
+    assert list(got.columns) == ["id", "description", "tags", "\ufffdkey"]
+    assert got["description"].tolist() == ["We need a PM to own APIs with engineers \ufffd",
+                                           "Own pricing with sales é"]
+    assert got["tags"][0] == ["ok 😀", {"k\ufffd": "\ufffdx"}]  # a whole pair is the emoji it makes
+    for name in ("out.csv", "out.tsv", "out.jsonl", "out.parquet"):
+        with tables.atomic_output(tmp_path / name, tables.detect_format(name)) as writer:
+            writer.write(got)
+        assert _read(tmp_path / name)["description"].tolist() == got["description"].tolist()
+
+
+def test_label_writes_json_lines_holding_a_lone_surrogate_escape(tmp_path, model_dir):
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(SURROGATES_JSONL)
+    r = CliRunner().invoke(app, ["label", str(path), "-o", str(tmp_path / "out.jsonl"), "--model", str(model_dir),
+                                 "--quiet"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [row["\ufffdkey"] for row in rows] == ["v", None]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "p.jsonl"]  # no part file left
+
+
+# --- two runs writing one output ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_a_second_run_writing_the_same_output_is_refused_and_the_first_goes_on(tmp_path, name):
+    path = tmp_path / name
+    fmt = tables.detect_format(path)
+    with tables.ResumableOutput(path, fmt, {"input": "x"}) as first:
+        first.write(FRAME.iloc[:1])
+        for resume in (False, True):
+            with pytest.raises(CannotWrite) as e:
+                with tables.ResumableOutput(path, fmt, {"input": "x"}, resume=resume):
+                    pass
+            assert str(e.value) == (f"{path} is being written by another pmtype run (process {os.getpid()}); "
+                                    "wait for it to end, or write to another file")
+        first.write(FRAME.iloc[1:])
+        first.finish()
+    assert _read(path).to_dict("list") == FRAME.to_dict("list")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # the lock file is gone too
+    with tables.ResumableOutput(path, fmt, {"input": "x"}) as again:  # once it has ended, free again
+        again.write(FRAME)
+        again.finish()
+
+
+KILLED_WRITER = """
+import os, sys, time
+import pandas as pd
+from pmtype import tables
+with tables.ResumableOutput(sys.argv[1], "csv", {"input": "x"}) as w:
+    w.write(pd.DataFrame({"id": ["001"], "description": ["Café API ünïcode"]}))
+    worker = os.fork()  # as --jobs forks its workers, which may outlive the run a moment
+    if worker == 0:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # not the test's pipe, which it reads to its end
+        time.sleep(60)
+        os._exit(0)
+    print(worker, flush=True)
+    os.kill(os.getpid(), 9)
+"""
+
+
+def test_the_run_of_a_killed_writer_can_be_resumed_while_its_worker_lives_on(tmp_path):
+    import signal
+    import subprocess
+
+    path = tmp_path / "out.csv"
+    done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True)
+    worker = int(done.stdout)
+    try:
+        assert done.returncode == -9
+        assert (tmp_path / ".out.csv.lock").exists()  # left behind, but no longer locked
+        with tables.ResumableOutput(path, "csv", {"input": "x"}, resume=True) as writer:
+            assert writer.rows_done == 1
+            writer.write(FRAME.iloc[1:])
+            writer.finish()
+    finally:
+        os.kill(worker, signal.SIGKILL)
+    assert _read(path).to_dict("list") == FRAME.to_dict("list")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+# --- Parquet's nullable integers and booleans --------------------------------------------------
+
+@pytest.fixture
+def nullable_parquet(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "n.parquet"
+    pq.write_table(pa.table({
+        "id": pa.array([1, None, 3], pa.int64()),
+        "small": pa.array([None, 7, 255], pa.uint8()),
+        "remote": pa.array([True, None, False]),
+        "description": ["We need a PM to own APIs with engineers.", "Own pricing with sales.", None],
+    }), path)
+    return path
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 500])
+def test_parquet_integers_and_booleans_with_nulls_keep_their_values_and_types(tmp_path, nullable_parquet,
+                                                                              chunk_size):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunks = list(tables.read_chunks(nullable_parquet, chunk_size=chunk_size))
+    for name in ("out.csv", "out.parquet", "out.jsonl"):
+        with tables.atomic_output(tmp_path / name, tables.detect_format(name)) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+    assert (tmp_path / "out.csv").read_text().splitlines() == [
+        "id,small,remote,description",
+        "1,,True,We need a PM to own APIs with engineers.",
+        ",7,,Own pricing with sales.",
+        "3,255,False,",
+    ]
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert [table.schema.field(c).type for c in ("id", "small", "remote")] == [pa.int64(), pa.uint8(), pa.bool_()]
+    assert table.column("id").to_pylist() == [1, None, 3]
+    assert table.column("remote").to_pylist() == [True, None, False]
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [1, None, 3]
+
+
+# --- encodings, headers, NUL bytes, folders -------------------------------------------------------
+
+@pytest.mark.parametrize("codec", ["rot13", "hex", "base64", "zip"])
+def test_a_codec_that_is_no_text_encoding_is_an_unknown_encoding(tmp_path, codec, model_dir):
+    path = tmp_path / "p.csv"
+    FRAME.to_csv(path, index=False)
+    with pytest.raises(BadOption) as e:
+        _read(path, encoding=codec)
+    assert str(e.value) == f"unknown encoding '{codec}'"
+    r = CliRunner().invoke(app, ["label", str(path), "-o", "-", "--model", str(model_dir), "--quiet",
+                                 "--encoding", codec])
+    assert r.exit_code == 2
+    assert r.stderr == f"Error: unknown encoding '{codec}'\n"
+
+
+@pytest.mark.parametrize("header,columns", [
+    ("id,description,", ["id", "description", ""]),
+    ("id,description,,", ["id", "description", "Unnamed: 2", "Unnamed: 3"]),
+    ("id,,description,,,", ["id", "Unnamed: 1", "description", "Unnamed: 3", "Unnamed: 4", "Unnamed: 5"]),
+])
+def test_blank_column_names_are_kept_however_many(tmp_path, header, columns):
+    path = tmp_path / "p.csv"
+    width = header.count(",") + 1
+    rows = [header] + [",".join([str(i), f"Own the APIs with the engineers {i}"] + [f"c{i}"] * (width - 2))
+                       for i in range(3)]
+    path.write_text("\n".join(rows) + "\n")
+    got = _read(path)
+    assert list(got.columns) == columns
+    assert got.shape == (3, width)
+    for name in ("out.csv", "out.parquet", "out.jsonl"):
+        with tables.atomic_output(tmp_path / name, tables.detect_format(name)) as writer:
+            writer.write(got)
+        pd.testing.assert_frame_equal(_read(tmp_path / name).astype(str), got)
+
+
+def test_repeated_blank_names_in_parquet_are_named_in_the_message(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array(["1"]), pa.array(["x"]), pa.array(["y"])],
+                                        names=["description", "", ""]), path)
+    with pytest.raises(BadInputFile) as e:
+        _read(path)
+    assert str(e.value) == "the header has 2 blank column names; name them"
+
+
+@pytest.mark.parametrize("data", [
+    b'id,description\n1,"We need a PM\x00 to own APIs with engineers."\n',
+    b"id,d\n1,a\x00b\n",
+    b'id,description\n1,"We\x00 need\x00 a PM\x00 to own APIs."\n',
+])
+def test_a_stray_nul_in_a_short_text_file_is_a_bad_byte(tmp_path, data):
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    got = _read(path)
+    assert len(got) == 1 and "\x00" in got.iloc[0, 1]
+
+
+@pytest.mark.parametrize("data", [
+    bytes(range(256)) * 20,  # every byte: as random bytes are
+    "id,description\n1,x\n".encode("utf-32-le"),  # no BOM: mostly NULs
+    b"id,description\n" + b"1,abc\x00def\x00ghi\n" * 20,  # NULs throughout
+    b"SQLite format 3\x00\x10\x00\x01\x01\x00@  \x00\x00\x00\x02" + b"\x00" * 200 + b"CREATE TABLE t(x)",
+])
+def test_binary_files_are_still_refused(tmp_path, data):
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    with pytest.raises(BadInputFile) as e:
+        _read(path)
+    assert str(e.value) == "the file is binary, not a text table (CSV, TSV or JSON Lines)"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_a_folder_is_named_a_folder_in_every_format(tmp_path, fmt):
+    folder = tmp_path / "somedir"
+    folder.mkdir()
+    with pytest.raises(BadInputFile) as e:
+        _read(folder, fmt=fmt)
+    assert str(e.value) == f"{folder} is a folder, not a file"
+
+
+def test_json_lines_read_as_csv_are_named_in_the_missing_column_message(tmp_path, piped_stdin):
+    piped_stdin(b'{"id":1,"body2":"We need a PM to own APIs with engineers."}\n{"id":2,"body2":"Own pricing."}\n')
+    columns = next(tables.read_chunks("-")).columns
+    with pytest.raises(MissingColumn) as e:
+        tables.find_column(columns, None, tables.TEXT_COLUMNS, "text")
+    assert str(e.value) == (
+        "no text column found (looked for description, job_description, jobdescription, description_text, "
+        'text, body, …); the columns are: {"id":1, body2:"We need a PM to own APIs with engineers."}; '
+        "name one with --text-column; it looks like JSON Lines: give --format jsonl")
+    with pytest.raises(MissingColumn) as e:
+        tables.find_column(columns, "body", tables.TEXT_COLUMNS, "text")
+    assert str(e.value).endswith("; it looks like JSON Lines: give --format jsonl")
+    with pytest.raises(MissingColumn) as e:  # a CSV header is named as it is
+        tables.find_column(["id", "name"], None, tables.TEXT_COLUMNS, "text")
+    assert "JSON" not in str(e.value)
+

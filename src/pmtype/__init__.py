@@ -26,7 +26,7 @@ _WHERE = {
 }
 _ERRORS = ("BadInputFile", "BadModelName", "BadOption", "BadTrainingData", "CannotWrite", "EmptyText",
            "MissingColumn", "ModelIncompatible", "ModelInUse", "ModelNotFound", "ModelTampered", "NotAModelVersion",
-           "NothingToSuggest", "OutputExists", "PMTypeError", "UnknownLabel")
+           "NothingToSuggest", "OutputExists", "PMTypeError", "UnknownLabel", "WorkerDied")
 _WHERE.update(dict.fromkeys(_ERRORS, "errors"))
 
 
@@ -87,4 +87,5 @@ __all__ = [
     "BadOption",
     "CannotWrite",
     "UnknownLabel",
+    "WorkerDied",
 ]

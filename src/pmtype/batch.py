@@ -26,6 +26,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +36,7 @@ import pandas as pd
 
 from pmtype import config, persist, tables
 from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavailable, MissingColumn, OutputExists,
-                            PMTypeError,
-                           printable)
+                           PMTypeError, WorkerDied, printable)
 from pmtype.features import body_kind, posting_text
 from pmtype.model import PMTypeModel, default_model_path, jobs_for, load_model, model_folder
 
@@ -145,14 +145,18 @@ def _labelled_chunks(chunks: Iterator[pd.DataFrame], model: PMTypeModel, model_p
         for chunk in chunks:
             yield label_frame(model, chunk, text_column, title_column, force)
         return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, os.getpid())) as pool:
-        pending = []
-        for chunk in chunks:
-            pending.append(pool.submit(_label_in_worker, chunk, text_column, title_column, force))
-            if len(pending) >= 2 * jobs:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+    try:
+        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, os.getpid())) as pool:
+            pending = []
+            for chunk in chunks:
+                pending.append(pool.submit(_label_in_worker, chunk, text_column, title_column, force))
+                if len(pending) >= 2 * jobs:
+                    yield pending.pop(0).result()
+            for future in pending:
+                yield future.result()
+    except BrokenProcessPool:
+        raise WorkerDied("a labelling process died before its chunk was done (killed, or out of memory: "
+                         "fewer --jobs use less)") from None
 
 
 def label_file(input_path, output_path, model: PMTypeModel | str | Path | None = None,
@@ -191,6 +195,8 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
                         + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
     chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
     first = next(chunks)
+    if stream and not out_format:  # on standard output, the format the input's bytes told
+        out_fmt = first.attrs.get(tables.SNIFFED_FORMAT, out_fmt)
     text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
     title_col = tables.find_column(first.columns, title_column, tables.TITLE_COLUMNS, "title",
                                    required=title_column is not None)
@@ -240,7 +246,10 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
             summary.resumed_rows = writer.rows_done
             if writer.rows_done and progress:
                 progress(f"resuming after {writer.rows_done} rows already labelled")
-            run(writer, skip_rows=writer.rows_done)
+            try:
+                run(writer, skip_rows=writer.rows_done)
+            except WorkerDied as e:  # the chunks written are kept: say how to go on from them
+                raise WorkerDied(f"{e}; run again with --resume to continue from the last complete chunk") from None
             writer.finish()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -346,6 +355,9 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     except ImportError:
         raise BadOption("the dask engine needs Dask: pip install 'pmtype[dask]'") from None
     started = time.perf_counter()
+    if str(input_path) == "-" or tables.is_stream(input_path):
+        raise BadOption("the dask engine reads files, not standard input or a pipe: "
+                        "give a file, a glob or a URL, or use the local engine")
     if workers < 1:
         raise BadOption("--workers must be at least 1")
     out_format = (out_format or "parquet").lower()
@@ -382,7 +394,8 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
                     labelled.to_parquet(where, write_index=False)
                     result = dd.read_parquet(where, columns=["pm_label", "pm_status"])
                 else:
-                    labelled.to_csv(f"{where.rstrip('/')}/part-*.csv", index=False)
+                    dask.compute(*(dask.delayed(_write_csv_part)(part, f"{where.rstrip('/')}/part-{i}.csv")
+                                   for i, part in enumerate(labelled.to_delayed())))
                     result = dd.read_csv(f"{where.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
                                          dtype=str, keep_default_na=False, blocksize=None)
                 counts = result.map_partitions(_counted, meta=_counted(result._meta).iloc[:0]).compute()
@@ -731,6 +744,10 @@ def _starts_as_parquet(fs, path: str) -> bool:
         return False  # judged, with its one-line error, with the other files
 
 
+#: Integers and booleans as pandas' nullable types, as the local engine reads them (``tables.nullable_type``).
+_ARROW_TO_PANDAS = {"types_mapper": tables.nullable_type}
+
+
 def _read_parquet_with_dask(dd, input_path: str, files: list[tuple[str, tables.ParquetLayout]]):
     """The Parquet files of ``input_path`` as one Dask frame, their columns as the local engine reads
     them: an index pandas stored as a column ("id" after ``set_index``) is a column like any other,
@@ -738,9 +755,10 @@ def _read_parquet_with_dask(dd, input_path: str, files: list[tuple[str, tables.P
     ranged = [layout.ranged for _, layout in files]
     stored = [c for c in files[0][1].columns if not (files[0][1].ranged and c == files[0][1].ranged[0])]
     if not any(ranged):
-        return dd.read_parquet(input_path, index=False)[stored]  # (Dask puts a stored index first)
+        # (Dask puts a stored index first)
+        return dd.read_parquet(input_path, index=False, arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
     # one partition per file, in the order of ``files`` (Dask's), so that each knows its range
-    ddf = dd.read_parquet(input_path, index=False, split_row_groups=False)[stored]
+    ddf = dd.read_parquet(input_path, index=False, split_row_groups=False, arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
     if ddf.npartitions != len(files):
         raise BadInputFile(f"cannot read {input_path}: Dask sees {ddf.npartitions} files, pmtype {len(files)}")
     name = next(r[0] for r in ranged if r)
@@ -772,9 +790,18 @@ def _parquet_parts(fs, paths: list[str], glob: bool) -> tuple[list[str], bool]:
     return parts, glob
 
 
+def _write_csv_part(frame: pd.DataFrame, path: str) -> None:
+    """One partition as a CSV file, its text as the local engine writes it (``tables.delimited_text``:
+    a cell holding a lone carriage return is quoted)."""
+    import fsspec
+
+    with fsspec.open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(tables.delimited_text(frame, "csv", header=True))
+
+
 def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,
                    earlier: list[tuple[str, list[str]]]) -> None:
-    tables.check_header(columns)
+    tables.check_header([c for c in columns if str(c).strip()])  # blank names: pandas names them, as the local engine
     tables.find_column(columns, text_column, tables.TEXT_COLUMNS, "text")
     if title_column is not None:
         tables.find_column(columns, title_column, tables.TITLE_COLUMNS, "title")

@@ -271,7 +271,7 @@ def label(
     fmt: FormatOption = None,
     out_fmt: Annotated[Optional[str], typer.Option("--output-format", help="Output format (default: from the output file's name; on stdout, the input's).")] = None,
     encoding: EncodingOption = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: all cores; never more than the cores).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its last complete chunk.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Rows per chunk.")] = config.CHUNK_SIZE,
     force: Annotated[bool, typer.Option("--force", help="Label rows the scope check calls not a PM posting, and rows not in English.")] = False,
@@ -366,7 +366,7 @@ def train(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder given with -o (a version in the models directory is never "
                                             "replaced, except the built-in 'default' that 'make model' rebuilds).")] = False,
     drop_boilerplate: Annotated[bool, typer.Option("--drop-boilerplate", help="Leave company, benefits and legal text out of features and evidence.")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores, never more; default: all cores from 2,000 postings).")] = None,
     fmt: FormatOption = None,
     encoding: EncodingOption = None,
 ) -> None:
@@ -415,7 +415,7 @@ def evaluate(
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
     label_column: LabelColumnOption = "label",
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write figures and report.md here.")] = None,
+    report: Annotated[Optional[str], typer.Option("--report", metavar="FOLDER", help="Write figures and report.md here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     fmt: FormatOption = None,
     encoding: EncodingOption = None,
@@ -551,7 +551,7 @@ def check_labels(
     title_column: TitleColumnOption = None,
     label_column: LabelColumnOption = "label",
     with_seed: Annotated[bool, typer.Option("--with-seed/--no-seed", help="Train every fold on the seed corpus too, besides your rows (finds more wrong labels, with fewer false alarms, in a small file); only your rows are checked. --no-seed: your rows only.")] = True,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores; default: all cores from 2,000 postings).")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores, never more; default: all cores from 2,000 postings).")] = None,
     fmt: FormatOption = None,
     encoding: EncodingOption = None,
 ) -> None:

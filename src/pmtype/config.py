@@ -6,13 +6,19 @@ defaults the CLI and the public API fall back to.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import socket
 from pathlib import Path
 
 import platformdirs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: Eight hex digits naming this machine (a hash of its host name): a process id means
+#: something only on the machine that gave it, and a models folder or an output may be shared.
+HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 #: The checkout's root, when pmtype runs from a source tree (``pip install -e .``).
 _CHECKOUT_ROOT = PACKAGE_DIR.parent.parent

@@ -9,6 +9,8 @@ of them, while keeping the list varied.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,18 +20,27 @@ import pandas as pd
 
 from pmtype import config, tables
 from pmtype import text as text_mod
-from pmtype.errors import BadTrainingData, MissingColumn, NothingToSuggest
+from pmtype.errors import BadOption, BadTrainingData, MissingColumn, NothingToSuggest
 from pmtype.features import body_kind, posting_text
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_ENGLISH, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir,
-                          load_model)
+                          load_model, normalise_label)
 
 CLASSES = ("business", "technical")
+#: What a label conflict in a file tells the user of ``check_labels`` to do: "fix the labels and …".
+AGAIN = "run check-labels again"
 
 # --- label mistakes ----------------------------------------------------------------------
 
 
-def _need_both_labels(given: Sequence[str]) -> None:
+def _need_both_labels(given: Sequence[str], not_pm: int = 0, path=None) -> None:
+    """A ``BadTrainingData`` unless ``given`` holds both labels; where it holds neither, the
+    message names ``path`` (if known) and the ``not_pm`` rows left out of the check."""
     present = set(given)
+    if not present & set(CLASSES):
+        where = f"{path} has" if path else "found"
+        unchecked = f" ({not_pm} not_pm rows are not checked)" if not_pm else ""
+        raise BadTrainingData(f"checking labels needs rows of both labels; {where} no technical or business "
+                              f"rows with text{unchecked}")
     for name in CLASSES:
         if name not in present:
             raise BadTrainingData(f"checking labels needs rows of both labels; found no {name} rows "
@@ -92,14 +103,15 @@ class LabelCheck:
     output: str | None = None
 
     COLUMNS = ("row", "given_label", "suggested_label", "confidence", "margin", "evidence", "title")
+    #: Each column's type, with issues or none: the same columns in every Parquet file.
+    DTYPES = {"row": "int64", "given_label": "str", "suggested_label": "str", "confidence": "float64",
+              "margin": "float64", "evidence": "str", "title": "str"}
 
     def frame(self) -> pd.DataFrame:
-        """The issues as a table; ``confidence`` and ``margin`` are numbers."""
-        return pd.DataFrame(
-            [[i.row, i.given, i.suggested, float(i.confidence), float(i.margin), i.evidence, i.title]
-             for i in self.issues],
-            columns=list(self.COLUMNS),
-        ).astype({"confidence": "float64", "margin": "float64"})
+        """The issues as a table (``DTYPES``); ``row`` is a whole number, ``confidence`` and ``margin`` are numbers."""
+        values = [[i.row, i.given, i.suggested, i.confidence, i.margin, i.evidence, i.title] for i in self.issues]
+        return pd.DataFrame({name: pd.Series([v[k] for v in values], dtype=self.DTYPES[name])
+                             for k, name in enumerate(self.COLUMNS)})
 
 
 def check_labels(path, output: str | Path | None = None, text_column: str | None = None,
@@ -134,17 +146,17 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
         # standard output, a pipe or a device: CSV, as suggest writes there
         out_format = "csv" if tables.is_stream(output) else tables.detect_format(output, option=None)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
-    data, more = dedupe(data)
+    data, more = dedupe(data, then=AGAIN)
     notes += more
     pm, not_pm = data.pm_only()
     if not_pm:
         notes.append(f"left out {not_pm} not_pm rows (the check covers technical and business)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
-    _need_both_labels(given)  # before the seed corpus is read: the check could not use it
+    _need_both_labels(given, not_pm, path)  # before the seed corpus is read: the check could not use it
     train_only = None
     if use_seed:
         seed_data, seed_notes = read_seed_corpus(seed_path)
-        seed_data, more = dedupe(seed_data)
+        seed_data, more = dedupe(seed_data, then=AGAIN)
         seed_pm, _ = seed_data.pm_only()
         notes += seed_notes + [f"seed corpus: {note}" for note in more]
         mine = {text_key(t) for t in texts}
@@ -241,6 +253,17 @@ def _likeness_vectors(texts: list[str]):
     return sp.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
+def check_suggest_options(n, diversity) -> None:
+    """A ``BadOption`` unless ``n`` is a whole number, at least 1, and ``diversity`` a finite number, at least 0
+    (neither a bool), in the words of ``pmtype suggest``'s options."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise BadOption("-n must be a whole number, at least 1")
+    if n < 1:
+        raise BadOption("-n must be at least 1")
+    if isinstance(diversity, bool) or not isinstance(diversity, numbers.Real) or not 0 <= diversity < math.inf:
+        raise BadOption("--diversity must be a number, at least 0")  # NaN too: it compares false
+
+
 def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeModel | str | Path | None = None,
             text_column: str | None = None, title_column: str | None = None, label_column: str = "label",
             fmt: str | None = None, out_fmt: str | None = None, encoding: str | None = None,
@@ -252,14 +275,18 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     1 − 2·|p_technical − 0.5|. Postings are picked greedily by ``pick_diverse``.
     Rows with empty text, rows in another language (``not English``), rows the scope
     check calls not a PM posting, and rows that already have a label (a
-    ``label_column`` with a value) are left out and counted.
+    ``label_column`` cell that ``train`` reads as a label, right or wrong: not blank, not a
+    missing-value marker such as ``N/A``) are left out and counted. ``n`` (a whole number, at
+    least 1) and ``diversity`` (a finite number, at least 0) are checked first, and a text or
+    title column that is the label column is refused, each a ``BadOption``.
     The picked rows keep every input column, with ``label_column`` emptied (added if
     absent) and ``p_technical``; with ``output`` they are written there, ready to be
     filled in and given to ``train``: in ``out_fmt``, else the format the file's name
     says (a name that says none is a ``BadInputFile``), CSV on standard output.
     """
-    if n < 1:
-        raise NothingToSuggest("asked for fewer than one posting; -n must be at least 1")
+    from pmtype.training import refuse_label_as_text
+
+    check_suggest_options(n, diversity)
     if output is not None:
         tables.check_output(output, path)
         out_format = (tables.detect_format(output, out_fmt, option=None)
@@ -274,6 +301,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
     except MissingColumn:
         label_col = None
+    refuse_label_as_text(label_col, text_col, title_col)
     left_out = {"empty text": 0, "not text": 0, "not English": 0, "not a PM posting": 0, "already labelled": 0,
                 "near-copies of picked postings": 0}
     texts, where = [], []
@@ -282,7 +310,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         kind = tables.cell_kind(frame[text_col].iloc[i])  # as label reads a cell: "NaN" is empty, "12345" no text
         if kind == "text":
             kind = body_kind(body)  # and markup alone is empty
-        if label_col is not None and _cell_text(frame[label_col].iloc[i]).strip():
+        if label_col is not None and normalise_label(frame[label_col].iloc[i]) is not None:
             left_out["already labelled"] += 1
         elif kind != "text":
             left_out["empty text" if kind == "empty" else "not text"] += 1

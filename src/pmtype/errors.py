@@ -74,6 +74,10 @@ class BadModelName(PMTypeError):
     """A model version name that is not one plain folder name, or is reserved."""
 
 
+class WorkerDied(PMTypeError):
+    """A process labelling chunks of a file that ended before its chunk was done (killed, out of memory)."""
+
+
 class ClusterUnavailable(PMTypeError):
     """A Dask scheduler that cannot be reached, or a cluster whose workers died running the job."""
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pmtype import tables
-from pmtype.errors import BadTrainingData
+from pmtype.errors import BadOption, BadTrainingData
 from pmtype.metrics import CLASSES, expected_calibration_error, format_metrics, label_metrics, reliability
 
 __all__ = ["CLASSES", "FEW_POSTINGS", "evaluate", "expected_calibration_error", "format_metrics", "label_metrics",
@@ -32,6 +32,8 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     from pmtype.training import read_labelled
 
     if report_dir is not None:
+        if not str(report_dir).strip():  # Path("") is the working directory: never a folder given by accident
+            raise BadOption("--report needs a folder name, not a blank one")
         tables.check_output_folder(report_dir)  # before the scoring
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)

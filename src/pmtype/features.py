@@ -117,9 +117,23 @@ def body_kind(body: str) -> str:
 
 
 def as_posting_list(X) -> list:
-    """Postings given as a list, an array or a Series; one string is not a list of postings."""
+    """Postings given as a list, an array or a Series; one string is not a list of postings.
+
+    A DataFrame of one column gives that column's postings; a DataFrame of any other number of
+    columns, or a dict, is a ``TypeError`` (listed, they would give their column names or keys).
+    """
+    from collections.abc import Mapping
+
     if isinstance(X, (str, bytes)):
         raise TypeError("give a list of postings, not one string (for one posting: pmtype.classify)")
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise TypeError(f"give the postings as a list of texts or a pandas Series, not a DataFrame of "
+                            f"{X.shape[1]} columns; build texts with pmtype.posting_text(description, title)")
+        X = X.iloc[:, 0]
+    elif isinstance(X, Mapping):
+        raise TypeError(f"give the postings as a list of texts or a pandas Series, not a "
+                        f"{type(X).__name__}; build texts with pmtype.posting_text(description, title)")
     if hasattr(X, "tolist"):
         X = X.tolist()
     return list(X)

@@ -471,8 +471,11 @@ def is_missing(value: object) -> bool:
 
 def normalise_label(value) -> str | None:
     """``technical``/``business``/``not_pm`` from a cell, forgiving case and spaces; None for no
-    label (a missing value of any kind, or blank text)."""
-    if is_missing(value):
+    label: a missing value of any kind, or a cell ``tables.cell_kind`` calls empty (blank text,
+    or a missing-value marker such as ``N/A``, ``null``, ``NaN`` or ``None``)."""
+    from pmtype import tables  # on first call: model.py does not load the table code
+
+    if is_missing(value) or tables.cell_kind(value) == "empty":
         return None
     v = str(value).strip().lower().replace("-", "_").replace(" ", "_")
     aliases = {"tech": "technical", "technical": "technical", "business": "business",
@@ -560,14 +563,19 @@ def _fit_scope(seed: int, texts: list[str], is_pm: np.ndarray) -> ScopeCheck:
 
 def jobs_for(n_rows: int, jobs: int | None) -> int:
     """The number of processes for ``n_rows`` postings: ``jobs``, 0 for every core, None for every core
-    from ``PARALLEL_FROM_ROWS`` postings (one below). A negative number is a :class:`BadOption`."""
+    from ``PARALLEL_FROM_ROWS`` postings (one below); never more than the machine's cores, as each
+    process holds a model and more than one a core only share the same cores. A negative number is a
+    :class:`BadOption`."""
     import os
 
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int)):
+        raise TypeError(f"jobs must be a whole number or None, not {type(jobs).__name__}")
     if jobs is not None and jobs < 0:
         raise BadOption("--jobs must be at least 0 (0: all cores)")
+    cores = os.cpu_count() or 1
     if jobs is None:
-        return 1 if n_rows < PARALLEL_FROM_ROWS else (os.cpu_count() or 1)
-    return jobs if jobs > 0 else (os.cpu_count() or 1)
+        return 1 if n_rows < PARALLEL_FROM_ROWS else cores
+    return min(jobs, cores) if jobs > 0 else cores
 
 
 #: The folder, in the models directory, of the cue cache (hidden: it is not a model version).

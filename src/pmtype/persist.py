@@ -13,7 +13,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
@@ -26,19 +25,27 @@ MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 
-#: Eight hex digits naming this machine (a hash of its host name): a process id means
-#: something only on the machine that gave it, and a models folder may be shared.
-HOST_TAG = hashlib.sha256(socket.gethostname().encode("utf-8", "surrogatepass")).hexdigest()[:8]
+HOST_TAG = config.HOST_TAG  # this machine, in the names of temporary files (config.HOST_TAG)
 
-_WRITER = r"(?:(?P<pid>[0-9]+)(?:-(?P<host>[0-9a-f]{8}))?\.)?"
+#: The files ``save_model`` writes into a model folder: a folder it wrote holds nothing else.
+MODEL_FOLDER_FILES = (MODEL_FILE, MANIFEST_FILE)
+#: What a file browser leaves in any folder it shows (macOS Finder, Windows Explorer): no user's work.
+FILE_BROWSER_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+
+_WRITER = r"(?P<pid>[0-9]+)(?:-(?P<host>[0-9a-f]{8}))?\."
+_RANDOM = r"[a-z0-9_]{8}"  # tempfile's eight characters
 #: The name of a temporary folder or file that an atomic write of ``<name>`` makes beside it:
-#: ``.<name>.<pid>-<host>.<random>.tmp``, with the writer's process id and ``HOST_TAG``;
-#: earlier pmtype wrote ``.<name>.<pid>.<random>.tmp`` and, before that,
-#: ``.<name>.<random>.tmp``. ``random`` is ``tempfile``'s eight characters.
-TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + r"[a-z0-9_]{8}\.tmp")
+#: ``.<name>.<pid>-<host>.<random>.tmp``, with the writer's process id and ``HOST_TAG``
+#: (earlier pmtype wrote ``.<name>.<pid>.<random>.tmp``).
+TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + _RANDOM + r"\.tmp")
 #: The name under which ``save_model`` moves a model aside while it puts the new one in its
-#: place: ``.<name>.<pid>-<host>.old``; earlier pmtype used ``.<name>.<pid>.old`` and ``.<name>.old``.
+#: place: ``.<name>.<pid>-<host>.old`` (earlier pmtype used ``.<name>.<pid>.old``).
 MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + r"old")
+#: What pmtype wrote before it named the writer: ``.<name>.<random>.tmp`` and ``.<name>.old``. Any
+#: hidden name may look like these, so only what they hold can tell pmtype's from a user's
+#: (``registry.remove_unfinished``).
+LEGACY_TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\." + _RANDOM + r"\.tmp")
+LEGACY_MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\.old")
 
 
 def usual_mode(directory: bool = False) -> int:
@@ -114,9 +121,27 @@ def _holds_working_directory(folder: Path) -> bool:
     return here == there or there in here.parents
 
 
+def foreign_entries(folder: Path) -> list[str]:
+    """The names in ``folder`` that ``save_model`` does not write into a model folder
+    (``MODEL_FOLDER_FILES``), sorted; a file browser's litter (``FILE_BROWSER_LITTER``) is not counted."""
+    return sorted(name for name in os.listdir(folder)
+                  if name not in MODEL_FOLDER_FILES and name not in FILE_BROWSER_LITTER)
+
+
+def _check_holds_only_a_model(folder: Path, shown: str) -> None:
+    """``OutputExists`` where the model folder ``folder`` holds more than pmtype wrote there
+    (a report, notes): replacing the folder would delete them."""
+    others = foreign_entries(folder)
+    if others:
+        named = ", ".join(printable(name) for name in others[:3]) + (", …" if len(others) > 3 else "")
+        raise OutputExists(f"{shown} holds more than a model ({named}); move them or give another -o",
+                           path=folder)
+
+
 def check_replaceable(folder: Path, overwrite: bool) -> None:
     """``OutputExists`` unless ``folder`` is free, or ``overwrite`` and it holds a model (its
-    manifest): overwriting replaces a model, never a file or a folder of something else.
+    manifest) and nothing else (``MODEL_FOLDER_FILES``): overwriting replaces a model, never a
+    file or a folder of something else, nor what was put into a model folder beside the model.
 
     In the models directory a folder is a version: its name must be one
     (``check_version_name``), and an existing version is never replaced, except the
@@ -142,6 +167,7 @@ def check_replaceable(folder: Path, overwrite: bool) -> None:
     if _holds_working_directory(folder):
         raise OutputExists(f"{shown} is the working directory, or holds it: replacing it would leave "
                            "you in a deleted folder; run train from outside it", path=folder)
+    _check_holds_only_a_model(folder, shown)
 
 
 def _put_in_place(tmp: Path, folder: Path, given: Path) -> None:
@@ -173,7 +199,7 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
     Returns the manifest as written.
     """
     given = Path(folder)
-    check_replaceable(given, overwrite)
+    check_replaceable(given, overwrite)  # train checks before training too: things may have been put there since
     folder = Path(os.path.abspath(given))  # "." has no name to put a temporary one beside
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=temporary_prefix(folder.name), suffix=".tmp", dir=folder.parent))
@@ -192,6 +218,7 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
             f.flush()
             os.fsync(f.fileno())
         if overwrite and (folder.exists() or folder.is_symlink()):
+            check_replaceable(given, overwrite)  # and once more, just before the old model goes
             old = folder.with_name(f"{temporary_prefix(folder.name)}old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(folder, old)
@@ -300,6 +327,8 @@ def read_manifest(folder: Path) -> dict:
         raise ModelNotFound(f"{printable(folder)} is not a model folder (expected a folder holding {MODEL_FILE} "
                             f"and {MANIFEST_FILE})")
     path = folder / MANIFEST_FILE
+    if not path.is_file() and not (folder / MODEL_FILE).exists():
+        raise ModelNotFound(f"{printable(folder)} is not a model folder (no {MANIFEST_FILE}, no {MODEL_FILE})")
     if not path.is_file():
         raise ModelTampered(f"{printable(folder)} has no {MANIFEST_FILE}; refusing to load an unverified model. "
                             "Rebuild it with 'pmtype train'")
@@ -316,13 +345,23 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def check_format(folder: Path, manifest: dict) -> None:
+    """``ModelIncompatible`` unless the manifest's ``format`` is the one this pmtype writes
+    (``FORMAT_VERSION``); a manifest without one is read as that format."""
+    written = manifest.get("format", FORMAT_VERSION)
+    if written != FORMAT_VERSION:
+        raise ModelIncompatible(f"{printable(folder)} is a model of format {written}; this pmtype reads format "
+                                f"{FORMAT_VERSION}: rebuild it with 'pmtype train' or 'make model'")
+
+
 def verify_model(folder: Path) -> dict:
-    """Check a model folder's file against its manifest (hash, versions) without loading it.
+    """Check a model folder's file against its manifest (format, hash, versions) without loading it.
 
     Returns the manifest; raises the same errors as ``load_model``.
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
+    check_format(folder, manifest)
     model_path = folder / manifest.get("model_file", MODEL_FILE)
     if not model_path.is_file():
         raise ModelNotFound(f"{printable(folder)} has a manifest but no {printable(model_path.name)}; rebuild it "

@@ -45,6 +45,7 @@ from pmtype.model import (
     LEGACY_POINTER,
     cue_cache_dir,
     default_model_path,
+    default_pointer,
     is_version_name,
     load_model,
     model_folder,
@@ -52,30 +53,60 @@ from pmtype.model import (
 )
 
 
+#: What ``describe`` and ``list_models`` show for what a manifest does not record (an older or partial one).
+UNKNOWN = "unknown"
+
+
+def _data_line(m: dict) -> str:
+    if "data" not in m:
+        return UNKNOWN
+    data = m["data"]
+    return (f"{data.get('rows', '?')} postings ("
+            + ", ".join(f"{k} {v}" for k, v in data.get("by_label", {}).items())
+            + f"); sha256 {str(data.get('sha256', '?'))[:16]}…")
+
+
+def _scope_line(m: dict) -> str:
+    if "scope_check" not in m:
+        return UNKNOWN
+    if m["scope_check"]:
+        return "yes"
+    by_label = m.get("data", {}).get("by_label")
+    if by_label is None:
+        return f"no (a scope check needs {config.CV_FOLDS} not_pm rows)"
+    return f"no (trained on {by_label.get('not_pm', 0)} not_pm rows; a scope check needs {config.CV_FOLDS})"
+
+
+def _languages_line(m: dict) -> str:
+    if "english_only" not in m:
+        return UNKNOWN
+    return ("English; postings in other languages are 'not English'" if m["english_only"]
+            else "English and the others it was trained on")
+
+
 def describe(model: str | Path | None = None) -> str:
     """A readable account of a model's manifest (a version name, a model folder, or None for the default).
 
     The manifest's shape is checked as loading checks it (``persist.read_manifest``): one
-    edited into fields of other types is ``ModelTampered``, never a crash here.
+    edited into fields of other types is ``ModelTampered``, never a crash here; one of another
+    format is ``ModelIncompatible``. What an older or partial manifest does not record (the
+    model's id, its band, whether it has a scope check…) is shown as ``unknown``: the model
+    is not unpickled to find out.
     """
     folder = model_folder(model)
     m = persist.read_manifest(folder)
+    persist.check_format(folder, m)
     data = m.get("data", {})
     lines = [
-        f"model      {m.get('model_id', '?')}",
+        f"model      {m.get('model_id', UNKNOWN)}",
         f"folder     {folder}",
-        f"created    {m.get('created', '?')}",
+        f"created    {m.get('created', UNKNOWN)}",
         "versions   " + ", ".join(f"{k} {v}" for k, v in sorted(m.get("versions", {}).items())),
-        f"data       {data.get('rows', '?')} postings ("
-        + ", ".join(f"{k} {v}" for k, v in data.get("by_label", {}).items())
-        + f"); sha256 {str(data.get('sha256', '?'))[:16]}…",
-        "sources    " + ", ".join(data.get("sources", [])),
-        "scope      " + ("yes" if m.get("scope_check") else
-                            f"no (trained on {data.get('by_label', {}).get('not_pm', 0)} not_pm rows; "
-                            f"a scope check needs {config.CV_FOLDS})"),
-        f"band       p_technical within {m.get('band', '?')} of 0.5 is uncertain",
-        "languages  " + ("English; postings in other languages are 'not English'" if m.get("english_only", True)
-                         else "English and the others it was trained on"),
+        "data       " + _data_line(m),
+        "sources    " + (", ".join(data["sources"]) if "sources" in data else UNKNOWN),
+        "scope      " + _scope_line(m),
+        "band       " + (f"p_technical within {m['band']} of 0.5 is uncertain" if "band" in m else UNKNOWN),
+        "languages  " + _languages_line(m),
     ]
     cv = m.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
     if cv:
@@ -96,7 +127,7 @@ class ModelVersion:
 
     name: str
     path: Path
-    model_id: str | None = None
+    model_id: str | None = None  # ``UNKNOWN`` where a usable model's manifest does not record it
     created: str | None = None
     rows: int | None = None
     metrics: dict[str, float] = field(default_factory=dict)  # cross-validated, LISTED_METRICS
@@ -104,8 +135,19 @@ class ModelVersion:
     problem: str | None = None  # why the folder cannot be used, when it cannot
 
 
-def version_path(name: str) -> Path:
+def _as_name(name: str | os.PathLike) -> str:
+    """A version name given as text or as a path (``Path('v1')``), as text; ``TypeError`` for anything else.
+    A path is a name only where it is one plain name, which ``persist.check_version_name`` checks."""
+    text = os.fspath(name) if isinstance(name, os.PathLike) else name
+    if not isinstance(text, str):
+        raise TypeError(f"a model version name is a str or a path-like object such as pathlib.Path, "
+                        f"not {type(text).__name__}")
+    return text
+
+
+def version_path(name: str | os.PathLike) -> Path:
     """The folder of model version ``name`` in the models directory (it need not exist yet)."""
+    name = _as_name(name)
     persist.check_version_name(name)
     return config.models_dir() / name
 
@@ -130,7 +172,7 @@ def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
         return version
     data = manifest.get("data", {})
     cv = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
-    version.model_id = manifest.get("model_id")
+    version.model_id = manifest.get("model_id", UNKNOWN)
     version.created = manifest.get("created")
     version.rows = data.get("rows")
     version.metrics = {k: float(cv[k]["value"]) for k in LISTED_METRICS if k in cv}
@@ -180,13 +222,98 @@ def _left_by_a_killed_run(entry: os.DirEntry, writer: re.Match, now: float, max_
     """Whether the process that wrote ``entry`` (named in ``writer``) is gone.
 
     The process id decides when the name holds one from this machine; otherwise
-    (no id, another machine's id, or Windows, which has no signal 0: os.kill would
-    end the process) the age decides: older than ``max_age`` seconds.
+    (another machine's id, or Windows, which has no signal 0: os.kill would end
+    the process) the age decides: older than ``max_age`` seconds.
     """
     pid, host = writer["pid"], writer["host"]
-    if pid is not None and host in (None, persist.HOST_TAG) and os.name != "nt":
+    if host in (None, persist.HOST_TAG) and os.name != "nt":
         return not _owner_alive(int(pid))
+    return _older_than(entry, now, max_age)
+
+
+def _older_than(entry: os.DirEntry, now: float, max_age: float) -> bool:
     return now - entry.stat(follow_symlinks=False).st_mtime > max_age
+
+
+def _holds_a_manifest(entry: os.DirEntry) -> bool:
+    return entry.is_dir(follow_symlinks=False) and os.path.isfile(os.path.join(entry.path, persist.MANIFEST_FILE))
+
+
+def _holds_model_files_only(entry: os.DirEntry, or_nothing: bool) -> bool:
+    """Whether folder ``entry`` holds what ``save_model`` writes into a model folder and nothing else
+    (``persist.MODEL_FOLDER_FILES``); an empty folder counts only ``or_nothing``."""
+    if not entry.is_dir(follow_symlinks=False):
+        return False
+    return not persist.foreign_entries(Path(entry.path)) and (or_nothing or bool(os.listdir(entry.path)))
+
+
+#: What an older pmtype's temporary file held: the default pointer (a version name) and a cue
+#: cache file being rewritten (gzip), by the name of what they were written for.
+_POINTER_NAMES = (DEFAULT_POINTER, LEGACY_POINTER)
+_CUE_CACHE_FILE = re.compile(r"cues-[0-9a-f]{16}\.jsonl\.gz")
+
+
+def _is_pmtypes_temporary_file(entry: os.DirEntry, name: str) -> bool:
+    """Whether the file ``entry``, an older pmtype's temporary name for ``name``, holds what pmtype
+    wrote there: a pointer's version name, or a cue cache's gzip (either empty if the write had not
+    started)."""
+    if not entry.is_file(follow_symlinks=False):
+        return False
+    with open(entry.path, "rb") as f:
+        head = f.read(256)
+    if name in _POINTER_NAMES:
+        text = head.decode("utf-8", errors="replace")
+        return text == "" or is_version_name(text[:-1] if text.endswith("\n") else text)
+    if _CUE_CACHE_FILE.fullmatch(name):
+        return head[:2] in (b"", b"\x1f\x8b")
+    return False
+
+
+def _remove(entry: os.DirEntry, done: Unfinished) -> None:
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
+    done.removed.append(Path(entry.path))
+
+
+def _put_back(entry: os.DirEntry, place: Path, done: Unfinished) -> None:
+    os.replace(entry.path, place)
+    done.restored.append(place)
+
+
+def _tidy_moved_aside(folder: Path, entry: os.DirEntry, name: str, done: Unfinished, legacy: bool) -> None:
+    """A model ``save_model`` moved aside: put back where it holds a manifest and its place is empty;
+    else removed where it holds a model folder's files and nothing else: under an older pmtype's
+    name (``legacy``) a manifest among them, under a name that records its writer any of them or
+    none (a deletion stopped half-way)."""
+    place = folder / name
+    if _holds_a_manifest(entry) and not os.path.lexists(place):
+        _put_back(entry, place, done)
+    elif _holds_model_files_only(entry, or_nothing=True) and (not legacy or _holds_a_manifest(entry)):
+        _remove(entry, done)
+
+
+def _tidy_entry(folder: Path, entry: os.DirEntry, done: Unfinished, now: float, max_age: float) -> None:
+    """Remove or put back ``entry`` where it is what a killed write of pmtype's left; else leave it."""
+    temporary = persist.TEMPORARY_NAME.fullmatch(entry.name)
+    aside = None if temporary else persist.MOVED_ASIDE_NAME.fullmatch(entry.name)
+    if temporary or aside:  # a name that records its writer
+        if not _left_by_a_killed_run(entry, temporary or aside, now, max_age):
+            return
+        if temporary:
+            _remove(entry, done)
+        else:
+            _tidy_moved_aside(folder, entry, aside["name"], done, legacy=False)
+        return
+    temporary = persist.LEGACY_TEMPORARY_NAME.fullmatch(entry.name)
+    aside = None if temporary else persist.LEGACY_MOVED_ASIDE_NAME.fullmatch(entry.name)
+    if not (temporary or aside) or not _older_than(entry, now, max_age):
+        return
+    if aside:
+        _tidy_moved_aside(folder, entry, aside["name"], done, legacy=True)
+    elif _holds_model_files_only(entry, or_nothing=False) or _is_pmtypes_temporary_file(entry, temporary["name"]):
+        _remove(entry, done)
 
 
 def _tidy(folder: Path, done: Unfinished, now: float, max_age: float) -> None:
@@ -195,22 +322,9 @@ def _tidy(folder: Path, done: Unfinished, now: float, max_age: float) -> None:
     except OSError:
         return  # no folder (yet), or one this user cannot read
     for entry in entries:
-        temporary = persist.TEMPORARY_NAME.fullmatch(entry.name)
-        aside = None if temporary else persist.MOVED_ASIDE_NAME.fullmatch(entry.name)
-        match = temporary or aside
         try:
-            if match is None or entry.is_symlink() or not _left_by_a_killed_run(entry, match, now, max_age):
-                continue
-            place = folder / match["name"]
-            if aside is not None and entry.is_dir(follow_symlinks=False) and not os.path.lexists(place):
-                os.replace(entry.path, place)
-                done.restored.append(place)
-            elif entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-                done.removed.append(Path(entry.path))
-            else:
-                os.unlink(entry.path)
-                done.removed.append(Path(entry.path))
+            if not entry.is_symlink():
+                _tidy_entry(folder, entry, done, now, max_age)
         except OSError:
             continue  # tidying up never stops the caller; it is tried again next time
 
@@ -219,15 +333,21 @@ def remove_unfinished(folder: str | Path | None = None,
                       max_age: float = config.UNFINISHED_MAX_AGE) -> Unfinished:
     """Tidy what killed writes left in a models folder (default: ``config.models_dir()``).
 
-    Only pmtype's own names count, in the folder and in its cue cache
+    Only pmtype's own leftovers count, in the folder and in its cue cache
     (``CUE_CACHE_DIR``), and only when their writer's process is gone (for names
     that do not record a process of this machine: once they are older than
     ``max_age`` seconds):
 
-    - a temporary folder or file (``persist.TEMPORARY_NAME``) is removed;
+    - a temporary folder or file named with its writer (``persist.TEMPORARY_NAME``) is removed;
     - a model that ``save_model`` had moved aside to put a new one in its place
-      (``persist.MOVED_ASIDE_NAME``) is put back when its place is still empty
-      (the run was killed between the two renames), and removed otherwise.
+      (``persist.MOVED_ASIDE_NAME``) is put back when it holds a manifest and its
+      place is still empty (the run was killed between the two renames), and removed
+      otherwise, where it holds nothing but a model folder's files;
+    - under the names an older pmtype wrote, which name no writer
+      (``persist.LEGACY_TEMPORARY_NAME``, ``persist.LEGACY_MOVED_ASIDE_NAME``) and which
+      any hidden name of a user's may look like, only what is unmistakably pmtype's is
+      touched: a folder of a model's files and nothing else, or the default pointer's
+      or a cue cache's temporary file holding what pmtype writes there.
 
     Everything else is left alone, symbolic links included; what cannot be
     removed or put back is skipped, and tried again next time.
@@ -274,8 +394,12 @@ def _write_pointer(name: str) -> None:
             pass  # another run removed it
 
 
-def use_model(name: str) -> ModelVersion:
-    """Make version ``name`` the default model, after checking that it loads (hash and versions)."""
+def use_model(name: str | os.PathLike) -> ModelVersion:
+    """Make version ``name`` the default model, after checking that it loads (hash and versions).
+
+    ``name`` is text or a path that is one plain name (``Path('v1')``).
+    """
+    name = _as_name(name)
     folder = version_path(name)
     if not folder.is_dir():
         raise ModelNotFound(f"no model version '{name}' in {printable(config.models_dir())}; "
@@ -285,8 +409,9 @@ def use_model(name: str) -> ModelVersion:
     return _describe_version(folder, folder)
 
 
-def remove_version(name: str) -> ModelVersion:
-    """Remove model version ``name`` from the models directory; returns it as it was listed.
+def remove_version(name: str | os.PathLike) -> ModelVersion:
+    """Remove model version ``name`` (text, or a path that is one plain name) from the models
+    directory; returns it as it was listed.
 
     The default model is never removed (``ModelInUse``: choose another with ``use_model``
     first), nor a folder that holds no model (neither a manifest nor a model file). The
@@ -294,6 +419,7 @@ def remove_version(name: str) -> ModelVersion:
     stops being a version at once, and then deleted; what a killed removal leaves under
     that name, ``remove_unfinished`` removes.
     """
+    name = _as_name(name)
     folder = version_path(name)
     root = config.models_dir()
     if not folder.is_dir():
@@ -586,6 +712,26 @@ def _other_default(path: Path) -> str | None:
     return None if default.resolve() == path.resolve() else default.name
 
 
+def _check_default_to_compare_with(progress: Callable[[str], None] | None) -> None:
+    """Check, before training, the default model a new one is to be compared with (hash and versions).
+
+    Where no version is chosen (no default pointer) and the built-in default is not built yet,
+    it is built from the seed corpus first, as every command does on first use: a new model
+    becomes the default only if it is not worse than that one. A pointer that names a version
+    holding no model is left as it is (``_pointer_names_no_model``).
+    """
+    current = default_model_path()
+    if (current / persist.MANIFEST_FILE).is_file():
+        persist.verify_model(current)
+    elif not default_pointer().is_file():
+        load_model(None, progress=progress)  # builds it (saying so), and checks it as it loads
+
+
+def _pointer_names_no_model(current: Path) -> bool:
+    """Whether the default pointer names ``current``, a version that holds no model."""
+    return default_pointer().is_file() and not (current / persist.MANIFEST_FILE).is_file()
+
+
 def _output_folder(output: str | Path) -> Path:
     """``output`` as given, or made absolute where it has no name of its own (``.``, ``..``):
     the model's id and the temporary folder beside it are named after its name."""
@@ -605,10 +751,14 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     ``output``, or (neither given) to a new version named ``<UTC time>-<data hash[:8]>``.
     A version is never replaced: ``overwrite`` applies to an ``output`` outside the models
     directory, and to the built-in ``default`` folder (``persist.check_replaceable``); of
-    two runs writing the same version at once, the second gets ``OutputExists``. With
-    ``promote_on`` (a labelled file) the new model is compared with the current default
-    there and becomes the default when the verdict is ``better`` or ``not worse``
-    (or when there is no default model yet); it is kept as a version either way.
+    two runs writing the same version at once, the second gets ``OutputExists``. ``name`` is
+    text, or a path that is one plain name (``Path('v2')``). With ``promote_on`` (a labelled
+    file) the new model is compared with the current default there and becomes the default
+    when the verdict is ``better`` or ``not worse``; it is kept as a version either way.
+    Where no version is chosen and the built-in default is not built yet, it is built from the
+    seed corpus before training (``progress`` says so) and compared with, as every command
+    would use it; only where the default pointer names a version that holds no model (every
+    use of the default fails) does the new model become the default with nothing to compare.
     Without it, ``other_default`` names the default model when the new one went into the
     models directory but is not the default. Before training, ``remove_unfinished`` tidies
     the models directory; ``unfinished`` says what it removed and put back.
@@ -619,6 +769,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
 
     if name is not None and output is not None:
         raise BadModelName("give a version name or an output folder, not both")
+    name = _as_name(name) if name is not None else None
     if promote_on is not None:
         _check_margin(margin)
     folder = version_path(name) if name is not None else (_output_folder(output) if output is not None else None)
@@ -643,8 +794,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         reference, _ = read_labelled(promote_on, text_column, title_column, label_column,
                                      fmt=train_options.get("fmt"), encoding=train_options.get("encoding"))
         _need_both_labels(promote_on, reference.pm_only()[0].labels)
-        if (default_model_path() / persist.MANIFEST_FILE).is_file():
-            persist.verify_model(default_model_path())
+        _check_default_to_compare_with(progress)
     unfinished = remove_unfinished()
     try:
         manifest = train(paths, folder, use_seed=use_seed, text_column=text_column, title_column=title_column,
@@ -663,15 +813,19 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         outcome.other_default = _other_default(path)
         return outcome
     current = default_model_path()
-    if not (current / persist.MANIFEST_FILE).is_file():
+    if _pointer_names_no_model(current):
         _write_pointer(path.name)
         outcome.promoted = True
-        outcome.decision = f"{path.name} is now the default model (there was no default model to compare with)"
+        outcome.decision = (f"{path.name} is now the default model (the default model {current.name}, named in "
+                            f"{printable(default_pointer())}, is missing: there was nothing to compare with)")
         return outcome
-    outcome.comparison = compare(path, promote_on, against=current, text_column=text_column,
+    # against the default model: the built-in one is built again if it went while this one was trained
+    against = current if (current / persist.MANIFEST_FILE).is_file() else None
+    outcome.comparison = compare(path, promote_on, against=against, text_column=text_column,
                                  title_column=title_column, label_column=label_column, margin=margin,
                                  fmt=train_options.get("fmt"), encoding=train_options.get("encoding"),
                                  progress=progress)
+    current = Path(outcome.comparison.current_path)
     if outcome.comparison.promotable:
         _write_pointer(path.name)  # compare() loaded it, so its hash and versions are checked
         outcome.promoted = True

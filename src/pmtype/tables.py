@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pmtype.config import HOST_TAG
 from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -64,8 +65,8 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None, option: str |
                        (".parquet", "parquet"), (".pq", "parquet")):
         if name.endswith(ext):
             return found
-    if str(path) == "-":
-        return "csv"
+    if str(path) == "-" or is_stream(path):
+        return "csv"  # standard input, a pipe (<(zcat …)): no name to tell by; Parquet is known by its bytes
     if option is None:
         raise BadInputFile(f"cannot tell the format of {path} from its name; "
                            "name it .csv, .tsv, .jsonl or .parquet (.gz for compressed text)")
@@ -132,7 +133,8 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
         matches = [c for c in columns if _normal(c) == _normal(wanted)]
         if matches:
             return matches[0]
-        raise MissingColumn(f"no column '{wanted}'; the columns are: {describe_columns(columns)}")
+        raise MissingColumn(f"no column '{wanted}'; the columns are: {describe_columns(columns)}"
+                            f"{_json_hint(columns)}")
     by_normal = {}
     for c in columns:
         by_normal.setdefault(_normal(c), c)
@@ -142,19 +144,32 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
     if required:
         raise MissingColumn(
             f"no {what} column found (looked for {', '.join(candidates[:6])}, …); "
-            f"the columns are: {describe_columns(columns)}; name one with --{what}-column"
+            f"the columns are: {describe_columns(columns)}; name one with --{what}-column{_json_hint(columns)}"
         )
     return None
 
 
+def _json_hint(columns: list[str]) -> str:
+    """The end of a missing-column message for columns that are JSON read as CSV (a header that
+    starts with ``{`` or ``[``: JSON Lines on standard input, or in a file named as CSV), else ""."""
+    if columns and columns[0].lstrip("\ufeff \t").startswith(("{", "[")):
+        return "; it looks like JSON Lines: give --format jsonl"
+    return ""
+
+
 # --- reading -----------------------------------------------------------------
 
-def _open_file(path: Path):
-    """``path`` opened for binary reading, or a one-line ``BadInputFile`` saying why not."""
+def _check_input_file(path: Path) -> None:
+    """A one-line ``BadInputFile`` where ``path`` is missing or is a folder, for every format."""
     if not path.exists():
         raise BadInputFile(f"{path} does not exist")
     if path.is_dir():
         raise BadInputFile(f"{path} is a folder, not a file")
+
+
+def _open_file(path: Path):
+    """``path`` opened for binary reading, or a one-line ``BadInputFile`` saying why not."""
+    _check_input_file(path)
     try:
         return open(path, "rb")
     except PermissionError:
@@ -268,27 +283,37 @@ def decode_errors(encoding: str) -> str:
 _CONTROL_BYTES = bytes(c for c in range(32) if c not in b"\t\n\r\f\v") + b"\x7f"
 
 
+#: NUL bytes a text file may hold however short it is: a few stray ones are bad bytes, not binary.
+STRAY_NULS = 8
+
+
 def _is_binary(sample: bytes, encoding: str) -> bool:
     """Whether a file that starts with ``sample`` is binary: its first 8 KB hold NUL bytes, and
-    more than 1% of them are NULs or more than 5% control bytes. A stray NUL in a text file is
-    a bad byte like any other, not a reason to refuse the file."""
+    the bytes around them are not text (more than 5% of them control bytes), or the NULs are
+    more than 1% of the bytes and more than ``STRAY_NULS``. A stray NUL in a text file is a bad
+    byte like any other, not a reason to refuse the file, in a file of one line as in a long one:
+    the NULs are judged by their count as well as their share, and the rest without them."""
     if _wide(encoding):
         return False
     head = sample[:8192]
     nuls = head.count(0)
     if not nuls:
         return False
-    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    return nuls * 100 > len(head) or controls * 20 > len(head)
+    rest = head.replace(b"\x00", b"")
+    controls = len(rest) - len(rest.translate(None, _CONTROL_BYTES))
+    return controls * 20 > len(rest) or (nuls * 100 > len(head) and nuls > STRAY_NULS)
 
 
 def _check_encoding(encoding: str) -> None:
     """An encoding Python does not know (only ever one given with --encoding) is a wrong use of
-    the command line: ``BadOption``."""
+    the command line: ``BadOption``. So is a codec of Python's that is no text encoding
+    (``rot13``, ``hex``, ``base64``, ``zip``): text cannot be read through it."""
     try:
-        codecs.lookup(encoding)
+        known = getattr(codecs.lookup(encoding), "_is_text_encoding", True)  # what str.encode checks
     except LookupError:
-        raise BadOption(f"unknown encoding '{encoding}'") from None
+        known = False
+    if not known:
+        raise BadOption(f"unknown encoding '{encoding}'")
 
 
 def table_encoding(sample: bytes, encoding: str | None = None) -> str:
@@ -420,6 +445,11 @@ class _Prepend(io.RawIOBase):
         return len(data)
 
 
+#: The key, in a chunk's ``attrs``, of the format its bytes told where its name told another
+#: (Parquet on standard input, through a pipe, or in a file named .csv).
+SNIFFED_FORMAT = "pmtype_sniffed_format"
+
+
 def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
                 encoding: str | None = None) -> Iterator[pd.DataFrame]:
     """The table at ``path`` as DataFrames of at most ``chunk_size`` rows, every cell a string."""
@@ -434,7 +464,9 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
         # Parquet on standard input or through a pipe, which has no name to tell its format by,
         # or in a file named as text (a .csv that holds Parquet): its magic bytes tell
         with binary:
-            yield from _read_parquet(path, chunk_size, binary if is_stream(path) else None)
+            for chunk in _read_parquet(path, chunk_size, binary if is_stream(path) else None):
+                chunk.attrs[SNIFFED_FORMAT] = "parquet"  # for a caller that took the name's format
+                yield chunk
         return
     keys = None
     if fmt == "jsonl" and not is_stream(path):
@@ -479,7 +511,9 @@ def one_line(error: BaseException) -> str:
 def _read_delimited(stream, sep: str, chunk_size: int, head: str) -> Iterator[pd.DataFrame]:
     raw = _raw_header(head, sep)
     blanks = [i for i, name in enumerate(raw or []) if name == ""]
-    blank = blanks[0] if len(blanks) == 1 else None  # as a pandas index written to CSV has
+    # one blank name is given back, as a pandas index written to CSV has it; more than one (the
+    # trailing commas of a spreadsheet) keep pandas' names for them, 'Unnamed: 2', 'Unnamed: 3'…
+    blank = blanks[0] if len(blanks) == 1 else None
     try:
         reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                              chunksize=chunk_size, engine="c", on_bad_lines="error")
@@ -497,7 +531,8 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str) -> Iterator[pd
                                        f"{len(chunk.columns)}")
                 header = list(chunk.columns)
                 if raw is not None and len(raw) == len(header):
-                    check_header(raw, renamed_by_pandas=False)  # a real "x.1" beside "x" is fine
+                    # a real "x.1" beside "x" is fine, and so are blank names, which pandas names apart
+                    check_header([c for c in raw if c != ""], renamed_by_pandas=False)
                 else:
                     check_header(header)
                 # pandas names a blank header cell 'Unnamed: i'; give the column its name back
@@ -541,14 +576,18 @@ def check_header(header: list[str], renamed_by_pandas: bool = True) -> None:
     """A header that repeats a column name is a one-line ``BadInputFile``.
 
     ``renamed_by_pandas``: pandas' CSV reader renames a repeated ``x`` to ``x.1``, so such
-    a pair counts as a repeat too.
+    a pair counts as a repeat too. Blank names, which pandas' CSV reader names apart itself,
+    are left out by the CSV reader before it checks; repeated elsewhere (Parquet), they are
+    counted in the message, where an empty list of names would tell nothing.
     """
     dupes = sorted({c for c in header if header.count(c) > 1})
     mangled = [c for c in header if renamed_by_pandas and re.search(r"\.\d+$", c)
                and c.rsplit(".", 1)[0] in header]
+    if dupes == [""]:
+        raise BadInputFile(f"the header has {header.count('')} blank column names; name them")
     if dupes or mangled:
         names = dupes or sorted({c.rsplit(".", 1)[0] for c in mangled})
-        raise BadInputFile(f"the header repeats column names: {', '.join(names)}")
+        raise BadInputFile(f"the header repeats column names: {', '.join(n or '(blank)' for n in names)}")
 
 
 def _jsonl_rows(stream) -> Iterator[tuple[int, dict]]:
@@ -564,7 +603,31 @@ def _jsonl_rows(stream) -> Iterator[tuple[int, dict]]:
             raise BadInputFile(f"line {number} nests JSON values too deeply to read") from None
         if not isinstance(row, dict):
             raise BadInputFile(f"line {number} is not a JSON object")
+        if "\\u" in line and _SURROGATE_ESCAPE.search(line):  # the usual line is not walked
+            try:
+                row = _without_surrogates(row)
+            except RecursionError:
+                raise BadInputFile(f"line {number} nests JSON values too deeply to read") from None
         yield number, row
+
+
+#: Half of a UTF-16 surrogate pair: in a Python string, a lone one (``json`` joins the halves of a pair).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A JSON escape of half a surrogate pair (``\ud83d``), what a lone one in decoded JSON comes from.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _without_surrogates(value):
+    """``value`` (decoded JSON) with each lone surrogate in its strings, keys too, at any depth, as
+    U+FFFD: valid JSON (``"\\ud83d"``, an emoji cut in half by JavaScript) that no UTF-8 output can
+    hold, so it is a bad character like a bad byte, replaced rather than stopping the run."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def _jsonl_keys(stream) -> list[str]:
@@ -756,11 +819,29 @@ def parquet_frame(batch, metadata: dict | None, ranged: tuple[str, int, int] | N
     """A record batch (or table) of a Parquet file as ``read_chunks`` gives it: with pandas' metadata
     less its index (``_stored_columns``), and a named range index as a last column, counted from
     the batch's ``first_row`` in the file."""
-    frame = (batch if metadata is None else batch.replace_schema_metadata(metadata)).to_pandas()
+    frame = (batch if metadata is None else batch.replace_schema_metadata(metadata)).to_pandas(
+        types_mapper=nullable_type)
     if ranged:
         name, start, step = ranged
         frame[name] = start + step * np.arange(first_row, first_row + len(frame), dtype=np.int64)
     return frame
+
+
+def nullable_type(arrow_type):
+    """pandas' nullable type for Arrow's integers and booleans (None: pyarrow's usual choice).
+
+    Without it a column of them that holds a null comes as floats (``1.0``) or as objects
+    (written to Parquet as text), and one without a null as numpy's own type: a column
+    would change type, and its cells their text, with the chunk its rows fall in.
+    """
+    import pyarrow as pa
+
+    if pa.types.is_boolean(arrow_type):
+        return pd.BooleanDtype()
+    if pa.types.is_integer(arrow_type):
+        unsigned = "U" if pa.types.is_unsigned_integer(arrow_type) else ""
+        return pd.api.types.pandas_dtype(f"{unsigned}Int{arrow_type.bit_width}")  # Int64, UInt8…
+    return None
 
 
 def _read_parquet(path, chunk_size: int, pipe=None) -> Iterator[pd.DataFrame]:
@@ -774,8 +855,7 @@ def _read_parquet(path, chunk_size: int, pipe=None) -> Iterator[pd.DataFrame]:
             shutil.copyfileobj(pipe, source)
             source.seek(0)
         else:
-            if not Path(path).is_file():
-                raise BadInputFile(f"{path} does not exist")
+            _check_input_file(Path(path))
             source = str(path)
         pf = _parquet_file(source)
         names = list(pf.schema_arrow.names)
@@ -883,6 +963,28 @@ def _write_jsonl(frame: pd.DataFrame, stream) -> None:
         stream.write("\n")
 
 
+#: A quoted cell, or a line end outside one, in CSV or TSV written with quotes doubled (RFC 4180).
+_QUOTED_OR_ROW_END = re.compile(r'("[^"]*(?:""[^"]*)*")|\r\n')
+
+
+def delimited_text(frame: pd.DataFrame, fmt: str, header: bool) -> str:
+    """``frame`` as CSV or TSV text (``fmt``), rows ended by ``\\n``, with ``header`` or without.
+
+    The csv module quotes a cell holding a character of its line end only, so a lone
+    ``\\r`` in a cell would be written bare and read back as a line end, cutting the row.
+    The text of a chunk that holds one is written again with ``\\r\\n`` line ends, which
+    quotes every cell holding either character, and its row ends (the ones outside quotes)
+    are made ``\\n``: those cells are quoted, every other byte is as a chunk without one has it.
+    """
+    options = {"sep": "\t" if fmt == "tsv" else ",", "index": False, "header": header}
+    frame = _flat(frame)
+    text = frame.to_csv(lineterminator="\n", **options)
+    if "\r" not in text:  # one search of the text written: the usual chunk costs nothing more
+        return text
+    text = frame.to_csv(lineterminator="\r\n", **options)
+    return _QUOTED_OR_ROW_END.sub(lambda m: m.group(1) or "\n", text)
+
+
 def _arrow_table(frame: pd.DataFrame, schema=None):
     """``frame`` as an Arrow table in ``schema``, and the schema (None: the one this first chunk sets)."""
     import pyarrow as pa
@@ -937,8 +1039,7 @@ class TableWriter:
         elif self.fmt == "jsonl":
             _write_jsonl(frame, self.target)
         else:
-            _flat(frame).to_csv(self.target, sep="\t" if self.fmt == "tsv" else ",", index=False,
-                         header=not self._started, lineterminator="\n")
+            self.target.write(delimited_text(frame, self.fmt, header=not self._started))
         self._started = True
 
     def write_arrow(self, table) -> None:
@@ -982,6 +1083,8 @@ def check_output(path, *inputs) -> None:
     target = Path(path)
     if target.is_dir():
         raise CannotWrite(f"{target} is a folder, not a file")
+    if str(path).endswith(("/", os.sep)):  # Path() drops the slash: "out/" would become a file named out
+        raise CannotWrite(f"{path} names a folder; give a file name")
     for given in inputs:
         if given is not None and str(given) != "-" and target.exists() and os.path.exists(given) \
                 and os.path.samefile(target, given):
@@ -1119,7 +1222,9 @@ class ResumableOutput:
     chunk into a hidden folder of one Parquet file per chunk, each renamed into
     place when whole; ``finish`` copies them, one at a time, into the one file
     an uninterrupted ``atomic_output`` would write. Standard output cannot be
-    resumed; use ``atomic_output`` there.
+    resumed; use ``atomic_output`` there. One run at a time writes a given
+    output: the part file's name is fixed, so a second run is refused while the
+    first holds the lock (``_lock_output``), which the OS drops when it dies.
     """
 
     def __init__(self, path, fmt: str, identity: dict, resume: bool = False):
@@ -1129,6 +1234,8 @@ class ResumableOutput:
         self.resume = resume
         self.part = self.path.with_name(f".{self.path.name}.part")  # a folder, for Parquet
         self.state = self.path.with_name(f".{self.path.name}.progress.json")
+        self.lock = self.path.with_name(f".{self.path.name}.lock")
+        self._lock_fd: int | None = None
         self.rows_done = 0
         self._bytes = 0
         self._chunks = 0  # Parquet: how many chunk files are complete
@@ -1140,15 +1247,27 @@ class ResumableOutput:
 
     def __enter__(self) -> ResumableOutput:
         try:
-            self._open()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = _lock_output(self.lock, self.path)
         except OSError as e:
             raise cannot_write(self.path, e) from None
+        try:
+            self._open()
+        except OSError as e:
+            self._unlock()
+            raise cannot_write(self.path, e) from None
+        except BaseException:
+            self._unlock()
+            raise
         return self
+
+    def _unlock(self) -> None:
+        _unlock_output(self.lock, self._lock_fd)
+        self._lock_fd = None
 
     def _open(self) -> None:
         import json
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         state = None
         if self.resume and self.state.is_file() and self.part.exists():
             try:
@@ -1241,8 +1360,7 @@ class ResumableOutput:
             if self.fmt == "jsonl":
                 _write_jsonl(frame, text)
             else:
-                _flat(frame).to_csv(text, sep="\t" if self.fmt == "tsv" else ",", index=False,
-                             header=self.rows_done == 0, lineterminator="\n")
+                text.write(delimited_text(frame, self.fmt, header=self.rows_done == 0))
             text.flush()
             text.detach()
             if stream is not raw:
@@ -1277,6 +1395,87 @@ class ResumableOutput:
     def __exit__(self, kind, exc, tb):
         # An error in the input (a broken row, say) comes back on every --resume: nothing
         # written so far is worth keeping. An interruption, or a full disk, keeps it to resume.
-        if isinstance(exc, PMTypeError) and not isinstance(exc, CannotWrite):
-            self.discard(quietly=True)
+        try:
+            if isinstance(exc, PMTypeError) and not isinstance(exc, CannotWrite):
+                self.discard(quietly=True)
+        finally:
+            self._unlock()
         return False
+
+
+def _lock_output(lock: Path, output: Path) -> int | None:
+    """An exclusive lock on the file ``lock`` (made if missing), held open: its descriptor, or None
+    where the system or file system has no such locks (Windows, some network file systems).
+
+    Another run that holds it is a one-line ``CannotWrite`` naming its process, read from
+    the file, with ``config.HOST_TAG`` as in temporary names. A lock is dropped by the OS
+    when its process dies, so the run of a killed one can be resumed. The file is removed
+    by its holder at the end (``_unlock_output``): a run that waited on a file since removed
+    locks the new one.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode("ascii", errors="replace").split()
+            os.close(fd)
+            raise CannotWrite(f"{output} is being written by another pmtype run{_process(holder, HOST_TAG)}; "
+                              "wait for it to end, or write to another file") from None
+        except OSError:
+            os.close(fd)
+            return None
+        try:
+            held = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            held = False
+        if held:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {HOST_TAG}\n".encode("ascii"))
+            _HELD_LOCKS.add(fd)
+            return fd
+        os.close(fd)
+
+
+#: The descriptors of the output locks this process holds (``_lock_output``).
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    """In a child forked by this process (``--jobs``' workers), close its copies of the locks, which
+    would otherwise keep an output locked after its run died, for as long as a worker lives on."""
+    for fd in _HELD_LOCKS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
+def _process(holder: list[str], host: str) -> str:
+    """How a message names the process a lock file names (``holder``: its id and host tag), if any."""
+    if not holder or not holder[0].isdigit():
+        return ""
+    elsewhere = len(holder) > 1 and holder[1] != host
+    return f" (process {holder[0]}{' on another machine' if elsewhere else ''})"
+
+
+def _unlock_output(lock: Path, fd: int | None) -> None:
+    """Remove the file ``lock`` and drop the lock held on it as ``fd`` (None: none was taken)."""
+    if fd is None:
+        return
+    try:
+        lock.unlink(missing_ok=True)  # while still locked, so no run locks the file being removed
+    except OSError:
+        pass
+    finally:
+        _HELD_LOCKS.discard(fd)
+        os.close(fd)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmtype import config, persist, tables
-from pmtype.errors import BadInputFile, BadTrainingData, MissingColumn, UnknownLabel
+from pmtype.errors import BadInputFile, BadOption, BadTrainingData, MissingColumn, UnknownLabel, printable
 from pmtype.features import body_kind, posting_text
 from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, jobs_for, normalise_label, training_fingerprint
 from pmtype.text import reads_as_english
@@ -24,8 +24,9 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
 
     Unknown labels stop everything with an error naming the rows; empty texts and
     exact duplicates are left out and reported; the same text with two labels is an error.
-    Each text's row number in the file (a CSV/TSV header is row 1; JSON Lines and Parquet
-    have no header) goes into ``rows``.
+    A text or title column that is the label column is a ``BadOption``. Each text's row
+    number in the file (a CSV/TSV header is row 1; JSON Lines and Parquet have no header)
+    goes into ``rows``.
     """
     try:
         frame = tables.read_table(path, fmt=fmt, encoding=encoding)
@@ -45,6 +46,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     except MissingColumn:
         raise MissingColumn(f"{path}: no label column '{label_column}'; the columns are: "
                             f"{tables.describe_columns(frame.columns)}; name one with --label-column") from None
+    refuse_label_as_text(label_col, text_col, title_col)
     # A list, not Series.map: with pandas' string dtype a None from map comes back as NaN.
     labels = pd.Series([normalise_label(v) for v in frame[label_col]], dtype=object)
     allowed = {"technical", "business"} | ({"not_pm"} if allow_not_pm else set())
@@ -91,6 +93,17 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     return data, notes
 
 
+def refuse_label_as_text(label_col: str | None, text_col: str | None, title_col: str | None) -> None:
+    """A ``BadOption`` where the postings' text or title column is the label column: the model
+    would read the labels themselves."""
+    if label_col is None:
+        return
+    for what, column in (("text", text_col), ("title", title_col)):
+        if column == label_col:
+            raise BadOption(f"the {what} column '{printable(column)}' is the label column; "
+                            f"give the postings' {what} column with --{what}-column")
+
+
 def _first_rows(rows: Sequence[int], show: int = 10) -> str:
     """Row numbers for a message: the first ``show``, then "…" if there are more."""
     return ", ".join(map(str, rows[:show])) + (" …" if len(rows) > show else "")
@@ -100,12 +113,13 @@ def read_seed_corpus(path: str | Path | None = None) -> tuple[TrainingSet, list[
     """The seed corpus's labelled postings (``config.seed_corpus_path()`` unless ``path``), and notes.
 
     Read as ``read_labelled`` reads any labelled file; a missing file is a ``BadInputFile``
-    that names it as the seed corpus.
+    that names it as the seed corpus (and, when ``path`` was not given, says how to set it).
     """
     seed_file = Path(path) if path else config.seed_corpus_path()
     if not seed_file.exists():
-        raise BadInputFile(f"the seed corpus {seed_file} does not exist; set PMTYPE_SEED_CORPUS to its path, "
-                           "or pass --no-seed")
+        # a path the caller gave is theirs to fix; the one from the settings is told how to set
+        advice = "" if path else "; set PMTYPE_SEED_CORPUS to its path, or pass --no-seed"
+        raise BadInputFile(f"the seed corpus {seed_file} does not exist{advice}")
     return read_labelled(seed_file)
 
 
@@ -114,8 +128,9 @@ def text_key(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
-    """Drop exact duplicate postings; refuse the same text with different labels."""
+def dedupe(data: TrainingSet, then: str = "train again") -> tuple[TrainingSet, list[str]]:
+    """Drop exact duplicate postings; refuse the same text with different labels, with a message
+    that ends "fix the labels and ``then``" (the command the caller serves: ``train again``)."""
     seen: dict[str, str] = {}
     keep = []
     conflicts = []
@@ -139,7 +154,7 @@ def dedupe(data: TrainingSet) -> tuple[TrainingSet, list[str]]:
                 f", rows {data.rows[twin]} and {data.rows[last]}" if data.rows else "")
         raise BadTrainingData(
             f"{len(conflicts)} postings appear twice with different labels (the first: '{first}'"
-            f"{where}); fix the labels and train again"
+            f"{where}); fix the labels and {then}"
         )
     notes = []
     if len(keep) < len(data.texts):

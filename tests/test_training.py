@@ -1,0 +1,120 @@
+"""Reading labelled files for train, evaluate, compare and check-labels: labels, columns, the seed corpus."""
+
+import ast
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pmtype.errors import BadInputFile, BadOption, BadTrainingData, UnknownLabel
+from pmtype.model import TrainingSet, normalise_label
+from pmtype.training import dedupe, read_labelled, read_seed_corpus, train
+
+TECH = "Own our public APIs and SDK roadmap with engineers; CS degree"
+BIZ = "Own pricing, packaging and go-to-market with sales and marketing; MBA"
+
+
+def _labelled(tmp_path, labels, name="mine.csv", **columns):
+    texts = [TECH, BIZ] * (len(labels) // 2) + [TECH] * (len(labels) % 2)
+    path = tmp_path / name
+    pd.DataFrame({"description": [f"{t} (posting {i})" for i, t in enumerate(texts)], **columns,
+                  "label": labels}).to_csv(path, index=False)
+    return path
+
+
+# --- labels --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["N/A", "n/a", "null", "NULL", "NaN", "None", " none ", "nil", "NA", "#N/A", "<NA>"])
+def test_a_missing_value_marker_is_no_label_as_a_blank_cell_is(value):
+    assert normalise_label(value) is None
+
+
+@pytest.mark.parametrize("value,expected", [("Tech", "technical"), (" biz ", "business"), ("not-pm", "not_pm"),
+                                            ("nope", "?"), ("n/a please", "?"), (12, "?")])
+def test_labels_and_other_values_are_read_as_before(value, expected):
+    assert normalise_label(value) == expected
+
+
+def test_train_calls_a_marker_no_label_not_an_unknown_one(tmp_path):
+    src = _labelled(tmp_path, ["technical", "N/A", "business", "null"])
+    with pytest.raises(UnknownLabel) as e:
+        read_labelled(src)
+    assert str(e.value) == f"{src}: 2 rows have no label (rows 3, 5)"
+
+
+def test_model_imports_the_table_code_only_when_a_label_is_read():
+    """``normalise_label`` asks ``tables`` only when called: model.py has no such import at its top."""
+    import pmtype.model
+
+    tree = ast.parse(Path(pmtype.model.__file__).read_text(encoding="utf-8"))
+    at_top = {a.name for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "pmtype"
+              for a in node.names}
+    at_top |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom)}
+    assert "tables" not in at_top and "pmtype.tables" not in at_top
+
+
+# --- columns -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("options,what", [
+    ({"text_column": "label"}, "text"),
+    ({"text_column": "LABEL"}, "text"),  # a column is found forgiving case
+    ({"title_column": "label"}, "title"),
+    ({"text_column": "kind", "label_column": "kind"}, "text"),
+])
+def test_the_label_column_is_not_the_postings_text(tmp_path, options, what):
+    src = _labelled(tmp_path, ["technical", "business"], kind=["technical", "business"])
+    with pytest.raises(BadOption) as e:
+        read_labelled(src, **options)
+    column = options.get("label_column", "label")
+    assert str(e.value) == (f"the {what} column '{column}' is the label column; "
+                            f"give the postings' {what} column with --{what}-column")
+
+
+def test_a_label_column_found_as_the_text_column_is_refused_too(tmp_path):
+    """--label-column description: the text column found by its name is that column."""
+    src = _labelled(tmp_path, ["technical", "business"])
+    with pytest.raises(BadOption) as e:
+        read_labelled(src, label_column="description")
+    assert str(e.value) == ("the text column 'description' is the label column; "
+                            "give the postings' text column with --text-column")
+
+
+# --- duplicates ----------------------------------------------------------------------------------
+
+def _twins(then=None):
+    data = TrainingSet([TECH, BIZ, f"  {TECH.upper()} "], ["technical", "business", "business"],
+                       ["mine.csv"] * 3, [2, 3, 4])
+    return dedupe(data) if then is None else dedupe(data, then=then)
+
+
+def test_a_label_conflict_ends_with_what_to_run_again():
+    first = (f"1 postings appear twice with different labels (the first: '{TECH.upper()[:60]}' in mine.csv, "
+             "rows 2 and 4)")
+    with pytest.raises(BadTrainingData) as e:
+        _twins()
+    assert str(e.value) == f"{first}; fix the labels and train again"
+    with pytest.raises(BadTrainingData) as e:
+        _twins(then="run check-labels again")
+    assert str(e.value) == f"{first}; fix the labels and run check-labels again"
+
+
+# --- the seed corpus -----------------------------------------------------------------------------
+
+def test_a_seed_corpus_the_caller_named_is_missing_without_advice_on_the_environment(tmp_path):
+    gone = tmp_path / "nope.csv"
+    with pytest.raises(BadInputFile) as e:
+        read_seed_corpus(gone)
+    assert str(e.value) == f"the seed corpus {gone} does not exist"
+    src = _labelled(tmp_path, ["technical", "business"] * 7)
+    with pytest.raises(BadInputFile) as e:
+        train([src], tmp_path / "m", seed_path=str(gone))
+    assert str(e.value) == f"the seed corpus {gone} does not exist"
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_seed_corpus_of_the_settings_is_missing_with_advice(tmp_path, monkeypatch):
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / "gone.csv"))
+    with pytest.raises(BadInputFile) as e:
+        read_seed_corpus()
+    assert str(e.value) == (f"the seed corpus {tmp_path / 'gone.csv'} does not exist; set PMTYPE_SEED_CORPUS to "
+                            "its path, or pass --no-seed")
