@@ -2,6 +2,7 @@ import errno
 import json
 from contextlib import contextmanager
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -74,7 +75,7 @@ def test_two_worker_processes_give_the_same_output(tmp_path, model_dir, monkeypa
             super().__init__(max_workers, *args, **kwargs)
 
     monkeypatch.setattr(pmtype.batch, "ProcessPoolExecutor", CountedPool)
-    monkeypatch.setattr(pmtype.batch.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(pmtype.model, "usable_cores", lambda: 3)
     src = tmp_path / "in.csv"
     pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 6}).to_csv(src, index=False)
     label_file(src, tmp_path / "one.csv", model=model_dir, chunk_size=3, jobs=1)
@@ -84,34 +85,45 @@ def test_two_worker_processes_give_the_same_output(tmp_path, model_dir, monkeypa
     assert (tmp_path / "one.csv").read_text() == (tmp_path / "two.csv").read_text()
     label_file(src, tmp_path / "all.csv", model=model_dir, chunk_size=3, jobs=0)  # 0: one per core
     label_file(src, tmp_path / "many.csv", model=model_dir, chunk_size=3, jobs=100_000)  # never more than the cores
-    assert pools == [2, 3, 3]
+    label_file(src, tmp_path / "numpy.csv", model=model_dir, chunk_size=3, jobs=np.int64(2))  # any whole number
+    assert pools == [2, 3, 3, 2]
     assert (tmp_path / "all.csv").read_text() == (tmp_path / "many.csv").read_text() == (tmp_path / "one.csv").read_text()
 
 
-def _die_in_worker(*args):
-    """A worker killed mid-chunk (SIGKILL, the out-of-memory killer), as the pool sees it."""
+def _die_in_worker_at_marked_row(frame, text_column, title_column, force):
+    """A worker killed (SIGKILL, the out-of-memory killer) in the chunk holding a marked row, a moment
+    after the chunks before it are done; the others are labelled."""
     import os
+    import time
 
-    os._exit(9)
+    import pmtype.batch
+
+    if frame[text_column].str.contains("zz-die-here").any():
+        time.sleep(1.0)
+        os._exit(9)
+    return pmtype.batch.label_frame(pmtype.batch._WORKER_MODEL, frame, text_column, title_column, force)
 
 
 def test_a_worker_that_dies_is_one_error_and_the_run_resumes(tmp_path, model_dir, monkeypatch):
     import pmtype.batch
     from pmtype.errors import WorkerDied
 
-    monkeypatch.setattr(pmtype.batch.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pmtype.model, "usable_cores", lambda: 2)
     src = tmp_path / "in.csv"
-    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 6}).to_csv(src, index=False)
+    texts = [TECH_POSTING, BUSINESS_POSTING] * 6
+    texts[10] += " zz-die-here"  # in the fourth and last chunk of three rows
+    pd.DataFrame({"description": texts}).to_csv(src, index=False)
     label_file(src, tmp_path / "clean.csv", model=model_dir, chunk_size=3)
     out = tmp_path / "out.csv"
     with monkeypatch.context() as m:
-        m.setattr(pmtype.batch, "_label_in_worker", _die_in_worker)
+        m.setattr(pmtype.batch, "_label_in_worker", _die_in_worker_at_marked_row)
         with pytest.raises(WorkerDied) as e:
             label_file(src, out, model=model_dir, chunk_size=3, jobs=2)
     assert str(e.value) == ("a labelling process died before its chunk was done (killed, or out of memory: "
                             "fewer --jobs use less); run again with --resume to continue from the last complete chunk")
     assert not out.exists()
-    label_file(src, out, model=model_dir, chunk_size=3, jobs=2, resume=True)
+    summary = label_file(src, out, model=model_dir, chunk_size=3, jobs=2, resume=True)
+    assert summary.resumed_rows == 9  # the three chunks done before the worker died
     assert out.read_bytes() == (tmp_path / "clean.csv").read_bytes()
 
 

@@ -446,6 +446,15 @@ def test_check_labels_errors(tmp_path, frame, message, options):
     assert r.stderr.strip() == message.format(src=src)
 
 
+@pytest.mark.parametrize("command", [["check-labels", "{src}", "-o", "{tmp}/out.csv/"],
+                                     ["suggest", "{src}", "--model", "{model}", "-o", "{tmp}/out.csv/"]])
+def test_an_output_ending_in_a_slash_names_a_folder_and_is_refused(tmp_path, model_dir, corpus_csv, command):
+    """Not a file named out.csv: the slash says a folder was meant."""
+    r = run(*[a.format(src=corpus_csv, tmp=tmp_path, model=model_dir) for a in command])
+    assert (r.exit_code, r.stderr.strip()) == (1, f"Error: {tmp_path}/out.csv/ names a folder; give a file name")
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("command", [["train", "{src}", "-o", "{tmp}/m"], ["evaluate", "{src}", "--model", "{model}"],
                                      ["check-labels", "{src}"],
                                      ["compare", "{model}", "--against", "{model}", "--on", "{src}"]])

@@ -191,8 +191,9 @@ BIZ = "Own pricing, packaging and go-to-market with sales and marketing; MBA"
 
 @pytest.mark.parametrize("given", [[TECH, BIZ], (TECH, BIZ), np.array([TECH, BIZ], dtype=object),
                                    pd.Series([TECH, BIZ], index=[7, 3]), pd.DataFrame({"text": [TECH, BIZ]}),
-                                   (t for t in [TECH, BIZ])],
-                         ids=["list", "tuple", "array", "Series", "DataFrame of one column", "generator"])
+                                   pd.DataFrame({"text": [TECH, BIZ]}).to_numpy(), (t for t in [TECH, BIZ])],
+                         ids=["list", "tuple", "array", "Series", "DataFrame of one column", "array of one column",
+                              "generator"])
 def test_postings_come_as_a_list_an_array_a_series_or_one_column(given):
     assert as_posting_list(given) == [TECH, BIZ]
 
@@ -200,8 +201,10 @@ def test_postings_come_as_a_list_an_array_a_series_or_one_column(given):
 @pytest.mark.parametrize("given,what", [
     (pd.DataFrame({"description": [TECH, BIZ], "title": ["Product Manager"] * 2}), "a DataFrame of 2 columns"),
     (pd.DataFrame(index=[0, 1]), "a DataFrame of 0 columns"),
+    (np.array([[TECH, "Product Manager"], [BIZ, "Product Manager"]], dtype=object),
+     "a two-dimensional array of 2 columns"),
     ({"a": TECH, "b": BIZ}, "a dict"),
-], ids=["DataFrame of two columns", "DataFrame of none", "dict"])
+], ids=["DataFrame of two columns", "DataFrame of none", "array of two columns", "dict"])
 def test_postings_are_never_read_from_column_names_or_keys(given, what):
     with pytest.raises(TypeError) as e:
         as_posting_list(given)

@@ -483,7 +483,7 @@ def models(ctx: typer.Context) -> None:
             typer.echo(f"{mark} {v.name:<{width}}  cannot be used: {v.problem}")
             continue
         metrics = "  ".join(f"{v.metrics[m]:>8.3f}" if m in v.metrics else f"{'-':>8}" for m in LISTED_METRICS)
-        typer.echo(f"{mark} {v.name:<{width}}  {v.created or '?':<25}  {v.rows if v.rows is not None else '?':>6}  "
+        typer.echo(f"{mark} {v.name:<{width}}  {v.created or 'unknown':<25}  {v.rows if v.rows is not None else 'unknown':>6}  "
                    f"{metrics}  {v.model_id}")
     if not any(v.is_default for v in versions):
         typer.echo("(no default among them: 'pmtype models use NAME' chooses one)")
@@ -545,7 +545,7 @@ def compare(
 @app.command("check-labels")
 def check_labels(
     file: Annotated[Path, typer.Argument(help="A labelled table (text and 'label' columns).")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write every suspect row here (CSV, TSV, JSONL or Parquet).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", help="Write every suspect row here (CSV, TSV, JSONL or Parquet; - for stdout).")] = None,
     top: Annotated[int, typer.Option("--top", help="How many suspect rows to print.")] = 20,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,

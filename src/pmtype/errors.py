@@ -17,6 +17,9 @@ class PMTypeError(Exception):
     """Base class of every error pmtype raises on purpose."""
 
     exit_code = 1
+    #: Whether what a run wrote before this error is kept for ``--resume``: not for an error in the
+    #: input (a broken row comes back on every resume), yes where running again may get further.
+    keeps_progress = False
 
 
 class ModelNotFound(PMTypeError):
@@ -62,6 +65,8 @@ class OutputExists(PMTypeError):
 class CannotWrite(PMTypeError):
     """An output pmtype cannot create or write: a file where a folder should be, no permission."""
 
+    keeps_progress = True  # a full disk, say: free some space and resume
+
 
 class BadOption(PMTypeError):
     """Options that cannot go together (e.g. ``--resume`` with standard output): a wrong use
@@ -76,6 +81,8 @@ class BadModelName(PMTypeError):
 
 class WorkerDied(PMTypeError):
     """A process labelling chunks of a file that ended before its chunk was done (killed, out of memory)."""
+
+    keeps_progress = True
 
 
 class ClusterUnavailable(PMTypeError):

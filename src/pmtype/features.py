@@ -119,18 +119,22 @@ def body_kind(body: str) -> str:
 def as_posting_list(X) -> list:
     """Postings given as a list, an array or a Series; one string is not a list of postings.
 
-    A DataFrame of one column gives that column's postings; a DataFrame of any other number of
-    columns, or a dict, is a ``TypeError`` (listed, they would give their column names or keys).
+    A DataFrame or a two-dimensional array of one column gives that column's postings; of any
+    other number of columns, or a dict, is a ``TypeError`` (listed, they would give their column
+    names, keys or rows as lists).
     """
     from collections.abc import Mapping
 
     if isinstance(X, (str, bytes)):
         raise TypeError("give a list of postings, not one string (for one posting: pmtype.classify)")
-    if isinstance(X, pd.DataFrame):
+    if isinstance(X, pd.DataFrame) or (isinstance(X, np.ndarray) and X.ndim == 2):
+        kind = "DataFrame" if isinstance(X, pd.DataFrame) else "two-dimensional array"
         if X.shape[1] != 1:
-            raise TypeError(f"give the postings as a list of texts or a pandas Series, not a DataFrame of "
+            raise TypeError(f"give the postings as a list of texts or a pandas Series, not a {kind} of "
                             f"{X.shape[1]} columns; build texts with pmtype.posting_text(description, title)")
-        X = X.iloc[:, 0]
+        X = X.iloc[:, 0] if isinstance(X, pd.DataFrame) else X[:, 0]
+    elif isinstance(X, np.ndarray) and X.ndim > 2:
+        raise TypeError(f"give the postings as a list of texts, not an array of {X.ndim} dimensions")
     elif isinstance(X, Mapping):
         raise TypeError(f"give the postings as a list of texts or a pandas Series, not a "
                         f"{type(X).__name__}; build texts with pmtype.posting_text(description, title)")

@@ -561,6 +561,17 @@ def _fit_scope(seed: int, texts: list[str], is_pm: np.ndarray) -> ScopeCheck:
     return build_scope_pipeline(seed).fit(texts, is_pm)
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or ``taskset``'s limit), else
+    the machine's."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity on this system (macOS, Windows)
+        return os.cpu_count() or 1
+
+
 def jobs_for(n_rows: int, jobs: int | None) -> int:
     """The number of processes for ``n_rows`` postings: ``jobs``, 0 for every core, None for every core
     from ``PARALLEL_FROM_ROWS`` postings (one below); never more than the machine's cores, as each
@@ -568,11 +579,14 @@ def jobs_for(n_rows: int, jobs: int | None) -> int:
     :class:`BadOption`."""
     import os
 
-    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int)):
+    import numbers
+
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral)):
         raise TypeError(f"jobs must be a whole number or None, not {type(jobs).__name__}")
+    jobs = None if jobs is None else int(jobs)
     if jobs is not None and jobs < 0:
         raise BadOption("--jobs must be at least 0 (0: all cores)")
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     if jobs is None:
         return 1 if n_rows < PARALLEL_FROM_ROWS else cores
     return min(jobs, cores) if jobs > 0 else cores

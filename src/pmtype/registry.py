@@ -58,12 +58,12 @@ UNKNOWN = "unknown"
 
 
 def _data_line(m: dict) -> str:
-    if "data" not in m:
+    data = m.get("data")
+    if not isinstance(data, dict) or not {"rows", "sha256"} <= data.keys():
         return UNKNOWN
-    data = m["data"]
-    return (f"{data.get('rows', '?')} postings ("
-            + ", ".join(f"{k} {v}" for k, v in data.get("by_label", {}).items())
-            + f"); sha256 {str(data.get('sha256', '?'))[:16]}…")
+    by_label = data.get("by_label") if isinstance(data.get("by_label"), dict) else {}
+    return (f"{data['rows']} postings (" + ", ".join(f"{k} {v}" for k, v in by_label.items())
+            + f"); sha256 {str(data['sha256'])[:16]}…")
 
 
 def _scope_line(m: dict) -> str:

@@ -1394,9 +1394,10 @@ class ResumableOutput:
 
     def __exit__(self, kind, exc, tb):
         # An error in the input (a broken row, say) comes back on every --resume: nothing
-        # written so far is worth keeping. An interruption, or a full disk, keeps it to resume.
+        # written so far is worth keeping. An interruption, a full disk or a labelling process
+        # that died keeps it to resume (``PMTypeError.keeps_progress``).
         try:
-            if isinstance(exc, PMTypeError) and not isinstance(exc, CannotWrite):
+            if isinstance(exc, PMTypeError) and not exc.keeps_progress:
                 self.discard(quietly=True)
         finally:
             self._unlock()
