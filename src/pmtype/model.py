@@ -61,7 +61,7 @@ def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
     postings it did not help (see benchmarks/RESULTS.md).
     """
     # Word unigrams: with bigrams too (ngram_max=2) the model scores about the same on the real
-    # labelled postings and predicts at about twice the cost (benchmarks/RESULTS.md, section 1).
+    # labelled postings and costs more to train and to predict (benchmarks/RESULTS.md, section 1).
     # The words come split and lower-cased from the text step (the split the cues use).
     ngrams = make_pipeline(
         FunctionTransformer(role_words),
