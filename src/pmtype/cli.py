@@ -601,10 +601,6 @@ def suggest(
     """Choose the postings most worth labelling next: uncertain ones, not near-copies of each other."""
     from pmtype.curation import suggest as suggest_postings
 
-    if n < 1:
-        _fail("-n must be at least 1", 2)
-    if not diversity >= 0 or diversity == float("inf"):  # NaN too
-        _fail("--diversity must be a number, at least 0", 2)
     with _Errors():
         result = suggest_postings(file, n=n, output=output, model=model, text_column=text_column,
                                   title_column=title_column, label_column=label_column, fmt=fmt,
