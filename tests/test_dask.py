@@ -833,3 +833,16 @@ def test_two_blank_column_names_are_kept_by_dask_as_by_the_local_engine(tmp_path
     local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, "csv")
     assert part.read_bytes() == local.read_bytes()
     assert local.read_text().splitlines()[0].startswith("id,description,Unnamed: 2,Unnamed: 3,pm_label")
+
+
+def test_two_blank_column_names_in_parquet_are_refused_by_dask_as_by_the_local_engine(tmp_path, model_dir):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table([pa.array([TECH_POSTING]), pa.array(["a"]), pa.array(["b"])],
+                            names=["description", "", ""]), src)
+    for engine in (["--engine", "dask", "-o", str(tmp_path / "out")], ["-o", str(tmp_path / "out.csv")]):
+        r = CliRunner().invoke(app, ["label", str(src), "--model", str(model_dir), *engine])
+        assert (r.exit_code, r.stderr) == (1, "Error: the header has 2 blank column names; name them\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]

@@ -712,7 +712,7 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
                     raw.seek(0)
                     keys.update(dict.fromkeys(tables.jsonl_keys(raw, table.encoding)))
             if columns is not None:
-                _check_columns(columns, text_column, title_column, headers)
+                _check_columns(columns, text_column, title_column, headers, delimited=fmt in ("csv", "tsv"))
                 headers.append((name, columns))
         except FileNotFoundError:
             raise BadInputFile(f"{shown} does not exist") from None
@@ -800,8 +800,8 @@ def _write_csv_part(frame: pd.DataFrame, path: str) -> None:
 
 
 def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,
-                   earlier: list[tuple[str, list[str]]]) -> None:
-    tables.check_header([c for c in columns if str(c).strip()])  # blank names: pandas names them, as the local engine
+                   earlier: list[tuple[str, list[str]]], delimited: bool) -> None:
+    tables.check_header(columns, blanks_named_apart=delimited)  # as the local engine checks a file's
     tables.find_column(columns, text_column, tables.TEXT_COLUMNS, "text")
     if title_column is not None:
         tables.find_column(columns, title_column, tables.TITLE_COLUMNS, "title")

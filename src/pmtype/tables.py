@@ -532,7 +532,7 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str) -> Iterator[pd
                 header = list(chunk.columns)
                 if raw is not None and len(raw) == len(header):
                     # a real "x.1" beside "x" is fine, and so are blank names, which pandas names apart
-                    check_header([c for c in raw if c != ""], renamed_by_pandas=False)
+                    check_header(raw, renamed_by_pandas=False, blanks_named_apart=True)
                 else:
                     check_header(header)
                 # pandas names a blank header cell 'Unnamed: i'; give the column its name back
@@ -572,14 +572,17 @@ def parser_reason(error: Exception) -> str:
     return reason.removeprefix("Error tokenizing data. C error: ")
 
 
-def check_header(header: list[str], renamed_by_pandas: bool = True) -> None:
+def check_header(header: list[str], renamed_by_pandas: bool = True, blanks_named_apart: bool = False) -> None:
     """A header that repeats a column name is a one-line ``BadInputFile``.
 
     ``renamed_by_pandas``: pandas' CSV reader renames a repeated ``x`` to ``x.1``, so such
-    a pair counts as a repeat too. Blank names, which pandas' CSV reader names apart itself,
-    are left out by the CSV reader before it checks; repeated elsewhere (Parquet), they are
-    counted in the message, where an empty list of names would tell nothing.
+    a pair counts as a repeat too. ``blanks_named_apart``: the header of a CSV or TSV file,
+    whose blank names pandas' reader names apart itself (``Unnamed: 2``…), so they are no
+    repeat; repeated elsewhere (Parquet), they are counted in the message, where an empty
+    list of names would tell nothing.
     """
+    if blanks_named_apart:
+        header = [c for c in header if c != ""]
     dupes = sorted({c for c in header if header.count(c) > 1})
     mangled = [c for c in header if renamed_by_pandas and re.search(r"\.\d+$", c)
                and c.rsplit(".", 1)[0] in header]
