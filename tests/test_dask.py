@@ -846,3 +846,30 @@ def test_two_blank_column_names_in_parquet_are_refused_by_dask_as_by_the_local_e
         r = CliRunner().invoke(app, ["label", str(src), "--model", str(model_dir), *engine])
         assert (r.exit_code, r.stderr) == (1, "Error: the header has 2 blank column names; name them\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
+
+
+def test_a_tsv_written_without_quoting_is_cut_at_every_line_and_keeps_its_quotes(tmp_path, model_dir, scheduler):
+    # No quoting: a cell that starts with a quote holds it as text, and every line is a row; cut
+    # where the quotes were counted as quoting, blocks would end inside "cells" that are not there.
+    one_line = {k: " ".join(text.split()) for k, text in enumerate((BUSINESS_POSTING, TECH_POSTING))}
+    lines = [f'{i}\t"{one_line[i % 2]}" said the team {i}' for i in range(39)] + [f'39\t"never closed {one_line[0]}']
+    path = tmp_path / "raw.tsv"
+    path.write_text("id\tdescription\n" + "\n".join(lines) + "\n")
+    got = _by_dask(path, tmp_path / "out", model_dir, scheduler, blocksize="1KB")
+    # more than ten parts: pandas lists them by name, so part 10 comes after part 9 only when
+    # every part number has the same width (part.00 … part.10)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir())[-2:] == ["part.09.parquet", "part.10.parquet"]
+    assert got["id"].tolist() == [str(i) for i in range(40)]
+    assert got["description"].tolist()[:2] == [lines[0].split("\t")[1], lines[1].split("\t")[1]]
+    assert _same(got, _by_local_engine([path], tmp_path, model=model_dir))
+
+
+def test_csv_parts_are_numbered_at_one_width_so_that_cat_keeps_the_order(tmp_path, model_dir, scheduler):
+    texts = _postings(40, "Café")
+    path = _posting_file(tmp_path / "in.csv", texts)
+    out = tmp_path / "out"
+    label_with_dask(str(path), out, model=model_dir, scheduler=scheduler, blocksize="1KB", out_format="csv")
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) > 10 and len({len(n) for n in names}) == 1
+    got = pd.concat([pd.read_csv(out / n, dtype=str, keep_default_na=False) for n in names], ignore_index=True)
+    assert got["id"].tolist() == [str(i) for i in range(40)]

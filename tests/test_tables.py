@@ -761,3 +761,56 @@ def test_json_lines_read_as_csv_are_named_in_the_missing_column_message(tmp_path
         tables.find_column(["id", "name"], None, tables.TEXT_COLUMNS, "text")
     assert "JSON" not in str(e.value)
 
+
+
+# --- TSV written without quoting ----------------------------------------------------------------
+
+# A TSV as PostgreSQL's COPY or a spreadsheet's "tab-separated text" writes it: no quoting, so a
+# cell may start with a quote that is text. Read as CSV quoting, the quote of row 1 would swallow
+# rows 2 and 3 up to the quote of row 3, silently.
+UNQUOTED_TSV = ('id\tdescription\n'
+                '1\t"Director" of platform APIs, with engineers\n'
+                '2\tOwn pricing with sales and marketing\n'
+                '3\tA PM for "the" data platform\n'
+                '4\t"Growth PM, said the CEO\n')
+
+
+@pytest.mark.parametrize("text,quoting", [
+    (UNQUOTED_TSV, "none"),
+    ('id\tdescription\n1\t"never closed\n2\tx\n', "none"),
+    (FRAME.assign(note=['tab\there', 'line\nbreak "quoted"']).to_csv(sep="\t", index=False), "minimal"),
+    ('id\tdescription\n1\tno quote opens a cell, "even" here\n', "minimal"),
+    ('id\tdescription\n1\t"' + "x" * 200_000 + '"\n', "minimal"),  # longer than the csv module's own limit
+])
+def test_tsv_quoting_tells_quoting_from_quotes_that_are_text(text, quoting):
+    import csv
+
+    limit = csv.field_size_limit()
+    got = tables.tsv_quoting(io.BytesIO(text.encode()))
+    assert got == {"none": csv.QUOTE_NONE, "minimal": csv.QUOTE_MINIMAL}[quoting]
+    assert csv.field_size_limit() == limit  # the process's own limit is left as it was
+
+
+@pytest.mark.parametrize("name", ["p.tsv", "p.tsv.gz", "-"])
+def test_a_tsv_written_without_quoting_keeps_every_row_and_its_quotes(tmp_path, piped_stdin, name):
+    data = UNQUOTED_TSV.encode()
+    if name == "-":  # read once, so judged by its first 64 KB
+        piped_stdin(data)
+        path = "-"
+    else:
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    got = _read(path, fmt="tsv")
+    assert got["id"].tolist() == ["1", "2", "3", "4"]
+    assert got["description"].tolist() == [line.split("\t")[1] for line in UNQUOTED_TSV.splitlines()[1:]]
+
+
+def test_label_writes_a_tsv_read_without_quoting_so_that_it_reads_back(tmp_path, model_dir):
+    path = tmp_path / "p.tsv"
+    path.write_text(UNQUOTED_TSV)
+    out = tmp_path / "out.tsv"
+    r = CliRunner().invoke(app, ["label", str(path), "-o", str(out), "--model", str(model_dir), "--quiet"])
+    assert r.exit_code == 0, r.output
+    got = _read(out)
+    assert got["id"].tolist() == ["1", "2", "3", "4"]
+    assert got["description"].tolist() == _read(path)["description"].tolist()

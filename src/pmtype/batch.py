@@ -10,6 +10,8 @@ label) and text with four decimals in CSV and TSV (empty where there is none).
 from __future__ import annotations
 
 import codecs
+import csv
+import dataclasses
 import functools
 import gzip
 import io
@@ -390,11 +392,14 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
         with _dask_quiet(), output.writing() as where:
             with _dask_client(Client, LocalCluster, scheduler, workers), _gzip_damage(files, input_path), \
                     _cluster_failures():
+                # part numbers of one width, so that a reader listing the parts by name
+                # (pandas.read_parquet, `cat part-*.csv`) has them in order past part 9
+                width = len(str(labelled.npartitions - 1))
                 if out_format == "parquet":
-                    labelled.to_parquet(where, write_index=False)
+                    labelled.to_parquet(where, write_index=False, name_function=f"part.{{:0{width}d}}.parquet".format)
                     result = dd.read_parquet(where, columns=["pm_label", "pm_status"])
                 else:
-                    dask.compute(*(dask.delayed(_write_csv_part)(part, f"{where.rstrip('/')}/part-{i}.csv")
+                    dask.compute(*(dask.delayed(_write_csv_part)(part, f"{where.rstrip('/')}/part-{i:0{width}d}.csv")
                                    for i, part in enumerate(labelled.to_delayed())))
                     result = dd.read_csv(f"{where.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
                                          dtype=str, keep_default_na=False, blocksize=None)
@@ -711,6 +716,9 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
                 if keys is not None:
                     raw.seek(0)
                     keys.update(dict.fromkeys(tables.jsonl_keys(raw, table.encoding)))
+                elif fmt == "tsv":
+                    raw.seek(0)
+                    table = dataclasses.replace(table, quoting=tables.tsv_quoting(raw, table.encoding))
             if columns is not None:
                 _check_columns(columns, text_column, title_column, headers, delimited=fmt in ("csv", "tsv"))
                 headers.append((name, columns))
@@ -830,7 +838,8 @@ def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blo
 
     runs: list[tuple[tables.TextTable, list[str]]] = []
     for name, table in files:
-        if runs and (runs[-1][0].encoding, runs[-1][0].gzip) == (table.encoding, table.gzip):
+        if runs and ((runs[-1][0].encoding, runs[-1][0].gzip, runs[-1][0].quoting)
+                     == (table.encoding, table.gzip, table.quoting)):
             runs[-1][1].append(name)
         else:
             runs.append((table, [name]))
@@ -852,7 +861,8 @@ def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blo
                 reader = functools.update_wrapper(functools.partial(_read_whole_csv, shown=name if named else None),
                                                   _read_whole_csv)  # (Dask names tasks after the reader)
                 frames.append(read_pandas(reader, [name], blocksize=None, compression=compression,
-                                          sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+                                          sep=sep, quoting=table.quoting, dtype=str, keep_default_na=False,
+                                          na_filter=False,
                                           encoding=table.encoding, encoding_errors=table.errors))
     return frames[0] if len(frames) == 1 else dd.concat(frames)
 
@@ -868,18 +878,18 @@ def _read_csv_at_row_ends(dd, names: list[str], table: tables.TextTable, sep: st
     parts = []
     for name in names:
         with fsspec.open(name, "rb") as raw:
-            header_end, ranges = tables.row_ranges(raw, blocksize)
+            header_end, ranges = tables.row_ranges(raw, blocksize, quoted=table.quoting != csv.QUOTE_NONE)
             raw.seek(0)
             header = raw.read(header_end)
         parts += [(name, header, start, end) for start, end in ranges]
-    options = {"sep": sep, "encoding": table.encoding, "errors": table.errors}
+    options = {"sep": sep, "encoding": table.encoding, "errors": table.errors, "quoting": table.quoting}
     meta = _parse_csv_rows(parts[0][1], b"", **options)
     return dd.from_map(_read_csv_rows, parts, meta=meta, divisions=None, enforce_metadata=False, named=named,
                        **options)
 
 
 def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, errors: str,
-                   named: bool = True) -> pd.DataFrame:
+                   quoting: int = csv.QUOTE_MINIMAL, named: bool = True) -> pd.DataFrame:
     """The rows in bytes ``[start, end)`` of a CSV or TSV file, as a Dask worker reads one block.
 
     A row pandas cannot read is a one-line ``BadInputFile`` in the local engine's words, its
@@ -891,9 +901,9 @@ def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, e
         raw.seek(start)
         rows = raw.read(end - start)
     try:
-        return _parse_csv_rows(header, rows, sep, encoding, errors)
+        return _parse_csv_rows(header, rows, sep, encoding, errors, quoting)
     except pd.errors.ParserError as e:
-        reason = _first_unreadable_row(name, end, sep, encoding, errors) \
+        reason = _first_unreadable_row(name, end, sep, encoding, errors, quoting) \
             or f"{tables.parser_reason(e)}, counting rows from byte {start}"
         raise BadInputFile(f"{name + ': ' if named else ''}not a readable {'TSV' if sep == chr(9) else 'CSV'} "
                            f"file: {reason}") from None
@@ -912,7 +922,8 @@ def _read_whole_csv(source, shown: str | None, **kwargs) -> pd.DataFrame:
                            f"{tables.parser_reason(e)}") from None
 
 
-def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: str) -> str | None:
+def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: str,
+                          quoting: int = csv.QUOTE_MINIMAL) -> str | None:
     """What pandas says of the first row it cannot read in bytes ``[0, end)`` of a file, rows counted
     from its header as the local engine counts them; None if it reads them all.
 
@@ -923,7 +934,7 @@ def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: 
 
     with fsspec.open(name, "rb") as raw:
         try:
-            chunks = tables.read_csv_block(io.BufferedReader(_Upto(raw, end)), sep=sep, dtype=str,
+            chunks = tables.read_csv_block(io.BufferedReader(_Upto(raw, end)), sep=sep, quoting=quoting, dtype=str,
                                            keep_default_na=False, na_filter=False, encoding=encoding,
                                            encoding_errors=errors, chunksize=50_000)
             for _ in chunks:
@@ -949,9 +960,10 @@ class _Upto(io.RawIOBase):
         return len(data)
 
 
-def _parse_csv_rows(header: bytes, rows: bytes, sep: str, encoding: str, errors: str) -> pd.DataFrame:
+def _parse_csv_rows(header: bytes, rows: bytes, sep: str, encoding: str, errors: str,
+                    quoting: int = csv.QUOTE_MINIMAL) -> pd.DataFrame:
     # tables.read_csv_block, not pandas.read_csv: the workers need pmtype's error handler registered
-    return tables.read_csv_block(io.BytesIO(header + rows), sep=sep, dtype=str, keep_default_na=False,
+    return tables.read_csv_block(io.BytesIO(header + rows), sep=sep, quoting=quoting, dtype=str, keep_default_na=False,
                                  na_filter=False, encoding=encoding, encoding_errors=errors)
 
 

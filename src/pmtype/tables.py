@@ -331,8 +331,9 @@ def table_encoding(sample: bytes, encoding: str | None = None) -> str:
 
 
 def _text_stream(binary, encoding: str | None):
-    """The table open in ``binary`` as text from its start, and its first ``SAMPLE_BYTES`` decoded
-    (what the encoding is judged by, and where a CSV header is read as written)."""
+    """The table open in ``binary`` as text from its start, its first ``SAMPLE_BYTES`` decoded
+    (what the encoding is judged by, and where a CSV header is read as written), and whether
+    those are the whole table."""
     sample = binary.read(SAMPLE_BYTES)
     # A gzip reader says it can seek, but rewinds by seeking the file under it: a pipe cannot.
     under = binary.fileobj if isinstance(binary, gzip.GzipFile) else binary
@@ -342,7 +343,7 @@ def _text_stream(binary, encoding: str | None):
         binary = io.BufferedReader(_Prepend(sample, binary))
     enc = table_encoding(sample, encoding)
     return (io.TextIOWrapper(binary, encoding=enc, errors=decode_errors(enc), newline=""),
-            sample.decode(enc, errors=decode_errors(enc)))
+            sample.decode(enc, errors=decode_errors(enc)), len(sample) < SAMPLE_BYTES)
 
 
 @dataclass(frozen=True)
@@ -354,6 +355,7 @@ class TextTable:
     gzip: bool
     columns: list[str] | None  # a CSV/TSV file's header, when the sample holds all of it
     rows: bool | None = None  # whether the file holds a row; None when the sample cannot tell
+    quoting: int = csv.QUOTE_MINIMAL  # how a TSV file's quotes are read (``tsv_quoting``)
 
 
 def inspect_text_table(raw, fmt: str, encoding: str | None = None) -> TextTable:
@@ -468,27 +470,65 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
                 chunk.attrs[SNIFFED_FORMAT] = "parquet"  # for a caller that took the name's format
                 yield chunk
         return
-    keys = None
+    keys, quoting = None, None
+    if fmt == "tsv" and not is_stream(path):
+        # A file can be read twice: a first pass tells whether its quotes are quoting (below)
+        quoting = tsv_quoting(binary, encoding)
+        binary = _open_binary(path)
     if fmt == "jsonl" and not is_stream(path):
         # A file can be read twice: a first pass finds every key (and a bad line, before any
         # work), so that every chunk has the same columns whichever rows hold which keys.
         keys = jsonl_keys(binary, encoding)
         binary = _open_binary(path)
-    with _decoded(binary, encoding) as (stream, head):
+    with _decoded(binary, encoding) as (stream, head, whole):
         if fmt == "jsonl":
             yield from _read_jsonl(stream, chunk_size, keys)
         else:
-            yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size, head)
+            if quoting is None:  # standard input or a pipe, read once: judged by its first 64 KB
+                quoting = _quoting_of(io.StringIO(head, newline=""), whole) if fmt == "tsv" \
+                    else csv.QUOTE_MINIMAL
+            yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size, head, quoting)
+
+
+def tsv_quoting(raw, encoding: str | None = None) -> int:
+    """How the quotes of the TSV file open in ``raw`` (binary, at its start) are read; ``raw`` is closed.
+
+    ``csv.QUOTE_MINIMAL``, as pandas and pmtype write TSV: a cell that starts with
+    a quote is quoted (and may hold tabs and line breaks), unless a quote that
+    opens a cell is not closed as quoting closes it (``"Director" of…``, or never
+    closed). Then the file was written without quoting, as TSV is written by many
+    tools (PostgreSQL's COPY, spreadsheets' "tab-separated text"): every line is a
+    row and quotes are text, ``csv.QUOTE_NONE``. Read as quoting, such a quote
+    would swallow the rows after it up to the next quote, silently. The file is
+    read once, as ``read_chunks`` reads it (gzip, the encoding given or detected).
+    """
+    with _decoded(_gunzipped(raw), encoding) as (stream, _, _):
+        return _quoting_of(stream)
+
+
+def _quoting_of(stream, whole: bool = True) -> int:
+    """``tsv_quoting`` of the text in ``stream``; not ``whole``: a sample that may end inside a quoted cell."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # a posting is one cell, longer than the csv module's 128 KB guard
+    try:
+        for _ in csv.reader(stream, delimiter="\t", strict=True):
+            pass
+    except csv.Error as e:
+        cut_short = not whole and str(e) == "unexpected end of data"
+        return csv.QUOTE_MINIMAL if cut_short else csv.QUOTE_NONE
+    finally:
+        csv.field_size_limit(limit)
+    return csv.QUOTE_MINIMAL
 
 
 @contextmanager
 def _decoded(binary, encoding: str | None):
-    """The table open in ``binary`` as text, and its first ``SAMPLE_BYTES`` decoded (``_text_stream``);
+    """The table open in ``binary`` as text, its first ``SAMPLE_BYTES`` decoded and whether they are all (``_text_stream``);
     both closed at the end. A decoding error or damaged gzip met on the way is a one-line ``BadInputFile``."""
     try:
-        stream, head = _text_stream(binary, encoding)
+        stream, head, whole = _text_stream(binary, encoding)
         try:
-            yield stream, head
+            yield stream, head, whole
         finally:
             stream.close()
     except UnicodeError as e:  # an --encoding the bytes do not fit (UTF-16 without its BOM, say)
@@ -508,15 +548,16 @@ def one_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _read_delimited(stream, sep: str, chunk_size: int, head: str) -> Iterator[pd.DataFrame]:
-    raw = _raw_header(head, sep)
+def _read_delimited(stream, sep: str, chunk_size: int, head: str,
+                    quoting: int = csv.QUOTE_MINIMAL) -> Iterator[pd.DataFrame]:
+    raw = _raw_header(head, sep, quoting)
     blanks = [i for i, name in enumerate(raw or []) if name == ""]
     # one blank name is given back, as a pandas index written to CSV has it; more than one (the
     # trailing commas of a spreadsheet) keep pandas' names for them, 'Unnamed: 2', 'Unnamed: 3'…
     blank = blanks[0] if len(blanks) == 1 else None
     try:
         reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                             chunksize=chunk_size, engine="c", on_bad_lines="error")
+                             chunksize=chunk_size, engine="c", on_bad_lines="error", quoting=quoting)
         header: list[str] | None = None
         names: list[str] = []
         rows_seen = False
@@ -550,11 +591,11 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str) -> Iterator[pd
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {parser_reason(e)}") from None
 
 
-def _raw_header(head: str, sep: str) -> list[str] | None:
+def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> list[str] | None:
     """The header's names as written (pandas renames a blank one and repeated ones), where the
     header lies in ``head``, the table's first 64 KB."""
     try:
-        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep), None)
+        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep, quoting=quoting), None)
     except csv.Error:
         return None
 
@@ -711,7 +752,8 @@ def read_csv_block(source, **kwargs) -> pd.DataFrame:
 SCAN_BYTES = 4 << 20
 
 
-def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES) -> tuple[int, list[tuple[int, int]]]:
+def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES,
+               quoted: bool = True) -> tuple[int, list[tuple[int, int]]]:
     """Where to cut the CSV or TSV file open in ``raw`` (binary) into blocks of about ``blocksize`` bytes.
 
     Returns the offset just past the header (the first record after any blank
@@ -720,9 +762,10 @@ def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES) -> tuple[int, list[
     after a multiple of ``blocksize`` that ends a row: quotes inside a quoted
     cell are doubled (RFC 4180), so a newline ends a row when the number of
     b'"' bytes before it is even. For encodings in which those two bytes are
-    always those characters (UTF-8, cp1252…; not UTF-16). The file is read
-    once, ``piece`` bytes at a time; if it ends inside an open quote, the last
-    range runs to its end.
+    always those characters (UTF-8, cp1252…; not UTF-16). Not ``quoted`` (a TSV
+    file whose quotes are text, ``tsv_quoting``): every b"\n" ends a row. The
+    file is read once, ``piece`` bytes at a time; if it ends inside an open
+    quote, the last range runs to its end.
     """
     ends: list[int] = []
     buf = raw.read(max(piece, SAMPLE_BYTES))  # the blank lines before the header, as inspect_text_table sees them
@@ -733,6 +776,14 @@ def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES) -> tuple[int, list[
     while buf:
         i = 0
         while True:
+            if not quoted:  # no quote opens a cell: b'"' is never counted
+                j = buf.find(b"\n", min(max(target - offset, i), len(buf)))
+                if j < 0:
+                    break
+                ends.append(offset + j + 1)
+                target = -(-(offset + j + 1) // blocksize) * blocksize
+                i = j + 1
+                continue
             skip_to = min(max(target - offset, i), len(buf))
             odd ^= buf.count(b'"', i, skip_to) % 2 == 1
             i = skip_to
@@ -766,7 +817,7 @@ def jsonl_keys(raw, encoding: str | None = None) -> list[str]:
     A line that is not a JSON object, bytes the encoding does not fit and damaged gzip are
     one-line ``BadInputFile`` errors, as ``read_chunks`` gives them. ``raw`` is closed.
     """
-    with _decoded(_gunzipped(raw), encoding) as (stream, _):
+    with _decoded(_gunzipped(raw), encoding) as (stream, _, _):
         return _jsonl_keys(stream)
 
 
