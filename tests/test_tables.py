@@ -665,7 +665,7 @@ def test_parquet_integers_and_booleans_with_nulls_keep_their_values_and_types(tm
 
 # --- encodings, headers, NUL bytes, folders -------------------------------------------------------
 
-@pytest.mark.parametrize("codec", ["rot13", "hex", "base64", "zip"])
+@pytest.mark.parametrize("codec", ["rot13", "hex", "base64", "zip", "idna", "punycode"])
 def test_a_codec_that_is_no_text_encoding_is_an_unknown_encoding(tmp_path, codec, model_dir):
     path = tmp_path / "p.csv"
     FRAME.to_csv(path, index=False)

@@ -307,10 +307,15 @@ def _is_binary(sample: bytes, encoding: str) -> bool:
 def _check_encoding(encoding: str) -> None:
     """An encoding Python does not know (only ever one given with --encoding) is a wrong use of
     the command line: ``BadOption``. So is a codec of Python's that is no text encoding
-    (``rot13``, ``hex``, ``base64``, ``zip``): text cannot be read through it."""
+    (``rot13``, ``hex``, ``base64``, ``zip``): text cannot be read through it; and one for
+    domain names (``idna``, ``punycode``), which cannot read a bad byte as pmtype reads one."""
     try:
         known = getattr(codecs.lookup(encoding), "_is_text_encoding", True)  # what str.encode checks
+        if known:
+            b"pmtype".decode(encoding, errors=decode_errors(encoding))
     except LookupError:
+        known = False
+    except UnicodeError:  # "Unsupported error handling"
         known = False
     if not known:
         raise BadOption(f"unknown encoding '{encoding}'")
