@@ -873,3 +873,29 @@ def test_csv_parts_are_numbered_at_one_width_so_that_cat_keeps_the_order(tmp_pat
     assert len(names) > 10 and len({len(n) for n in names}) == 1
     got = pd.concat([pd.read_csv(out / n, dtype=str, keep_default_na=False) for n in names], ignore_index=True)
     assert got["id"].tolist() == [str(i) for i in range(40)]
+
+
+def test_a_run_removes_the_hidden_folder_a_killed_run_to_the_same_output_left(tmp_path, model_dir, scheduler):
+    import os
+    import subprocess
+
+    from pmtype import persist
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that is no longer alive
+    killed = tmp_path / f".out.{gone.pid}-{persist.HOST_TAG}.abcd1234.tmp"
+    killed.mkdir()
+    (killed / "part.00.parquet").write_bytes(b"half a part")
+    killed_aside = tmp_path / f".out.{gone.pid}-{persist.HOST_TAG}.old"
+    killed_aside.mkdir()
+    running = tmp_path / f".out.{os.getpid()}-{persist.HOST_TAG}.abcd1234.tmp"  # a run still going
+    running.mkdir()
+    users = tmp_path / f".out.{gone.pid}-{persist.HOST_TAG}.wxyz9876.tmp"  # holds a file pmtype never writes
+    users.mkdir()
+    (users / "notes.txt").write_text("mine")
+    other_output = tmp_path / f".other.{gone.pid}-{persist.HOST_TAG}.abcd1234.tmp"
+    other_output.mkdir()
+    path = _posting_file(tmp_path / "in.csv", _postings(3, "x"))
+    _by_dask(path, tmp_path / "out", model_dir, scheduler)
+    assert not killed.exists() and not killed_aside.exists()
+    assert running.exists() and users.exists() and other_output.exists()

@@ -635,6 +635,7 @@ class _DaskOutput:
         folder = self.folder
         try:
             folder.parent.mkdir(parents=True, exist_ok=True)
+            self._remove_what_killed_runs_left()
             tmp = Path(tempfile.mkdtemp(prefix=persist.temporary_prefix(folder.name), suffix=".tmp",
                                         dir=folder.parent))
             os.chmod(tmp, persist.usual_mode(directory=True))
@@ -646,6 +647,20 @@ class _DaskOutput:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def _remove_what_killed_runs_left(self) -> None:
+        """The hidden folders beside the output that a run to it left when it was killed (SIGKILL, the
+        machine's OOM killer): named with a process of this machine that is gone, and holding only parts."""
+        if os.name == "nt":
+            return  # no signal 0 to ask whether a process is alive
+        for entry in os.scandir(self.folder.parent):
+            writer = persist.TEMPORARY_NAME.fullmatch(entry.name) or persist.MOVED_ASIDE_NAME.fullmatch(entry.name)
+            if (not writer or writer["name"] != self.folder.name or writer["host"] != persist.HOST_TAG
+                    or not entry.is_dir(follow_symlinks=False) or persist.process_alive(int(writer["pid"]))):
+                continue
+            with suppress(OSError):
+                if all(DASK_PARTS.fullmatch(e.name) and e.is_file(follow_symlinks=False) for e in os.scandir(entry)):
+                    shutil.rmtree(entry.path)
 
     def _put_in_place(self, tmp: Path) -> None:
         """``tmp`` renamed to the output folder; a folder of parts there is moved aside, then removed."""

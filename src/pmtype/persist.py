@@ -68,6 +68,17 @@ def temporary_prefix(name: str) -> str:
     return f".{name}.{os.getpid()}-{HOST_TAG}."
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine exists (one this user may not signal exists too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or no pid a process can have: not ours to judge
+    return True
+
+
 def installed_versions() -> dict[str, str]:
     """The versions a model must have been built with to be loaded here."""
     import sklearn

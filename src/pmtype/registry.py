@@ -199,17 +199,6 @@ def list_models() -> list[ModelVersion]:
     return versions
 
 
-def _owner_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (one this user may not signal exists too)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True  # someone else's process, or no pid a process can have: not ours to judge
-    return True
-
-
 @dataclass
 class Unfinished:
     """What ``remove_unfinished`` tidied: temporary names removed, models put back in place."""
@@ -227,7 +216,7 @@ def _left_by_a_killed_run(entry: os.DirEntry, writer: re.Match, now: float, max_
     """
     pid, host = writer["pid"], writer["host"]
     if host in (None, persist.HOST_TAG) and os.name != "nt":
-        return not _owner_alive(int(pid))
+        return not persist.process_alive(int(pid))
     return _older_than(entry, now, max_age)
 
 
