@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from conftest import BUSINESS_POSTING, TECH_POSTING
 from pmtype import classify
 from pmtype.errors import EmptyText
-from pmtype.features import posting_text
+from pmtype.features import MISSING_MARKERS, posting_text
 from pmtype.model import STATUS_NOT_ENGLISH, STATUS_NOT_PM, normalise_label
 
 
@@ -149,8 +149,15 @@ def test_a_null_label_in_parquet_is_a_missing_label(tmp_path, labels):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(min_size=1, max_size=400).filter(lambda s: s.strip()))
 def test_classify_never_raises_on_unicode(model, text):
+    from pmtype.features import text_kind
+
+    if text_kind(text) == "empty":  # a missing-value marker ("NaN", " null ") or markup alone
+        assert text.strip().lower() in MISSING_MARKERS or "<" in text or "&" in text
+        with pytest.raises(EmptyText):
+            classify(text, model=model, force=True)
+        return
     pred = classify(text, model=model, force=True)
-    if not any(ch.isalpha() for ch in text):
+    if not any(ch.isalpha() for ch in text) or text_kind(text) == "not text":  # "12345", "1e5", "Infinity"
         assert pred.status == "not text" and pred.label is None
         return
     assert 0.0 <= pred.p_technical <= 1.0 and not math.isnan(pred.p_technical)
@@ -302,7 +309,8 @@ def test_a_posting_starts_with_its_title_on_its_first_line_or_in_its_first_sente
 
 
 @pytest.mark.parametrize("value,error", [
-    (None, EmptyText), (float("nan"), EmptyText), ("  ", EmptyText),
+    (None, EmptyText), (float("nan"), EmptyText), ("  ", EmptyText), (pd.NA, EmptyText),
+    (np.float32("nan"), EmptyText), ("N/A", EmptyText), (" null ", EmptyText),
     (123, TypeError), (b"We build APIs with engineers.", TypeError), (["a posting"], TypeError),
 ])
 def test_classify_takes_one_posting_as_text(model, value, error):
@@ -339,3 +347,23 @@ def test_evidence_strength_is_a_plain_float(model):
 
     evidence = classify(TECH_POSTING, model=model).evidence
     assert evidence and all(type(e.strength) is float for e in evidence)
+
+
+CELLS = ["N/A", "null", "NaN", None, pd.NA, np.float32("nan"), "", "<div><br/></div>", "1e5", "Infinity",
+         "12345", 7, True, TECH_POSTING]
+
+
+def test_predict_classify_and_label_read_every_kind_of_cell_alike(model):
+    # one rule (features.text_kind) for what a posting's text holds, whichever way it is given
+    from pmtype.batch import label_frame
+
+    by_predict = [p.status for p in model.predict(CELLS, force=True)]
+    frame = pd.DataFrame({"description": pd.Series(CELLS, dtype=object)})
+    by_label = label_frame(model, frame, "description", force=True)["pm_status"].tolist()
+    assert by_predict == by_label == ["empty text"] * 8 + ["not text"] * 5 + ["ok"]
+    for cell, status in zip(CELLS, by_predict):
+        if status == "empty text":
+            with pytest.raises(EmptyText):
+                classify(cell, model=model, force=True)
+        elif isinstance(cell, str):
+            assert classify(cell, model=model, force=True).status == status

@@ -39,8 +39,9 @@ import pandas as pd
 from pmtype import config, persist, tables
 from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavailable, MissingColumn, OutputExists,
                            PMTypeError, WorkerDied, printable)
-from pmtype.features import body_kind, posting_text
-from pmtype.model import PMTypeModel, default_model_path, jobs_for, load_model, model_folder
+from pmtype.features import posting_text, text_kind
+from pmtype.model import (STATUS_EMPTY, STATUS_NOT_TEXT, PMTypeModel, Prediction, default_model_path, jobs_for,
+                          load_model, model_folder)
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
 #: Part of what a resumed run must match: how the output columns are written (2: the
@@ -75,19 +76,20 @@ def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
     """``frame`` with the pm_* columns added (replacing any already there), row for row."""
     bodies = frame[text_column].tolist()
     titles = frame[title_column].tolist() if title_column else [None] * len(frame)
-    texts: list[object] = []
-    truncated: list[bool] = []
-    for body, title in zip(bodies, titles):
-        kind = tables.cell_kind(body)  # NaN/None/null cells are empty; numbers are not text
-        if kind == "text":
-            kind = body_kind(body)  # markup alone ("<div><br/></div>", "&nbsp;") is no text either
+    predictions: list[Prediction | None] = [None] * len(bodies)
+    texts, where = [], []
+    truncated: list[bool] = [False] * len(bodies)
+    for i, (body, title) in enumerate(zip(bodies, titles)):
+        kind = text_kind(body)  # NaN/None/null cells and markup alone are empty; numbers are not text
         if kind != "text":
-            texts.append("" if kind == "empty" else None)
-            truncated.append(False)
+            predictions[i] = Prediction(None, None, STATUS_EMPTY if kind == "empty" else STATUS_NOT_TEXT,
+                                        model_id=model.model_id)
         else:
             texts.append(posting_text(body[:max_chars], tables.title_cell(title)))
-            truncated.append(len(body) > max_chars)
-    predictions = model.predict(texts, force=force)
+            where.append(i)
+            truncated[i] = len(body) > max_chars
+    for i, prediction in zip(where, model.predict(texts, force=force)):
+        predictions[i] = prediction
     out = frame.drop(columns=[c for c in OUTPUT_COLUMNS if c in frame.columns]).copy()
     statuses = []
     for pred, cut in zip(predictions, truncated):

@@ -21,7 +21,7 @@ import pandas as pd
 from pmtype import config, tables
 from pmtype import text as text_mod
 from pmtype.errors import BadOption, BadTrainingData, MissingColumn, NothingToSuggest
-from pmtype.features import body_kind, posting_text
+from pmtype.features import posting_text, text_kind
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_ENGLISH, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir,
                           load_model, normalise_label)
 
@@ -307,9 +307,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     texts, where = [], []
     for i in range(len(frame)):
         body = _cell_text(frame[text_col].iloc[i])
-        kind = tables.cell_kind(frame[text_col].iloc[i])  # as label reads a cell: "NaN" is empty, "12345" no text
-        if kind == "text":
-            kind = body_kind(body)  # and markup alone is empty
+        kind = text_kind(frame[text_col].iloc[i])  # as label reads a cell: "NaN" is empty, "12345" no text
         if label_col is not None and normalise_label(frame[label_col].iloc[i]) is not None:
             left_out["already labelled"] += 1
         elif kind != "text":

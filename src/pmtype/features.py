@@ -10,6 +10,7 @@ already split, read by ``split_words``.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,14 +78,18 @@ def not_english_share(texts: Sequence[str]) -> float:
     return sum(not text_mod.reads_as_english(t) for t in texts) / len(texts) if len(texts) else 0.0
 
 
-def _missing(value: object) -> bool:
-    """None, or a missing value of pandas or numpy (NaN of any float type, ``pd.NA``, ``NaT``)."""
+def is_missing(value: object) -> bool:
+    """Whether a cell holds no value: None, or a missing value of pandas or numpy (NaN of any
+    float type, ``pd.NA``, ``NaT``), as Parquet and pandas give an empty cell."""
     if value is None:
         return True
+    if not pd.api.types.is_scalar(value):  # a list or an array: not one missing value
+        return False
     try:
         return bool(pd.isna(value))
-    except (TypeError, ValueError):  # a list or an array: not one missing value
+    except (TypeError, ValueError):
         return False
+
 
 
 def posting_text(description: object, title: object = None) -> str:
@@ -96,10 +101,42 @@ def posting_text(description: object, title: object = None) -> str:
     for what, value in (("description", description), ("title", title)):
         if isinstance(value, (bytes, bytearray)):
             raise TypeError(f"posting_text takes the {what} as a str, not {type(value).__name__}; decode it first")
-    body = "" if _missing(description) else str(description)
-    if _missing(title) or not str(title).strip():
+    body = "" if is_missing(description) else str(description)
+    if is_missing(title) or not str(title).strip():
         return body
     return f"{str(title).strip()}\n\n{body}"
+
+
+#: Cells that stand for a missing value (compared stripped, in lower case): pandas' and
+#: spreadsheets' markers, as written by exports that turned a null into text.
+MISSING_MARKERS = frozenset({"nan", "-nan", "none", "null", "na", "n/a", "#n/a", "<na>", "nil"})
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def text_kind(value) -> str:
+    """What pmtype reads in a posting's text, a table's cell or a text given to ``predict`` or
+    ``classify``: ``"text"``, ``"empty"`` or ``"not text"``; one rule for every command.
+
+    Empty: a missing value (None, NaN of any type, ``pd.NA``), nothing, blanks, a
+    missing-value marker (``NaN``, ``None``, ``null``, ``N/A``, …) or markup alone
+    (``<div><br/></div>``, ``&nbsp;``). Not text: a number, a boolean or any other
+    non-string value, or a string without a letter in it (``12345``, ``3.14``, ``---``,
+    ``<p>12345</p>``) or that reads as a number (``1e5``).
+    """
+    if is_missing(value):
+        return "empty"
+    if not isinstance(value, str):
+        return "not text"
+    stripped = value.strip()
+    if not stripped or stripped.lower() in MISSING_MARKERS:
+        return "empty"
+    if len(stripped) < 40:
+        try:
+            float(stripped)
+            return "not text"
+        except ValueError:
+            pass
+    return body_kind(value) if _LETTER.search(stripped) else "not text"
 
 
 def body_kind(body: str) -> str:

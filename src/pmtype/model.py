@@ -39,13 +39,13 @@ from pmtype.features import (
     Prepared,
     PreparePostings,
     as_posting_list,
-    body_kind,
     fewer_gc_passes,
     not_english_share,
     posting_text,
     role_texts,
     role_words,
     split_words,
+    text_kind,
 )
 
 # --- the pipelines ------------------------------------------------------------
@@ -380,8 +380,9 @@ class PMTypeModel:
                 band: float | None = None) -> list[Prediction]:
         """Predictions for posting texts (title over description, see ``posting_text``).
 
-        Blank texts (or markup alone) get status ``empty text``, texts without a letter ``not
-        text``, neither a label, even with ``force``; texts in another language
+        Texts ``text_kind`` calls empty (None, NaN, blanks, ``N/A``, markup alone) get the
+        status ``empty text``, and those it calls no text (a number, ``12345``, ``1e5``) ``not
+        text``, as ``label`` marks such cells, neither a label, even with ``force``; texts in another language
         get ``not English``, and texts the scope check calls out of product management
         get ``not a PM posting``, both with no label unless ``force``.
         """
@@ -393,10 +394,10 @@ class PMTypeModel:
         out: list[Prediction | None] = [None] * len(texts)
         keep = []
         for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                out[i] = Prediction(None, None, STATUS_NOT_TEXT, model_id=self.model_id)
-            elif not t.strip():
-                out[i] = Prediction(None, None, STATUS_EMPTY, model_id=self.model_id)
+            kind = text_kind(t)
+            if kind != "text":
+                out[i] = Prediction(None, None, STATUS_EMPTY if kind == "empty" else STATUS_NOT_TEXT,
+                                    model_id=self.model_id)
             else:
                 keep.append(i)
         if not keep:
@@ -456,26 +457,11 @@ def _evidence(prepared: Prepared, article_row: np.ndarray,
 # --- training ---------------------------------------------------------------------
 
 
-def is_missing(value: object) -> bool:
-    """Whether a cell holds no value: None, or a missing value of pandas or numpy (NaN of any
-    float type, ``pd.NA``, ``NaT``), as Parquet and pandas give an empty cell."""
-    if value is None:
-        return True
-    if not pd.api.types.is_scalar(value):  # a list or an array: not one missing value
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def normalise_label(value) -> str | None:
     """``technical``/``business``/``not_pm`` from a cell, forgiving case and spaces; None for no
-    label: a missing value of any kind, or a cell ``tables.cell_kind`` calls empty (blank text,
-    or a missing-value marker such as ``N/A``, ``null``, ``NaN`` or ``None``)."""
-    from pmtype import tables  # on first call: model.py does not load the table code
-
-    if is_missing(value) or tables.cell_kind(value) == "empty":
+    label: a cell ``text_kind`` calls empty (a missing value of any kind, blank text, or a
+    missing-value marker such as ``N/A``, ``null``, ``NaN`` or ``None``)."""
+    if text_kind(value) == "empty":
         return None
     v = str(value).strip().lower().replace("-", "_").replace(" ", "_")
     aliases = {"tech": "technical", "technical": "technical", "business": "business",
@@ -1067,15 +1053,13 @@ def classify(text: str, title: str | None = None, model: PMTypeModel | str | Pat
     ``model`` is a loaded model, a version name, a model folder, or None for the
     default model (built on first use, with ``progress`` told so).
     """
-    if text is None or (isinstance(text, float) and math.isnan(text)) or (isinstance(text, str) and not text.strip()):
+    kind = text_kind(text)  # as label reads a cell: N/A and markup alone are empty, "12345" is not text
+    if kind == "empty":
         raise EmptyText("the posting is empty")
     if not isinstance(text, str):
         # label marks a number "not text"; bytes need decoding; a list is many postings (predict)
         raise TypeError(f"classify takes one posting's text as a str, not {type(text).__name__}; "
                         "decode bytes first, and give many postings to PMTypeModel.predict")
-    kind = body_kind(text)  # as label reads a cell: markup alone is empty, "12345" is not text
-    if kind == "empty":
-        raise EmptyText("the posting is empty")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
     if kind == "not text":

@@ -87,36 +87,6 @@ def describe_columns(columns, limit: int = 12) -> str:
     return f"{', '.join(names[:limit])}, … ({len(names)} columns)"
 
 
-#: Cells that stand for a missing value (compared stripped, in lower case): pandas' and
-#: spreadsheets' markers, as written by exports that turned a null into text.
-MISSING_MARKERS = frozenset({"nan", "-nan", "none", "null", "na", "n/a", "#n/a", "<na>", "nil"})
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def cell_kind(value) -> str:
-    """What a text cell holds: ``"text"``, ``"empty"`` or ``"not text"``.
-
-    Empty: nothing, blanks, or a missing-value marker (``NaN``, ``None``, ``null``,
-    ``N/A``, …). Not text: a number, a boolean or any other non-string value, or a
-    string without a letter in it (``12345``, ``3.14``, ``---``) or that reads as a
-    number (``1e5``).
-    """
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return "empty"
-    if not isinstance(value, str):
-        return "not text"
-    stripped = value.strip()
-    if not stripped or stripped.lower() in MISSING_MARKERS:
-        return "empty"
-    if len(stripped) < 40:
-        try:
-            float(stripped)
-            return "not text"
-        except ValueError:
-            pass
-    return "text" if _LETTER.search(stripped) else "not text"
-
-
 def title_cell(value) -> str | None:
     """A title cell as pmtype reads it: its string, or None where it holds none (missing, a number,
     bytes): a title only adds words to a posting's text."""

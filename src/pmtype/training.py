@@ -12,7 +12,7 @@ import pandas as pd
 
 from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadOption, BadTrainingData, MissingColumn, UnknownLabel, printable
-from pmtype.features import body_kind, posting_text
+from pmtype.features import posting_text, text_kind
 from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, jobs_for, normalise_label, training_fingerprint
 from pmtype.text import reads_as_english
 
@@ -69,9 +69,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     empty, not_text = [], []
     for i in range(len(frame)):
         body = frame[text_col].iloc[i]
-        kind = tables.cell_kind(body)  # NaN/None/null cells are empty; numbers are not text
-        if kind == "text":
-            kind = body_kind(body)  # markup alone is empty too
+        kind = text_kind(body)  # NaN/None/null cells and markup alone are empty; numbers are not text
         if kind != "text":
             (empty if kind == "empty" else not_text).append(i + first)
             continue
