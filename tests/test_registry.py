@@ -785,3 +785,35 @@ def test_models_and_the_pointer_are_readable_by_others_under_the_usual_umask(cor
     for name in ("model.joblib", "manifest.json"):
         assert (outcome.path / name).stat().st_mode & 0o777 == 0o644
     assert _pointer().stat().st_mode & 0o777 == 0o644
+
+
+# --- a models folder that cannot be written ----------------------------------------------
+
+def _read_only(*a, **k):
+    import errno
+
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+def test_use_in_a_read_only_models_folder_is_a_one_line_error(model_dir, monkeypatch):
+    import tempfile
+
+    _install(model_dir, "a")
+    _install(model_dir, "b")
+    use_model("a")
+    monkeypatch.setattr(tempfile, "mkstemp", _read_only)
+    with pytest.raises(CannotWrite) as e:
+        use_model("b")
+    assert str(e.value) == f"{_pointer()} cannot be written: read-only file system"
+    assert default_model_path().name == "a"
+
+
+def test_remove_in_a_read_only_models_folder_is_a_one_line_error(model_dir, monkeypatch):
+    _install(model_dir, "a")
+    _install(model_dir, "b")
+    use_model("a")
+    monkeypatch.setattr(os, "rename", _read_only)
+    with pytest.raises(CannotWrite) as e:
+        remove_version("b")
+    assert str(e.value) == f"{version_path('b')} cannot be removed: read-only file system"
+    assert version_path("b").is_dir()

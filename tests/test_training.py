@@ -118,3 +118,48 @@ def test_the_seed_corpus_of_the_settings_is_missing_with_advice(tmp_path, monkey
         read_seed_corpus()
     assert str(e.value) == (f"the seed corpus {tmp_path / 'gone.csv'} does not exist; set PMTYPE_SEED_CORPUS to "
                             "its path, or pass --no-seed")
+
+
+# --- a place that cannot be written -------------------------------------------------------
+
+def test_train_refuses_an_output_it_cannot_write_before_training(tmp_path, corpus_csv, monkeypatch):
+    from pmtype import training
+    from pmtype.errors import CannotWrite
+
+    monkeypatch.setattr(training, "fit_model", lambda *a, **k: pytest.fail("trained before checking the output"))
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(CannotWrite) as e:
+        train([corpus_csv], tmp_path / "afile" / "sub", use_seed=False)
+    assert str(e.value) == f"{tmp_path / 'afile' / 'sub'} cannot be written: {tmp_path / 'afile'} is a file, not a folder"
+
+
+def test_a_model_that_cannot_be_saved_is_a_one_line_error_and_leaves_nothing(tmp_path, corpus_csv, monkeypatch):
+    import errno
+
+    import joblib
+
+    from pmtype.errors import CannotWrite
+
+    def full_disk(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", full_disk)
+    with pytest.raises(CannotWrite) as e:
+        train([corpus_csv], tmp_path / "out" / "m", use_seed=False)
+    assert str(e.value) == f"{tmp_path / 'out' / 'm'} cannot be written: no space left on device"
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_cue_cache_that_cannot_be_written_only_costs_time(tmp_path, corpus_csv, monkeypatch):
+    import errno
+
+    from pmtype import model as model_mod
+
+    def read_only(self, new):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(model_mod._CueCache, "add", read_only)
+    said = []
+    train([corpus_csv], tmp_path / "m", use_seed=False, cue_cache=tmp_path / "cache", progress=said.append)
+    assert (tmp_path / "m" / "manifest.json").is_file()
+    assert f"cues not cached ({tmp_path / 'cache'}: read-only file system)" in said

@@ -13,6 +13,13 @@ def printable(text: object) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
 
 
+def system_reason(error: OSError) -> str:
+    """What the system said of ``error`` (``permission denied``, ``no space left on device``), or the
+    first line of its message, for a one-line error."""
+    lines = str(error).strip().splitlines()
+    return (error.strerror or (lines[0] if lines else type(error).__name__)).lower()
+
+
 class PMTypeError(Exception):
     """Base class of every error pmtype raises on purpose."""
 

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from pmtype import config, persist
 from pmtype.config import DEFAULT_POINTER, LEGACY_POINTER, VERSION_NAME, is_version_name
 from pmtype.cues import DISTINCTIONS, Cue, distinction_titles, load_cue_lists, load_not_cues
-from pmtype.errors import BadOption, BadTrainingData, EmptyText, ModelNotFound, printable
+from pmtype.errors import BadOption, BadTrainingData, EmptyText, ModelNotFound, printable, system_reason
 from pmtype.features import (
     ARTICLE_FEATURES,
     ArticleFeatures,
@@ -734,7 +734,10 @@ def _prepare_all(prepare: PreparePostings, texts: np.ndarray, jobs: int, paralle
     else:
         prepared = _transform_knowing(prepare, texts, known)
     if cache is not None:
-        cache.add({k: p.cues for k, p in zip(keys, prepared) if k is not None and k not in known})
+        try:
+            cache.add({k: p.cues for k, p in zip(keys, prepared) if k is not None and k not in known})
+        except OSError as e:  # a read-only models folder, a full disk: the cache only saves time
+            say(f"cues not cached ({printable(cache.path.parent)}: {system_reason(e)})")
     return prepared
 
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import joblib
 
 from pmtype import config
-from pmtype.errors import BadModelName, ModelIncompatible, ModelNotFound, ModelTampered, OutputExists, printable
+from pmtype.errors import (BadModelName, CannotWrite, ModelIncompatible, ModelNotFound, ModelTampered, OutputExists,
+                           printable, system_reason)
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -207,8 +208,16 @@ def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> di
     and renamed into place at the end, so a crash never leaves a folder that looks
     valid; ``registry.remove_unfinished`` removes the temporary folder a killed process left,
     and puts back a model it had moved aside (``MOVED_ASIDE_NAME``) but not yet replaced.
-    Returns the manifest as written.
+    Returns the manifest as written. A folder that cannot be written (no room left, a
+    read-only disk, a file in the way) is a one-line ``CannotWrite``.
     """
+    try:
+        return _save_model(obj, folder, manifest, overwrite)
+    except OSError as e:
+        raise CannotWrite(f"{printable(folder)} cannot be written: {system_reason(e)}") from None
+
+
+def _save_model(obj, folder: Path, manifest: dict, overwrite: bool) -> dict:
     given = Path(folder)
     check_replaceable(given, overwrite)  # train checks before training too: things may have been put there since
     folder = Path(os.path.abspath(given))  # "." has no name to put a temporary one beside

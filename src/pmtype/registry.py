@@ -38,6 +38,7 @@ from pmtype.errors import (
     OutputExists,
     PMTypeError,
     printable,
+    system_reason,
 )
 from pmtype.model import (
     CUE_CACHE_DIR,
@@ -362,9 +363,12 @@ def _write_pointer(name: str) -> None:
     if pointer.is_dir() and not pointer.is_symlink():
         raise CannotWrite(f"{printable(pointer)} is a folder; pmtype keeps the default model's name in a file "
                           "of that name: move the folder away")
-    pointer.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=persist.temporary_prefix(DEFAULT_POINTER), suffix=".tmp",
-                               dir=pointer.parent)
+    try:
+        pointer.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=persist.temporary_prefix(DEFAULT_POINTER), suffix=".tmp",
+                                   dir=pointer.parent)
+    except OSError as e:  # a read-only models folder
+        raise CannotWrite(f"{printable(pointer)} cannot be written: {system_reason(e)}") from None
     os.fchmod(fd, persist.usual_mode())
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -372,6 +376,8 @@ def _write_pointer(name: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, pointer)
+    except OSError as e:  # a full disk
+        raise CannotWrite(f"{printable(pointer)} cannot be written: {system_reason(e)}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -425,7 +431,10 @@ def remove_version(name: str | os.PathLike) -> ModelVersion:
         raise ModelInUse(f"'{name}' is the default model; make another version the default first "
                          "('pmtype models use NAME'), then remove it")
     aside = root / f"{persist.temporary_prefix(name)}{secrets.token_hex(4)}.tmp"
-    os.rename(folder, aside)  # no longer a version from here on, even if the deletion stops half-way
+    try:
+        os.rename(folder, aside)  # no longer a version from here on, even if the deletion stops half-way
+    except OSError as e:  # a read-only models folder
+        raise CannotWrite(f"{printable(folder)} cannot be removed: {system_reason(e)}") from None
     if aside.is_symlink():
         os.unlink(aside)
     else:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pmtype.config import HOST_TAG
-from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError
+from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError, system_reason
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 #: The bytes a Parquet file starts (and ends) with.
@@ -1142,7 +1142,7 @@ def _check_folder_writable(folder: Path, target: Path) -> None:
 
 def cannot_write(path, error: OSError) -> CannotWrite:
     """The one-line error for an ``OSError`` met while writing ``path``."""
-    return CannotWrite(f"{path} cannot be written: {(error.strerror or one_line(error)).lower()}")
+    return CannotWrite(f"{path} cannot be written: {system_reason(error)}")
 
 
 @contextmanager

@@ -212,8 +212,11 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     say = progress or (lambda _m: None)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one file
-    if output is not None:
-        persist.check_replaceable(Path(output), overwrite)  # before training, not after
+    if output is not None:  # before training, not after
+        persist.check_replaceable(Path(output), overwrite)
+        tables.check_output_folder(output)
+    else:
+        tables.check_output_folder(config.models_dir())
     parts: list[TrainingSet] = []
     notes: list[str] = []
     if use_seed:
