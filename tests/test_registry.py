@@ -795,25 +795,20 @@ def _read_only(*a, **k):
     raise OSError(errno.EROFS, "Read-only file system")
 
 
-def test_use_in_a_read_only_models_folder_is_a_one_line_error(model_dir, monkeypatch):
+@pytest.mark.parametrize("action", ["use", "remove"])
+def test_a_read_only_models_folder_is_a_one_line_error(model_dir, monkeypatch, action):
     import tempfile
 
     _install(model_dir, "a")
     _install(model_dir, "b")
     use_model("a")
-    monkeypatch.setattr(tempfile, "mkstemp", _read_only)
+    if action == "use":  # the pointer's temporary file cannot be made
+        monkeypatch.setattr(tempfile, "mkstemp", _read_only)
+        expected = f"{_pointer()} cannot be written: read-only file system"
+    else:  # the version cannot be renamed aside
+        monkeypatch.setattr(os, "rename", _read_only)
+        expected = f"{version_path('b')} cannot be removed: read-only file system"
     with pytest.raises(CannotWrite) as e:
-        use_model("b")
-    assert str(e.value) == f"{_pointer()} cannot be written: read-only file system"
-    assert default_model_path().name == "a"
-
-
-def test_remove_in_a_read_only_models_folder_is_a_one_line_error(model_dir, monkeypatch):
-    _install(model_dir, "a")
-    _install(model_dir, "b")
-    use_model("a")
-    monkeypatch.setattr(os, "rename", _read_only)
-    with pytest.raises(CannotWrite) as e:
-        remove_version("b")
-    assert str(e.value) == f"{version_path('b')} cannot be removed: read-only file system"
-    assert version_path("b").is_dir()
+        (use_model if action == "use" else remove_version)("b")
+    assert str(e.value) == expected
+    assert default_model_path().name == "a" and version_path("b").is_dir()
