@@ -245,3 +245,26 @@ def test_changing_the_cue_lists_a_caller_got_changes_nothing_for_the_next():
     lists = load_cue_lists()
     lists["focus"]["technical"]["phrases"].append("quantum widget")
     assert "quantum widget" not in load_cue_lists()["focus"]["technical"]["phrases"]
+
+
+def test_a_cue_file_edited_in_the_same_process_is_read_afresh(tmp_path):
+    # in a notebook: edit the cue file, fit again; the edit counts (the cache knows the file changed)
+    import json
+
+    from pmtype.features import PreparePostings
+
+    text = "Product Manager\n\nYou will own the zorblax and the quuxfoo platform."
+    lists = load_cue_lists()
+    lists["focus"]["technical"]["phrases"] = ["zorblax"]
+    path = tmp_path / "cues.json"
+    path.write_text(json.dumps(lists), encoding="utf-8")
+    first = PreparePostings(cue_path=str(path)).fit([text]).transform([text])[0]
+    lists["focus"]["technical"]["phrases"] = ["zorblax", "quuxfoo"]
+    lists["focus"]["title"] = "Focus, edited"
+    path.write_text(json.dumps(lists), encoding="utf-8")
+    second = PreparePostings(cue_path=str(path)).fit([text]).transform([text])[0]
+    assert [c.phrase for c in first.cues if c.distinction == "focus"] == ["zorblax"]
+    assert [c.phrase for c in second.cues if c.distinction == "focus"] == ["zorblax", "quuxfoo"]
+    from pmtype.cues import distinction_titles
+
+    assert distinction_titles(str(path))["focus"] == "Focus, edited"

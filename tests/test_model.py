@@ -367,3 +367,71 @@ def test_predict_classify_and_label_read_every_kind_of_cell_alike(model):
                 classify(cell, model=model, force=True)
         elif isinstance(cell, str):
             assert classify(cell, model=model, force=True).status == status
+
+
+def test_every_error_pmtype_raises_is_in_its_public_api():
+    import inspect
+
+    import pmtype
+    from pmtype import errors
+
+    raised = {name for name, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, errors.PMTypeError)}
+    assert raised <= set(pmtype.__all__)
+
+
+@pytest.mark.parametrize("band", [-0.1, 0.6, "0.1", True, float("nan")])
+def test_predict_refuses_a_band_that_is_no_half_width(model, band):
+    from pmtype.errors import BadOption
+
+    with pytest.raises(BadOption) as e:
+        model.predict([TECH_POSTING], band=band)
+    assert str(e.value) == f"band must be a number from 0 to 0.5; got {band!r}"
+
+
+def test_predict_says_when_it_read_only_part_of_a_posting_as_classify_and_label_do(model):
+    from pmtype import config
+    from pmtype.batch import label_frame
+
+    long = TECH_POSTING + " x" * config.MAX_CHARS
+    note = f"; truncated to {config.MAX_CHARS} characters"
+    by_predict = model.predict([long, TECH_POSTING])
+    assert [p.status.endswith(note) for p in by_predict] == [True, False]
+    assert classify(long, model=model).status == by_predict[0].status
+    frame = pd.DataFrame({"description": [long, TECH_POSTING]})
+    assert label_frame(model, frame, "description")["pm_status"].tolist() == [p.status for p in by_predict]
+
+
+def test_a_title_counts_toward_the_length_read(model):
+    # the model reads title and text together, up to MAX_CHARS: a text of exactly MAX_CHARS with a
+    # title is cut, and says so, wherever it is labelled
+    from pmtype import config
+    from pmtype.batch import label_frame
+
+    body = (TECH_POSTING + " ") * (config.MAX_CHARS // len(TECH_POSTING) + 1)
+    body = body[: config.MAX_CHARS]
+    frame = pd.DataFrame({"title": ["Product Manager"], "description": [body]})
+    status = label_frame(model, frame, "description", "title")["pm_status"].iloc[0]
+    assert status.endswith(f"; truncated to {config.MAX_CHARS} characters")
+    assert classify(body, title="Product Manager", model=model).status == status
+
+
+def test_the_scope_check_before_fit_is_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    from pmtype.model import ScopeCheck
+
+    with pytest.raises(NotFittedError):
+        ScopeCheck().predict(["Product Manager"])
+
+
+def test_cross_validation_takes_a_numpy_whole_number_of_folds_and_refuses_a_fraction():
+    from pmtype.errors import BadTrainingData
+    from pmtype.model import cross_fit
+
+    texts = np.array([TECH_POSTING + f" {i}" for i in range(8)] + [BUSINESS_POSTING + f" {i}" for i in range(8)], dtype=object)
+    labels = np.array(["technical"] * 8 + ["business"] * 8)
+    fit = cross_fit(texts, labels, cv_folds=np.int64(3))
+    assert len(fit.p_out_of_fold) == 16
+    with pytest.raises(BadTrainingData) as e:
+        cross_fit(texts, labels, cv_folds=2.5)
+    assert str(e.value) == "cross-validation needs a whole number of folds; asked for 2.5"

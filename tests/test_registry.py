@@ -610,6 +610,15 @@ def test_compare_a_model_with_itself_and_with_the_default(model_dir, corpus_csv)
     assert c.as_dict()["metrics"]["accuracy"]["diff"]["value"] == 0.0
 
 
+def test_compare_takes_loaded_models_too(model_dir, swapped_model_dir, corpus_csv):
+    from pmtype.registry import LOADED_IN_MEMORY
+
+    by_folder = compare(swapped_model_dir, corpus_csv, against=model_dir, n_boot=200)
+    loaded = compare(load_model(swapped_model_dir), corpus_csv, against=load_model(model_dir), n_boot=200)
+    assert (loaded.new_path, loaded.current_path) == (LOADED_IN_MEMORY, LOADED_IN_MEMORY)
+    assert (loaded.verdict, loaded.metrics) == (by_folder.verdict, by_folder.metrics)
+
+
 def test_compare_needs_technical_and_business_rows(model_dir, tmp_path):
     src = tmp_path / "not_pm.csv"
     pd.DataFrame({"description": ["Teach third grade."], "label": ["not_pm"]}).to_csv(src, index=False)
@@ -627,7 +636,9 @@ def test_compare_needs_both_labels_a_margin_and_resamples(model_dir, tmp_path, c
                             "reference postings of both labels")
     for options, message in (({"margin": -1}, "--margin must be a number, at least 0"),
                              ({"margin": float("nan")}, "--margin must be a number, at least 0"),
-                             ({"n_boot": 0}, "the bootstrap needs at least 1 resample")):
+                             ({"margin": "0.1"}, "--margin must be a number, at least 0"),
+                             ({"n_boot": 0}, "the bootstrap needs at least 1 resample"),
+                             ({"n_boot": 10.5}, "the bootstrap needs a whole number of resamples")):
         with pytest.raises(BadOption) as e:
             compare(model_dir, corpus_csv, against=model_dir, **options)
         assert str(e.value) == message
@@ -812,3 +823,25 @@ def test_a_read_only_models_folder_is_a_one_line_error(model_dir, monkeypatch, a
         (use_model if action == "use" else remove_version)("b")
     assert str(e.value) == expected
     assert default_model_path().name == "a" and version_path("b").is_dir()
+
+
+def test_classify_keeps_the_model_it_loaded_until_the_default_changes(model_dir, monkeypatch):
+    import pmtype.model
+    from pmtype import classify
+
+    _install(model_dir, "a")
+    _install(model_dir, "b")
+    use_model("a")
+    loads = []
+    load = pmtype.model.load_model
+    monkeypatch.setattr(pmtype.model, "load_model", lambda *a, **k: (loads.append(a), load(*a, **k))[1])
+    for _ in range(3):
+        classify(TECH_POSTING)
+    assert len(loads) == 1
+    use_model("b")  # another default: loaded afresh
+    classify(TECH_POSTING)
+    assert len(loads) == 2
+    model_file = version_path("b") / persist.MODEL_FILE
+    model_file.write_bytes(model_file.read_bytes() + b"\0")  # changed on disk: loaded again, and refused
+    with pytest.raises(ModelTampered):
+        classify(TECH_POSTING)

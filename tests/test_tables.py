@@ -814,3 +814,22 @@ def test_label_writes_a_tsv_read_without_quoting_so_that_it_reads_back(tmp_path,
     got = _read(out)
     assert got["id"].tolist() == ["1", "2", "3", "4"]
     assert got["description"].tolist() == _read(path)["description"].tolist()
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_a_gzip_file_is_closed_when_read_whole_or_found_damaged(tmp_path, cut):
+    import gc
+    import warnings
+
+    data = gzip.compress(("id,description\n" + "1,Own the APIs with engineers\n" * 5000).encode())
+    path = tmp_path / "p.csv.gz"
+    path.write_bytes(data[: len(data) // 2] if cut else data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        if cut:
+            with pytest.raises(BadInputFile):
+                _read(path)
+        else:
+            assert len(_read(path)) == 5000
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []

@@ -163,3 +163,10 @@ def test_a_cue_cache_that_cannot_be_written_only_costs_time(tmp_path, corpus_csv
     train([corpus_csv], tmp_path / "m", use_seed=False, cue_cache=tmp_path / "cache", progress=said.append)
     assert (tmp_path / "m" / "manifest.json").is_file()
     assert f"cues not cached ({tmp_path / 'cache'}: read-only file system)" in said
+
+
+def test_train_given_a_dataframe_asks_for_file_paths(tmp_path):
+    frame = pd.DataFrame({"description": ["a"], "label": ["technical"]})
+    with pytest.raises(TypeError) as e:
+        train(frame, tmp_path / "m")
+    assert str(e.value) == "train reads labelled files: give their paths (a DataFrame: save it with to_csv first)"

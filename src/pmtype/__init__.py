@@ -24,7 +24,8 @@ _WHERE = {
     "train_version": "registry", "use_model": "registry", "remove_version": "registry",
     "train": "training",
 }
-_ERRORS = ("BadInputFile", "BadModelName", "BadOption", "BadTrainingData", "CannotWrite", "EmptyText",
+_ERRORS = ("BadInputFile", "BadModelName", "BadOption", "BadTrainingData", "CannotWrite", "ClusterUnavailable",
+           "EmptyText",
            "MissingColumn", "ModelIncompatible", "ModelInUse", "ModelNotFound", "ModelTampered", "NotAModelVersion",
            "NothingToSuggest", "OutputExists", "PMTypeError", "UnknownLabel", "WorkerDied")
 _WHERE.update(dict.fromkeys(_ERRORS, "errors"))
@@ -86,6 +87,7 @@ __all__ = [
     "OutputExists",
     "BadOption",
     "CannotWrite",
+    "ClusterUnavailable",
     "UnknownLabel",
     "WorkerDied",
 ]

@@ -41,7 +41,7 @@ from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavaila
                            PMTypeError, WorkerDied, printable)
 from pmtype.features import posting_text, text_kind
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_TEXT, PMTypeModel, Prediction, default_model_path, jobs_for,
-                          load_model, model_folder)
+                          load_model, model_folder, truncation_note)
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
 #: Part of what a resumed run must match: how the output columns are written (2: the
@@ -85,15 +85,16 @@ def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
             predictions[i] = Prediction(None, None, STATUS_EMPTY if kind == "empty" else STATUS_NOT_TEXT,
                                         model_id=model.model_id)
         else:
-            texts.append(posting_text(body[:max_chars], tables.title_cell(title)))
+            text = posting_text(body, tables.title_cell(title))  # cut as the model reads it: title and all
+            texts.append(text[:max_chars])
             where.append(i)
-            truncated[i] = len(body) > max_chars
+            truncated[i] = len(text) > max_chars
     for i, prediction in zip(where, model.predict(texts, force=force)):
         predictions[i] = prediction
     out = frame.drop(columns=[c for c in OUTPUT_COLUMNS if c in frame.columns]).copy()
     statuses = []
     for pred, cut in zip(predictions, truncated):
-        statuses.append(pred.status + (f"; truncated to {max_chars} characters" if cut else ""))
+        statuses.append(pred.status + (truncation_note(max_chars) if cut else ""))
     out["pm_label"] = [p.label or "" for p in predictions]
     out["pm_p_technical"] = pd.Series(
         [float("nan") if p.p_technical is None or p.label is None else round(p.p_technical, 4)

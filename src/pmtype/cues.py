@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from bisect import bisect_right
 from itertools import islice
@@ -52,8 +53,25 @@ class Cue:
                 "start": self.start, "end": self.end}
 
 
-@lru_cache(maxsize=4)
 def _cue_file(path: str | None) -> dict:
+    """The cue file at ``path`` (None: the package's own), read again when it has changed."""
+    return _read_cue_file(path, _file_stamp(path))
+
+
+def _file_stamp(path: str | None) -> tuple[int, int] | None:
+    """When the file at ``path`` was last changed, and its size: a cue file edited in a notebook
+    is read afresh, not served from the cache. None for the package's own file."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # opening it says why
+    return st.st_mtime_ns, st.st_size
+
+
+@lru_cache(maxsize=4)
+def _read_cue_file(path: str | None, stamp: tuple[int, int] | None) -> dict:
     if path is None:
         raw = resources.files("pmtype").joinpath("cues/cues.json").read_text(encoding="utf-8")
     else:
@@ -68,10 +86,15 @@ def load_cue_lists(path: str | None = None) -> dict:
     return copy.deepcopy({k: v for k, v in _cue_file(path).items() if k in DISTINCTIONS})
 
 
-@lru_cache(maxsize=4)
 def distinction_titles(path: str | None = None) -> Mapping[str, str]:
     """Each distinction's title in the cue lists (read-only: the evidence reads it per posting)."""
-    return MappingProxyType({k: v.get("title", k) for k, v in _cue_file(path).items() if k in DISTINCTIONS})
+    return _titles(path, _file_stamp(path))
+
+
+@lru_cache(maxsize=4)
+def _titles(path: str | None, stamp: tuple[int, int] | None) -> Mapping[str, str]:
+    return MappingProxyType({k: v.get("title", k) for k, v in _read_cue_file(path, stamp).items()
+                             if k in DISTINCTIONS})
 
 
 def load_not_cues(path: str | None = None) -> list[str]:

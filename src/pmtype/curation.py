@@ -313,8 +313,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         elif kind != "text":
             left_out["empty text" if kind == "empty" else "not text"] += 1
         else:
-            texts.append(posting_text(body[: config.MAX_CHARS],
-                                      tables.title_cell(frame[title_col].iloc[i]) if title_col else None))
+            texts.append(posting_text(body, tables.title_cell(frame[title_col].iloc[i]) if title_col else None)
+                         [: config.MAX_CHARS])
             where.append(i)
     p = np.full(len(texts), np.nan)
     keep = np.zeros(len(texts), dtype=bool)

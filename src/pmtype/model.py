@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -279,6 +280,7 @@ class ScopeCheck(ClassifierMixin, BaseEstimator):
         return proba
 
     def predict(self, X) -> np.ndarray:
+        check_is_fitted(self, "classes_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
@@ -387,8 +389,11 @@ class PMTypeModel:
         get ``not a PM posting``, both with no label unless ``force``.
         """
         texts = as_posting_list(texts)  # a Series with any index, a generator; not one string
+        band = self.band if band is None else band
+        if isinstance(band, bool) or not isinstance(band, numbers.Real) or not 0 <= band <= 0.5:
+            raise BadOption(f"band must be a number from 0 to 0.5; got {band!r}")
         with fewer_gc_passes():  # the text step's and the evidence's many small objects
-            return self._predict(texts, force, self.band if band is None else band)
+            return self._predict(texts, force, band)
 
     def _predict(self, texts: Sequence[str], force: bool, band: float) -> list[Prediction]:
         out: list[Prediction | None] = [None] * len(texts)
@@ -431,6 +436,9 @@ class PMTypeModel:
             label = "technical" if p >= 0.5 else "business"
             out[i] = Prediction(label, round(p, 4), status, evidence,
                                 None if pm is None else round(pm, 4), self.model_id, prepared[row].text)
+        for i in keep:  # read only up to the text step's limit, as label and classify say
+            if len(texts[i]) > self._prepare.max_chars:
+                out[i].status += truncation_note(self._prepare.max_chars)  # type: ignore[union-attr]
         return out  # type: ignore[return-value]
 
 
@@ -564,8 +572,6 @@ def jobs_for(n_rows: int, jobs: int | None) -> int:
     process holds a model and more than one a core only share the same cores. A negative number is a
     :class:`BadOption`."""
     import os
-
-    import numbers
 
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral)):
         raise TypeError(f"jobs must be a whole number or None, not {type(jobs).__name__}")
@@ -857,7 +863,10 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     from sklearn.model_selection import KFold, StratifiedKFold
 
     say = progress or (lambda _m: None)
-    if not isinstance(cv_folds, int) or cv_folds < 2:
+    if isinstance(cv_folds, bool) or not isinstance(cv_folds, numbers.Integral):
+        raise BadTrainingData(f"cross-validation needs a whole number of folds; asked for {cv_folds!r}")
+    cv_folds = int(cv_folds)  # a numpy integer too
+    if cv_folds < 2:
         raise BadTrainingData(f"cross-validation needs at least 2 folds; asked for {cv_folds}")
     texts = np.array(list(texts), dtype=object)
     labels = np.array(list(labels))
@@ -959,7 +968,7 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config
                     progress=progress, cue_cache=cue_cache, **pipeline_params)
     report = {"cross_validation": label_metrics(labels[pm].tolist(), fit.p_out_of_fold.tolist(),
                                                 intervals=False),
-              "folds": cv_folds}
+              "folds": int(cv_folds)}
     english_only = not_english_share(texts[pm]) < config.OTHER_LANGUAGES_SHARE
     return PMTypeModel(fit.label_pipeline, fit.scope_pipeline, english_only=english_only), report
 
@@ -1064,13 +1073,46 @@ def classify(text: str, title: str | None = None, model: PMTypeModel | str | Pat
         raise TypeError(f"classify takes one posting's text as a str, not {type(text).__name__}; "
                         "decode bytes first, and give many postings to PMTypeModel.predict")
     if not isinstance(model, PMTypeModel):
-        model = load_model(model, progress=progress)
+        model = _kept_model(model, progress)
     if kind == "not text":
         return Prediction(None, None, STATUS_NOT_TEXT, model_id=model.model_id)
-    prediction = model.predict([posting_text(text[: config.MAX_CHARS], title)], force=force)[0]
-    if len(text) > config.MAX_CHARS:
-        prediction.status += f"; truncated to {config.MAX_CHARS} characters"
+    whole = posting_text(text, title)
+    prediction = model.predict([whole[: config.MAX_CHARS]], force=force)[0]
+    if len(whole) > config.MAX_CHARS:
+        prediction.status += truncation_note(config.MAX_CHARS)
     return prediction
+
+
+#: The model ``classify`` loaded last, by where it is and the state of its files: a loop of
+#: ``classify`` calls does not load and verify the same model again on each call.
+_KEPT: dict[tuple, PMTypeModel] = {}
+
+
+def _kept_model(ref: str | Path | None, progress: Callable[[str], None] | None) -> PMTypeModel:
+    """``load_model(ref)``, kept for the next call while its folder's files are the same ones
+    (a model replaced, rebuilt or chosen as the default in between is loaded afresh)."""
+    def stamp() -> tuple | None:
+        try:
+            folder = model_folder(ref)
+            files = [os.stat(folder / name) for name in (persist.MANIFEST_FILE, persist.MODEL_FILE)]
+        except (OSError, ModelNotFound):
+            return None
+        return (str(folder.resolve()),) + tuple((f.st_ino, f.st_mtime_ns, f.st_size) for f in files)
+
+    before = stamp()
+    if before is not None and before in _KEPT:
+        return _KEPT[before]
+    model = load_model(ref, progress=progress)
+    after = stamp()  # after a first build of the default model too
+    if after is not None and before in (None, after):  # not kept if the files changed while it loaded
+        _KEPT.clear()
+        _KEPT[after] = model
+    return model
+
+
+def truncation_note(max_chars: int) -> str:
+    """What a status says of a posting longer than the model reads (``config.MAX_CHARS``)."""
+    return f"; truncated to {max_chars} characters"
 
 
 def now_iso() -> str:

@@ -14,6 +14,7 @@ it the default only when it is not worse; ``remove_version`` removes one.
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 import secrets
@@ -44,6 +45,7 @@ from pmtype.model import (
     CUE_CACHE_DIR,
     DEFAULT_POINTER,
     LEGACY_POINTER,
+    PMTypeModel,
     cue_cache_dir,
     default_model_path,
     default_pointer,
@@ -529,8 +531,20 @@ def paired_bootstrap(y_true: Sequence[str], p_new: Sequence[float], p_current: S
     return result
 
 
+def _model_and_place(model: str | Path | PMTypeModel) -> tuple[PMTypeModel, str | Path]:
+    """A model given as a version name, a folder or a loaded model, and where it is, as a comparison shows it."""
+    if isinstance(model, PMTypeModel):
+        return model, LOADED_IN_MEMORY
+    path = resolve_model(model)
+    return load_model(path), path
+
+
+#: Where a comparison says a model given loaded (not by name or folder) came from.
+LOADED_IN_MEMORY = "loaded in memory"
+
+
 def _check_margin(margin: float) -> None:
-    if not margin >= 0 or margin == float("inf"):  # NaN too
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not margin >= 0 or margin == float("inf"):
         raise BadOption("--margin must be a number, at least 0")
 
 
@@ -612,14 +626,14 @@ def _label(p: float) -> str:
     return "technical" if p >= 0.5 else "business"
 
 
-def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
+def compare(new: str | Path | PMTypeModel, on: str | Path, against: str | Path | PMTypeModel | None = None,
             text_column: str | None = None, title_column: str | None = None,
             label_column: str = "label", margin: float = MARGIN, n_boot: int = 2000,
             fmt: str | None = None, encoding: str | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Score model ``new`` and ``against`` (default: the default model) on the labelled file ``on``.
 
-    Models are version names or folders. Both label every technical/business posting
+    Models are version names, folders or loaded models. Both label every technical/business posting
     of ``on`` (forced past the scope check, as ``evaluate`` does); the result holds both
     models' metrics and their paired difference with 95% intervals, the postings whose
     label flips, and a verdict (``verdict``). ``fmt`` and ``encoding`` are ``on``'s format
@@ -628,14 +642,15 @@ def compare(new: str | Path, on: str | Path, against: str | Path | None = None,
     from pmtype.training import read_labelled
 
     _check_margin(margin)
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral):
+        raise BadOption("the bootstrap needs a whole number of resamples")
     if n_boot < 1:
         raise BadOption("the bootstrap needs at least 1 resample")
-    new_path = resolve_model(new)
-    current_path = resolve_model(against) if against is not None else None
-    new_model = load_model(new_path)
-    current_model = load_model(current_path, progress=progress)
-    if current_path is None:
-        current_path = default_model_path()
+    new_model, new_path = _model_and_place(new)
+    if against is None:
+        current_model, current_path = load_model(None, progress=progress), default_model_path()
+    else:
+        current_model, current_path = _model_and_place(against)
     data, notes = read_labelled(on, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     pm, not_pm = data.pm_only()
     _need_both_labels(on, pm.labels)

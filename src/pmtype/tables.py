@@ -160,8 +160,20 @@ def _gunzipped(raw):
     if not raw.seekable() and not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)
     if _head(raw, 2) == b"\x1f\x8b":
-        return gzip.open(raw)
+        return _Gunzipping(fileobj=raw)
     return raw
+
+
+class _Gunzipping(gzip.GzipFile):
+    """A gzip reader that closes the file it reads from too, as the plain file it stands for would be."""
+
+    def close(self) -> None:
+        under = self.fileobj
+        try:
+            super().close()
+        finally:
+            if under is not None:
+                under.close()
 
 
 def _head(raw, n: int) -> bytes:

@@ -212,6 +212,8 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     say = progress or (lambda _m: None)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one file
+    if isinstance(paths, (pd.DataFrame, pd.Series)) or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        raise TypeError("train reads labelled files: give their paths (a DataFrame: save it with to_csv first)")
     if output is not None:  # before training, not after
         persist.check_replaceable(Path(output), overwrite)
         tables.check_output_folder(output)
