@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: demo test model bench bench-embeddings corpus clean
+.DEFAULT_GOAL := demo
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,16 +29,11 @@ test: $(VENV)/.installed-test
 model: $(VENV)/.installed
 	$(BIN)/pmtype train -o models/default --overwrite
 
-## Benchmarks: quality on real postings, speed, memory, retraining, bad input; writes benchmarks/RESULTS.md.
+## Benchmarks: quality on real postings, speed, memory, retraining, bad input, check-labels; writes
+## benchmarks/RESULTS.md (RESULTS-local.md where ../shared/data is absent).
 ## BIG=1 adds labelling a generated 1 GB CSV (several minutes).
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py $(if $(BIG),--big $(BIG))
-	{ echo "## 7. Retraining on the seed corpus plus 10,000 user rows"; echo; \
-	  $(BIN)/python benchmarks/bench_retrain.py; echo; } >> benchmarks/RESULTS.md
-	{ echo "## 8. Bad input, fed to every command"; echo; \
-	  $(BIN)/python benchmarks/bad_input_table.py; } >> benchmarks/RESULTS.md
-	{ echo; echo "## 9. check-labels on a small file, with and without the seed corpus"; echo; \
-	  $(BIN)/python benchmarks/bench_check_labels_seed.py; } >> benchmarks/RESULTS.md
 
 ## A pretrained sentence-embedding model (all-MiniLM-L6-v2) beside pmtype on the real postings, in a
 ## venv of its own (torch and the model are large); writes benchmarks/RESULTS-embeddings.md.

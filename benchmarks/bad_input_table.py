@@ -30,6 +30,9 @@ def _cell(value) -> str:
 
 
 def main() -> int:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, and nothing else
     with tempfile.TemporaryDirectory(prefix="pmtype-bad-input-") as tmp:
         tmp = Path(tmp)
         os.environ["PMTYPE_MODELS_DIR"] = str(tmp / "models")  # never the checkout's models/

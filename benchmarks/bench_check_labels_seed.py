@@ -81,12 +81,25 @@ def measure(name: str, pool: pd.DataFrame, corpus: pd.DataFrame, leave_out_drawn
     return totals
 
 
+#: The sizes of small file a draw can take: check-labels' five folds need rows of both labels in
+#: each, and half the rows of each label come from the real postings (37 technical).
+MIN_ROWS, MAX_ROWS = 20, 74
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--draws", type=int, default=4)
-    ap.add_argument("--rows", type=int, default=60, help="rows of the small file (half technical, half business)")
-    ap.add_argument("--flips", type=int, default=6, help="labels swapped in it (half each way)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--draws", type=int, default=4, help="small files drawn (at least 1)")
+    ap.add_argument("--rows", type=int, default=60,
+                    help=f"rows of the small file (half technical, half business; {MIN_ROWS} to {MAX_ROWS})")
+    ap.add_argument("--flips", type=int, default=6, help="labels swapped in it (half each way; at most half the rows)")
     args = ap.parse_args()
+    if args.draws < 1:
+        ap.error("--draws must be at least 1")
+    if not MIN_ROWS <= args.rows <= MAX_ROWS:
+        ap.error(f"--rows must be from {MIN_ROWS} (check-labels' folds need them) to {MAX_ROWS} (the fewest "
+                 "postings of one label in the real postings, doubled)")
+    if not 0 <= args.flips <= args.rows // 2:
+        ap.error("--flips must be from 0 to half of --rows")
     corpus = pd.read_csv(config.seed_corpus_path(), dtype=str, keep_default_na=False)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

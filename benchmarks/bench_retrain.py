@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +30,10 @@ import pandas as pd
 
 from pmtype import config
 from pmtype.training import train
+
+
+#: The rows a user labels after the first training and retrains with.
+NEW_ROWS = 50
 
 
 def user_rows(n: int, seed: int = 0) -> pd.DataFrame:
@@ -64,19 +67,23 @@ def timed_train(users: Path, target: Path, cache: Path, jobs: int | None) -> tup
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=10_000, help="user rows added to the seed corpus")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=10_000, help="user rows added to the seed corpus (more than 50)")
     ap.add_argument("--jobs", type=int, default=None, help="training processes (default: pmtype's choice)")
     args = ap.parse_args()
+    if args.rows <= NEW_ROWS:
+        ap.error(f"--rows must be more than {NEW_ROWS}: the last {NEW_ROWS} are the rows added before retraining")
+    if args.jobs is not None and args.jobs < 0:
+        ap.error("--jobs must be at least 0 (0: all cores)")
     with tempfile.TemporaryDirectory() as tmp:
         users = Path(tmp) / "user_rows.csv"
         frame = user_rows(args.rows)
-        frame.iloc[:-50].to_csv(users, index=False)
+        frame.iloc[:-NEW_ROWS].to_csv(users, index=False)
         cache = Path(tmp) / "cache"
-        print(f"first training: seed corpus + {args.rows - 50} user rows, none read before")
+        print(f"first training: seed corpus + {args.rows - NEW_ROWS} user rows, none read before")
         first, _ = timed_train(users, Path(tmp) / "first", cache, args.jobs)
         frame.to_csv(users, index=False)
-        print(f"retraining: seed corpus + {args.rows} user rows (50 of them new)")
+        print(f"retraining: seed corpus + {args.rows} user rows ({NEW_ROWS} of them new)")
         again, manifest = timed_train(users, Path(tmp) / "again", cache, args.jobs)
     data = manifest["data"]
     cv = manifest["metrics"]["cross_validation"]["metrics"]
@@ -89,8 +96,8 @@ def main() -> None:
     print()
     print("For benchmarks/RESULTS.md:")
     print(f"| retrain: seed corpus + {args.rows:,} user rows ({data['rows']:,} postings; 5-fold CV, final fit, "
-          f"scope check, save) | {again:.1f} s (first training {first:.1f} s) | target < 60 s |")
-    sys.exit(0 if again < 60 else 1)
+          f"scope check, save) | {again:.1f} s (first training {first:.1f} s) | target < 60 s: "
+          f"{'met' if again < 60 else 'missed'} |")
 
 
 if __name__ == "__main__":

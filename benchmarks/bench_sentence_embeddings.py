@@ -199,6 +199,9 @@ def by_strength(name: str, p: np.ndarray, y: np.ndarray, strength: np.ndarray) -
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, and nothing else
     say("# A pretrained sentence-embedding model beside pmtype")
     say("")
     say(f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")

@@ -1,10 +1,14 @@
-"""pmtype's benchmarks: quality on real postings, the scope check, speed and memory.
+"""pmtype's benchmarks: quality on real postings, the scope check, speed, memory, retraining,
+bad input and check-labels (sections 7-9 are the scripts beside this one, run from here).
 
-Prints every figure and writes benchmarks/RESULTS.md. The real postings are
-read from ../shared/data/ (measurement only); where that folder is absent the
-quality sections say so and are skipped.
+Prints every figure and writes benchmarks/RESULTS.md, the record of full runs on
+the real postings. The real postings are read from ../shared/data/ (measurement
+only); where that folder is absent the quality sections say so and are skipped,
+and the results go to benchmarks/RESULTS-local.md (not kept in git), as do those
+of a --quick run: RESULTS.md is never replaced by a partial run. A script that
+fails stops the run, and nothing is written.
 
-    python benchmarks/run_all.py [--quick]
+    python benchmarks/run_all.py [--quick] [--big GB] [--out FILE]
 """
 
 from __future__ import annotations
@@ -30,12 +34,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from pmtype import config
+from pmtype import config, persist
 from pmtype.batch import label_frame
 from pmtype.evaluation import label_metrics
 from pmtype.features import ARTICLE_FEATURES, ArticleFeatures, PreparePostings, cue_counts, posting_text
 from pmtype.model import PMTypeModel, TrainingSet, fit_model, load_model
-from pmtype.training import read_labelled
+from pmtype.training import build_default_model, read_labelled
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -440,20 +444,76 @@ def big_file(gigabytes: float) -> None:
     say("")
 
 
+#: Sections 7-9: the scripts beside this one, their arguments (full run, --quick run) and headings.
+SCRIPTS = (
+    ("## 7. Retraining on the seed corpus plus 10,000 user rows", "bench_retrain.py", [], ["--rows", "2000"]),
+    ("## 8. Bad input, fed to every command", "bad_input_table.py", [], []),
+    ("## 9. check-labels on a small file, with and without the seed corpus", "bench_check_labels_seed.py",
+     [], ["--draws", "1"]),
+)
+#: The line after which a script's output is its part of the results (what comes before is progress).
+RESULTS_MARK = "For benchmarks/RESULTS.md:"
+
+
+def run_scripts(quick: bool) -> None:
+    """Sections 7-9: each script run as it would be by hand, its output printed as it comes and recorded.
+    A script that fails (a traceback, or bad input handled other than as the tests expect) stops the run."""
+    for heading, script, full, fewer in SCRIPTS:
+        say(heading)
+        say()
+        command = [sys.executable, str(HERE / script), *(fewer if quick else full)]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            if line != RESULTS_MARK:
+                say(line)
+        if proc.wait():
+            raise SystemExit(f"benchmarks/{script} failed (exit code {proc.returncode}); no results written")
+        say()
+
+
+def results_path(out: Path | None, quick: bool, shared: bool) -> tuple[Path, str | None]:
+    """Where a run writes its results, and why not to RESULTS.md (None where it does): the record
+    of full runs on the real postings is never replaced by a quick run or one without them."""
+    if out is not None:
+        return out, None
+    if quick or not shared:
+        return HERE / "RESULTS-local.md", "--quick run" if quick else f"run without {SHARED}"
+    return HERE / "RESULTS.md", None
+
+
+def load_line() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller speed, training and memory runs")
     ap.add_argument("--big", type=float, default=0, metavar="GB", help="also label a generated CSV of this many GB")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="where to write the results (default: benchmarks/RESULTS.md for a full run on the real "
+                         "postings, benchmarks/RESULTS-local.md otherwise)")
     args = ap.parse_args()
+    if args.big < 0:
+        ap.error("--big must be a number of GB, more than 0")
+    out, why = results_path(args.out, args.quick, SHARED.is_dir())
+    if why:
+        print(f"A {why}: the results go to {out}; benchmarks/RESULTS.md keeps the last full run.", flush=True)
     started = time.perf_counter()
     say("# pmtype benchmark results")
     say("")
     say(f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
-    say(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    say(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"at the start, {load_line()} (speed figures move with the load)")
     say(f"- command: `{' '.join(['python', 'benchmarks/run_all.py', *sys.argv[1:]])}` (or `make bench`)")
     say("")
-    model = load_model(config.models_dir() / "default" if (config.models_dir() / "default").exists() else None,
-                       progress=print)
+    # the built-in default model, whatever 'pmtype models use' has made the default: the figures are its
+    default = config.models_dir() / config.DEFAULT_MODEL_NAME
+    if not (default / persist.MANIFEST_FILE).is_file():
+        print(f"Building the default model into {default} (once)…", flush=True)
+        build_default_model(default, progress=print)
+    model = load_model(default)
     seed, _ = read_labelled(config.seed_corpus_path())
     quality(model, seed)
     corpus_effect(seed)
@@ -465,9 +525,16 @@ def main() -> None:
     memory(args.quick)
     if args.big:
         big_file(args.big)
-    say(f"_All figures above took {time.perf_counter() - started:.0f} s to produce. Peak RSS of this process: "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB._")
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        say("## 6. Labelling a 1 GB CSV (generated from the seed corpus), 2 processes")
+        say()
+        say("Not run: `make bench BIG=1` (`--big 1`) labels a generated 1 GB CSV, which takes several minutes.")
+        say()
+    run_scripts(args.quick)
+    say(f"_All figures above took {time.perf_counter() - started:.0f} s to produce; at the end, {load_line()}. "
+        f"Peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB._")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"Written: {out}")
 
 
 if __name__ == "__main__":

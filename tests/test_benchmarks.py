@@ -1,0 +1,41 @@
+"""benchmarks/run_all.py's own logic (the benchmarks themselves run by `make bench`, not in the tests)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture
+def run_all(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import run_all
+
+    run_all.lines.clear()
+    yield run_all
+    run_all.lines.clear()
+
+
+@pytest.mark.parametrize("quick,shared,name", [(False, True, "RESULTS.md"), (True, True, "RESULTS-local.md"),
+                                               (False, False, "RESULTS-local.md")])
+def test_only_a_full_run_on_the_real_postings_writes_the_recorded_results(run_all, quick, shared, name):
+    out, why = run_all.results_path(None, quick, shared)
+    assert out == BENCHMARKS / name
+    assert (why is None) == (name == "RESULTS.md")
+    assert run_all.results_path(Path("elsewhere.md"), quick, shared) == (Path("elsewhere.md"), None)
+
+
+def test_a_script_that_fails_stops_the_run(run_all, monkeypatch, tmp_path):
+    (tmp_path / "ok.py").write_text("print('progress')\nprint('For benchmarks/RESULTS.md:')\nprint('| a | 1 |')\n")
+    (tmp_path / "broken.py").write_text("print('half a table')\nraise SystemExit(1)\n")
+    monkeypatch.setattr(run_all, "HERE", tmp_path)
+    monkeypatch.setattr(run_all, "SCRIPTS", (("## 7. ok", "ok.py", [], []), ("## 8. broken", "broken.py", [], [])))
+    with pytest.raises(SystemExit) as e:
+        run_all.run_scripts(quick=False)
+    assert str(e.value) == "benchmarks/broken.py failed (exit code 1); no results written"
+    # the mark between progress and results is not recorded
+    assert run_all.lines == ["## 7. ok", "", "progress", "| a | 1 |", "", "## 8. broken", "", "half a table"]
