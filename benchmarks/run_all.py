@@ -446,7 +446,7 @@ def big_file(gigabytes: float) -> None:
 
 #: Sections 7-9: the scripts beside this one, their arguments (full run, --quick run) and headings.
 SCRIPTS = (
-    ("## 7. Retraining on the seed corpus plus 10,000 user rows", "bench_retrain.py", [], ["--rows", "2000"]),
+    ("## 7. Retraining on the seed corpus plus a user's labelled rows", "bench_retrain.py", [], ["--rows", "2000"]),
     ("## 8. Bad input, fed to every command", "bad_input_table.py", [], []),
     ("## 9. check-labels on a small file, with and without the seed corpus", "bench_check_labels_seed.py",
      [], ["--draws", "1"]),
