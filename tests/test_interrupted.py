@@ -1,6 +1,7 @@
 """Killing `pmtype label` or `pmtype train` at a bad moment loses nothing and leaves nothing half-made."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -199,3 +200,48 @@ def test_killed_training_leaves_no_model_and_the_next_one_no_litter(tmp_path, co
 
 def _temporaries(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp")) if folder.is_dir() else []
+
+
+#: ``pmtype train`` whose every fit in a worker process takes 5 s more (a step defined here, which
+#: joblib sends to the workers by value), so that a signal sent as cross-validation starts finds
+#: the workers at it, however fast the machine.
+_SLOW_FITS = _AS_AT_A_TERMINAL + """
+import time
+from sklearn.base import BaseEstimator, TransformerMixin
+import pmtype.model
+class Slow(BaseEstimator, TransformerMixin):
+    def fit(self, X, y=None):
+        time.sleep(5)
+        return self
+    def transform(self, X):
+        return X
+build = pmtype.model.build_label_pipeline
+def slow(*args, **kwargs):
+    pipeline = build(*args, **kwargs)
+    pipeline.steps.insert(1, ("slow", Slow()))
+    return pipeline
+pmtype.model.build_label_pipeline = slow
+from pmtype.cli import run
+run()
+"""
+
+
+def test_ctrl_c_during_cross_validation_ends_training_and_its_workers(tmp_path, corpus_csv):
+    # joblib must end its worker processes (with psutil: without it, its fallback can fail and
+    # the exit then waits on them for ever), and leave nothing to warn about after "interrupted"
+    args = ["train", corpus_csv, "-o", tmp_path / "m", "--no-seed", "--jobs", "2"]
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_FITS, *map(str, args)], stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, as a terminal's job is
+    lines = []
+    deadline = time.time() + 120
+    while time.time() < deadline and not (lines and lines[-1].startswith("cross-validating")):
+        lines.append(proc.stderr.readline())
+    time.sleep(1)  # the workers are at their first fits
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, and `timeout -s INT`, reach pmtype and its workers
+    try:
+        rest = proc.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("pmtype did not end after a Ctrl-C: its exit waited on its worker processes")
+    assert (proc.returncode, rest) == (130, "Error: interrupted\n")
+    assert not (tmp_path / "m").exists()

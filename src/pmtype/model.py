@@ -894,7 +894,9 @@ def cross_fit(texts: Sequence[str], labels: Sequence[str], seed: int = config.SE
     splitter = (StratifiedKFold if stratified else KFold)(cv_folds, shuffle=True, random_state=seed)
     everything = np.array(list(texts) + list(extra_texts), dtype=object)
     prepare = pipeline.named_steps["prepare"].fit(everything)
-    with Parallel(n_jobs=jobs) as parallel:
+    # max_nbytes=None: arrays go to the workers pickled, never through memory-mapped temporary
+    # files, which a Ctrl-C leaves for joblib's resource tracker to warn about after "interrupted"
+    with Parallel(n_jobs=jobs, max_nbytes=None) as parallel:
         prepared = _prepare_all(prepare, everything, jobs, parallel, cue_cache, say)
         X = np.empty(len(prepared), dtype=object)
         X[:] = prepared
