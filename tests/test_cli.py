@@ -760,6 +760,26 @@ def test_a_reader_that_stops_early_ends_the_run_quietly_with_code_141(model_dir,
     assert (r.exit_code, r.stderr) == (141, "")
 
 
+@pytest.mark.parametrize("command", ["label", "suggest"])
+def test_a_table_written_at_once_to_a_reader_that_stops_early_ends_with_code_141(model_dir, tmp_path, command):
+    # One write of the whole table (suggest's, or label's single chunk), far more than a pipe holds:
+    # the part the pipe took before "| head -1" went away was all Python's buffered writer wrote,
+    # and the command ended with code 0 as if its reader had read everything.
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.csv"
+    texts = [f"{TECH_POSTING if i % 2 else BUSINESS_POSTING} Posting {i}." for i in range(600)]
+    pd.DataFrame({"description": texts}).to_csv(src, index=False)
+    args = [command, src, "-o", "-", "--model", model_dir] + (["-n", "600"] if command == "suggest" else ["--quiet"])
+    proc = subprocess.Popen([sys.executable, "-m", "pmtype", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("description")
+    proc.stdout.close()  # as "| head -1" does
+    stderr = proc.stderr.read()
+    assert (proc.wait(timeout=120), stderr) == (141, "")
+
+
 @pytest.mark.parametrize("command,option,message", [
     ("label", ("--format", "xml"), "unknown format 'xml'; choose one of csv, tsv, jsonl, parquet"),
     ("label", ("--output-format", "xml"), "unknown format 'xml'; choose one of csv, tsv, jsonl, parquet"),

@@ -1169,17 +1169,17 @@ def atomic_output(path, fmt: str):
             yield writer
         return
     if str(path) == "-":
-        if fmt == "parquet":
-            buffer = io.BytesIO()
-            writer = TableWriter(buffer, fmt)
-            yield writer
-            writer.close()
-            sys.stdout.buffer.write(buffer.getvalue())
-        else:
-            writer = TableWriter(sys.stdout, fmt)
-            yield writer
-            writer.close()
-            sys.stdout.flush()
+        with _standard_output() as out:
+            if fmt == "parquet":
+                buffer = io.BytesIO()
+                writer = TableWriter(buffer, fmt)
+                yield writer
+                writer.close()
+                out.buffer.write(buffer.getvalue())
+            else:
+                writer = TableWriter(out, fmt)
+                yield writer
+                writer.close()
         return
     path = Path(path)
     try:
@@ -1210,14 +1210,57 @@ def atomic_output(path, fmt: str):
             tmp.unlink()
 
 
+class _WholeWrites(io.RawIOBase):
+    """The open file descriptor ``fd`` (standard output, a pipe, a device), each write written to
+    its last byte or an error; the descriptor stays open when this is closed.
+
+    Python's buffered writer can take part of a large write to a pipe whose reader has gone (what
+    the pipe still held) and return without an error: the rest is never written, and the command
+    would end as if its reader had read everything. Writing the rest meets the broken pipe
+    (``BrokenPipeError``, which ends a command with code 141).
+    """
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, b) -> int:
+        view = memoryview(b).cast("B")
+        done = 0
+        while done < len(view):
+            done += os.write(self._fd, view[done:])
+        return done
+
+
+@contextmanager
+def _standard_output():
+    """Standard output as UTF-8 text written whole (``_WholeWrites``); where it has no file
+    descriptor (a test's captured output), itself."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    sys.stdout.flush()  # what was printed before the table comes before it
+    with io.TextIOWrapper(io.BufferedWriter(_WholeWrites(fd)), encoding="utf-8", newline="") as out:
+        yield out
+
+
 @contextmanager
 def _straight_through(path, fmt: str):
     """A ``TableWriter`` writing into a device or pipe as it goes (nothing to put in place)."""
     try:
-        raw = open(path, "wb")
+        file = open(path, "wb", buffering=0)
     except OSError as e:
         raise cannot_write(path, e) from None
-    with raw:
+    with file, io.BufferedWriter(_WholeWrites(file.fileno())) as raw:
         if fmt == "parquet":
             writer = TableWriter(raw, fmt)
             yield writer
