@@ -630,6 +630,18 @@ def test_an_interrupted_report_leaves_the_earlier_one_whole(model_dir, corpus_cs
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # nothing half-written left
 
 
+def test_an_interrupted_first_report_leaves_no_folder(model_dir, corpus_csv, tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    def interrupted(self, fname, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupted)
+    r = run("evaluate", corpus_csv, "--model", model_dir, "--report", tmp_path / "new" / "rep")
+    assert (r.exit_code, r.stderr) == (130, "Error: interrupted\n")
+    assert not (tmp_path / "new" / "rep").exists()
+
+
 def test_evaluate_report_holds_its_notes_counts_and_a_findable_table_of_mistakes(model, model_dir, tmp_path):
     # the tiny model calls the technical posting technical: labelled business here, it is a mistake
     src = tmp_path / "ref.csv"

@@ -833,3 +833,16 @@ def test_a_gzip_file_is_closed_when_read_whole_or_found_damaged(tmp_path, cut):
             assert len(_read(path)) == 5000
         gc.collect()
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+
+
+def test_a_file_separated_by_semicolons_is_named_so(tmp_path):
+    # Excel in many countries saves "CSV" with semicolons; its cells hold commas
+    path = tmp_path / "excel.csv"
+    rows = ["id;description;label"] + [f"{i};We need a PM, with engineers{',' * (i % 3)};technical" for i in range(60)]
+    path.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode())
+    with pytest.raises(BadInputFile) as e:
+        _read(path)
+    assert str(e.value).startswith("not a readable CSV file: row ")
+    assert str(e.value).endswith(" but the header has 1; the header is one column, 'id;description;label': is the "
+                                 "file separated by semicolons? pmtype reads CSV separated by commas (and TSV by "
+                                 "tabs): save it so")

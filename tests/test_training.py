@@ -170,3 +170,14 @@ def test_train_given_a_dataframe_asks_for_file_paths(tmp_path):
     with pytest.raises(TypeError) as e:
         train(frame, tmp_path / "m")
     assert str(e.value) == "train reads labelled files: give their paths (a DataFrame: save it with to_csv first)"
+
+
+def test_labels_that_are_no_text_are_shown_as_written(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"description": "Own the APIs with engineers", "label": ["technical"]}\n'
+                    '{"description": "Own pricing with sales", "label": {"v": "business"}}\n'
+                    '{"description": "Own the roadmap", "label": true}\n')
+    with pytest.raises(UnknownLabel) as e:
+        read_labelled(path)
+    assert str(e.value) == (f"{path}: 3 rows have a label other than technical or business (rows 1, 2, 3; values "
+                            '["technical"], true, {"v": "business"})')

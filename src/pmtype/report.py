@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from pathlib import Path
@@ -32,12 +33,19 @@ def write_report(folder: Path, texts, labels, predictions, result: dict, rows=No
     import shutil
     import tempfile
 
+    made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".report.", dir=folder))
     try:
         _write_report_files(work, texts, labels, predictions, result, rows)
         for name in REPORT_FILES:
             os.replace(work / name, folder / name)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        if made:  # a folder this run made, and nothing in it: not left behind by a Ctrl-C
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return folder / "report.md"

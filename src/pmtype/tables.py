@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from pmtype.config import HOST_TAG
-from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError, system_reason
+from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError, printable, system_reason
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 #: The bytes a Parquet file starts (and ends) with.
@@ -150,17 +150,18 @@ def _open_binary(path):
     """The input at ``path`` (``-``: standard input) for binary reading, gunzipped where it is gzip.
 
     Standard input and named pipes are read as they come, never held whole in memory."""
-    return _gunzipped(sys.stdin.buffer if str(path) == "-" else _open_file(Path(path)))
+    return _gunzipped(sys.stdin.buffer if str(path) == "-" else _open_file(Path(path)), owned=True)
 
 
-def _gunzipped(raw):
-    """``raw`` (binary), or a gzip reader of it when it starts with gzip's magic bytes.
+def _gunzipped(raw, owned: bool = False):
+    """``raw`` (binary), or a gzip reader of it when it starts with gzip's magic bytes; ``owned``:
+    one that closes ``raw`` too (a file opened for it), else ``raw`` stays open (its caller's).
 
     A stream that cannot seek (a pipe) is looked into without being consumed."""
     if not raw.seekable() and not hasattr(raw, "peek"):
         raw = io.BufferedReader(raw)
     if _head(raw, 2) == b"\x1f\x8b":
-        return _Gunzipping(fileobj=raw)
+        return _Gunzipping(fileobj=raw) if owned else gzip.open(raw)
     return raw
 
 
@@ -575,7 +576,8 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
     except pd.errors.EmptyDataError:
         raise BadInputFile("the file is empty") from None
     except pd.errors.ParserError as e:
-        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {parser_reason(e)}") from None
+        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: "
+                           f"{parser_reason(e, raw, sep)}") from None
 
 
 def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> list[str] | None:
@@ -587,8 +589,13 @@ def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> list[s
         return None
 
 
-def parser_reason(error: Exception) -> str:
-    """pandas' tokenizer message in pmtype's terms: rows counted from the header, row 1."""
+def parser_reason(error: Exception, header: list[str] | None = None, sep: str = ",") -> str:
+    """pandas' tokenizer message in pmtype's terms: rows counted from the header, row 1.
+
+    ``header``: the header's names as written, where known; pandas counts the fields it expects
+    from the first rows, which can be more than the header's (a file of one column whose cells hold
+    commas). A header of one column holding semicolons is named: a file separated by them.
+    """
     reason = one_line(error)
     quote = re.search(r"EOF inside string starting at row (\d+)", reason)
     if quote:
@@ -596,7 +603,12 @@ def parser_reason(error: Exception) -> str:
     fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", reason)
     if fields:
         expected, row, saw = fields.groups()
-        return f"row {row} has {saw} fields but the header has {expected}"
+        expected = len(header) if header else expected
+        said = f"row {row} has {saw} fields but the header has {expected}"
+        if header and len(header) == 1 and ";" in header[0] and sep == ",":
+            said += (f"; the header is one column, '{printable(header[0][:60])}': is the file separated by "
+                     "semicolons? pmtype reads CSV separated by commas (and TSV by tabs): save it so")
+        return said
     return reason.removeprefix("Error tokenizing data. C error: ")
 
 

@@ -17,6 +17,18 @@ from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, jobs_fo
 from pmtype.text import reads_as_english
 
 
+def _as_written(value) -> str:
+    """A label cell as a message shows it: text quoted, anything else (a JSON list, object, number or
+    boolean) as JSON writes it, as the user wrote it."""
+    import json
+
+    if isinstance(value, str):
+        return repr(value)
+    if hasattr(value, "tolist"):  # a numpy array (a Parquet list) or scalar
+        value = value.tolist()
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def read_labelled(path, text_column: str | None = None, title_column: str | None = None,
                   label_column: str = "label", allow_not_pm: bool = True,
                   fmt: str | None = None, encoding: str | None = None) -> tuple[TrainingSet, list[str]]:
@@ -55,10 +67,10 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     notes: list[str] = []
     if bad:
         rows = _first_rows([i + first for i in bad])
-        values = sorted({str(frame[label_col].iloc[i]) for i in bad})[:5]
+        values = sorted({_as_written(frame[label_col].iloc[i]) for i in bad})[:5]
         raise UnknownLabel(
             f"{path}: {len(bad)} rows have a label other than technical or business "
-            f"(rows {rows}; values {', '.join(repr(v) for v in values)})"
+            f"(rows {rows}; values {', '.join(values)})"
         )
     if missing:
         raise UnknownLabel(
