@@ -110,6 +110,7 @@ def posting_text(description: object, title: object = None) -> str:
 #: Cells that stand for a missing value (compared stripped, in lower case): pandas' and
 #: spreadsheets' markers, as written by exports that turned a null into text.
 MISSING_MARKERS = frozenset({"nan", "-nan", "none", "null", "na", "n/a", "#n/a", "<na>", "nil"})
+_LONGEST_MARKER = max(map(len, MISSING_MARKERS))
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -128,8 +129,8 @@ def text_kind(value) -> str:
     if not isinstance(value, str):
         return "not text"
     stripped = value.strip()
-    if not stripped or stripped.lower() in MISSING_MARKERS:
-        return "empty"
+    if not stripped or (len(stripped) <= _LONGEST_MARKER and stripped.lower() in MISSING_MARKERS):
+        return "empty"  # (a posting is never lower-cased whole for this: the labelling path's hot loop)
     if len(stripped) < 40:
         try:
             float(stripped)
