@@ -654,12 +654,10 @@ class _DaskOutput:
     def _remove_what_killed_runs_left(self) -> None:
         """The hidden folders beside the output that a run to it left when it was killed (SIGKILL, the
         machine's OOM killer): named with a process of this machine that is gone, and holding only parts."""
-        if os.name == "nt":
-            return  # no signal 0 to ask whether a process is alive
         for entry in os.scandir(self.folder.parent):
             writer = persist.TEMPORARY_NAME.fullmatch(entry.name) or persist.MOVED_ASIDE_NAME.fullmatch(entry.name)
-            if (not writer or writer["name"] != self.folder.name or writer["host"] != persist.HOST_TAG
-                    or not entry.is_dir(follow_symlinks=False) or persist.process_alive(int(writer["pid"]))):
+            if (not writer or writer["name"] != self.folder.name or not entry.is_dir(follow_symlinks=False)
+                    or persist.writer_gone(writer) is not True):
                 continue
             with suppress(OSError):
                 if all(DASK_PARTS.fullmatch(e.name) and e.is_file(follow_symlinks=False) for e in os.scandir(entry)):

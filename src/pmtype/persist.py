@@ -80,6 +80,15 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def writer_gone(writer: re.Match) -> bool | None:
+    """Whether the process named in a temporary name (``TEMPORARY_NAME``, ``MOVED_ASIDE_NAME``) is gone;
+    None where its id cannot tell: another machine's, or Windows, which has no signal 0 (os.kill
+    would end the process)."""
+    if writer["host"] not in (None, HOST_TAG) or os.name == "nt":
+        return None
+    return not process_alive(int(writer["pid"]))
+
+
 def installed_versions() -> dict[str, str]:
     """The versions a model must have been built with to be loaded here."""
     import sklearn

@@ -217,10 +217,8 @@ def _left_by_a_killed_run(entry: os.DirEntry, writer: re.Match, now: float, max_
     (another machine's id, or Windows, which has no signal 0: os.kill would end
     the process) the age decides: older than ``max_age`` seconds.
     """
-    pid, host = writer["pid"], writer["host"]
-    if host in (None, persist.HOST_TAG) and os.name != "nt":
-        return not persist.process_alive(int(pid))
-    return _older_than(entry, now, max_age)
+    gone = persist.writer_gone(writer)
+    return gone if gone is not None else _older_than(entry, now, max_age)
 
 
 def _older_than(entry: os.DirEntry, now: float, max_age: float) -> bool:
