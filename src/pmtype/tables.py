@@ -775,16 +775,9 @@ def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES,
     while buf:
         i = 0
         while True:
-            if not quoted:  # no quote opens a cell: b'"' is never counted
-                j = buf.find(b"\n", min(max(target - offset, i), len(buf)))
-                if j < 0:
-                    break
-                ends.append(offset + j + 1)
-                target = -(-(offset + j + 1) // blocksize) * blocksize
-                i = j + 1
-                continue
             skip_to = min(max(target - offset, i), len(buf))
-            odd ^= buf.count(b'"', i, skip_to) % 2 == 1
+            if quoted:  # not quoted: b'"' is text, never counted, and odd stays False
+                odd ^= buf.count(b'"', i, skip_to) % 2 == 1
             i = skip_to
             if odd:  # inside a quoted cell, which can end only at a quote
                 k = buf.find(b'"', i)
@@ -793,7 +786,7 @@ def row_ranges(raw, blocksize: int, piece: int = SCAN_BYTES,
                 odd, i = False, k + 1
                 continue
             j = buf.find(b"\n", i)
-            k = buf.find(b'"', i, len(buf) if j < 0 else j)
+            k = buf.find(b'"', i, len(buf) if j < 0 else j) if quoted else -1
             if k >= 0:
                 odd, i = True, k + 1
             elif j >= 0:
