@@ -181,3 +181,33 @@ def test_labels_that_are_no_text_are_shown_as_written(tmp_path):
         read_labelled(path)
     assert str(e.value) == (f"{path}: 3 rows have a label other than technical or business (rows 1, 2, 3; values "
                             '["technical"], true, {"v": "business"})')
+
+
+def test_json_lines_rows_are_named_by_their_line_as_a_bad_line_is(tmp_path):
+    import gzip
+
+    path = tmp_path / "gaps.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-16") as f:  # read as read_chunks reads it: gzip, the encoding
+        f.write('{"description": "Own the APIs with engineers", "label": "technical"}\n'
+                "\n   \n"
+                '{"description": "", "label": "business"}\n'
+                '{"description": "Own pricing with sales", "label": "business"}\n'
+                "\n"
+                '{"description": "Own the roadmap", "label": "maybe"}\n')
+    with pytest.raises(UnknownLabel) as e:
+        read_labelled(path)
+    assert str(e.value) == f"{path}: 1 rows have a label other than technical or business (rows 7; values 'maybe')"
+    text = gzip.decompress(path.read_bytes()).decode("utf-16")
+    path.write_bytes(gzip.compress(text.replace("maybe", "business").encode("utf-16")))
+    data, notes = read_labelled(path)
+    assert data.rows == [1, 5, 7]
+    assert notes[0] == f"{path}: left out 1 rows with empty text (rows 4)"
+
+
+def test_json_lines_through_a_pipe_number_rows_from_one(tmp_path):
+    from pmtype.tables import row_numbers
+    assert row_numbers("-", 3, "jsonl") == [1, 2, 3]
+    assert row_numbers("-", 2, "csv") == [2, 3]
+    plain = tmp_path / "a.jsonl"
+    plain.write_text('\n{"a": 1}\n\n{"a": 2}\n')
+    assert row_numbers(plain, 2) == [2, 4]

@@ -82,7 +82,7 @@ def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tup
 class LabelIssue:
     """A row whose given label the out-of-fold model confidently disagrees with."""
 
-    row: int  # in the file; the header is row 1
+    row: int  # in the file, as tables.row_numbers numbers it (CSV/TSV: the header is row 1; JSON Lines: the line)
     given: str
     suggested: str
     confidence: float  # out-of-fold probability of the suggested label
@@ -220,7 +220,7 @@ class Suggestions:
     """The postings ``suggest`` picked, and what it left out and why."""
 
     frame: pd.DataFrame  # the picked rows, in order: the input's columns, an empty label, p_technical
-    rows: list[int]  # their row numbers in the input (CSV and TSV: the header is row 1; JSON Lines and Parquet: from 1)
+    rows: list[int]  # their row numbers in the input, as tables.row_numbers gives them
     candidates: int
     left_out: dict[str, int]  # reason → number of rows
     model_id: str
@@ -347,8 +347,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
              ] if "p_technical" in out.columns else []
     out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
 
-    first = tables.first_row_number(path, fmt)  # the first row's number, as train counts
-    result = Suggestions(out, [r + first for r in rows], len(candidates), left_out, model.model_id, notes=notes)
+    number = tables.row_numbers(path, len(frame), fmt, encoding)  # as train numbers rows
+    result = Suggestions(out, [number[r] for r in rows], len(candidates), left_out, model.model_id, notes=notes)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:
             # a number in JSON Lines and Parquet; four decimals of text in CSV and TSV, as label writes it

@@ -495,7 +495,7 @@ class TrainingSet:
     texts: list[str]
     labels: list[str]  # "technical" / "business" / "not_pm"
     sources: list[str]
-    #: Each text's row number in its file (the header is row 1), where known.
+    #: Each text's row number in its file (``tables.row_numbers``), where known.
     rows: list[int] = field(default_factory=list)
 
     @property

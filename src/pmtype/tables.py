@@ -1279,19 +1279,30 @@ def _straight_through(path, fmt: str):
             writer.close()
 
 
-def first_row_number(path, fmt: str | None = None) -> int:
-    """The number a table's first row of data has, as pmtype names rows in messages: 2 in CSV and
-    TSV, whose header is row 1; 1 in JSON Lines and Parquet (a Parquet file named as text too,
-    read as Parquet by its first bytes)."""
-    if detect_format(path, fmt) not in ("csv", "tsv"):
-        return 1
+def row_numbers(path, count: int, fmt: str | None = None, encoding: str | None = None) -> list[int]:
+    """The numbers of a table's first ``count`` rows of data, as pmtype names rows in messages, so
+    that a user finds the row in the file: in CSV and TSV, rows from 2 (the header is row 1); in a
+    JSON Lines file, the line each row is on (blank lines, which hold no row, are counted as the
+    file's lines: ``line N is not valid JSON`` counts the same way); in Parquet (a file named as
+    text too, read as Parquet by its first bytes), rows from 1. JSON Lines on standard input or
+    through a pipe, read once, has its rows numbered from 1."""
+    fmt = detect_format(path, fmt)
+    from_one, after_header = list(range(1, count + 1)), list(range(2, count + 2))
+    if fmt == "parquet":
+        return from_one
     try:
         if not Path(path).is_file():  # standard input, a pipe: its bytes are read once, by the reader
-            return 2
+            return from_one if fmt == "jsonl" else after_header
         with open(path, "rb") as f:
-            return 1 if is_parquet(f) else 2
-    except (OSError, TypeError, ValueError):
-        return 2
+            if is_parquet(f):
+                return from_one
+        if fmt != "jsonl":
+            return after_header
+        with _decoded(_open_binary(path), encoding) as (stream, _, _):
+            lines = [n for n, line in enumerate(stream, 1) if line.strip()]
+    except (OSError, TypeError, ValueError, BadInputFile):
+        return from_one if fmt == "jsonl" else after_header
+    return lines[:count] if len(lines) >= count else from_one
 
 
 def read_table(path, fmt: str | None = None, encoding: str | None = None) -> pd.DataFrame:

@@ -37,7 +37,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     Unknown labels stop everything with an error naming the rows; empty texts and
     exact duplicates are left out and reported; the same text with two labels is an error.
     A text or title column that is the label column is a ``BadOption``. Each text's row
-    number in the file (a CSV/TSV header is row 1; JSON Lines and Parquet have no header)
+    number in the file (``tables.row_numbers``: a CSV/TSV header is row 1; a JSON Lines row is its line)
     goes into ``rows``.
     """
     try:
@@ -46,7 +46,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         if str(path) in str(e):
             raise
         raise BadInputFile(f"{path}: {e}") from None
-    first = tables.first_row_number(path, fmt)
+    number = tables.row_numbers(path, len(frame), fmt, encoding)  # the row as the user finds it in the file
     try:
         text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
         title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
@@ -66,7 +66,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     missing = [i for i, v in enumerate(labels) if v is None]
     notes: list[str] = []
     if bad:
-        rows = _first_rows([i + first for i in bad])
+        rows = _first_rows([number[i] for i in bad])
         values = sorted({_as_written(frame[label_col].iloc[i]) for i in bad})[:5]
         raise UnknownLabel(
             f"{path}: {len(bad)} rows have a label other than technical or business "
@@ -75,7 +75,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     if missing:
         raise UnknownLabel(
             f"{path}: {len(missing)} rows have no label (rows "
-            + _first_rows([i + first for i in missing]) + ")"
+            + _first_rows([number[i] for i in missing]) + ")"
         )
     texts, ys, rows = [], [], []
     empty, not_text = [], []
@@ -83,12 +83,12 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         body = frame[text_col].iloc[i]
         kind = text_kind(body)  # NaN/None/null cells and markup alone are empty; numbers are not text
         if kind != "text":
-            (empty if kind == "empty" else not_text).append(i + first)
+            (empty if kind == "empty" else not_text).append(number[i])
             continue
         title = tables.title_cell(frame[title_col].iloc[i]) if title_col else None
         texts.append(posting_text(body, title))
         ys.append(labels.iloc[i])
-        rows.append(i + first)
+        rows.append(number[i])
     if empty:
         notes.append(f"{path}: left out {len(empty)} rows with empty text (rows "
                      + _first_rows(empty) + ")")
