@@ -282,49 +282,49 @@ def _note(template: str, rows: list[int]) -> str:
 CASES: list[Case] = [
     # files pmtype cannot read: one line, exit 1
     Case("empty file", raw(b""), {
-        "label": Fails("the file is empty"), "train": Fails("{path}: the file is empty"),
+        "label": Fails("{path}: the file is empty"), "train": Fails("{path}: the file is empty"),
         "evaluate": Fails("{path}: the file is empty"), "classify": Fails("the posting is empty"),
     }, about="0 bytes"),
     Case("header only", raw(b"id,description\n", labelled=b"id,description,label\n"), {
-        "label": Fails("the file has no rows"), "train": Fails("{path}: the file has no rows"),
+        "label": Fails("{path}: the file has no rows"), "train": Fails("{path}: the file has no rows"),
         "evaluate": Fails("{path}: the file has no rows"),
     }, about="a CSV header and no rows"),
     Case("binary", raw(_binary), {
-        "label": Fails(NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
+        "label": Fails("{path}: " + NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
         "evaluate": Fails("{path}: " + NOT_READABLE),
         "classify": Fails("{path} is binary, not a text file"),
     }, about="4 KB of bytes 0–255, named .csv"),
     Case("PNG image", raw(_png, "input.csv"), {
-        "label": Fails(NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
+        "label": Fails("{path}: " + NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
         "evaluate": Fails("{path}: " + NOT_READABLE),
         "classify": Fails("{path} is binary, not a text file"),
     }, about="a 1×1 PNG, named .csv"),
     Case("ZIP archive", raw(_zip, "input.csv"), {
-        "label": Fails(NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
+        "label": Fails("{path}: " + NOT_READABLE), "train": Fails("{path}: " + NOT_READABLE),
         "evaluate": Fails("{path}: " + NOT_READABLE),
         "classify": Fails("{path} is binary, not a text file"),
     }, about="a ZIP holding a CSV, named .csv"),
     Case("damaged gzip", raw(_broken_gzip, "input.csv.gz"), {
-        "label": Fails("the file looks gzip-compressed but cannot be decompressed: "
+        "label": Fails("{path}: the file looks gzip-compressed but cannot be decompressed: "
                        "Compressed file ended before the end-of-stream marker was reached"),
         "train": Fails("{path}: the file looks gzip-compressed but cannot be decompressed: "
                        "Compressed file ended before the end-of-stream marker was reached"),
     }, about="a .csv.gz cut after 60 bytes"),
     Case("unbalanced quotes", raw(f'id,description\n1,"{TECH}\n2,{BIZ}\n'.encode(),
                                   labelled=f'id,description,label\n1,{TECH},technical\n2,"{BIZ},business\n'.encode()), {
-        "label": Fails('not a readable CSV file: a quote (") opened in row 2 is never closed'),
+        "label": Fails('{path}: not a readable CSV file: a quote (") opened in row 2 is never closed'),
         "train": Fails('{path}: not a readable CSV file: a quote (") opened in row 3 is never closed'),
         "evaluate": Fails('{path}: not a readable CSV file: a quote (") opened in row 3 is never closed'),
     }, about="a quoted cell never closed"),
     Case("too many cells in a row", raw(f'id,description\n1,"{TECH}"\n2,one,two,three\n'.encode(),
                                         labelled=f'id,description,label\n1,"{TECH}",technical\n2,a,b,business\n'.encode()), {
-        "label": Fails("not a readable CSV file: row 3 has 4 fields but the header has 2"),
+        "label": Fails("{path}: not a readable CSV file: row 3 has 4 fields but the header has 2"),
         "evaluate": Fails("{path}: not a readable CSV file: row 3 has 4 fields but the header has 3"),
     }, about="row 3 has more cells than the header"),
     Case("too many cells in the first row", raw(f'id,description\n1,APIs, SDKs\n2,"{BIZ}"\n'.encode(),
                                                 labelled=f'id,description,label\n1,APIs, SDKs,technical\n'
                                                          f'2,"{BIZ}",business\n'.encode()), {
-        "label": Fails("not a readable CSV file: the first row under the header has 3 fields but the header has 2"),
+        "label": Fails("{path}: not a readable CSV file: the first row under the header has 3 fields but the header has 2"),
         "evaluate": Fails("{path}: not a readable CSV file: the first row under the header has 4 fields but the header "
                           "has 3"),
     }, about="an unquoted comma in row 2 (pandas would take column 1 as an index and shift every cell)"),
@@ -334,14 +334,14 @@ CASES: list[Case] = [
         "label": Labels((LABELLED, LABELLED)),
     }, about="'description' and 'description.1', both real"),
     Case("Parquet repeating a column", raw(_parquet_repeating_a_column, "input.parquet"), {
-        "label": Fails("the header repeats column names: description"),
+        "label": Fails("{path}: the header repeats column names: description"),
     }, about="two 'description' columns in a Parquet file"),
     Case("JSON nested too deeply", raw(_deep_json, "input.jsonl"), {
-        "label": Fails("line 1 nests JSON values too deeply to read"),
+        "label": Fails("{path}: line 1 nests JSON values too deeply to read"),
     }, about="a value 100,000 lists deep"),
     Case("--encoding utf-16 without BOM", table({"id": ["1", "2"], "description": [TECH, BIZ]},
                                                 encoding="utf-16-le", bom=False), {
-        "label": Fails("the file cannot be decoded as utf-16: UTF-16 stream does not start with BOM"),
+        "label": Fails("{path}: the file cannot be decoded as utf-16: UTF-16 stream does not start with BOM"),
     }, args=("--encoding", "utf-16"), about="UTF-16-LE, no BOM, named as utf-16"),
     Case("a stray NUL byte", raw(f'id,description\n1,"{TECH}"\n2,"{BIZ[:40]}\x00{BIZ[40:]}"\n'.encode(),
                                  holds=(["id", "description"], [["1", TECH], ["2", f"{BIZ[:40]}\x00{BIZ[40:]}"]])), {
@@ -357,19 +357,19 @@ CASES: list[Case] = [
     }, args=("--encoding", "latin-1"), about="an encoding named for a Parquet file"),
     Case("missing text column", table({"id": ["1", "2"], "title": ["PM", "PM"]}, ["technical", "business"],
                                       corpus=False), {
-        "label": Fails(NO_TEXT.format(columns="id, title")),
+        "label": Fails("{path}: " + NO_TEXT.format(columns="id, title")),
         "train": Fails("{path}: " + NO_TEXT.format(columns="id, title, label")),
         "evaluate": Fails("{path}: " + NO_TEXT.format(columns="id, title, label")),
     }, about="columns id, title"),
     Case("misspelled text column", table({"id": ["1", "2"], "desciption": [TECH, BIZ]}, ["technical", "business"],
                                          corpus=False), {
-        "label": Fails(NO_TEXT.format(columns="id, desciption")),
+        "label": Fails("{path}: " + NO_TEXT.format(columns="id, desciption")),
         "train": Fails("{path}: " + NO_TEXT.format(columns="id, desciption, label")),
         "evaluate": Fails("{path}: " + NO_TEXT.format(columns="id, desciption, label")),
     }, about="a 'desciption' column"),
     Case("misspelled --text-column", table({"id": ["1", "2"], "description": [TECH, BIZ]}, ["technical", "business"],
                                            corpus=False), {
-        "label": Fails("no column 'descripton'; the columns are: id, description"),
+        "label": Fails("{path}: no column 'descripton'; the columns are: id, description"),
         "train": Fails("{path}: no column 'descripton'; the columns are: id, description, label"),
         "evaluate": Fails("{path}: no column 'descripton'; the columns are: id, description, label"),
     }, args=("--text-column", "descripton"), about="--text-column descripton"),
@@ -382,12 +382,12 @@ CASES: list[Case] = [
          }, about="a 'lable' column instead of 'label'"),
     Case("duplicated column names", raw(f'id,description,description\n1,"{TECH}","{BIZ}"\n'.encode(),
                                         labelled=f'id,description,description,label\n1,"{TECH}","{BIZ}",technical\n'.encode()), {
-        "label": Fails("the header repeats column names: description"),
+        "label": Fails("{path}: the header repeats column names: description"),
         "train": Fails("{path}: the header repeats column names: description"),
         "evaluate": Fails("{path}: the header repeats column names: description"),
     }, about="two 'description' columns"),
     Case("1,000 columns, no text column", table(WIDE_NO_TEXT), {
-        "label": Fails(NO_TEXT.format(columns=", ".join(f"c{i}" for i in range(12)) + f", … ({WIDE} columns)")),
+        "label": Fails("{path}: " + NO_TEXT.format(columns=", ".join(f"c{i}" for i in range(12)) + f", … ({WIDE} columns)")),
     }, about="c0 … c999"),
     Case("blank text to classify", raw(b" \r\n\t \n"), {
         "classify": Fails("the posting is empty"), "classify-text": Fails("the posting is empty"),

@@ -213,7 +213,7 @@ def test_label_missing_column(model_dir, tmp_path):
     r = run("label", src, "-o", tmp_path / "out.csv", "--model", model_dir)
     assert r.exit_code == 1
     assert r.stderr.strip() == (
-        "Error: no text column found (looked for description, job_description, jobdescription, "
+        f"Error: {src}: no text column found (looked for description, job_description, jobdescription, "
         "description_text, text, body, …); the columns are: id, name; name one with --text-column"
     )
     assert not (tmp_path / "out.csv").exists()
@@ -356,7 +356,7 @@ def test_label_stopped_by_a_bad_row_leaves_nothing_behind(model_dir, tmp_path):
     src.write_text("\n".join([good] * 5 + ["{not json"]) + "\n")
     r = run("label", src, "-o", tmp_path / "out.jsonl", "--chunk-size", "2", "--model", model_dir)
     assert r.exit_code == 1
-    assert r.stderr.strip().splitlines()[-1] == "Error: line 6 is not valid JSON"
+    assert r.stderr.strip().splitlines()[-1] == f"Error: {src}: line 6 is not valid JSON"
     # two chunks were written before the bad line: an error that --resume would meet again
     # leaves no part file or progress file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
@@ -805,3 +805,11 @@ def test_an_unknown_format_or_encoding_is_a_wrong_use_code_2(model_dir, tmp_path
     out = ("-o", tmp_path / "out.csv") if command != "evaluate" else ()
     r = run(command, src, *out, *option, *(("--model", model_dir) if command != "train" else ()))
     assert (r.exit_code, r.stderr.strip()) == (2, f"Error: {message}")
+
+
+def test_label_and_suggest_name_standard_input_in_errors_about_it(model_dir):
+    for command in ("label", "suggest"):
+        r = CliRunner().invoke(app, [command, "-", "--model", str(model_dir)], input="id,name\n1,x\n")
+        assert (r.exit_code, r.stderr) == (1, "Error: standard input: no text column found (looked for description, "
+                                              "job_description, jobdescription, description_text, text, body, …); the "
+                                              "columns are: id, name; name one with --text-column\n")

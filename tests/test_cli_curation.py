@@ -547,14 +547,15 @@ def test_suggest_to_stdout(model_dir, tmp_path):
     (["--diversity", "-1"], "Error: --diversity must be a number, at least 0", 2),
     (["--diversity", "nan"], "Error: --diversity must be a number, at least 0", 2),
     (["--diversity", "inf"], "Error: --diversity must be a number, at least 0", 2),
-    (["--text-column", "body"], "Error: no column 'body'; the columns are: id, title, company, description", 1),
+    (["--text-column", "body"], "Error: {path}: no column 'body'; the columns are: id, title, company, description", 1),
     (["--label-column", "description"],
      "Error: the text column 'description' is the label column; give the postings' text column with --text-column", 2),
 ])
 def test_suggest_errors(model_dir, tmp_path, args, message, code):
-    r = run("suggest", _pool(tmp_path), *args, "--model", model_dir)
+    pool = _pool(tmp_path)
+    r = run("suggest", pool, *args, "--model", model_dir)
     assert r.exit_code == code
-    assert r.stderr.strip() == message
+    assert r.stderr.strip() == message.format(path=pool)
 
 
 def test_suggest_with_only_out_of_scope_postings(model_dir, tmp_path):

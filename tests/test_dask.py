@@ -288,7 +288,7 @@ def _parquet_bytes(frame):
 def test_dask_refuses_a_file_as_the_local_engine_does(tmp_path, model_dir, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
-    assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {message}\n")] * 2
+    assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
 
 
 def test_a_missing_file_or_a_glob_that_matches_nothing(tmp_path, model_dir):
@@ -396,8 +396,8 @@ GZIP_END = "cannot be decompressed: Compressed file ended before the end-of-stre
 
 
 @pytest.mark.parametrize("files,rows,message", [
-    ({"in.csv.gz": True}, 1000, f"the file looks gzip-compressed but {GZIP_END}"),  # found when Dask samples the file
-    ({"in.csv.gz": True}, 4000, f"the file looks gzip-compressed but {GZIP_END}"),  # found by a worker
+    ({"in.csv.gz": True}, 1000, f"{{folder}}/in.csv.gz: the file looks gzip-compressed but {GZIP_END}"),  # Dask's sample
+    ({"in.csv.gz": True}, 4000, f"{{folder}}/in.csv.gz: the file looks gzip-compressed but {GZIP_END}"),  # a worker
     ({"a.csv": False, "b.csv.gz": True}, 4000, f"{{folder}}/b.csv.gz: the file looks gzip-compressed but {GZIP_END}"),
     ({"a.csv.gz": False, "b.csv.gz": True}, 4000, f"one of the 2 gzip-compressed files {GZIP_END}"),
 ])
@@ -482,7 +482,7 @@ def test_a_quote_never_closed_in_a_later_block_is_the_local_engines_error(tmp_pa
     with pytest.raises(BadInputFile) as local:
         label_file(path, tmp_path / "local.csv", model=model_dir)
     assert str(dask.value) == str(local.value) == \
-        'not a readable CSV file: a quote (") opened in row 12 is never closed'
+        f'{path}: not a readable CSV file: a quote (") opened in row 12 is never closed'
 
 
 def test_a_row_pandas_cannot_read_in_a_later_block_is_the_local_engines_error(tmp_path, model_dir, scheduler):
@@ -494,7 +494,7 @@ def test_a_row_pandas_cannot_read_in_a_later_block_is_the_local_engines_error(tm
         label_file(path, tmp_path / "local.csv", model=model_dir)
     with pytest.raises(BadInputFile) as dask:
         label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize="1KB")
-    assert str(dask.value) == str(local.value) == "not a readable CSV file: row 12 has 4 fields but the header has 2"
+    assert str(dask.value) == str(local.value) == f"{path}: not a readable CSV file: row 12 has 4 fields but the header has 2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, nothing half made beside it
 
 
@@ -766,7 +766,7 @@ def test_a_failed_run_on_a_local_cluster_prints_one_line(tmp_path, model_dir, po
     path.write_text(f'id,description\n1,"{TECH_POSTING}"\n2,"a posting",extra\n')
     r = subprocess.run(_pmtype("label", path, "-o", tmp_path / "out", "--engine", "dask", "--workers", 1,
                                "--model", model_dir, "--quiet"), capture_output=True, text=True, timeout=300)
-    assert (r.returncode, r.stderr) == (1, "Error: not a readable CSV file: row 3 has 3 fields but the header has 2\n")
+    assert (r.returncode, r.stderr) == (1, f"Error: {path}: not a readable CSV file: row 3 has 3 fields but the header has 2\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
@@ -844,7 +844,7 @@ def test_two_blank_column_names_in_parquet_are_refused_by_dask_as_by_the_local_e
                             names=["description", "", ""]), src)
     for engine in (["--engine", "dask", "-o", str(tmp_path / "out")], ["-o", str(tmp_path / "out.csv")]):
         r = CliRunner().invoke(app, ["label", str(src), "--model", str(model_dir), *engine])
-        assert (r.exit_code, r.stderr) == (1, "Error: the header has 2 blank column names; name them\n")
+        assert (r.exit_code, r.stderr) == (1, f"Error: {src}: the header has 2 blank column names; name them\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.parquet"]
 
 

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,66 +198,67 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     if resume and stream:
         raise BadOption("--resume needs an output file, not standard output"
                         + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
-    chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
-    first = next(chunks)
-    if stream and not out_format:  # on standard output, the format the input's bytes told
-        out_fmt = first.attrs.get(tables.SNIFFED_FORMAT, out_fmt)
-    text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
-    title_col = tables.find_column(first.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                   required=title_column is not None)
-    if len(first) < chunk_size or in_memory is not None:
-        jobs = 1  # one chunk: worker processes would cost more than they save
-    if in_memory is not None:
-        loaded, model_id = in_memory, in_memory.model_id
-    elif jobs > 1:
-        # The workers load the model; here it is only checked (hash, versions), not unpickled.
-        loaded, model_id = None, persist.verify_model(Path(model_path)).get("model_id", "unsaved")
-    else:
-        loaded = load_model(model_path, progress=progress)
-        model_id = loaded.model_id
+    with tables.naming_input(input_path):  # errors in the input name it, met here or as its rows are read
+        chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
+        first = next(chunks)
+        if stream and not out_format:  # on standard output, the format the input's bytes told
+            out_fmt = first.attrs.get(tables.SNIFFED_FORMAT, out_fmt)
+        text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
+        title_col = tables.find_column(first.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                       required=title_column is not None)
+        if len(first) < chunk_size or in_memory is not None:
+            jobs = 1  # one chunk: worker processes would cost more than they save
+        if in_memory is not None:
+            loaded, model_id = in_memory, in_memory.model_id
+        elif jobs > 1:
+            # The workers load the model; here it is only checked (hash, versions), not unpickled.
+            loaded, model_id = None, persist.verify_model(Path(model_path)).get("model_id", "unsaved")
+        else:
+            loaded = load_model(model_path, progress=progress)
+            model_id = loaded.model_id
 
-    def all_chunks():
-        yield first
-        yield from chunks
+        def all_chunks():
+            yield first
+            yield from chunks
 
-    summary = LabelSummary(output=str(output_path))
+        summary = LabelSummary(output=str(output_path))
 
-    def run(writer, skip_rows: int = 0) -> None:
-        source = all_chunks()
-        skipped = 0
-        while skipped < skip_rows:
-            skipped += len(next(source))
-        if skip_rows and on_rows:
-            on_rows(skip_rows)
-        for labelled in _labelled_chunks(source, loaded, model_path, text_col, title_col, force, jobs):
-            writer.write(tables.decimals_as_text(labelled, "pm_p_technical") if out_fmt in ("csv", "tsv")
-                         else labelled)
-            summary.rows += len(labelled)
-            summary.labels.update(v for v in labelled["pm_label"] if v)
-            summary.statuses.update(s.split(";")[0] for s in labelled["pm_status"])
-            if on_rows:
-                on_rows(len(labelled))
+        def run(writer, skip_rows: int = 0) -> None:
+            source = all_chunks()
+            skipped = 0
+            while skipped < skip_rows:
+                skipped += len(next(source))
+            if skip_rows and on_rows:
+                on_rows(skip_rows)
+            for labelled in _labelled_chunks(source, loaded, model_path, text_col, title_col, force, jobs):
+                writer.write(tables.decimals_as_text(labelled, "pm_p_technical") if out_fmt in ("csv", "tsv")
+                             else labelled)
+                summary.rows += len(labelled)
+                summary.labels.update(v for v in labelled["pm_label"] if v)
+                summary.statuses.update(s.split(";")[0] for s in labelled["pm_status"])
+                if on_rows:
+                    on_rows(len(labelled))
 
-    if stream:
-        with tables.atomic_output(output_path, out_fmt) as writer:
-            run(writer)
-    else:
-        # Everything that decides the output's bytes: a resume under any other settings starts afresh.
-        model_sha256 = persist.read_manifest(Path(model_path)).get("model_sha256") if model_path else None
-        identity = {"input": _identity(input_path), "chunk_size": chunk_size, "model": model_id,
-                    "model_sha256": model_sha256, "text": text_col, "title": title_col, "force": force,
-                    "format": out_fmt, "in_format": in_fmt, "encoding": encoding, "layout": OUTPUT_LAYOUT}
-        with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
-            summary.resumed_rows = writer.rows_done
-            if writer.rows_done and progress:
-                progress(f"resuming after {writer.rows_done} rows already labelled")
-            try:
-                run(writer, skip_rows=writer.rows_done)
-            except WorkerDied as e:  # the chunks written are kept: say how to go on from them
-                raise WorkerDied(f"{e}; run again with --resume to continue from the last complete chunk") from None
-            writer.finish()
-    summary.seconds = time.perf_counter() - started
-    return summary
+        if stream:
+            with tables.atomic_output(output_path, out_fmt) as writer:
+                run(writer)
+        else:
+            # Everything that decides the output's bytes: a resume under any other settings starts afresh.
+            model_sha256 = persist.read_manifest(Path(model_path)).get("model_sha256") if model_path else None
+            identity = {"input": _identity(input_path), "chunk_size": chunk_size, "model": model_id,
+                        "model_sha256": model_sha256, "text": text_col, "title": title_col, "force": force,
+                        "format": out_fmt, "in_format": in_fmt, "encoding": encoding, "layout": OUTPUT_LAYOUT}
+            with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
+                summary.resumed_rows = writer.rows_done
+                if writer.rows_done and progress:
+                    progress(f"resuming after {writer.rows_done} rows already labelled")
+                try:
+                    run(writer, skip_rows=writer.rows_done)
+                except WorkerDied as e:  # the chunks written are kept: say how to go on from them
+                    raise WorkerDied(f"{e}; run again with --resume to continue from the last complete chunk") from None
+                writer.finish()
+        summary.seconds = time.perf_counter() - started
+        return summary
 
 
 def _identity(path) -> dict:
@@ -373,40 +374,42 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     output = _DaskOutput.of(output_dir)
     loaded = load_model(model, progress=progress)
     model_path = str(model_folder(model).resolve())
-    fmt = tables.detect_format(input_path, in_format)
-    fmt, files, keys = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
-    output.check_inputs(name for name, _ in files)
-    with dask.config.set({"dataframe.convert-string": False}):  # values reach label_frame as read
-        try:
-            with _gzip_damage(files, input_path):
-                if fmt == "parquet":
-                    ddf = _read_parquet_with_dask(dd, input_path, files)
-                else:
-                    ddf = _read_with_dask(dd, files, fmt, blocksize, keys, named="*" in input_path)
-        except (OSError, ValueError) as e:
-            raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
-        text_col = tables.find_column(ddf.columns, text_column, tables.TEXT_COLUMNS, "text")
-        title_col = tables.find_column(ddf.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                       required=title_column is not None)
-        columns = [c for c in ddf.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
-        p_text = out_format == "csv"
-        meta = _partition_meta(ddf._meta, columns, p_text)
-        labelled = ddf.map_partitions(_label_partition, model_path, text_col, title_col, force, p_text, meta=meta)
-        with _dask_quiet(), output.writing() as where:
-            with _dask_client(Client, LocalCluster, scheduler, workers), _gzip_damage(files, input_path), \
-                    _cluster_failures():
-                # part numbers of one width, so that a reader listing the parts by name
-                # (pandas.read_parquet, `cat part-*.csv`) has them in order past part 9
-                width = len(str(labelled.npartitions - 1))
-                if out_format == "parquet":
-                    labelled.to_parquet(where, write_index=False, name_function=f"part.{{:0{width}d}}.parquet".format)
-                    result = dd.read_parquet(where, columns=["pm_label", "pm_status"])
-                else:
-                    dask.compute(*(dask.delayed(_write_csv_part)(part, f"{where.rstrip('/')}/part-{i:0{width}d}.csv")
-                                   for i, part in enumerate(labelled.to_delayed())))
-                    result = dd.read_csv(f"{where.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
-                                         dtype=str, keep_default_na=False, blocksize=None)
-                counts = result.map_partitions(_counted, meta=_counted(result._meta).iloc[:0]).compute()
+    # errors in the input name it, as the local engine's do (a glob's name the file they are about)
+    with nullcontext() if "*" in input_path else tables.naming_input(input_path):
+        fmt = tables.detect_format(input_path, in_format)
+        fmt, files, keys = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
+        output.check_inputs(name for name, _ in files)
+        with dask.config.set({"dataframe.convert-string": False}):  # values reach label_frame as read
+            try:
+                with _gzip_damage(files, input_path):
+                    if fmt == "parquet":
+                        ddf = _read_parquet_with_dask(dd, input_path, files)
+                    else:
+                        ddf = _read_with_dask(dd, files, fmt, blocksize, keys, named="*" in input_path)
+            except (OSError, ValueError) as e:
+                raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
+            text_col = tables.find_column(ddf.columns, text_column, tables.TEXT_COLUMNS, "text")
+            title_col = tables.find_column(ddf.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                           required=title_column is not None)
+            columns = [c for c in ddf.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
+            p_text = out_format == "csv"
+            meta = _partition_meta(ddf._meta, columns, p_text)
+            labelled = ddf.map_partitions(_label_partition, model_path, text_col, title_col, force, p_text, meta=meta)
+            with _dask_quiet(), output.writing() as where:
+                with _dask_client(Client, LocalCluster, scheduler, workers), _gzip_damage(files, input_path), \
+                        _cluster_failures():
+                    # part numbers of one width, so that a reader listing the parts by name
+                    # (pandas.read_parquet, `cat part-*.csv`) has them in order past part 9
+                    width = len(str(labelled.npartitions - 1))
+                    if out_format == "parquet":
+                        labelled.to_parquet(where, write_index=False, name_function=f"part.{{:0{width}d}}.parquet".format)
+                        result = dd.read_parquet(where, columns=["pm_label", "pm_status"])
+                    else:
+                        dask.compute(*(dask.delayed(_write_csv_part)(part, f"{where.rstrip('/')}/part-{i:0{width}d}.csv")
+                                       for i, part in enumerate(labelled.to_delayed())))
+                        result = dd.read_csv(f"{where.rstrip('/')}/part-*.csv", usecols=["pm_label", "pm_status"],
+                                             dtype=str, keep_default_na=False, blocksize=None)
+                    counts = result.map_partitions(_counted, meta=_counted(result._meta).iloc[:0]).compute()
     summary = LabelSummary(output=str(output_dir))
     for kind, value, n in counts.itertuples(index=False, name=None):
         if kind == "rows":

@@ -37,7 +37,7 @@ def _need_both_labels(given: Sequence[str], not_pm: int = 0, path=None) -> None:
     message names ``path`` (if known) and the ``not_pm`` rows left out of the check."""
     present = set(given)
     if not present & set(CLASSES):
-        where = f"{path} has" if path else "found"
+        where = f"{tables.input_name(path)} has" if path else "found"
         unchecked = f" ({not_pm} not_pm rows are not checked)" if not_pm else ""
         raise BadTrainingData(f"checking labels needs rows of both labels; {where} no technical or business "
                               f"rows with text{unchecked}")
@@ -293,10 +293,11 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
                       if (out_fmt or not tables.is_stream(output)) else "csv")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
-    frame = tables.read_table(path, fmt=fmt, encoding=encoding)
-    text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
-    title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                   required=title_column is not None)
+    with tables.naming_input(path):
+        frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+        text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
+        title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
+                                       required=title_column is not None)
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
     except MissingColumn:
@@ -329,7 +330,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     candidates = np.flatnonzero(keep)
     if not len(candidates):
         raise NothingToSuggest(
-            f"{path}: no posting left to suggest ({len(frame)} rows: "
+            f"{tables.input_name(path)}: no posting left to suggest ({len(frame)} rows: "
             + ", ".join(f"{k} {v}" for k, v in left_out.items() if v) + ")")
     role = [text_mod.role_text(text_mod.normalise(texts[j])) or texts[j] for j in candidates]
     vectors = _likeness_vectors(role)
@@ -343,7 +344,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     rows = [where[candidates[k]] for k in picked]
     out = frame.iloc[rows].reset_index(drop=True).copy()
     out[label_col or label_column] = ""
-    notes = [f"{path}: its column 'p_technical' is replaced by the model's in the output"
+    notes = [f"{tables.input_name(path)}: its column 'p_technical' is replaced by the model's in the output"
              ] if "p_technical" in out.columns else []
     out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
 

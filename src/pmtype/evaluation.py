@@ -39,13 +39,14 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
         model = load_model(model, progress=progress)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     pm, not_pm = data.pm_only()
+    name = tables.input_name(path)
     if not_pm:
-        notes.append(f"{path}: left out {not_pm} rows labelled not_pm (evaluate scores technical and "
+        notes.append(f"{name}: left out {not_pm} rows labelled not_pm (evaluate scores technical and "
                      "business postings)")
     texts, labels = pm.texts, pm.labels
     if not texts:
-        raise BadTrainingData(f"{path} has no technical or business postings to score"
-                              + (": " + "; ".join(n.removeprefix(f"{path}: ") for n in notes) if notes else ""))
+        raise BadTrainingData(f"{name} has no technical or business postings to score"
+                              + (": " + "; ".join(n.removeprefix(f"{name}: ") for n in notes) if notes else ""))
     predictions = model.predict(texts, force=True)
     p = [pr.p_technical for pr in predictions]
     result = label_metrics(labels, p)

@@ -1305,6 +1305,25 @@ def row_numbers(path, count: int, fmt: str | None = None, encoding: str | None =
     return lines[:count] if len(lines) >= count else from_one
 
 
+def input_name(path) -> str:
+    """An input as messages name it: its path, or ``standard input`` for ``-``."""
+    return "standard input" if str(path) == "-" else str(path)
+
+
+@contextmanager
+def naming_input(path):
+    """Errors about the table at ``path`` raised inside (``BadInputFile``, ``MissingColumn``) begin
+    with its name, ``FILE: reason`` (``standard input: reason`` for ``-``), unless they name it
+    already: every command that reads a table says which, as ``train``, which reads several, must."""
+    try:
+        yield
+    except (BadInputFile, MissingColumn) as e:
+        shown = input_name(path)
+        if shown in str(e):
+            raise
+        raise type(e)(f"{shown}: {e}") from None
+
+
 def read_table(path, fmt: str | None = None, encoding: str | None = None) -> pd.DataFrame:
     """A whole table in memory (for training and evaluation sets)."""
     chunks = list(read_chunks(path, fmt=fmt, chunk_size=50_000, encoding=encoding))

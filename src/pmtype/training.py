@@ -40,23 +40,17 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     number in the file (``tables.row_numbers``: a CSV/TSV header is row 1; a JSON Lines row is its line)
     goes into ``rows``.
     """
-    try:
+    with tables.naming_input(path):  # train reads several files (the seed corpus too): say which
         frame = tables.read_table(path, fmt=fmt, encoding=encoding)
-    except BadInputFile as e:  # name the file: train reads several (the seed corpus too)
-        if str(path) in str(e):
-            raise
-        raise BadInputFile(f"{path}: {e}") from None
-    number = tables.row_numbers(path, len(frame), fmt, encoding)  # the row as the user finds it in the file
-    try:
         text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
         title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
                                        required=title_column is not None)
-    except MissingColumn as e:
-        raise MissingColumn(f"{path}: {e}") from None
+    number = tables.row_numbers(path, len(frame), fmt, encoding)  # the row as the user finds it in the file
+    name = tables.input_name(path)
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
     except MissingColumn:
-        raise MissingColumn(f"{path}: no label column '{label_column}'; the columns are: "
+        raise MissingColumn(f"{name}: no label column '{label_column}'; the columns are: "
                             f"{tables.describe_columns(frame.columns)}; name one with --label-column") from None
     refuse_label_as_text(label_col, text_col, title_col)
     # A list, not Series.map: with pandas' string dtype a None from map comes back as NaN.
@@ -69,12 +63,12 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         rows = _first_rows([number[i] for i in bad])
         values = sorted({_as_written(frame[label_col].iloc[i]) for i in bad})[:5]
         raise UnknownLabel(
-            f"{path}: {len(bad)} rows have a label other than technical or business "
+            f"{name}: {len(bad)} rows have a label other than technical or business "
             f"(rows {rows}; values {', '.join(values)})"
         )
     if missing:
         raise UnknownLabel(
-            f"{path}: {len(missing)} rows have no label (rows "
+            f"{name}: {len(missing)} rows have no label (rows "
             + _first_rows([number[i] for i in missing]) + ")"
         )
     texts, ys, rows = [], [], []
@@ -90,14 +84,14 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         ys.append(labels.iloc[i])
         rows.append(number[i])
     if empty:
-        notes.append(f"{path}: left out {len(empty)} rows with empty text (rows "
+        notes.append(f"{name}: left out {len(empty)} rows with empty text (rows "
                      + _first_rows(empty) + ")")
     if not_text:
-        notes.append(f"{path}: left out {len(not_text)} rows whose text is a number or has no letters (rows "
+        notes.append(f"{name}: left out {len(not_text)} rows whose text is a number or has no letters (rows "
                      + _first_rows(not_text) + ")")
     other_language = [row for row, t in zip(rows, texts) if not reads_as_english(t)]
     if other_language:  # kept: a user may mean to teach the word n-grams another language
-        notes.append(f"{path}: {len(other_language)} rows read as not English, kept (rows "
+        notes.append(f"{name}: {len(other_language)} rows read as not English, kept (rows "
                      f"{_first_rows(other_language)}): the cue lists and the scope check read English only")
     data = TrainingSet(texts, ys, [str(path)] * len(texts), rows)
     return data, notes
