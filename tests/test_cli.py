@@ -162,6 +162,18 @@ def test_classify_says_why_it_gives_no_label(model_dir, model):
     assert json.loads(r.stdout)["label"] in ("technical", "business")
 
 
+def test_classify_prints_phrases_as_written_when_they_hold_square_brackets(model_dir):
+    """A phrase is the posting's own text: brackets in it are not rich markup, neither dropped
+    ("[required]") nor read as a tag (a stray "[/dim]" stopped the command with a traceback)."""
+    posting = ("Product Manager\n\nYou will own the APIs with engineers. BS [required] in Computer Science. "
+               "Degree [/dim] in computer science.")
+    r = run("classify", posting, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    shown = " ".join(r.stdout.replace("│", " ").split())
+    assert "BS [required] in Computer Science" in shown
+    assert "Degree [/dim] in computer science" in shown
+
+
 # --- label --------------------------------------------------------------------
 
 def test_label_csv(model_dir, tmp_path):

@@ -16,6 +16,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pmtype import __version__, config
@@ -251,9 +252,11 @@ def _print_prediction(prediction) -> None:
     table.add_column("phrases")
     for e in prediction.evidence:
         phrases = []
-        # The side it leans to first, then the other side's phrases, dimmed.
+        # The side it leans to first, then the other side's phrases, dimmed. A phrase is the
+        # posting's own text, printed as written: "[required]" in it is no rich markup.
         for p in sorted(e.phrases, key=lambda p: p["side"] != e.lean):
-            item = p["phrase"] if p["side"] == e.lean else f"[dim]{p['phrase']} ({p['side']})[/dim]"
+            phrase = escape(p["phrase"])
+            item = phrase if p["side"] == e.lean else f"[dim]{phrase} ({p['side']})[/dim]"
             if item not in phrases:
                 phrases.append(item)
         table.add_row(e.title, e.lean, f"{e.strength:.2f}", ", ".join(phrases[:8]))
