@@ -174,6 +174,27 @@ def test_classify_prints_phrases_as_written_when_they_hold_square_brackets(model
     assert "Degree [/dim] in computer science" in shown
 
 
+def test_classify_says_when_a_labelled_posting_was_truncated_or_a_close_call(model_dir, tmp_path, monkeypatch):
+    """The status line keeps what --json and label's pm_status say: a posting over the limit was
+    truncated, and one inside the band is a close call, truncated or not."""
+    import pmtype.model
+    from pmtype.config import MAX_CHARS
+    from pmtype.model import Prediction
+
+    f = tmp_path / "long.txt"
+    f.write_text(TECH_POSTING + "\n" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * (MAX_CHARS // 50))
+    r = run("classify", "--file", f, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].startswith("technical  p_technical ")
+    assert r.stdout.splitlines()[0].endswith(f"  (truncated to {MAX_CHARS} characters)")
+    close = Prediction("technical", 0.52, f"uncertain; truncated to {MAX_CHARS} characters")
+    monkeypatch.setattr(pmtype.model, "classify", lambda *args, **kwargs: close)
+    r = run("classify", "--file", f, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0] == (f"technical  p_technical 0.52  uncertain: a close call  "
+                                        f"(truncated to {MAX_CHARS} characters)")
+
+
 # --- label --------------------------------------------------------------------
 
 def test_label_csv(model_dir, tmp_path):

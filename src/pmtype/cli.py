@@ -240,7 +240,10 @@ def _print_prediction(prediction) -> None:
                else f"p_pm {prediction.p_pm:.2f}" if prediction.p_pm is not None else None)
         out.print(f"[bold]{prediction.status}[/bold]" + (f" ({why}; --force labels it anyway)" if why else ""))
     else:
-        note = "  [yellow]uncertain: a close call[/yellow]" if prediction.status == "uncertain" else ""
+        # a status may carry a note after "; " ("uncertain; truncated to 100000 characters")
+        status, _, more = prediction.status.partition("; ")
+        note = "  [yellow]uncertain: a close call[/yellow]" if status == "uncertain" else ""
+        note += f"  ({more})" if more else ""
         out.print(f"[bold]{prediction.label}[/bold]  p_technical {prediction.p_technical:.2f}{note}")
     if not prediction.evidence:
         out.print("No evidence from the five distinctions was found.")
