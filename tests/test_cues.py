@@ -159,6 +159,7 @@ def test_punctuation_between_its_words_parts_a_phrase(finder, sentence, phrases)
     # the company's voice, about the company: no evidence about the role
     ("We help brands grow revenue. Our platform serves millions of customers.", []),
     ("At Acme, we build APIs for banks. Join us in shaping the market.", []),
+    ("✓ We build APIs for banks.\n➤ Our engineers ship SDKs.\n🚀 Our sales team is growing.", []),
     # the company's voice about the role, and the role's own sentences, count
     ("We're looking for a product manager who owns pricing.", ["pricing"]),
     ("Our PMs work with the sales team. You will own the APIs.", ["sales team", "APIs"]),

@@ -149,6 +149,12 @@ def test_a_sentence_said_again_word_for_word_counts_once():
     ("Join us in changing how teams work.", True),
     ("The company is growing fast.", True),
     ("• We value curiosity.", True),
+    # after any bullet, dash, quote or emoji, as after "•"
+    ("✓ Our engineers ship every day.", True),
+    ("● We value curiosity.", True),
+    ("🚀 We build the leading payments platform.", True),
+    ("“We move fast.”", True),
+    ("✓ Own the roadmap with engineers.", False),
     ("We are looking for a product manager.", False),
     ("We expect you to own the roadmap.", False),
     ("Our ideal candidate has shipped APIs.", False),

@@ -167,9 +167,11 @@ def is_boilerplate(sentence: str) -> bool:
     return any(fragment in low for fragment in BOILERPLATE_FRAGMENTS)
 
 
-#: A sentence in the company's voice: "We…", "Our…", "At Acme, we…", "Join us…", "The company is…".
+#: A sentence in the company's voice: "We…", "Our…", "At Acme, we…", "Join us…", "The company is…",
+#: after any bullet, dash, quote or emoji ("✓ Our…", "● We…", "🚀 We…", "“We…"): what comes before
+#: its first word.
 _COMPANY_VOICE = re.compile(
-    r"^[-*•·▪–\s]*(?:we\b|we['’]re\b|our\b|at [A-Z][\w&.\- ]{1,40}, (?:we|our)\b|join (?:us|our)\b|"
+    r"^[\W_]*(?:we\b|we['’]re\b|our\b|at [A-Z][\w&.\- ]{1,40}, (?:we|our)\b|join (?:us|our)\b|"
     r"(?:the|our) (?:company|team) (?:is|has|was)\b)", re.I)
 #: The first words (``WORD``, lower-cased) a sentence in the company's voice can open with.
 COMPANY_VOICE_OPENERS = frozenset({"we", "our", "at", "join", "the"})
