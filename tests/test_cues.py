@@ -150,6 +150,9 @@ def test_a_company_name_is_not_a_skill_asked_for(finder):
     ("Experience with big data, science teams and marketing, business, development.", ["big data", "marketing"]),
     ("Lead the data science roadmap with the business development team.", ["data science", "business development"]),
     ("A degree in computer science, engineering or a related field.", ["degree in computer science, engineering"]),
+    # words parted so are no phrase, and leave the cue among them to count on its own
+    ("Own our network, security and the APIs.", ["security", "APIs"]),
+    ("Partner with product, marketing and sales.", ["marketing", "sales"]),
 ])
 def test_punctuation_between_its_words_parts_a_phrase(finder, sentence, phrases):
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases

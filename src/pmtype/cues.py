@@ -425,24 +425,34 @@ class CueFinder:
                                   if s == 0]
         if not spans:
             return
-        # Longest match wins where matches overlap (e.g. "data pipeline" over "pipeline").
         spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
         firsts = [p[0] for p in parts]
-        kept = []
-        last_end = -1
+        located = []
         for s, e, k, phrase in spans:
-            if s < last_end:
-                continue
             n = bisect_right(firsts, s) - 1
-            if e - firsts[n] > len(parts[n][4]):  # crosses into the next sentence
-                continue
-            last_end = e
-            kept.append((n, s, e, k, phrase))
-        # Character offsets are needed only up to the last token a cue ends on, per sentence.
+            if e - firsts[n] <= len(parts[n][4]):  # not across into the next sentence
+                located.append((n, s, e, k, phrase))
+        # Character offsets are needed only up to the last token a match ends on, per sentence.
         upto: dict[int, int] = {}
-        for n, s, e, k, _ in kept:
+        for n, s, e, k, _ in located:
             upto[n] = max(upto.get(n, 0), e - firsts[n])
         where_in = {n: token_spans(text_mod.lower_same_length(parts[n][3]), m) for n, m in upto.items()}
+        # Longest match wins where matches overlap (e.g. "data pipeline" over "pipeline"). A phrase's
+        # words are one phrase only where nothing but spaces and hyphens parts them: "big data,
+        # science" holds no "data science" (the words are matched without their punctuation), and
+        # "network, security" is no "network security", so it leaves "security" to be a cue of its
+        # own. Patterns say for themselves what may come between their words.
+        kept = []
+        last_end = -1
+        for n, s, e, k, phrase in located:
+            if s < last_end:
+                continue
+            if phrase and e - s > 1:
+                where = where_in[n]
+                if not _PHRASE_BREAK.isdisjoint(parts[n][3][where[s - firsts[n]][0]:where[e - firsts[n] - 1][1]]):
+                    continue
+            last_end = e
+            kept.append((n, s, e, k, phrase))
         for n, s, e, k, phrase in kept:
             first, offset = firsts[n], parts[n][1]
             where = where_in[n]
@@ -452,10 +462,5 @@ class CueFinder:
                 continue
             start = offset + where[s - first][0]
             end = offset + where[e - first - 1][1]
-            # A phrase's words are one phrase only where nothing but spaces and hyphens parts them:
-            # "big data, science" holds no "data science" (the words are matched without their
-            # punctuation). Patterns say for themselves what may come between their words.
-            if phrase and e - s > 1 and not _PHRASE_BREAK.isdisjoint(original[start:end]):
-                continue
             distinction, side = self._keys[k]
             yield Cue(distinction, side, original[start:end], start, end)
