@@ -200,6 +200,12 @@ def test_performance_is_technical_only_where_it_is_a_systems_performance(finder,
     # the engineering team is still a team
     ("A degree in finance; you will work with engineering every day.",
      [("background", "business", "degree in finance"), ("collaborators", "technical", "engineering")]),
+    # a field after the end of the degree's clause is not its field: here, the team to work with
+    ("A bachelor's degree; partner with engineering on delivery.", [("collaborators", "technical", "engineering")]),
+    ("Education: bachelor's degree | Team: engineering and QA",
+     [("collaborators", "technical", "engineering"), ("collaborators", "technical", "QA")]),
+    ("Bachelor's degree: computer science preferred.",
+     [("background", "technical", "Bachelor's degree: computer science")]),
 ])
 def test_degrees_and_their_fields(finder, sentence, cues):
     assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues

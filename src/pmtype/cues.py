@@ -243,6 +243,9 @@ def token_spans(sentence: str, upto: int) -> list[tuple[int, int]]:
 
 #: Punctuation that parts the words of a phrase cue into two phrases ("data, science").
 _PHRASE_BREAK = frozenset(",;:()[]|")
+#: What parts the words of a pattern cue ("degree; partner with engineering" is no degree in
+#: engineering): the end of a clause or of a field ("Degree: Computer Science" is one).
+_PATTERN_BREAK = frozenset(";|")
 
 #: What ends a clause inside a sentence, for negation: "Don't worry: engineers will help".
 _CLAUSE_END = frozenset(":;")
@@ -441,15 +444,17 @@ class CueFinder:
         # words are one phrase only where nothing but spaces and hyphens parts them: "big data,
         # science" holds no "data science" (the words are matched without their punctuation), and
         # "network, security" is no "network security", so it leaves "security" to be a cue of its
-        # own. Patterns say for themselves what may come between their words.
+        # own. Patterns say for themselves what may come between their words, short of the end of a
+        # clause (a semicolon, or a bar between fields).
         kept = []
         last_end = -1
         for n, s, e, k, phrase in located:
             if s < last_end:
                 continue
-            if phrase and e - s > 1:
+            if e - s > 1:
                 where = where_in[n]
-                if not _PHRASE_BREAK.isdisjoint(parts[n][3][where[s - firsts[n]][0]:where[e - firsts[n] - 1][1]]):
+                between = parts[n][3][where[s - firsts[n]][0]:where[e - firsts[n] - 1][1]]
+                if not (_PHRASE_BREAK if phrase else _PATTERN_BREAK).isdisjoint(between):
                     continue
             last_end = e
             kept.append((n, s, e, k, phrase))
