@@ -227,6 +227,9 @@ def test_degrees_and_their_fields(finder, sentence, cues):
     ("No travel; SQL is a must.", ["SQL"]),
     ("Languages including but not limited to: Python, SQL.", ["Python", "SQL"]),
     ("Skills including, but not limited to, SQL and Python.", ["SQL", "Python"]),  # "not limited to" affirms
+    # "required" after a word ending in t is no "isn't required"
+    ("Own the APIs and the product support required for launch.", ["APIs"]),
+    ("Partner with finance on the budget expected for next year.", ["finance", "budget"]),
 ])
 def test_a_negated_cue_is_no_cue(finder, sentence, phrases):
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases

@@ -128,8 +128,10 @@ def negated(words: Sequence[str], start: int, end: int, since: int = 0) -> bool:
         if ((word in NEGATORS or (word == "t" and i and words[i - 1] in _CONTRACTED))
                 and not (word in ("not", "t") and following in _NOT_NEGATING)):
             return True
-    after = " ".join(words[end:end + 5])
-    return any(phrase in after for phrase in _NOT_NEEDED)
+    # whole words: "the product support required" says nothing of a cue before it ("t" is only
+    # the end of a contracted "not": "isn't required")
+    after = f" {' '.join(words[end:end + 5])} "
+    return any(f" {phrase} " in after for phrase in _NOT_NEEDED)
 
 
 @lru_cache(maxsize=1)
