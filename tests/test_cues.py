@@ -230,6 +230,10 @@ def test_degrees_and_their_fields(finder, sentence, cues):
     # "required" after a word ending in t is no "isn't required"
     ("Own the APIs and the product support required for launch.", ["APIs"]),
     ("Partner with finance on the budget expected for next year.", ["finance", "budget"]),
+    # "not required" after a semicolon is another clause's; after a colon, the cue's value
+    ("Work with engineers; an MBA is not required.", ["engineers"]),
+    ("Python; relocation not required.", ["Python"]),
+    ("MBA: not required.", []),
 ])
 def test_a_negated_cue_is_no_cue(finder, sentence, phrases):
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases

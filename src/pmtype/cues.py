@@ -115,12 +115,12 @@ _NOT_NEEDED = ("not required", "not necessary", "not needed", "not expected", "n
 _NOT_NEGATING = frozenset({"only", "just", "limited", "required", "necessary", "needed", "expected"})
 
 
-def negated(words: Sequence[str], start: int, end: int, since: int = 0) -> bool:
+def negated(words: Sequence[str], start: int, end: int, since: int = 0, until: int | None = None) -> bool:
     """Whether the cue on ``words[start:end]`` (lower-cased words of one sentence) is negated:
     a negator ("no", "not", "without", "never", or a contracted "n't") within
     ``NEGATION_WINDOW`` words before it (not "not only", "not just", "not limited to") and not before word
     ``since`` (where the cue's clause begins), or "not required" and the like within the
-    five words after it."""
+    five words after it and before word ``until`` (where the cue's clause ends; None: the sentence's end)."""
     for i in range(max(0, since, start - NEGATION_WINDOW), start):
         word = words[i]
         following = words[i + 1] if i + 1 < start else None
@@ -130,7 +130,7 @@ def negated(words: Sequence[str], start: int, end: int, since: int = 0) -> bool:
             return True
     # whole words: "the product support required" says nothing of a cue before it ("t" is only
     # the end of a contracted "not": "isn't required")
-    after = f" {' '.join(words[end:end + 5])} "
+    after = f" {' '.join(words[end:end + 5 if until is None else min(end + 5, until)])} "
     return any(f" {phrase} " in after for phrase in _NOT_NEEDED)
 
 
@@ -260,6 +260,17 @@ def _clause_start(sentence: str, where: list[tuple[int, int]], cue: int) -> int:
         if not _CLAUSE_END.isdisjoint(sentence[where[j - 1][1]:where[j][0]]):
             return j
     return 0
+
+
+def _clause_end(sentence: str, where: list[tuple[int, int]], end: int) -> int | None:
+    """Where the clause holding the cue that ends on word ``end - 1`` of ``sentence`` ends: the first
+    word after the next semicolon ("Work with engineers; MBA not required"), None for none. (Not a
+    colon: after a cue, one gives its value, "MBA: not required".)"""
+    after = where[end - 1][1]
+    stop = sentence.find(";", after)
+    if stop < 0:
+        return None
+    return end + len(_WORD.findall(text_mod.lower_same_length(sentence[after:stop])))
 
 
 class CueFinder:
@@ -465,7 +476,8 @@ class CueFinder:
             where = where_in[n]
             if k == self._not_a_cue or (negated(parts[n][4], s - first, e - first)
                                         and negated(parts[n][4], s - first, e - first,
-                                                    _clause_start(parts[n][3], where, s - first))):
+                                                    _clause_start(parts[n][3], where, s - first),
+                                                    _clause_end(parts[n][3], where, e - first))):
                 continue
             start = offset + where[s - first][0]
             end = offset + where[e - first - 1][1]
