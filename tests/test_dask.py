@@ -827,6 +827,25 @@ def test_parquet_integers_and_booleans_with_nulls_keep_their_types_in_dask(tmp_p
     assert pq.read_table(part).column("id").to_pylist() == pq.read_table(local).column("id").to_pylist() == [1, None, 3]
 
 
+def test_parquet_decimals_dates_and_times_keep_their_stored_types_in_dask(tmp_path, model_dir, scheduler):
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.parquet"
+    kept = {"salary": pa.array([decimal.Decimal("90000.50"), None], pa.decimal128(12, 2)),
+            "posted": pa.array([datetime.date(2024, 3, 1), None], pa.date32()),
+            "starts": pa.array([datetime.time(9, 30), None], pa.time64("us"))}
+    pq.write_table(pa.table({**kept, "description": [TECH_POSTING, BUSINESS_POSTING]}), src)
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, "parquet")
+    for written in (local, part):
+        table = pq.read_table(written)
+        assert {c: table.schema.field(c).type for c in kept} == {c: a.type for c, a in kept.items()}
+        assert {c: table.column(c).to_pylist() for c in kept} == {c: a.to_pylist() for c, a in kept.items()}
+
+
 def test_two_blank_column_names_are_kept_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler):
     src = tmp_path / "in.csv"
     src.write_text(f'id,description,,\n1,"{TECH_POSTING}",,\n')

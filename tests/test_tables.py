@@ -663,6 +663,48 @@ def test_parquet_integers_and_booleans_with_nulls_keep_their_values_and_types(tm
     assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == [1, None, 3]
 
 
+@pytest.fixture
+def decimal_and_date_parquet(tmp_path):
+    """Decimals that widen, and a date and a time column empty in the first rows, as a chunk of two sees them."""
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({
+        "salary": pa.array([decimal.Decimal("1.50"), None, decimal.Decimal("125000.75")], pa.decimal128(12, 2)),
+        "posted": pa.array([None, None, datetime.date(2024, 3, 1)], pa.date32()),
+        "starts": pa.array([None, None, datetime.time(9, 30)], pa.time64("us")),
+        "description": ["We need a PM to own APIs with engineers.", "Own pricing with sales.", "Own the SDKs."],
+    }), path)
+    return path
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 500])
+def test_parquet_decimals_dates_and_times_keep_their_stored_types(tmp_path, decimal_and_date_parquet, chunk_size):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunks = list(tables.read_chunks(decimal_and_date_parquet, chunk_size=chunk_size))
+    for name in ("out.csv", "out.parquet"):
+        with tables.atomic_output(tmp_path / name, tables.detect_format(name)) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+    assert (tmp_path / "out.csv").read_text().splitlines() == [
+        "salary,posted,starts,description",
+        "1.50,,,We need a PM to own APIs with engineers.",
+        ",,,Own pricing with sales.",
+        "125000.75,2024-03-01,09:30:00,Own the SDKs.",
+    ]
+    stored = pq.read_table(decimal_and_date_parquet)
+    written = pq.read_table(tmp_path / "out.parquet")
+    assert [written.schema.field(c).type for c in ("salary", "posted", "starts")] == [
+        pa.decimal128(12, 2), pa.date32(), pa.time64("us")]
+    assert written.select(["salary", "posted", "starts"]).equals(stored.select(["salary", "posted", "starts"]))
+
+
 # --- encodings, headers, NUL bytes, folders -------------------------------------------------------
 
 @pytest.mark.parametrize("codec", ["rot13", "hex", "base64", "zip", "idna", "punycode"])

@@ -771,7 +771,8 @@ def _starts_as_parquet(fs, path: str) -> bool:
         return False  # judged, with its one-line error, with the other files
 
 
-#: Integers and booleans as pandas' nullable types, as the local engine reads them (``tables.nullable_type``).
+#: Integers and booleans as pandas' nullable types, decimals, dates and times as stored, as the local
+#: engine reads them (``tables.nullable_type``).
 _ARROW_TO_PANDAS = {"types_mapper": tables.nullable_type}
 
 

@@ -874,14 +874,20 @@ def parquet_frame(batch, metadata: dict | None, ranged: tuple[str, int, int] | N
 
 
 def nullable_type(arrow_type):
-    """pandas' nullable type for Arrow's integers and booleans (None: pyarrow's usual choice).
+    """pandas' nullable type for Arrow's integers and booleans, and the Arrow type itself for its
+    decimals, dates and times (None: pyarrow's usual choice).
 
-    Without it a column of them that holds a null comes as floats (``1.0``) or as objects
-    (written to Parquet as text), and one without a null as numpy's own type: a column
-    would change type, and its cells their text, with the chunk its rows fall in.
+    Without it a column of integers or booleans that holds a null comes as floats (``1.0``) or as
+    objects (written to Parquet as text), and one without a null as numpy's own type; decimals,
+    dates and times come as Python objects, typed again from each chunk's values when written (a
+    decimal's precision from the first chunk, refusing a wider value later; a date column empty in
+    the first chunk as text): a column would change type, and its cells their text, with the chunk
+    its rows fall in.
     """
     import pyarrow as pa
 
+    if pa.types.is_decimal(arrow_type) or pa.types.is_date(arrow_type) or pa.types.is_time(arrow_type):
+        return pd.ArrowDtype(arrow_type)
     if pa.types.is_boolean(arrow_type):
         return pd.BooleanDtype()
     if pa.types.is_integer(arrow_type):
