@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import io
 import json
+from contextlib import suppress
 
 import pandas as pd
 import pytest
@@ -686,6 +687,64 @@ def test_bad_workers_or_scheduler_are_one_line_errors(tmp_path, model_dir, parts
     r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
                                  "--model", str(model_dir), *args])
     assert (r.exit_code, r.stderr) == (code, f"Error: {message}\n")
+    assert not (tmp_path / "out").exists() and _hidden(tmp_path) == []
+
+
+@pytest.fixture
+def not_a_scheduler():
+    """Addresses where something other than a Dask scheduler listens: one that never answers (as a
+    web server waits for a request), one that answers at once with what is not Dask's (a web page)."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # connections complete, and are never answered
+    talker = socket.socket()
+    talker.bind(("127.0.0.1", 0))
+    talker.listen()
+
+    def answer():
+        with suppress(OSError):
+            while True:
+                conn, _ = talker.accept()
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    yield {"silent": f"tcp://127.0.0.1:{silent.getsockname()[1]}", "web": f"tcp://127.0.0.1:{talker.getsockname()[1]}"}
+    silent.close()
+    talker.close()
+
+
+@pytest.mark.parametrize("kind,reason", [
+    ("silent", "something listens there but did not answer as a Dask scheduler within 1 s"),
+    ("web", "what answers there is not a Dask scheduler"),
+    ("worker", "what answers there is a Dask worker; give the scheduler's address"),
+])
+def test_an_address_where_no_dask_scheduler_answers_is_a_one_line_error_not_a_hang(
+        tmp_path, model_dir, parts, scheduler, not_a_scheduler, monkeypatch, kind, reason):
+    import threading
+
+    from dask.distributed import Client
+
+    from pmtype import batch
+
+    monkeypatch.setattr(batch, "SCHEDULER_TIMEOUT", 1)
+    if kind == "worker":
+        with Client(scheduler) as client:
+            address = next(iter(client.scheduler_info()["workers"]))
+    else:
+        address = not_a_scheduler[kind]
+    folder, _ = parts
+    result = []
+    run = threading.Thread(target=lambda: result.append(CliRunner().invoke(
+        app, ["label", str(folder / "*.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
+              "--model", str(model_dir), "--scheduler", address])), daemon=True)
+    run.start()
+    run.join(60)
+    assert result, "the run still waits for an answer"
+    assert (result[0].exit_code, result[0].stderr) == (1, f"Error: cannot reach the Dask scheduler at {address}: "
+                                                          f"{reason}\n")
     assert not (tmp_path / "out").exists() and _hidden(tmp_path) == []
 
 

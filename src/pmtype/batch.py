@@ -448,6 +448,48 @@ def _check_scheduler_address(address: str) -> None:
                         "give one such as tcp://HOST:8786") from None
 
 
+def _check_scheduler_answers(address: str) -> None:
+    """``ClusterUnavailable`` unless a Dask scheduler answers at ``address`` within ``SCHEDULER_TIMEOUT`` s.
+
+    Dask's client gives up connecting after its timeout, but then waits for ever for the answer
+    of what it connected to: a port where something else listens (the scheduler's dashboard, at
+    8787) would hang the run, or its answer, read as Dask's, fail with a traceback, as would a
+    worker's address. Asked here first, in a thread of its own (the caller's may run an event loop).
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_address
+
+    async def identity():
+        comm = await connect(address, timeout=SCHEDULER_TIMEOUT)
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    shown = printable(address)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(asyncio.run, asyncio.wait_for(identity(), SCHEDULER_TIMEOUT + 1)).result()
+    except (asyncio.TimeoutError, TimeoutError):
+        raise ClusterUnavailable(f"cannot reach the Dask scheduler at {shown}: something listens there but did not "
+                                 f"answer as a Dask scheduler within {SCHEDULER_TIMEOUT} s") from None
+    except Exception as e:
+        if not isinstance(e, OSError) and parse_address(address)[0] in ("tcp", "tls", "ws", "wss"):
+            # past connecting (the address was checked): an answer that is not Dask's (say, of a huge length)
+            raise ClusterUnavailable(f"cannot reach the Dask scheduler at {shown}: what answers there is not a Dask "
+                                     "scheduler") from None
+        raise ClusterUnavailable(f"cannot reach the Dask scheduler at {shown}: {tables.one_line(e)}") from None
+    kind = answer.get("type") if isinstance(answer, dict) else None
+    if kind != "Scheduler":
+        what = f"a Dask {printable(str(kind)).lower()}" if kind else "not a Dask scheduler"
+        raise ClusterUnavailable(f"cannot reach the Dask scheduler at {shown}: what answers there is {what}; "
+                                 "give the scheduler's address")
+
+
 @contextmanager
 def _dask_client(Client, LocalCluster, scheduler: str | None, workers: int) -> Iterator[object]:
     """A client of the scheduler at ``scheduler``, or of a new local cluster of ``workers`` processes,
@@ -459,6 +501,7 @@ def _dask_client(Client, LocalCluster, scheduler: str | None, workers: int) -> I
     which Dask would warn of).
     """
     if scheduler:
+        _check_scheduler_answers(scheduler)
         try:
             client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as e:
