@@ -905,6 +905,26 @@ def test_parquet_decimals_dates_and_times_keep_their_stored_types_in_dask(tmp_pa
         assert {c: table.column(c).to_pylist() for c in kept} == {c: a.to_pylist() for c, a in kept.items()}
 
 
+@pytest.mark.parametrize("writer", ["pyarrow", "pandas"])
+def test_dictionary_encoded_parquet_columns_are_kept_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler,
+                                                                                     writer):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.parquet"
+    titles, texts = ["Product Manager", "Product Manager"], [TECH_POSTING, BUSINESS_POSTING]
+    if writer == "pyarrow":  # as pyarrow, Polars or Spark write categories: no pandas metadata
+        pq.write_table(pa.table({"title": pa.array(titles).dictionary_encode(),
+                                 "description": pa.array(texts).dictionary_encode()}), src)
+    else:
+        pd.DataFrame({"title": pd.Categorical(titles), "level": pd.Categorical([3, 1]),
+                      "description": texts}).to_parquet(src)
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, "parquet")
+    assert pq.read_schema(part).types == pq.read_schema(local).types
+    assert pq.read_table(part).to_pylist() == pq.read_table(local).to_pylist()
+    assert pq.read_table(part).column("title").to_pylist() == titles
+
+
 def test_two_blank_column_names_are_kept_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler):
     src = tmp_path / "in.csv"
     src.write_text(f'id,description,,\n1,"{TECH_POSTING}",,\n')

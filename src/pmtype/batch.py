@@ -815,7 +815,10 @@ def _starts_as_parquet(fs, path: str) -> bool:
 
 
 #: Integers and booleans as pandas' nullable types, decimals, dates and times as stored, as the local
-#: engine reads them (``tables.nullable_type``).
+#: engine reads them (``tables.nullable_type``). With Dask's ``categories=[]``: Dask would read a column
+#: pandas' metadata calls categorical as categories even where the file stores plain values (a
+#: categorical of integers), which the local engine reads as those values, and fail on it (the types
+#: mapper makes its integers pandas' nullable ones).
 _ARROW_TO_PANDAS = {"types_mapper": tables.nullable_type}
 
 
@@ -827,14 +830,40 @@ def _read_parquet_with_dask(dd, input_path: str, files: list[tuple[str, tables.P
     stored = [c for c in files[0][1].columns if not (files[0][1].ranged and c == files[0][1].ranged[0])]
     if not any(ranged):
         # (Dask puts a stored index first)
-        return dd.read_parquet(input_path, index=False, arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
+        ddf = dd.read_parquet(input_path, index=False, categories=[], arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
+        return _with_categories_typed(ddf, files[0][1].dictionaries)
     # one partition per file, in the order of ``files`` (Dask's), so that each knows its range
-    ddf = dd.read_parquet(input_path, index=False, split_row_groups=False, arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
+    ddf = dd.read_parquet(input_path, index=False, split_row_groups=False, categories=[],
+                          arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
     if ddf.npartitions != len(files):
         raise BadInputFile(f"cannot read {input_path}: Dask sees {ddf.npartitions} files, pmtype {len(files)}")
     name = next(r[0] for r in ranged if r)
     meta = ddf._meta.assign(**{name: pd.Series(dtype="int64")})
-    return ddf.map_partitions(_with_range_column, ranged, meta=meta)
+    return _with_categories_typed(ddf.map_partitions(_with_range_column, ranged, meta=meta), files[0][1].dictionaries)
+
+
+def _with_categories_typed(ddf, dictionaries: tuple[tuple[str, object], ...]):
+    """``ddf`` with the categories of its dictionary columns typed as the file's values (``dictionaries``).
+
+    For a file pandas did not write (pyarrow, Polars, Spark) Dask gives such a column empty
+    categories of no type, from which its Parquet output's schema would take values of type
+    null and refuse every partition's text.
+    """
+    import pyarrow as pa
+
+    meta = ddf._meta
+    typed = {name: pd.CategoricalDtype(pd.Index(pa.array([], values).to_pandas()), ordered=meta[name].cat.ordered)
+             for name, values in dictionaries
+             if name in meta.columns and isinstance(meta[name].dtype, pd.CategoricalDtype)
+             and len(meta[name].cat.categories) == 0 and meta[name].cat.categories.dtype == object}
+    if not typed:
+        return ddf
+    return ddf.map_partitions(_as_read, meta=meta.astype(typed))
+
+
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """A partition as read (its meta is what changes)."""
+    return frame
 
 
 def _with_range_column(frame: pd.DataFrame, ranged: list, partition_info=None) -> pd.DataFrame:

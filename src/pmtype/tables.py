@@ -850,15 +850,19 @@ class ParquetLayout:
     columns: list[str]
     rows: bool
     ranged: tuple[str, int, int] | None = None  # (name, start, step), given as the last column
+    dictionaries: tuple[tuple[str, object], ...] = ()  # (name, Arrow type of its values) of dictionary columns
 
 
 def inspect_parquet(raw) -> ParquetLayout:
     """How the Parquet file open in ``raw`` is read (``ParquetLayout``), from its footer only."""
+    import pyarrow as pa
+
     pf = _parquet_file(raw)
     names = list(pf.schema_arrow.names)
     ranged = _stored_columns(pf)[1]
     ranged = ranged if ranged and ranged[0] not in names else None
-    return ParquetLayout(names + ([ranged[0]] if ranged else []), pf.metadata.num_rows > 0, ranged)
+    dictionaries = tuple((f.name, f.type.value_type) for f in pf.schema_arrow if pa.types.is_dictionary(f.type))
+    return ParquetLayout(names + ([ranged[0]] if ranged else []), pf.metadata.num_rows > 0, ranged, dictionaries)
 
 
 def parquet_frame(batch, metadata: dict | None, ranged: tuple[str, int, int] | None, first_row: int) -> pd.DataFrame:
