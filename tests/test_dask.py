@@ -925,6 +925,24 @@ def test_dictionary_encoded_parquet_columns_are_kept_by_dask_as_by_the_local_eng
     assert pq.read_table(part).column("title").to_pylist() == titles
 
 
+@pytest.mark.parametrize("out_format", ["parquet", "csv"])
+def test_a_parquet_column_of_bytes_is_kept_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler, out_format):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"description": [TECH_POSTING, BUSINESS_POSTING],
+                             "thumbnail": pa.array([b"\xff\xd8\x00\n", None], pa.binary()),  # not UTF-8
+                             "digest": pa.array([b"\x01\x02", b"\x03\x04"], pa.binary(2))}), src)
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, out_format)
+    if out_format == "csv":
+        assert part.read_bytes() == local.read_bytes()
+    else:
+        assert pq.read_schema(part).types == pq.read_schema(local).types
+        assert pq.read_table(part).to_pylist() == pq.read_table(local).to_pylist()
+        assert pq.read_table(part).column("thumbnail").to_pylist() == [b"\xff\xd8\x00\n", None]
+
+
 def test_two_blank_column_names_are_kept_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler):
     src = tmp_path / "in.csv"
     src.write_text(f'id,description,,\n1,"{TECH_POSTING}",,\n')

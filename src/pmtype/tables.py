@@ -879,19 +879,24 @@ def parquet_frame(batch, metadata: dict | None, ranged: tuple[str, int, int] | N
 
 def nullable_type(arrow_type):
     """pandas' nullable type for Arrow's integers and booleans, and the Arrow type itself for its
-    decimals, dates and times (None: pyarrow's usual choice).
+    decimals, dates, times and bytes (None: pyarrow's usual choice).
 
     Without it a column of integers or booleans that holds a null comes as floats (``1.0``) or as
     objects (written to Parquet as text), and one without a null as numpy's own type; decimals,
     dates and times come as Python objects, typed again from each chunk's values when written (a
     decimal's precision from the first chunk, refusing a wider value later; a date column empty in
     the first chunk as text): a column would change type, and its cells their text, with the chunk
-    its rows fall in.
+    its rows fall in. Bytes as objects would be taken for text by the dask engine, which writes
+    text columns as text, and decoded (failing on bytes that are no UTF-8).
     """
     import pyarrow as pa
 
     if pa.types.is_decimal(arrow_type) or pa.types.is_date(arrow_type) or pa.types.is_time(arrow_type):
         return pd.ArrowDtype(arrow_type)
+    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
+        return pd.ArrowDtype(arrow_type)
+    if pa.types.is_fixed_size_binary(arrow_type) or pa.types.is_binary_view(arrow_type):
+        return pd.ArrowDtype(pa.binary())  # (which Dask cannot name in its metadata)
     if pa.types.is_boolean(arrow_type):
         return pd.BooleanDtype()
     if pa.types.is_integer(arrow_type):
