@@ -542,6 +542,26 @@ def test_evaluate_and_compare_on_postings_of_one_label(tmp_path, model_dir):
                                 "needs reference postings of both labels")
 
 
+def test_evaluate_compare_and_promotion_name_standard_input_as_every_error_does(tmp_path, model_dir, corpus_csv):
+    one_label = pd.DataFrame({"description": [TECH_POSTING, TECH_POSTING + " Also SQL."],
+                              "label": ["technical"] * 2}).to_csv(index=False)
+    r = run("compare", model_dir, "--against", model_dir, "--on", "-", input=one_label)
+    assert (r.exit_code, r.stderr.strip()) == (1, "Error: standard input has postings of one label only "
+                                                  "(technical); comparing models needs reference postings of both labels")
+    r = run("train", corpus_csv, "--no-seed", "--name", "never", "--promote-if-better", "-", input=one_label)
+    assert r.stderr.strip().startswith("Error: standard input has postings of one label only (technical)")
+    not_pm = pd.DataFrame({"description": ["Teach third grade."], "label": ["not_pm"]}).to_csv(index=False)
+    r = run("compare", model_dir, "--against", model_dir, "--on", "-", input=not_pm)
+    assert r.stderr.strip() == "Error: standard input has no postings labelled technical or business to compare on"
+    both = corpus_csv.read_text()
+    r = run("compare", model_dir, "--against", model_dir, "--on", "-", "--json", input=both)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["reference"] == "standard input"
+    r = run("evaluate", "-", "--model", model_dir, input=both)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].endswith(" on standard input")
+
+
 def test_train_conflicting_duplicates(tmp_path, corpus_csv):
     frame = pd.read_csv(corpus_csv)
     frame = pd.concat([frame, frame.iloc[[0]].assign(label="business")])

@@ -439,7 +439,9 @@ def evaluate(
     if as_json:
         typer.echo(_strict_json(result))
         return
-    typer.echo(f"model {result['model_id']} on {file}")
+    from pmtype.tables import input_name
+
+    typer.echo(f"model {result['model_id']} on {input_name(file)}")
     typer.echo(format_metrics(result))
     typer.echo(f"uncertain (inside the band): {result['uncertain']}; "
                f"called not-PM by the scope check (scored all the same): {result['scope_flagged']}")

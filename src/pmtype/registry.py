@@ -547,11 +547,13 @@ def _check_margin(margin: float) -> None:
 
 
 def _need_both_labels(on, labels) -> None:
-    """A reference file must hold both labels: with one, macro-F1 and ROC-AUC cannot tell models apart."""
+    """A reference file must hold both labels: with one, macro-F1 and ROC-AUC cannot tell models apart.
+    The message names ``on`` as every error names an input (``standard input`` for ``-``)."""
+    name = tables.input_name(on)
     if not labels:
-        raise BadTrainingData(f"{on} has no postings labelled technical or business to compare on")
+        raise BadTrainingData(f"{name} has no postings labelled technical or business to compare on")
     if len(set(labels)) < 2:
-        raise BadTrainingData(f"{on} has postings of one label only ({labels[0]}); comparing models "
+        raise BadTrainingData(f"{name} has postings of one label only ({labels[0]}); comparing models "
                               "needs reference postings of both labels")
 
 
@@ -664,7 +666,7 @@ def compare(new: str | Path | PMTypeModel, on: str | Path, against: str | Path |
                   round(float(p_new[i]), 4), texts[i].strip().splitlines()[0][:80])
              for i in range(len(texts)) if _label(p_new[i]) != _label(p_cur[i])]
     return Comparison(new_model.model_id, current_model.model_id, str(new_path), str(current_path),
-                      str(on), len(texts), metrics, flips, said, reason, margin, notes)
+                      tables.input_name(on), len(texts), metrics, flips, said, reason, margin, notes)
 
 
 def format_comparison(c: Comparison, max_flips: int = 20) -> str:
