@@ -194,6 +194,19 @@ def test_promote_if_better_reads_the_reference_as_the_training_files_and_checks_
     assert "model.joblib" in r.stderr and not (config.models_dir() / "good4").exists()
 
 
+def test_promote_if_better_reads_a_reference_on_standard_input_once(model_dir, corpus_csv):
+    """Checked before training and scored after it, the reference is read once: standard input (or a
+    pipe) cannot be read again."""
+    _install(model_dir, "good")
+    assert run("models", "use", "good").exit_code == 0
+    r = run("train", corpus_csv, "--no-seed", "--name", "piped", "--promote-if-better", "-",
+            input=corpus_csv.read_text())
+    assert r.exit_code == 0, r.output
+    assert "on       standard input: " in r.stdout
+    assert r.stdout.strip().splitlines()[-1] == "piped is now the default model (verdict against good: not worse)"
+    assert (config.models_dir() / ".default-version").read_text() == "piped\n"
+
+
 # --- compare --------------------------------------------------------------------------------
 
 def test_compare_prints_metrics_flips_and_verdict(model_dir, swapped_model_dir, corpus_csv):

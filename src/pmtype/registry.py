@@ -450,6 +450,8 @@ COMPARED_METRICS = {"macro_f1": True, "accuracy": True, "roc_auc": True, "brier"
 VERDICT_METRIC = "macro_f1"
 #: How much macro-F1 (lower end of the paired 95% interval) a new model may lose and still be "not worse".
 MARGIN = 0.02
+#: The paired bootstrap's resamples.
+N_BOOT = 2000
 
 BETTER, NOT_WORSE, WORSE, INCONCLUSIVE = "better", "not worse", "worse", "inconclusive"
 
@@ -628,7 +630,7 @@ def _label(p: float) -> str:
 
 def compare(new: str | Path | PMTypeModel, on: str | Path, against: str | Path | PMTypeModel | None = None,
             text_column: str | None = None, title_column: str | None = None,
-            label_column: str = "label", margin: float = MARGIN, n_boot: int = 2000,
+            label_column: str = "label", margin: float = MARGIN, n_boot: int = N_BOOT,
             fmt: str | None = None, encoding: str | None = None,
             progress: Callable[[str], None] | None = None) -> Comparison:
     """Score model ``new`` and ``against`` (default: the default model) on the labelled file ``on``.
@@ -646,12 +648,25 @@ def compare(new: str | Path | PMTypeModel, on: str | Path, against: str | Path |
         raise BadOption("the bootstrap needs a whole number of resamples")
     if n_boot < 1:
         raise BadOption("the bootstrap needs at least 1 resample")
+    models = _models_compared(new, against, progress)
+    data, notes = read_labelled(on, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
+    return _compare_on(*models, on, data, notes, margin, n_boot)
+
+
+def _models_compared(new: str | Path | PMTypeModel, against: str | Path | PMTypeModel | None,
+                     progress: Callable[[str], None] | None):
+    """The new model, where it is, the current one (``against``, or the default model) and where it is."""
     new_model, new_path = _model_and_place(new)
     if against is None:
         current_model, current_path = load_model(None, progress=progress), default_model_path()
     else:
         current_model, current_path = _model_and_place(against)
-    data, notes = read_labelled(on, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
+    return new_model, new_path, current_model, current_path
+
+
+def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, current_path, on,
+                data, notes: list[str], margin: float, n_boot: int) -> Comparison:
+    """``compare`` on the labelled postings ``data`` already read from ``on`` (with their ``notes``)."""
     pm, not_pm = data.pm_only()
     _need_both_labels(on, pm.labels)
     if not_pm:
@@ -802,10 +817,12 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
             if folder.resolve() == default_model_path().resolve():
                 raise OutputExists(f"{folder} is the default model, which --promote-if-better would compare "
                                    "the new model with: write the new model to another folder or version")
-        # the reference file is read as the training files are (their --format and --encoding), and it and
-        # the current default model are checked before training, not after
-        reference, _ = read_labelled(promote_on, text_column, title_column, label_column,
-                                     fmt=train_options.get("fmt"), encoding=train_options.get("encoding"))
+        # the reference file is read as the training files are (their --format and --encoding), and once
+        # (standard input or a pipe cannot be read again after training); it and the current default
+        # model are checked before training, not after
+        reference, reference_notes = read_labelled(promote_on, text_column, title_column, label_column,
+                                                   fmt=train_options.get("fmt"),
+                                                   encoding=train_options.get("encoding"))
         _need_both_labels(promote_on, reference.pm_only()[0].labels)
         _check_default_to_compare_with(progress)
     unfinished = remove_unfinished()
@@ -834,13 +851,11 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         return outcome
     # against the default model: the built-in one is built again if it went while this one was trained
     against = current if (current / persist.MANIFEST_FILE).is_file() else None
-    outcome.comparison = compare(path, promote_on, against=against, text_column=text_column,
-                                 title_column=title_column, label_column=label_column, margin=margin,
-                                 fmt=train_options.get("fmt"), encoding=train_options.get("encoding"),
-                                 progress=progress)
+    outcome.comparison = _compare_on(*_models_compared(path, against, progress), promote_on, reference,
+                                     list(reference_notes), margin, N_BOOT)
     current = Path(outcome.comparison.current_path)
     if outcome.comparison.promotable:
-        _write_pointer(path.name)  # compare() loaded it, so its hash and versions are checked
+        _write_pointer(path.name)  # _models_compared loaded it, so its hash and versions are checked
         outcome.promoted = True
         outcome.decision = (f"{path.name} is now the default model (verdict against {current.name}: "
                             f"{outcome.comparison.verdict})")
