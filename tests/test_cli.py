@@ -562,6 +562,13 @@ def test_evaluate_compare_and_promotion_name_standard_input_as_every_error_does(
     assert r.stdout.splitlines()[0].endswith(" on standard input")
 
 
+@pytest.mark.parametrize("args", [["-", "-"], ["-", "--promote-if-better", "-"]], ids=["twice", "and-reference"])
+def test_train_refuses_standard_input_given_twice_before_reading_it(tmp_path, corpus_csv, args):
+    r = run("train", *args, "--no-seed", "--name", "twice", input=corpus_csv.read_text())
+    assert (r.exit_code, r.stderr.strip()) == (2, "Error: standard input ('-') is given more than once, but it can "
+                                                  "be read only once: save the other tables to files")
+
+
 def test_train_conflicting_duplicates(tmp_path, corpus_csv):
     frame = pd.read_csv(corpus_csv)
     frame = pd.concat([frame, frame.iloc[[0]].assign(label="business")])

@@ -793,13 +793,14 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     With ``cue_cache``, postings read for an earlier version are not read again (the
     cache is in the models directory). ``train_options`` go to ``training.train`` as they are.
     """
-    from pmtype.training import read_labelled, train
+    from pmtype.training import read_labelled, read_standard_input_once, train
 
     if name is not None and output is not None:
         raise BadModelName("give a version name or an output folder, not both")
     name = _as_name(name) if name is not None else None
     if promote_on is not None:
         _check_margin(margin)
+        read_standard_input_once([*([paths] if isinstance(paths, (str, os.PathLike)) else paths), promote_on])
     folder = version_path(name) if name is not None else (_output_folder(output) if output is not None else None)
     if name is not None and folder.exists():
         raise OutputExists(f"model version '{name}' already exists in {config.models_dir()}; "

@@ -108,6 +108,13 @@ def refuse_label_as_text(label_col: str | None, text_col: str | None, title_col:
                             f"give the postings' {what} column with --{what}-column")
 
 
+def read_standard_input_once(paths: Sequence[str | os.PathLike]) -> None:
+    """A ``BadOption`` where standard input (``-``) is among ``paths`` more than once: it can be read once."""
+    if sum(str(p) == "-" for p in paths) > 1:
+        raise BadOption("standard input ('-') is given more than once, but it can be read only once: "
+                        "save the other tables to files")
+
+
 def _first_rows(rows: Sequence[int], show: int = 10) -> str:
     """Row numbers for a message: the first ``show``, then "…" if there are more."""
     return ", ".join(map(str, rows[:show])) + (" …" if len(rows) > show else "")
@@ -220,6 +227,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
         paths = [paths]  # one file
     if isinstance(paths, (pd.DataFrame, pd.Series)) or not all(isinstance(p, (str, os.PathLike)) for p in paths):
         raise TypeError("train reads labelled files: give their paths (a DataFrame: save it with to_csv first)")
+    read_standard_input_once(paths)
     if output is not None:  # before training, not after
         persist.check_replaceable(Path(output), overwrite)
         tables.check_output_folder(output)
