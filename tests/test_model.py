@@ -114,6 +114,8 @@ def test_uncertain_band(model):
 @pytest.mark.parametrize("value,expected", [
     (" Technical ", "technical"), ("BUSINESS", "business"), ("not pm", "not_pm"),
     ("", None), (None, None), (float("nan"), None), ("maybe", "?"),
+    # spaces of any kind and number between the words, as a spreadsheet or a web page leaves them
+    ("Not  PM", "not_pm"), ("not\u00a0pm", "not_pm"), ("out of\tscope", "not_pm"), ("Not - PM", "not_pm"),
 ])
 def test_labels_are_forgiven_case_and_spaces(value, expected):
     assert normalise_label(value) == expected

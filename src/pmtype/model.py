@@ -465,13 +465,17 @@ def _evidence(prepared: Prepared, article_row: np.ndarray,
 # --- training ---------------------------------------------------------------------
 
 
+#: What may stand between a label's words: spaces of any kind and number, hyphens, underscores.
+_LABEL_SEPARATORS = re.compile(r"[\s_-]+")
+
+
 def normalise_label(value) -> str | None:
     """``technical``/``business``/``not_pm`` from a cell, forgiving case and spaces; None for no
     label: a cell ``text_kind`` calls empty (a missing value of any kind, blank text, or a
     missing-value marker such as ``N/A``, ``null``, ``NaN`` or ``None``)."""
     if text_kind(value) == "empty":
         return None
-    v = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    v = _LABEL_SEPARATORS.sub("_", str(value).strip().lower())  # "Not PM", "not-pm", "not  pm", "not\u00a0pm"
     aliases = {"tech": "technical", "technical": "technical", "business": "business",
                "biz": "business", "not_pm": "not_pm", "notpm": "not_pm", "non_pm": "not_pm",
                "out_of_scope": "not_pm"}
