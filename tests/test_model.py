@@ -106,6 +106,19 @@ def test_a_posting_pasted_twice_gets_the_same_probability_and_evidence(model):
         assert b.evidence == a.evidence and a.evidence  # the phrases found once, where first said
 
 
+def test_label_status_and_scope_follow_the_probabilities_as_a_prediction_gives_them(model, monkeypatch):
+    """p_technical 0.49996 is given as 0.5: its label is technical, as evaluate, compare and the
+    p >= 0.5 of every table read it, and a p_pm given as 0.5 is in scope."""
+    classifier = model.label_pipeline.named_steps["classifier"]
+    monkeypatch.setattr(classifier, "predict_proba", lambda X: np.array([[0.50004, 0.49996]] * X.shape[0]))
+    monkeypatch.setattr(model.scope_pipeline, "predict_proba", lambda X: np.array([[0.50004, 0.49996]] * len(X)))
+    pred = model.predict([TECH_POSTING])[0]
+    assert (pred.label, pred.p_technical, pred.p_pm) == ("technical", 0.5, 0.5)
+    monkeypatch.setattr(classifier, "predict_proba", lambda X: np.array([[0.64996, 0.35004]] * X.shape[0]))
+    pred = model.predict([TECH_POSTING])[0]
+    assert (pred.label, pred.p_technical, pred.status) == ("business", 0.35, "ok")  # 0.15 from 0.5: not inside
+
+
 def test_uncertain_band(model):
     pred = model.predict([TECH_POSTING], band=0.5)[0]
     assert pred.status == "uncertain" and pred.label == "technical"

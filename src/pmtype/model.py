@@ -420,8 +420,10 @@ class PMTypeModel:
                 out[i] = Prediction(None, None, STATUS_NOT_TEXT if prepared[row].text.strip() else STATUS_EMPTY,
                                     model_id=self.model_id)
                 continue
-            p = float(p_tech[row])
-            pm = None if math.isnan(p_pm[row]) else float(p_pm[row])
+            # rounded first, as a Prediction gives them: the label, the status and the scope check are
+            # decided on the probabilities shown, which evaluate, compare and label's table read
+            p = round(float(p_tech[row]), 4)
+            pm = None if math.isnan(p_pm[row]) else round(float(p_pm[row]), 4)
             evidence = _evidence(prepared[row], article[row], weights)
             withheld = None
             if not force and self.english_only and not prepared[row].english:  # first: so does the scope check
@@ -429,13 +431,11 @@ class PMTypeModel:
             elif not force and pm is not None and pm < 1 - self.scope_threshold:
                 withheld = STATUS_NOT_PM
             if withheld:
-                out[i] = Prediction(None, round(p, 4), withheld, evidence, None if pm is None else round(pm, 4),
-                                    self.model_id, prepared[row].text)
+                out[i] = Prediction(None, p, withheld, evidence, pm, self.model_id, prepared[row].text)
                 continue
             status = STATUS_UNCERTAIN if abs(p - 0.5) < band else STATUS_OK
             label = "technical" if p >= 0.5 else "business"
-            out[i] = Prediction(label, round(p, 4), status, evidence,
-                                None if pm is None else round(pm, 4), self.model_id, prepared[row].text)
+            out[i] = Prediction(label, p, status, evidence, pm, self.model_id, prepared[row].text)
         for i in keep:  # read only up to the text step's limit, as label and classify say
             if len(texts[i]) > self._prepare.max_chars:
                 out[i].status += truncation_note(self._prepare.max_chars)  # type: ignore[union-attr]
