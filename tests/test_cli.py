@@ -747,6 +747,20 @@ def test_evaluate_with_nothing_to_score_says_why(model_dir, tmp_path):
     assert r.stderr == f"Error: {src} has no technical or business postings to score: left out 2 rows with empty text (rows 2, 3)\n"
 
 
+@pytest.mark.parametrize("command", ["evaluate", "train", "check-labels", "compare", "label"])
+def test_a_missing_input_or_a_folder_without_an_extension_is_named_so_not_asked_its_format(
+        model_dir, tmp_path, command):
+    """'reference' for 'reference.csv', or a folder: --format would not help, so it is not asked for."""
+    for src, problem in ((tmp_path / "reference", "does not exist"), (tmp_path, "is a folder, not a file")):
+        args = {"evaluate": ["evaluate", src, "--model", model_dir],
+                "train": ["train", src, "--no-seed", "-o", tmp_path / "m"],
+                "check-labels": ["check-labels", src, "--no-seed"],
+                "compare": ["compare", model_dir, "--against", model_dir, "--on", src],
+                "label": ["label", src, "--model", model_dir, "-o", tmp_path / "out.csv"]}[command]
+        r = run(*args)
+        assert (r.exit_code, r.stderr) == (1, f"Error: {src} {problem}\n")
+
+
 @pytest.mark.parametrize("command", ["evaluate", "train", "check-labels", "compare"])
 def test_commands_that_read_labelled_files_take_format_and_encoding(model_dir, corpus_csv, tmp_path, command):
     """A TSV in Latin-1 named .dat: --format and --encoding say what the name and bytes do not."""

@@ -188,7 +188,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     model_path = "" if in_memory is not None else str(model_folder(model))
     tables.check_output(output_path, input_path)
     stream = tables.is_stream(output_path)  # standard output, /dev/null, a pipe: nothing to resume
-    in_fmt = tables.detect_format(input_path, in_format)
+    in_fmt = tables.detect_input_format(input_path, in_format)
     out_fmt = (tables.detect_format(output_path, out_format, option="--output-format")
                if (out_format or not stream) else in_fmt)
     if resume and str(input_path) == "-":

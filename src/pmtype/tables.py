@@ -73,6 +73,17 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None, option: str |
     raise BadInputFile(f"cannot tell the format of {path} from its name; give {option} ({', '.join(FORMATS)})")
 
 
+def detect_input_format(path: str | os.PathLike, fmt: str | None = None) -> str:
+    """``detect_format`` for a table read on this machine: where its name does not tell the format,
+    one that does not exist, or is a folder, is named so (``_check_input_file``), not asked for a
+    ``--format`` that would not help."""
+    try:
+        return detect_format(path, fmt)
+    except BadInputFile:
+        _check_input_file(Path(path))
+        raise
+
+
 def _normal(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", str(name).strip().lower())
 
@@ -443,7 +454,7 @@ SNIFFED_FORMAT = "pmtype_sniffed_format"
 def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
                 encoding: str | None = None) -> Iterator[pd.DataFrame]:
     """The table at ``path`` as DataFrames of at most ``chunk_size`` rows, every cell a string."""
-    fmt = detect_format(path, fmt)
+    fmt = detect_input_format(path, fmt)
     if fmt == "parquet":
         if encoding:
             raise BadOption("--encoding is for CSV, TSV and JSON Lines; Parquet holds its text as UTF-8")
