@@ -245,3 +245,49 @@ def test_ctrl_c_during_cross_validation_ends_training_and_its_workers(tmp_path, 
         pytest.fail("pmtype did not end after a Ctrl-C: its exit waited on its worker processes")
     assert (proc.returncode, rest) == (130, "Error: interrupted\n")
     assert not (tmp_path / "m").exists()
+
+
+class _CtrlCWhileRead:
+    """A text stream that reads a little at a time and takes a Ctrl-C in its ``at``-th read, as
+    Python's own handler raises it there (``TextIOWrapper.read`` checks for signals)."""
+
+    def __init__(self, stream, at: int):
+        self.stream, self.at, self.reads = stream, at, 0
+
+    def read(self, n: int = -1) -> str:
+        self.reads += 1
+        if self.reads == self.at:
+            signal.raise_signal(signal.SIGINT)
+        return self.stream.read(1024)
+
+    def __iter__(self):
+        return iter(self.stream)
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def test_ctrl_c_while_the_csv_is_read_stops_the_run_as_interrupted_and_keeps_its_progress(tmp_path, model_dir,
+                                                                                            monkeypatch):
+    from pmtype import tables
+
+    src = _input(tmp_path)
+    out = tmp_path / "out.csv"
+    text_stream = tables._text_stream
+    monkeypatch.setattr(tables, "_text_stream", lambda binary, encoding: (
+        lambda stream, head, whole: (_CtrlCWhileRead(stream, at=30), head, whole))(*text_stream(binary, encoding)))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):  # was: BadInputFile "not a readable CSV file: Calling read(nbytes)…"
+            label_file(src, out, model=model_dir, chunk_size=5, jobs=1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not out.exists()
+    done = json.loads((tmp_path / ".out.csv.progress.json").read_text())["rows"]
+    assert 0 < done < 300
+    expected = tmp_path / "expected.csv"
+    monkeypatch.setattr(tables, "_text_stream", text_stream)
+    label_file(src, expected, model=model_dir, chunk_size=5, jobs=1)
+    summary = label_file(src, out, model=model_dir, chunk_size=5, jobs=1, resume=True)
+    assert summary.resumed_rows == done
+    assert out.read_bytes() == expected.read_bytes()

@@ -587,8 +587,18 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
     except pd.errors.EmptyDataError:
         raise BadInputFile("the file is empty") from None
     except pd.errors.ParserError as e:
+        if _READ_FAILED in str(e):
+            # pandas' C reader drops an exception raised by the stream's read when it was set
+            # without a value, and says this instead: the KeyboardInterrupt that Python's own
+            # Ctrl-C handler sets while the read checks for signals (any other exception is an
+            # instance, which pandas raises as it is). A Ctrl-C while reading, not a broken file.
+            raise KeyboardInterrupt from None
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: "
                            f"{parser_reason(e, raw, sep)}") from None
+
+
+#: What pandas' CSV reader says when a read of its source raised an exception it did not keep.
+_READ_FAILED = "Calling read(nbytes) on source failed"
 
 
 def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> list[str] | None:
