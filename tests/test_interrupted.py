@@ -291,3 +291,37 @@ def test_ctrl_c_while_the_csv_is_read_stops_the_run_as_interrupted_and_keeps_its
     summary = label_file(src, out, model=model_dir, chunk_size=5, jobs=1, resume=True)
     assert summary.resumed_rows == done
     assert out.read_bytes() == expected.read_bytes()
+
+
+#: ``pmtype label`` held just before its finished Parquet file is moved into place, so that the
+#: test can kill it while that file, whole, is still under its temporary name.
+_HELD_BEFORE_THE_OUTPUT_IS_PUT_IN_PLACE = """
+import os, sys, time
+replace = os.replace
+def held(src, dst):
+    if os.path.basename(dst) == "out.parquet":
+        sys.stderr.write("putting in place\\n")
+        sys.stderr.flush()
+        time.sleep(600)
+    return replace(src, dst)
+os.replace = held
+from pmtype.cli import run
+run()
+"""
+
+
+def test_label_killed_as_it_puts_parquet_in_place_leaves_nothing_after_the_resumed_run(tmp_path, model_dir):
+    src = _input(tmp_path, n=20)
+    out = tmp_path / "out.parquet"
+    args = ["label", src, "-o", out, "--model", model_dir, "--chunk-size", 5, "--jobs", 1, "--quiet"]
+    for _ in range(2):  # each kill used to leave one more whole copy of the output, under a new name
+        proc = subprocess.Popen([sys.executable, "-c", _HELD_BEFORE_THE_OUTPUT_IS_PUT_IN_PLACE, *map(str, args),
+                                 "--resume"], stderr=subprocess.PIPE)
+        assert b"putting in place" in proc.stderr.readline()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert not out.exists()
+    r = subprocess.run(_cmd(*args, "--resume"), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert pd.read_parquet(out)["id"].tolist() == [f"r{i}" for i in range(20)]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -1376,8 +1376,8 @@ class ResumableOutput:
     Parquet, whose file is valid only once its footer is written, goes chunk by
     chunk into a hidden folder of one Parquet file per chunk, each renamed into
     place when whole; ``finish`` copies them, one at a time, into the one file
-    an uninterrupted ``atomic_output`` would write. Standard output cannot be
-    resumed; use ``atomic_output`` there. One run at a time writes a given
+    an uninterrupted ``atomic_output`` would write (as the hidden ``.NAME.whole``,
+    then renamed). Standard output cannot be resumed; use ``atomic_output`` there. One run at a time writes a given
     output: the part file's name is fixed, so a second run is refused while the
     first holds the lock (``_lock_output``), which the OS drops when it dies.
     """
@@ -1389,6 +1389,10 @@ class ResumableOutput:
         self.resume = resume
         self.part = self.path.with_name(f".{self.path.name}.part")  # a folder, for Parquet
         self.state = self.path.with_name(f".{self.path.name}.progress.json")
+        # Fixed names, as the part's: a run killed while writing one leaves it to the next run to
+        # remove, where a name made afresh each time would be left behind for good, one more a kill
+        self._state_tmp = self.state.with_suffix(".tmp")
+        self._whole = self.path.with_name(f".{self.path.name}.whole")  # Parquet: the one file, being written
         self.lock = self.path.with_name(f".{self.path.name}.lock")
         self._lock_fd: int | None = None
         self.rows_done = 0
@@ -1423,6 +1427,7 @@ class ResumableOutput:
     def _open(self) -> None:
         import json
 
+        self._leftovers()
         state = None
         if self.resume and self.state.is_file() and self.part.exists():
             try:
@@ -1484,11 +1489,10 @@ class ResumableOutput:
         except OSError as e:
             raise cannot_write(self.path, e) from None
         self.rows_done += len(frame)
-        tmp = self.state.with_suffix(".tmp")
         progress = {"identity": self.identity, "rows": self.rows_done}
         progress.update({"chunks": self._chunks} if self.fmt == "parquet" else {"bytes": self._bytes})
-        tmp.write_text(json.dumps(progress), encoding="utf-8")
-        os.replace(tmp, self.state)
+        self._state_tmp.write_text(json.dumps(progress), encoding="utf-8")
+        os.replace(self._state_tmp, self.state)
 
     def _write_parquet_chunk(self, frame: pd.DataFrame) -> None:
         import pyarrow.parquet as pq
@@ -1528,9 +1532,14 @@ class ResumableOutput:
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            with atomic_output(self.path, "parquet") as writer:
+            try:
+                writer = TableWriter(str(self._whole), "parquet")
                 for i in range(self._chunks):  # one chunk in memory at a time
                     writer.write_arrow(pq.read_table(self._chunk_file(i), schema=self._schema))
+                writer.close()
+                os.replace(self._whole, self.path)
+            finally:
+                self._whole.unlink(missing_ok=True)
             shutil.rmtree(self.part)
         else:
             if not self.part.exists():  # a file with no rows still gets its output
@@ -1546,6 +1555,12 @@ class ResumableOutput:
         else:
             self.part.unlink(missing_ok=True)
         self.state.unlink(missing_ok=True)
+        self._leftovers()
+
+    def _leftovers(self) -> None:
+        """Remove what a run killed half-way through writing a progress file or the whole Parquet file left."""
+        self._state_tmp.unlink(missing_ok=True)
+        self._whole.unlink(missing_ok=True)
 
     def __exit__(self, kind, exc, tb):
         # An error in the input (a broken row, say) comes back on every --resume: nothing
