@@ -1,5 +1,6 @@
 import errno
 import json
+import os
 from contextlib import contextmanager
 
 import numpy as np
@@ -199,6 +200,40 @@ def test_a_resume_under_another_encoding_starts_afresh(tmp_path, model_dir):
         label_file(src, out, model=model_dir, chunk_size=2)
     summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True, encoding="latin-1")
     assert summary.resumed_rows == 0 and summary.rows == 6
+
+
+@pytest.mark.parametrize("change,said", [
+    ({"chunk_size": 3}, "its --chunk-size was 2"),
+    ({"encoding": "latin-1"}, "it was given no --encoding"),
+    ({"force": True}, "it was not given --force"),
+    ({"touch": True}, "its input file has changed since"),
+    ({"chunk_size": 3, "force": True}, "its --chunk-size was 2, it was not given --force"),
+])
+def test_a_resume_that_cannot_continue_says_why_it_starts_afresh(tmp_path, model_dir, change, said):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    with disk_full_at_second_chunk(), pytest.raises(CannotWrite):
+        label_file(src, out, model=model_dir, chunk_size=2)
+    if change.pop("touch", False):
+        os.utime(src, ns=(src.stat().st_atime_ns, src.stat().st_mtime_ns + 1))
+    lines = []
+    summary = label_file(src, out, model=model_dir, resume=True, progress=lines.append,
+                         **{"chunk_size": 2, **change})
+    assert summary.resumed_rows == 0 and summary.rows == 6
+    assert lines == [f"cannot resume the interrupted run: {said}; labelling from the start"]
+
+
+def test_a_resume_with_nothing_to_resume_or_of_the_same_run_says_no_more(tmp_path, model_dir):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    lines = []
+    label_file(src, out, model=model_dir, chunk_size=2, resume=True, progress=lines.append)
+    with disk_full_at_second_chunk(), pytest.raises(CannotWrite):
+        label_file(src, tmp_path / "again.csv", model=model_dir, chunk_size=2)
+    label_file(src, tmp_path / "again.csv", model=model_dir, chunk_size=2, resume=True, progress=lines.append)
+    assert lines == ["resuming after 2 rows already labelled"]
 
 
 def test_a_worker_ends_when_its_parent_is_killed(tmp_path):

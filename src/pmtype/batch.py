@@ -252,6 +252,9 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
                 summary.resumed_rows = writer.rows_done
                 if writer.rows_done and progress:
                     progress(f"resuming after {writer.rows_done} rows already labelled")
+                if writer.not_resumed is not None and progress:
+                    progress(f"cannot resume the interrupted run: {_why_not_resumed(writer.not_resumed, identity)}; "
+                             "labelling from the start")
                 try:
                     run(writer, skip_rows=writer.rows_done)
                 except WorkerDied as e:  # the chunks written are kept: say how to go on from them
@@ -259,6 +262,30 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
                 writer.finish()
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def _why_not_resumed(recorded: dict, identity: dict) -> str:
+    """What differs between the settings of an interrupted run (``recorded``; {}: what it wrote is
+    not whole) and this one's, in the user's terms."""
+    if not recorded:
+        return "what it wrote is not whole"
+    differs = [k for k in identity if recorded.get(k) != identity[k]]
+    then = {k: recorded.get(k) for k in differs}
+    said = {
+        "input": ("its input file has changed since" if isinstance(then.get("input"), dict)
+                  and then["input"].get("path") == identity["input"]["path"] else "its input was another file"),
+        "chunk_size": f"its --chunk-size was {then.get('chunk_size')}",
+        "model": "it used another model",
+        "text": f"its text column was '{then.get('text')}'",
+        "title": f"its title column was '{then.get('title')}'" if then.get("title") else "it had no title column",
+        "force": "it was given --force" if then.get("force") else "it was not given --force",
+        "format": f"its output format was {then.get('format')}",
+        "in_format": f"its input was read as {then.get('in_format')}",
+        "encoding": f"its --encoding was {then.get('encoding')}" if then.get("encoding") else "it was given no --encoding",
+        "layout": "it was written by an older pmtype",
+    }
+    reasons = list(dict.fromkeys(said.get("model" if k == "model_sha256" else k, f"its {k} differs") for k in differs))
+    return ", ".join(reasons)
 
 
 def _identity(path) -> dict:

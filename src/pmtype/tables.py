@@ -1396,6 +1396,9 @@ class ResumableOutput:
         self.lock = self.path.with_name(f".{self.path.name}.lock")
         self._lock_fd: int | None = None
         self.rows_done = 0
+        #: A resume asked for that cannot continue what an earlier run left: the identity that run
+        #: recorded ({} where what it wrote is not whole); None where it continues or none was left.
+        self.not_resumed: dict | None = None
         self._bytes = 0
         self._chunks = 0  # Parquet: how many chunk files are complete
         self._schema = None  # Parquet: the one the first chunk set
@@ -1451,6 +1454,9 @@ class ResumableOutput:
                 with open(self.part, "r+b") as f:
                     f.truncate(self._bytes)  # drop a chunk that was being written when the run stopped
         else:
+            if self.resume and self.state.is_file():
+                recorded = state.get("identity") if isinstance(state, dict) else None
+                self.not_resumed = recorded if isinstance(recorded, dict) and recorded != self.identity else {}
             self.discard()
             if self.fmt == "parquet":
                 self.part.mkdir()
