@@ -152,14 +152,16 @@ def test_resume_of_a_different_input_starts_afresh(tmp_path, model_dir):
     assert len(pd.read_csv(out)) == 20
 
 
-#: ``pmtype train`` with ``os.replace`` held up just before the model folder is moved into place,
-#: so that the test can kill it while the finished temporary folder is still there.
-_HELD_BEFORE_RENAME = """
+def _held_before_replace(when: str, said: str) -> str:
+    """A ``python -c`` script running pmtype's CLI with ``os.replace`` held up (``said`` on stderr,
+    then a sleep) where the condition ``when`` on its ``src`` and ``dst`` holds: a test can then
+    kill it while what was about to be moved into place is still under its temporary name."""
+    return f"""
 import os, sys, time
 replace = os.replace
 def held(src, dst):
-    if str(src).endswith(".tmp") and os.path.basename(dst) == "new":
-        sys.stderr.write("moving into place\\n")
+    if {when}:
+        sys.stderr.write("{said}\\n")
         sys.stderr.flush()
         time.sleep(600)
     return replace(src, dst)
@@ -167,6 +169,11 @@ os.replace = held
 from pmtype.cli import run
 run()
 """
+
+
+#: ``pmtype train`` held just before the model folder is moved into place.
+_HELD_BEFORE_RENAME = _held_before_replace('str(src).endswith(".tmp") and os.path.basename(dst) == "new"',
+                                           "moving into place")
 
 
 @pytest.mark.parametrize("moment", ["cross-validating", "moving into place"])
@@ -295,19 +302,8 @@ def test_ctrl_c_while_the_csv_is_read_stops_the_run_as_interrupted_and_keeps_its
 
 #: ``pmtype label`` held just before its finished Parquet file is moved into place, so that the
 #: test can kill it while that file, whole, is still under its temporary name.
-_HELD_BEFORE_THE_OUTPUT_IS_PUT_IN_PLACE = """
-import os, sys, time
-replace = os.replace
-def held(src, dst):
-    if os.path.basename(dst) == "out.parquet":
-        sys.stderr.write("putting in place\\n")
-        sys.stderr.flush()
-        time.sleep(600)
-    return replace(src, dst)
-os.replace = held
-from pmtype.cli import run
-run()
-"""
+_HELD_BEFORE_THE_OUTPUT_IS_PUT_IN_PLACE = _held_before_replace('os.path.basename(dst) == "out.parquet"',
+                                                               "putting in place")
 
 
 def test_label_killed_as_it_puts_parquet_in_place_leaves_nothing_after_the_resumed_run(tmp_path, model_dir):
