@@ -639,17 +639,22 @@ def nullable_parquet(tmp_path):
     return path
 
 
+def _write_in_chunks(path, chunk_size: int, folder, names) -> None:
+    """The table at ``path``, read in chunks of ``chunk_size`` rows, written chunk by chunk to each of ``names`` in ``folder``."""
+    chunks = list(tables.read_chunks(path, chunk_size=chunk_size))
+    for name in names:
+        with tables.atomic_output(folder / name, tables.detect_format(name)) as writer:
+            for chunk in chunks:
+                writer.write(chunk)
+
+
 @pytest.mark.parametrize("chunk_size", [1, 2, 500])
 def test_parquet_integers_and_booleans_with_nulls_keep_their_values_and_types(tmp_path, nullable_parquet,
                                                                               chunk_size):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    chunks = list(tables.read_chunks(nullable_parquet, chunk_size=chunk_size))
-    for name in ("out.csv", "out.parquet", "out.jsonl"):
-        with tables.atomic_output(tmp_path / name, tables.detect_format(name)) as writer:
-            for chunk in chunks:
-                writer.write(chunk)
+    _write_in_chunks(nullable_parquet, chunk_size, tmp_path, ("out.csv", "out.parquet", "out.jsonl"))
     assert (tmp_path / "out.csv").read_text().splitlines() == [
         "id,small,remote,description",
         "1,,True,We need a PM to own APIs with engineers.",
@@ -687,11 +692,7 @@ def test_parquet_decimals_dates_and_times_keep_their_stored_types(tmp_path, deci
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    chunks = list(tables.read_chunks(decimal_and_date_parquet, chunk_size=chunk_size))
-    for name in ("out.csv", "out.parquet"):
-        with tables.atomic_output(tmp_path / name, tables.detect_format(name)) as writer:
-            for chunk in chunks:
-                writer.write(chunk)
+    _write_in_chunks(decimal_and_date_parquet, chunk_size, tmp_path, ("out.csv", "out.parquet"))
     assert (tmp_path / "out.csv").read_text().splitlines() == [
         "salary,posted,starts,description",
         "1.50,,,We need a PM to own APIs with engineers.",
