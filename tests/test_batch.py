@@ -1,6 +1,7 @@
 import errno
 import json
 import os
+from collections import Counter
 from contextlib import contextmanager
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
 from pmtype import tables
-from pmtype.batch import OUTPUT_COLUMNS, label_frame, label_file
+from pmtype.batch import OUTPUT_COLUMNS, LabelSummary, label_frame, label_file
 from pmtype.errors import CannotWrite
 
 
@@ -309,3 +310,12 @@ def test_a_resume_of_output_in_the_old_layout_starts_afresh(tmp_path, model_dir,
         assert summary.resumed_rows == resumed
         assert [line["pm_p_technical"] is None or isinstance(line["pm_p_technical"], float)
                 for line in map(json.loads, out.read_text().splitlines())] == [True] * 6
+
+
+def test_the_summary_line_counts_rows_in_words_that_agree_and_names_rows_resumed():
+    one = LabelSummary(rows=1, labels=Counter(technical=1), statuses=Counter(ok=1), seconds=0.5)
+    assert one.line() == "1 row labelled in 0.5s (2/s): technical 1; statuses other than ok: none"
+    resumed = LabelSummary(rows=4, labels=Counter(business=4), statuses=Counter(ok=3, uncertain=1), seconds=2.0,
+                           resumed_rows=1)
+    assert resumed.line() == ("4 rows labelled in 2.0s (2/s), after 1 row labelled before: business 4; "
+                              "statuses other than ok: uncertain 1")

@@ -279,7 +279,7 @@ def test_label_writes_straight_into_a_device(model_dir, tmp_path):
     src = _one_posting(tmp_path)
     r = run("label", src, "-o", "/dev/null", "--model", model_dir)  # the format: the input's
     assert r.exit_code == 0, r.output
-    assert r.stderr.strip().startswith("1 rows labelled in ")
+    assert r.stderr.strip().startswith("1 row labelled in ")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # written into, not replaced by a file
     resumed = run("label", src, "-o", "/dev/null", "--resume", "--model", model_dir)
     assert resumed.exit_code == 2

@@ -107,6 +107,8 @@ def test_killed_label_leaves_no_output_and_resumes_to_the_same_file(tmp_path, mo
                             "--jobs", 1, "--resume"), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert f"resuming after {done} rows already labelled" in r.stderr
+    last = r.stderr.strip().splitlines()[-1]  # this run's rows, and those of the run it continued
+    assert last.startswith(f"{300 - done} rows labelled in ") and f"/s), after {done} rows labelled before: " in last
     assert out.read_bytes() == expected.read_bytes()
     assert not progress.exists() and not (tmp_path / f".{name}.part").exists()
     if name.endswith(".parquet"):  # one row group per chunk, as an uninterrupted run writes

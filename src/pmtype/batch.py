@@ -66,8 +66,14 @@ class LabelSummary:
         labels = ", ".join(f"{k} {v}" for k, v in sorted(self.labels.items())) or "none"
         other = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()) if k != "ok") or "none"
         rate = self.rows / self.seconds if self.seconds else 0.0
-        return (f"{self.rows} rows labelled in {self.seconds:.1f}s ({rate:.0f}/s): {labels}; "
+        # a resumed run counts the rows it labelled itself; those of the run it continued are named, not recounted
+        after = f", after {_rows(self.resumed_rows)} labelled before" if self.resumed_rows else ""
+        return (f"{_rows(self.rows)} labelled in {self.seconds:.1f}s ({rate:.0f}/s){after}: {labels}; "
                 f"statuses other than ok: {other}")
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
@@ -251,7 +257,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
             with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
                 summary.resumed_rows = writer.rows_done
                 if writer.rows_done and progress:
-                    progress(f"resuming after {writer.rows_done} rows already labelled")
+                    progress(f"resuming after {_rows(writer.rows_done)} already labelled")
                 if writer.not_resumed is not None and progress:
                     progress(f"cannot resume the interrupted run: {_why_not_resumed(writer.not_resumed, identity)}; "
                              "labelling from the start")
