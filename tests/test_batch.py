@@ -319,3 +319,26 @@ def test_the_summary_line_counts_rows_in_words_that_agree_and_names_rows_resumed
                            resumed_rows=1)
     assert resumed.line() == ("4 rows labelled in 2.0s (2/s), after 1 row labelled before: business 4; "
                               "statuses other than ok: uncertain 1")
+
+
+@pytest.mark.parametrize("edit", [
+    lambda state: [state],  # not an object
+    lambda state: {k: v for k, v in state.items() if k != "bytes"},
+    lambda state: {**state, "rows": "2"},
+    lambda state: {**state, "bytes": -1},
+    lambda state: {**state, "rows": True},
+    lambda state: {**state, "identity": None},
+], ids=["a list", "no bytes", "rows as text", "bytes below zero", "rows true", "no identity"])
+def test_a_progress_file_edited_by_hand_starts_the_run_afresh(tmp_path, model_dir, edit):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    with disk_full_at_second_chunk(), pytest.raises(CannotWrite):
+        label_file(src, out, model=model_dir, chunk_size=2)
+    progress = tmp_path / ".out.csv.progress.json"
+    progress.write_text(json.dumps(edit(json.loads(progress.read_text()))))
+    lines = []
+    summary = label_file(src, out, model=model_dir, chunk_size=2, resume=True, progress=lines.append)
+    assert summary.resumed_rows == 0 and summary.rows == 6
+    assert lines == ["cannot resume the interrupted run: what it wrote is not whole; labelling from the start"]
+    assert len(pd.read_csv(out)) == 6 and not progress.exists()

@@ -1437,6 +1437,8 @@ class ResumableOutput:
                 state = json.loads(self.state.read_text(encoding="utf-8"))
             except ValueError:
                 state = None
+            if not self._well_formed(state):  # edited or damaged outside pmtype: nothing it says is trusted
+                state = None
         if state and state.get("identity") == self.identity and self._holds(state):
             self.rows_done = int(state["rows"])
             if self.fmt == "parquet":
@@ -1460,6 +1462,15 @@ class ResumableOutput:
             self.discard()
             if self.fmt == "parquet":
                 self.part.mkdir()
+
+    def _well_formed(self, state) -> bool:
+        """Whether a progress file holds what this class writes: the identity, and counts of rows and
+        of bytes (or Parquet chunks) that are whole numbers, not below zero."""
+        def count(v):
+            return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+        return (isinstance(state, dict) and isinstance(state.get("identity"), dict) and count(state.get("rows"))
+                and count(state.get("chunks" if self.fmt == "parquet" else "bytes")))
 
     def _holds(self, state: dict) -> bool:
         """Whether the part file (or folder) still holds all the progress file records: one
