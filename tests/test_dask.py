@@ -1015,3 +1015,23 @@ def test_a_run_removes_the_hidden_folder_a_killed_run_to_the_same_output_left(tm
     _by_dask(path, tmp_path / "out", model_dir, scheduler)
     assert not killed.exists() and not killed_aside.exists()
     assert running.exists() and users.exists() and other_output.exists()
+
+
+def test_a_local_cluster_never_has_more_workers_than_the_cores(tmp_path, model_dir, parts, monkeypatch):
+    import dask.distributed
+
+    import pmtype.batch
+
+    started = []
+
+    class CountedCluster(dask.distributed.LocalCluster):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(len(self.workers))
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", CountedCluster)
+    monkeypatch.setattr(pmtype.batch, "usable_cores", lambda: 1)  # a machine (or taskset) of one core
+    folder, _ = parts
+    summary = label_with_dask(str(folder / "part*.csv"), tmp_path / "out", model=model_dir, workers=64)
+    assert started == [1]  # not 64 processes each holding a model
+    assert summary.rows == 45

@@ -41,7 +41,7 @@ from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavaila
                            PMTypeError, WorkerDied, printable)
 from pmtype.features import posting_text, text_kind
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_TEXT, PMTypeModel, Prediction, default_model_path, jobs_for,
-                          load_model, model_folder, truncation_note)
+                          load_model, model_folder, truncation_note, usable_cores)
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
 #: Part of what a resumed run must match: how the output columns are written (2: the
@@ -372,7 +372,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
                     progress: Callable[[str], None] | None = None) -> LabelSummary:
     """Label a path, a glob or any URL Dask reads, into a folder of partitioned output.
 
-    With no ``scheduler`` a local cluster of ``workers`` processes is started;
+    With no ``scheduler`` a local cluster of ``workers`` processes (never more than the cores) is started;
     otherwise the job runs on the Dask cluster at that address. Each partition
     goes through the same ``label_frame`` as the single-machine path. Each CSV,
     TSV or JSON Lines file is read in the encoding the local engine would use
@@ -399,6 +399,8 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
                         "give a file, a glob or a URL, or use the local engine")
     if workers < 1:
         raise BadOption("--workers must be at least 1")
+    # a local cluster's workers: never more than the cores, as for --jobs (each holds a model; more only share them)
+    workers = min(workers, usable_cores())
     out_format = (out_format or "parquet").lower()
     if out_format not in ("parquet", "csv"):
         raise BadOption("the dask engine writes parquet or csv output")

@@ -284,7 +284,7 @@ def label(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
     engine: Annotated[str, typer.Option("--engine", help="local, or dask (a cluster; -o is then a folder).")] = "local",
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (default: a local cluster).")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes of the local Dask cluster (default 2).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes of the local Dask cluster (default 2; never more than the cores).")] = None,
 ) -> None:
     """Label every row of a table of postings, keeping every input column and row."""
     from pmtype.batch import label_file, label_with_dask
