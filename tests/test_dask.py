@@ -1035,3 +1035,31 @@ def test_a_local_cluster_never_has_more_workers_than_the_cores(tmp_path, model_d
     summary = label_with_dask(str(folder / "part*.csv"), tmp_path / "out", model=model_dir, workers=64)
     assert started == [1]  # not 64 processes each holding a model
     assert summary.rows == 45
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("pattern, ids", [("part?.*", ["0", "1", "2"]), ("part[02].*", ["0", "2"])])
+def test_a_pattern_of_question_marks_or_brackets_names_files_as_the_shell_would(tmp_path, model_dir, scheduler, parts,
+                                                                              fmt, pattern, ids):
+    folder, _ = parts
+    if fmt == "parquet":
+        for k in range(3):
+            pd.read_csv(folder / f"part{k}.csv", keep_default_na=False).to_parquet(folder / f"part{k}.parquet")
+            (folder / f"part{k}.csv").unlink()
+    (folder / "part10.csv").write_text("id,description\nx,not matched by part?\n")
+    pattern = pattern.replace("*", fmt)
+    summary = label_with_dask(str(folder / pattern), tmp_path / "out", model=model_dir, scheduler=scheduler)
+    got = pd.read_parquet(tmp_path / "out")
+    assert summary.rows == 15 * len(ids)
+    assert got["id"].tolist() == [f"{k}-{i}" for k in ids for i in range(15)]
+
+
+def test_a_file_whose_own_name_holds_brackets_is_read_as_that_file(tmp_path, model_dir, scheduler, parts):
+    folder, _ = parts
+    named = folder / "part[1].csv"  # a file of that very name, not the pattern matching part1.csv
+    named.write_text("id,description\nx,A product manager who works with engineers on our API platform.\n")
+    summary = label_with_dask(str(named), tmp_path / "out", model=model_dir, scheduler=scheduler)
+    assert summary.rows == 1 and pd.read_parquet(tmp_path / "out")["id"].tolist() == ["x"]
+    r = CliRunner().invoke(app, ["label", str(folder / "part[7].csv"), "-o", str(tmp_path / "none"), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: no file matches {folder / 'part[7].csv'}\n")

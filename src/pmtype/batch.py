@@ -410,7 +410,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     loaded = load_model(model, progress=progress)
     model_path = str(model_folder(model).resolve())
     # errors in the input name it, as the local engine's do (a glob's name the file they are about)
-    with nullcontext() if "*" in input_path else tables.naming_input(input_path):
+    with nullcontext() if _is_pattern(input_path) else tables.naming_input(input_path):
         fmt = tables.detect_format(input_path, in_format)
         fmt, files, keys = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
         output.check_inputs(name for name, _ in files)
@@ -420,7 +420,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
                     if fmt == "parquet":
                         ddf = _read_parquet_with_dask(dd, input_path, files)
                     else:
-                        ddf = _read_with_dask(dd, files, fmt, blocksize, keys, named="*" in input_path)
+                        ddf = _read_with_dask(dd, files, fmt, blocksize, keys, named=_is_pattern(input_path))
             except (OSError, ValueError) as e:
                 raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
             text_col = tables.find_column(ddf.columns, text_column, tables.TEXT_COLUMNS, "text")
@@ -789,7 +789,9 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
         fs, _, paths = fsspec.core.get_fs_token_paths(input_path, mode="rb")
     except (ImportError, ValueError) as e:  # an unknown protocol, or its package not installed
         raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
-    glob = "*" in input_path  # what fsspec, and so Dask, expands
+    glob = _is_pattern(input_path)
+    if glob and "*" not in input_path:  # fsspec, and so Dask, expands '*' alone
+        paths = [p for p in sorted(fs.glob(paths[0])) if not fs.isdir(p)]
     if not paths:
         raise BadInputFile(f"no file matches {input_path}")
     if fmt != "parquet" and _starts_as_parquet(fs, paths[0]):
@@ -857,18 +859,28 @@ def _starts_as_parquet(fs, path: str) -> bool:
 _ARROW_TO_PANDAS = {"types_mapper": tables.nullable_type}
 
 
+def _is_pattern(input_path: str) -> bool:
+    """Whether the dask engine's input names its files by a pattern, as the shell's: ``*``, which fsspec
+    (and so Dask) expands, or ``?`` or ``[…]`` in a local path that names no file or folder itself, which
+    pmtype expands (in a URL a ``?`` starts its query)."""
+    if "*" in input_path:
+        return True
+    return "://" not in input_path and bool(set("?[") & set(input_path)) and not os.path.lexists(input_path)
+
+
 def _read_parquet_with_dask(dd, input_path: str, files: list[tuple[str, tables.ParquetLayout]]):
     """The Parquet files of ``input_path`` as one Dask frame, their columns as the local engine reads
     them: an index pandas stored as a column ("id" after ``set_index``) is a column like any other,
     and a named index pandas kept as a range in its metadata only is rebuilt, as a last column."""
     ranged = [layout.ranged for _, layout in files]
     stored = [c for c in files[0][1].columns if not (files[0][1].ranged and c == files[0][1].ranged[0])]
+    source = input_path if "*" in input_path or not _is_pattern(input_path) else [name for name, _ in files]
     if not any(ranged):
         # (Dask puts a stored index first)
-        ddf = dd.read_parquet(input_path, index=False, categories=[], arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
+        ddf = dd.read_parquet(source, index=False, categories=[], arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
         return _with_categories_typed(ddf, files[0][1].dictionaries)
     # one partition per file, in the order of ``files`` (Dask's), so that each knows its range
-    ddf = dd.read_parquet(input_path, index=False, split_row_groups=False, categories=[],
+    ddf = dd.read_parquet(source, index=False, split_row_groups=False, categories=[],
                           arrow_to_pandas=_ARROW_TO_PANDAS)[stored]
     if ddf.npartitions != len(files):
         raise BadInputFile(f"cannot read {input_path}: Dask sees {ddf.npartitions} files, pmtype {len(files)}")
@@ -1106,5 +1118,5 @@ def _gzip_damage(files: list[tuple[str, tables.TextTable | tables.ParquetLayout]
         if len(gzipped) > 1:
             raise BadInputFile(f"one of the {len(gzipped)} gzip-compressed files cannot be decompressed: "
                                f"{tables.one_line(e)}") from None
-        name = f"{gzipped[0]}: " if "*" in input_path else ""
+        name = f"{gzipped[0]}: " if _is_pattern(input_path) else ""
         raise BadInputFile(f"{name}{tables.gzip_damaged(e)}") from None
