@@ -450,3 +450,59 @@ def test_cross_validation_takes_a_numpy_whole_number_of_folds_and_refuses_a_frac
     with pytest.raises(BadTrainingData) as e:
         cross_fit(texts, labels, cv_folds=2.5)
     assert str(e.value) == "cross-validation needs a whole number of folds; asked for 2.5"
+
+
+def _logit(p):
+    return math.log(p / (1 - p))
+
+
+def _pushes_and_logits(model, text):
+    """The signed pushes the evidence shows, and the log-odds of p_technical with and without the cues."""
+    pred = model.predict([text], force=True)[0]
+    pushes = sum(e.strength * (1 if e.lean == "technical" else -1) for e in pred.evidence)
+    pipeline = model.label_pipeline
+    X = pipeline.named_steps["features"].transform(pipeline.named_steps["prepare"].transform([text])).tolil()
+    with_cues = pipeline.named_steps["classifier"].predict_proba(X.tocsr())[0, 1]
+    X[:, : len(model.article_weights())] = 0
+    without = pipeline.named_steps["classifier"].predict_proba(X.tocsr())[0, 1]
+    return pushes, _logit(with_cues) - _logit(without)
+
+
+@pytest.mark.parametrize("text", [TECH_POSTING, BUSINESS_POSTING, TECH_POSTING + "\n" + BUSINESS_POSTING])
+def test_the_evidence_strengths_add_up_to_the_cues_push_on_the_log_odds_p_technical_gives(model, text):
+    """Strength is a distinction's contribution to the log-odds of the probability shown, calibration
+    included (the classifier's raw log-odds were about a sixth larger)."""
+    pushes, moved = _pushes_and_logits(model, text)
+    assert pushes == pytest.approx(moved, abs=1e-3)
+
+
+def test_the_evidence_is_the_same_however_the_article_columns_are_scaled(model):
+    """Article columns scaled by 2, their weights halved: the same model, so the same evidence (the scale
+    was counted twice, in the features and in the weights)."""
+    import copy
+
+    scaled = copy.deepcopy(model)
+    features = scaled.label_pipeline.named_steps["features"]
+    features.transformer_list[0][1].scale *= 2
+    estimator = scaled.label_pipeline.named_steps["classifier"].calibrated_classifiers_[0].estimator
+    estimator.coef_[0, : len(model.article_weights())] /= 2
+    before, after = model.predict([TECH_POSTING])[0], scaled.predict([TECH_POSTING])[0]
+    assert after.p_technical == before.p_technical
+    assert [(e.distinction, e.lean) for e in after.evidence] == [(e.distinction, e.lean) for e in before.evidence]
+    assert [e.strength for e in after.evidence] == pytest.approx([e.strength for e in before.evidence], abs=1e-4)
+    assert scaled.article_weights() == pytest.approx(model.article_weights())
+
+
+def test_ngram_weights_are_each_words_push_on_the_log_odds_the_article_weights_are_on(model):
+    """Each word's weight times its TF-IDF value, summed, is how far the words move the log-odds of p_technical."""
+    pipeline = model.label_pipeline
+    features = pipeline.named_steps["features"]
+    prepared = pipeline.named_steps["prepare"].transform([TECH_POSTING])
+    tfidf = features.transformer_list[1][1].transform(prepared).toarray()[0]
+    weights = model.ngram_weights()
+    assert len(weights) == len(tfidf) and len(weights) > 100
+    X = features.transform(prepared).tolil()
+    with_words = pipeline.named_steps["classifier"].predict_proba(X.tocsr())[0, 1]
+    X[:, len(model.article_weights()):] = 0
+    without = pipeline.named_steps["classifier"].predict_proba(X.tocsr())[0, 1]
+    assert float(np.dot(list(weights.values()), tfidf)) == pytest.approx(_logit(with_words) - _logit(without), abs=1e-3)

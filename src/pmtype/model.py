@@ -299,7 +299,7 @@ class DistinctionEvidence:
     distinction: str
     title: str
     lean: str  # "technical" or "business"
-    strength: float  # its push on the log-odds of "technical", absolute
+    strength: float  # its push on the log-odds of "technical" (that p_technical gives), absolute
     phrases: list[dict] = field(default_factory=list)  # {"phrase", "side", "start", "end"}
 
     def compact(self, n: int = 4) -> str:
@@ -368,15 +368,31 @@ class PMTypeModel:
         return self.label_pipeline.named_steps["prepare"]
 
     def _coefficients(self) -> np.ndarray:
+        """The classifier's weights on the log-odds that ``p_technical`` gives: the logistic regression's,
+        times the slope of the sigmoid calibration over its output (its intercept moves no weight)."""
         calibrated = self.label_pipeline.named_steps["classifier"].calibrated_classifiers_[0]
-        return calibrated.estimator.coef_[0]
+        calibrator = calibrated.calibrators[0]
+        slope = -float(calibrator.a_) if hasattr(calibrator, "a_") else 1.0  # p = 1 / (1 + exp(a·f + b))
+        return calibrated.estimator.coef_[0] * slope
+
+    def _article_scale(self) -> float:
+        """What the article columns are multiplied by in the features (the transformer's scale, its weight)."""
+        features = self.label_pipeline.named_steps["features"]
+        return features.transformer_list[0][1].scale * (features.transformer_weights or {}).get("article", 1.0)
 
     def article_weights(self) -> dict[str, float]:
-        """The fitted weight of each article feature on the log-odds of ``technical``."""
-        features = self.label_pipeline.named_steps["features"]
-        scale = features.transformer_list[0][1].scale * features.transformer_weights["article"]
-        coef = self._coefficients()[: len(ARTICLE_FEATURES)] * scale
+        """The fitted weight of each article feature (log(1 + count) of a distinction's cues on one side)
+        on the log-odds of ``technical`` that ``p_technical`` gives, calibration and all."""
+        coef = self._coefficients()[: len(ARTICLE_FEATURES)] * self._article_scale()
         return dict(zip(ARTICLE_FEATURES, coef.tolist()))
+
+    def ngram_weights(self) -> dict[str, float]:
+        """The fitted weight of each word n-gram's TF-IDF column on the same log-odds as ``article_weights``."""
+        features = self.label_pipeline.named_steps["features"]
+        tfidf = features.transformer_list[1][1].steps[-1][1]
+        weight = (features.transformer_weights or {}).get("ngrams", 1.0)
+        coef = self._coefficients()[len(ARTICLE_FEATURES):] * weight
+        return dict(zip(tfidf.get_feature_names_out().tolist(), coef.tolist()))
 
     def predict(self, texts: Sequence[str], force: bool = False,
                 band: float | None = None) -> list[Prediction]:
@@ -414,7 +430,7 @@ class PMTypeModel:
         X = self.label_pipeline.named_steps["features"].transform(prepared)
         p_tech = self.label_pipeline.named_steps["classifier"].predict_proba(X)[:, 1]
         weights = self.article_weights()
-        article = X[:, : len(ARTICLE_FEATURES)].toarray()
+        article = X[:, : len(ARTICLE_FEATURES)].toarray() / (self._article_scale() or 1.0)  # log(1 + count)
         for row, i in enumerate(keep):
             if not any(ch.isalpha() for ch in prepared[row].text):  # markup alone, or no letter
                 out[i] = Prediction(None, None, STATUS_NOT_TEXT if prepared[row].text.strip() else STATUS_EMPTY,
