@@ -887,3 +887,12 @@ def test_label_and_suggest_name_standard_input_in_errors_about_it(model_dir):
         assert (r.exit_code, r.stderr) == (1, "Error: standard input: no text column found (looked for description, "
                                               "job_description, jobdescription, description_text, text, body, …); the "
                                               "columns are: id, name; name one with --text-column\n")
+
+
+def test_a_model_trained_on_standard_input_names_it_so_among_its_sources(tmp_path, corpus_csv):
+    r = run("train", "-", "--no-seed", "-o", tmp_path / "m", input=corpus_csv.read_text())
+    assert r.exit_code == 0, r.output
+    info = run("info", "--model", tmp_path / "m")
+    assert "sources    standard input" in info.stdout.splitlines()  # not '-'
+    r = run("train", corpus_csv, "--no-seed", "-o", tmp_path / "file")
+    assert "sources    postings.csv" in run("info", "--model", tmp_path / "file").stdout.splitlines()

@@ -207,6 +207,16 @@ def version_name(created: datetime, digest: str) -> str:
     return f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}"
 
 
+def _source_name(source: str) -> str:
+    """A training table as the manifest names it: its file name, ``standard input`` for ``-``, and the
+    whole path of a pipe or device (``/dev/fd/63`` for ``<(…)``, whose last part alone names nothing)."""
+    if source == "-":
+        return "standard input"
+    if str(Path(source).absolute()).startswith(("/dev/", "/proc/")):
+        return source
+    return Path(source).name
+
+
 def train(paths: Sequence[str | Path], output: str | Path | None = None, use_seed: bool = True,
           seed_path: str | Path | None = None, text_column: str | None = None,
           title_column: str | None = None, label_column: str = "label",
@@ -284,7 +294,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
             "sha256": digest,
             "rows": len(data.texts),
             "by_label": {k: int(v) for k, v in sorted(counts.items())},
-            "sources": sorted({Path(s).name for s in data.sources}),
+            "sources": sorted({_source_name(s) for s in data.sources}),
             "seed_corpus": use_seed,
         },
         "metrics": report,
