@@ -265,16 +265,18 @@ LATE = _late_latin1_rows()
 LATE_N = len(LATE["id"])
 WIDE_COLUMNS = {**{f"c{i}": [str(i), f"x{i}"] for i in range(WIDE - 1)}, "description": [TECH, BIZ]}
 WIDE_NO_TEXT = {f"c{i}": [str(i)] for i in range(WIDE)}
-NOTE_EMPTY = "{path}: left out {n} rows with empty text (rows {rows})"
-NOTE_NOT_TEXT = "{path}: left out {n} rows whose text is a number or has no letters (rows {rows})"
-NOTE_NOT_ENGLISH = "{path}: {n} rows read as not English, kept (rows {rows}): the cue lists and the scope check read English only"
+NOTE_EMPTY = "{path}: left out {n} with empty text ({rows})"
+NOTE_NOT_TEXT = "{path}: left out {n} whose text is a number or has no letters ({rows})"
+NOTE_NOT_ENGLISH = "{path}: {n} read as not English, kept ({rows}): the cue lists and the scope check read English only"
 NOT_READABLE = "the file is binary, not a text table (CSV, TSV or JSON Lines)"
 NO_TEXT = ("no text column found (looked for description, job_description, jobdescription, "
            "description_text, text, body, …); the columns are: {columns}; name one with --text-column")
 
 
 def _note(template: str, rows: list[int]) -> str:
-    return template.replace("{n}", str(len(rows))).replace("{rows}", ", ".join(map(str, rows)))
+    one = len(rows) == 1  # '1 row' (row 4), '2 rows' (rows 2, 3)
+    return (template.replace("{n}", f"{len(rows)} row" + ("" if one else "s"))
+            .replace("{rows}", ("row " if one else "rows ") + ", ".join(map(str, rows))))
 
 
 # --- the table ------------------------------------------------------------------------

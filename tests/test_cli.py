@@ -468,7 +468,7 @@ def test_train_unknown_labels(tmp_path):
     pd.DataFrame({"description": ["a", "b", "c"], "label": ["technical", "Sales-y", "business"]}).to_csv(src, index=False)
     r = run("train", src, "-o", tmp_path / "m", "--no-seed")
     assert r.exit_code == 1
-    assert r.stderr.strip() == f"Error: {src}: 1 rows have a label other than technical or business (rows 3; values 'Sales-y')"
+    assert r.stderr.strip() == f"Error: {src}: 1 row has a label other than technical or business (row 3; value 'Sales-y')"
 
 
 def test_train_one_class_only(tmp_path):
@@ -576,7 +576,7 @@ def test_train_conflicting_duplicates(tmp_path, corpus_csv):
     frame.to_csv(src, index=False)
     r = run("train", src, "-o", tmp_path / "m", "--no-seed")
     assert r.exit_code == 1
-    assert r.stderr.strip().startswith("Error: 1 postings appear twice with different labels")
+    assert r.stderr.strip().startswith("Error: 1 posting appears twice with different labels")
 
 
 def test_train_takes_the_users_label_for_a_seed_posting(tmp_path, corpus_csv, monkeypatch):
@@ -710,14 +710,14 @@ def test_evaluate_report_holds_its_notes_counts_and_a_findable_table_of_mistakes
                   "label": ["business", "business", "not_pm"]}).to_csv(src, index=False)
     r = run("evaluate", src, "--model", model_dir, "--report", tmp_path / "rep")
     assert r.exit_code == 0, r.output
-    assert f"{src}: left out 1 rows labelled not_pm" in r.stderr
+    assert f"{src}: left out 1 row labelled not_pm" in r.stderr
     assert "called not-PM by the scope check (scored all the same): " in r.stdout
     text = (tmp_path / "rep" / "report.md").read_text()
     mistakes = [line for line in text.splitlines() if line.startswith("| 2 |")]
     assert len(mistakes) == 1  # the row number in the file (the header is row 1)
     cells = [c.strip() for c in mistakes[0].strip("|").split(" | ")]
     assert cells[:3] == ["2", r"Tech \| Platform PM", "business"]  # the bar is escaped, columns stay put
-    assert "## Notes" in text and "left out 1 rows labelled not_pm" in text
+    assert "## Notes" in text and "left out 1 row labelled not_pm" in text
     assert "only 2 postings scored" in text and "Uncertain (inside the close-call band): " in text
     # no technical postings: their columns say n/a, not "never fires"
     focus = next(line for line in text.splitlines() if line.startswith("| focus | technical |"))

@@ -434,7 +434,7 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
 
 @pytest.mark.parametrize("frame,message,options", [
     (pd.DataFrame({"description": ["a", "b"], "label": ["technical", "Sales-y"]}),
-     "Error: {src}: 1 rows have a label other than technical or business (rows 3; values 'Sales-y')", ()),
+     "Error: {src}: 1 row has a label other than technical or business (row 3; value 'Sales-y')", ()),
     (pd.DataFrame({"description": ["a", "b"], "kind": ["technical", "business"]}),
      "Error: {src}: no label column 'label'; the columns are: description, kind; name one with --label-column", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 8}),
@@ -445,7 +445,7 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
     (pd.DataFrame({"description": ["Own pricing and packaging with sales; MBA", "Own our public APIs with engineers",
                                     "own pricing  and packaging with sales; MBA"],
                    "label": ["business", "technical", "technical"]}),
-     "Error: 1 postings appear twice with different labels (the first: 'own pricing  and packaging with sales; MBA' "
+     "Error: 1 posting appears twice with different labels (the first: 'own pricing  and packaging with sales; MBA' "
      "in {src}, rows 2 and 4); fix the labels and run check-labels again", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(4)], "label": ["not_pm"] * 4}),
      "Error: checking labels needs rows of both labels; {src} has no technical or business rows with text "
@@ -590,8 +590,8 @@ def test_training_reports_what_it_leaves_out(corpus_csv, tmp_path):
     frame.to_csv(src, index=False)
     r = run("train", src, "--no-seed", "-o", tmp_path / "m")
     assert r.exit_code == 0, r.output
-    assert f"{src}: left out 1 rows with empty text (rows 4)" in r.stderr
-    assert "left out 1 exact duplicate postings" in r.stderr
+    assert f"{src}: left out 1 row with empty text (row 4)" in r.stderr
+    assert "left out 1 exact duplicate posting" in r.stderr
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["data"]["rows"] == 36 and len(manifest["notes"]) == 2
 
@@ -603,11 +603,11 @@ def test_training_reports_what_it_leaves_out(corpus_csv, tmp_path):
     (pd.DataFrame({"description": ["a", "b"], "labels": ["technical", "business"]}),
      "Error: {src}: no label column 'label'; the columns are: description, labels; name one with --label-column"),
     (pd.DataFrame({"description": ["a", "b", "c"], "label": ["technical", "", "business"]}),
-     "Error: {src}: 1 rows have no label (rows 3)"),
+     "Error: {src}: 1 row has no label (row 3)"),
     (pd.DataFrame({"description": [f"p{i}" for i in range(12)], "label": ["technical", "business"] * 6}),
      "Error: training needs at least 7 postings of each label; found technical 6, business 6"),
     (pd.DataFrame({"description": ["one", "two", "One"], "label": ["technical", "business", "business"]}),
-     "Error: 1 postings appear twice with different labels (the first: 'One' in {src}, rows 2 and 4); "
+     "Error: 1 posting appears twice with different labels (the first: 'One' in {src}, rows 2 and 4); "
      "fix the labels and train again"),
 ])
 def test_bad_training_input_is_a_clear_error(tmp_path, frame, message):
@@ -647,7 +647,7 @@ def test_a_label_conflict_across_files_names_each_row_in_its_own_file(tmp_path):
     r = run("train", first, second, "--no-seed", "-o", tmp_path / "m")
     assert r.exit_code == 1
     title = pm[0]["title"]
-    assert r.stderr == (f"Error: 1 postings appear twice with different labels (the first: '{title}' in {first}, "
+    assert r.stderr == (f"Error: 1 posting appears twice with different labels (the first: '{title}' in {first}, "
                         f"row 2 and in {second}, row 2); fix the labels and train again\n")
 
 

@@ -102,7 +102,7 @@ def test_check_labels_reports_rows_as_in_the_file_with_evidence(tmp_path):
     assert check.checked == 20 and check.output == str(out)
     # the file is the seed corpus (the tiny corpus, in the tests) with two labels flipped: the file's labels
     # are the ones checked, and no seed posting is added twice
-    assert check.notes == [f"{src}: left out 1 rows with empty text (rows 2)",
+    assert check.notes == [f"{src}: left out 1 row with empty text (row 2)",
                            "left out 16 not_pm rows (the check covers technical and business)",
                            f"trained with 0 seed corpus postings besides yours (left out 20 that are also in {src})"]
     assert truth <= {i.row for i in check.issues}
@@ -128,9 +128,9 @@ def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv)
 
 @pytest.mark.parametrize("frame,error,message", [
     (pd.DataFrame({"description": ["a", "b"], "label": ["technical", "maybe"]}), UnknownLabel,
-     "{src}: 1 rows have a label other than technical or business (rows 3; values 'maybe')"),
+     "{src}: 1 row has a label other than technical or business (row 3; value 'maybe')"),
     (pd.DataFrame({"description": ["a", "b"], "label": ["technical", ""]}), UnknownLabel,
-     "{src}: 1 rows have no label (rows 3)"),
+     "{src}: 1 row has no label (row 3)"),
     (pd.DataFrame({"description": ["a", "b"], "tag": ["technical", "business"]}), MissingColumn,
      "{src}: no label column 'label'; the columns are: description, tag; name one with --label-column"),
     (pd.DataFrame({"words": ["a", "b"], "label": ["technical", "business"]}), MissingColumn,
@@ -139,7 +139,7 @@ def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv)
     (pd.DataFrame({"description": [f"posting {i}" for i in range(9)], "label": ["business"] * 9}),
      BadTrainingData, "checking labels needs rows of both labels; found no technical rows with text (rows with empty text are left out)"),
     (pd.DataFrame({"description": ["same text", "other", "Same  text"], "label": ["technical", "business", "business"]}),
-     BadTrainingData, "1 postings appear twice with different labels (the first: 'Same  text' in {src}, rows 2 and 4); "
+     BadTrainingData, "1 posting appears twice with different labels (the first: 'Same  text' in {src}, rows 2 and 4); "
                       "fix the labels and run check-labels again"),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(3)], "label": ["not_pm"] * 3}),
      BadTrainingData, "checking labels needs rows of both labels; {src} has no technical or business rows with text "

@@ -158,7 +158,7 @@ def test_a_null_label_in_parquet_is_a_missing_label(tmp_path, labels):
     pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING, TECH_POSTING], "label": labels}).to_parquet(path)
     with pytest.raises(UnknownLabel) as e:
         read_labelled(path)
-    assert str(e.value) == f"{path}: 1 rows have no label (rows 2)"
+    assert str(e.value) == f"{path}: 1 row has no label (row 2)"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -88,7 +88,7 @@ def _twins(then=None):
 
 
 def test_a_label_conflict_ends_with_what_to_run_again():
-    first = (f"1 postings appear twice with different labels (the first: '{TECH.upper()[:60]}' in mine.csv, "
+    first = (f"1 posting appears twice with different labels (the first: '{TECH.upper()[:60]}' in mine.csv, "
              "rows 2 and 4)")
     with pytest.raises(BadTrainingData) as e:
         _twins()
@@ -196,12 +196,12 @@ def test_json_lines_rows_are_named_by_their_line_as_a_bad_line_is(tmp_path):
                 '{"description": "Own the roadmap", "label": "maybe"}\n')
     with pytest.raises(UnknownLabel) as e:
         read_labelled(path)
-    assert str(e.value) == f"{path}: 1 rows have a label other than technical or business (rows 7; values 'maybe')"
+    assert str(e.value) == f"{path}: 1 row has a label other than technical or business (row 7; value 'maybe')"
     text = gzip.decompress(path.read_bytes()).decode("utf-16")
     path.write_bytes(gzip.compress(text.replace("maybe", "business").encode("utf-16")))
     data, notes = read_labelled(path)
     assert data.rows == [1, 5, 7]
-    assert notes[0] == f"{path}: left out 1 rows with empty text (rows 4)"
+    assert notes[0] == f"{path}: left out 1 row with empty text (row 4)"
 
 
 def test_json_lines_through_a_pipe_number_rows_from_one(tmp_path):
@@ -211,3 +211,11 @@ def test_json_lines_through_a_pipe_number_rows_from_one(tmp_path):
     plain = tmp_path / "a.jsonl"
     plain.write_text('\n{"a": 1}\n\n{"a": 2}\n')
     assert row_numbers(plain, 2) == [2, 4]
+
+
+def test_counts_in_messages_agree_with_their_words():
+    from pmtype.errors import counted
+
+    assert [counted(n, "row") for n in (0, 1, 2)] == ["0 rows", "1 row", "2 rows"]
+    assert counted(1, "posting appears", "postings appear") == "1 posting appears"
+    assert counted(7, "posting appears", "postings appear") == "7 postings appear"

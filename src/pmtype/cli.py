@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pmtype import __version__, config
-from pmtype.errors import PMTypeError
+from pmtype.errors import PMTypeError, counted
 
 app = typer.Typer(
     name="pmtype",
@@ -398,7 +398,7 @@ def train(
     manifest = outcome.manifest
     data = manifest["data"]
     typer.echo(f"model {manifest['model_id']} written to {outcome.path}")
-    typer.echo(f"trained on {data['rows']} postings: "
+    typer.echo(f"trained on {counted(data['rows'], 'posting')}: "
                + ", ".join(f"{k} {v}" for k, v in data["by_label"].items()))
     typer.echo(f"cross-validated ({manifest['metrics']['folds']} folds):")
     typer.echo(format_metrics(manifest["metrics"]["cross_validation"]))
@@ -580,7 +580,8 @@ def check_labels(
     # with the table on standard output (-o -, a pipe), the report goes to stderr, as suggest's does
     say = _say if output is not None and is_stream(output) else typer.echo
     thresholds = ", ".join(f"{k} {v:.2f}" for k, v in check.thresholds.items())
-    say(f"checked {check.checked} postings in {file}: {len(check.issues)} labels look wrong "
+    say(f"checked {counted(check.checked, 'posting')} in {file}: "
+        f"{counted(len(check.issues), 'label looks', 'labels look')} wrong "
         f"(thresholds: {thresholds})")
     for issue in check.issues[:max(top, 0)]:
         say(f"  row {issue.row:<5} given {issue.given:<9} suggested {issue.suggested:<9} "

@@ -13,6 +13,12 @@ def printable(text: object) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
 
 
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and the words that agree with it, for a message: ``counted(1, "row")`` is '1 row',
+    ``counted(3, "row has", "rows have")`` '3 rows have' (``many``: ``one`` + 's' where not given)."""
+    return f"{n} {one if n == 1 else (many if many is not None else one + 's')}"
+
+
 def system_reason(error: OSError) -> str:
     """What the system said of ``error`` (``permission denied``, ``no space left on device``), or the
     first line of its message, for a one-line error."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pmtype import tables
-from pmtype.errors import BadOption, BadTrainingData
+from pmtype.errors import BadOption, BadTrainingData, counted
 from pmtype.metrics import CLASSES, expected_calibration_error, format_metrics, label_metrics, reliability
 
 __all__ = ["CLASSES", "FEW_POSTINGS", "evaluate", "expected_calibration_error", "format_metrics", "label_metrics",
@@ -41,7 +41,7 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     pm, not_pm = data.pm_only()
     name = tables.input_name(path)
     if not_pm:
-        notes.append(f"{name}: left out {not_pm} rows labelled not_pm (evaluate scores technical and "
+        notes.append(f"{name}: left out {counted(not_pm, 'row')} labelled not_pm (evaluate scores technical and "
                      "business postings)")
     texts, labels = pm.texts, pm.labels
     if not texts:
@@ -55,7 +55,7 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
         notes.append(f"every posting scored is labelled {labels[0]}: ROC-AUC needs both labels (nan; null "
                      "in JSON), and macro-F1 counts the other label's F1 as 0")
     if len(labels) < FEW_POSTINGS:
-        notes.append(f"only {len(labels)} postings scored: the 95% intervals are rough at this size "
+        notes.append(f"only {counted(len(labels), 'posting')} scored: the 95% intervals are rough at this size "
                      "(a bootstrap cannot show what so few postings leave out)")
     result["notes"] = notes
     result["scope_flagged"] = int(sum(pr.p_pm is not None and pr.p_pm < 1 - model.scope_threshold

@@ -38,6 +38,7 @@ from pmtype.errors import (
     NotAModelVersion,
     OutputExists,
     PMTypeError,
+    counted,
     printable,
     system_reason,
 )
@@ -65,7 +66,7 @@ def _data_line(m: dict) -> str:
     if not isinstance(data, dict) or not {"rows", "sha256"} <= data.keys():
         return UNKNOWN
     by_label = data.get("by_label") if isinstance(data.get("by_label"), dict) else {}
-    return (f"{data['rows']} postings (" + ", ".join(f"{k} {v}" for k, v in by_label.items())
+    return (f"{counted(data['rows'], 'posting')} (" + ", ".join(f"{k} {v}" for k, v in by_label.items())
             + f"); sha256 {str(data['sha256'])[:16]}…")
 
 
@@ -702,8 +703,9 @@ def format_comparison(c: Comparison, max_flips: int = 20) -> str:
         lines.append(f"{name:<10} {cell(m['new']):<24} {cell(m['current']):<24} "
                      f"{cell(m['diff'], signed=True):<26}" + ("" if higher else " (lower is better)"))
     fixed = sum(f.effect == "fixed" for f in c.flips)
-    lines += ["", f"{len(c.flips)} postings change label: {fixed} now match the given label, "
-                  f"{len(c.flips) - fixed} no longer do"]
+    lines += ["", f"{counted(len(c.flips), 'posting changes', 'postings change')} label: "
+                  f"{fixed} now {'matches' if fixed == 1 else 'match'} the given label, "
+                  f"{len(c.flips) - fixed} no longer {'does' if len(c.flips) - fixed == 1 else 'do'}"]
     for f in sorted(c.flips, key=lambda f: (f.effect != "broke", f.row))[:max_flips]:
         lines.append(f"  row {f.row:<5} given {f.given:<9} current {f.current_label} ({f.current_p:.2f}) "
                      f"-> new {f.new_label} ({f.new_p:.2f})  {f.effect:<5}  {f.title}")

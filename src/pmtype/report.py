@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from pmtype.cues import DISTINCTIONS
+from pmtype.errors import counted
 from pmtype.metrics import CLASSES, reliability
 
 
@@ -121,7 +122,7 @@ def _write_report_files(folder: Path, texts, labels, predictions, result: dict, 
         mistakes_md = ("| row | posting (first line) | true | p_technical | evidence |\n|---|---|---|---|---|\n"
                        + "\n".join(mistakes))
         if len(wrong) > len(mistakes):
-            mistakes_md += f"\n\nThe {len(mistakes)} most confident of {len(wrong)} mistakes."
+            mistakes_md += f"\n\nThe {len(mistakes)} most confident of {counted(len(wrong), 'mistake')}."
     else:
         mistakes_md = "No mistakes: every posting got its true label."
     notes = result.get("notes") or []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from pmtype import config, persist, tables
-from pmtype.errors import BadInputFile, BadOption, BadTrainingData, MissingColumn, UnknownLabel, printable
+from pmtype.errors import BadInputFile, BadOption, BadTrainingData, MissingColumn, UnknownLabel, counted, printable
 from pmtype.features import posting_text, text_kind
 from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, jobs_for, normalise_label, training_fingerprint
 from pmtype.text import reads_as_english
@@ -60,16 +60,16 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     missing = [i for i, v in enumerate(labels) if v is None]
     notes: list[str] = []
     if bad:
-        rows = _first_rows([number[i] for i in bad])
         values = sorted({_as_written(frame[label_col].iloc[i]) for i in bad})[:5]
         raise UnknownLabel(
-            f"{name}: {len(bad)} rows have a label other than technical or business "
-            f"(rows {rows}; values {', '.join(values)})"
+            f"{name}: {counted(len(bad), 'row has', 'rows have')} a label other than technical or business "
+            f"({_rows_named([number[i] for i in bad])}; {'value' if len(values) == 1 else 'values'} "
+            f"{', '.join(values)})"
         )
     if missing:
         raise UnknownLabel(
-            f"{name}: {len(missing)} rows have no label (rows "
-            + _first_rows([number[i] for i in missing]) + ")"
+            f"{name}: {counted(len(missing), 'row has', 'rows have')} no label ("
+            + _rows_named([number[i] for i in missing]) + ")"
         )
     texts, ys, rows = [], [], []
     empty, not_text = [], []
@@ -84,15 +84,14 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         ys.append(labels.iloc[i])
         rows.append(number[i])
     if empty:
-        notes.append(f"{name}: left out {len(empty)} rows with empty text (rows "
-                     + _first_rows(empty) + ")")
+        notes.append(f"{name}: left out {counted(len(empty), 'row')} with empty text ({_rows_named(empty)})")
     if not_text:
-        notes.append(f"{name}: left out {len(not_text)} rows whose text is a number or has no letters (rows "
-                     + _first_rows(not_text) + ")")
+        notes.append(f"{name}: left out {counted(len(not_text), 'row')} whose text is a number or has no letters "
+                     f"({_rows_named(not_text)})")
     other_language = [row for row, t in zip(rows, texts) if not reads_as_english(t)]
     if other_language:  # kept: a user may mean to teach the word n-grams another language
-        notes.append(f"{name}: {len(other_language)} rows read as not English, kept (rows "
-                     f"{_first_rows(other_language)}): the cue lists and the scope check read English only")
+        notes.append(f"{name}: {counted(len(other_language), 'row')} read as not English, kept "
+                     f"({_rows_named(other_language)}): the cue lists and the scope check read English only")
     data = TrainingSet(texts, ys, [str(path)] * len(texts), rows)
     return data, notes
 
@@ -115,9 +114,10 @@ def read_standard_input_once(paths: Sequence[str | os.PathLike]) -> None:
                         "save the other tables to files")
 
 
-def _first_rows(rows: Sequence[int], show: int = 10) -> str:
-    """Row numbers for a message: the first ``show``, then "…" if there are more."""
-    return ", ".join(map(str, rows[:show])) + (" …" if len(rows) > show else "")
+def _rows_named(rows: Sequence[int], show: int = 10) -> str:
+    """Row numbers for a message: 'row 4', or 'rows ' and the first ``show``, then "…" if there are more."""
+    shown = ", ".join(map(str, rows[:show])) + (" …" if len(rows) > show else "")
+    return ("row " if len(rows) == 1 else "rows ") + shown
 
 
 def read_seed_corpus(path: str | Path | None = None) -> tuple[TrainingSet, list[str]]:
@@ -164,12 +164,13 @@ def dedupe(data: TrainingSet, then: str = "train again") -> tuple[TrainingSet, l
             where = f" in {data.sources[last]}" + (
                 f", rows {data.rows[twin]} and {data.rows[last]}" if data.rows else "")
         raise BadTrainingData(
-            f"{len(conflicts)} postings appear twice with different labels (the first: '{first}'"
+            f"{counted(len(conflicts), 'posting appears', 'postings appear')} twice with different labels "
+            f"(the first: '{first}'"
             f"{where}); fix the labels and {then}"
         )
     notes = []
     if len(keep) < len(data.texts):
-        notes.append(f"left out {len(data.texts) - len(keep)} exact duplicate postings")
+        notes.append(f"left out {counted(len(data.texts) - len(keep), 'exact duplicate posting')}")
     return TrainingSet([data.texts[i] for i in keep], [data.labels[i] for i in keep],
                        [data.sources[i] for i in keep],
                        [data.rows[i] for i in keep] if data.rows else []), notes
