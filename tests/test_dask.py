@@ -365,6 +365,9 @@ def test_a_glob_of_files_with_no_rows_is_refused_and_one_such_file_among_others_
                                  "--model", str(model_dir)])
     assert (r.exit_code, r.stderr) == (1, "Error: none of the 2 files has rows\n")
     assert not (tmp_path / "out").exists()
+    r = CliRunner().invoke(app, ["label", str(folder / "a*.csv"), "-o", str(tmp_path / "out"), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (1, f"Error: {folder / 'a.csv'}: the file has no rows\n")  # not 'none of the 1'
     _csv(folder / "c.csv", _texts(3, ""), "utf-8")
     summary = label_with_dask(str(folder / "*.csv"), tmp_path / "out", model=model_dir, out_format="csv")
     assert summary.rows == 3

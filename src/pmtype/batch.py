@@ -836,7 +836,9 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
         any_rows.append(rows)
         files.append((name, table))
     if all(rows is False for rows in any_rows):  # what the local engine refuses too
-        raise BadInputFile(f"none of the {len(any_rows)} files has rows" if glob else "the file has no rows")
+        if glob and len(files) > 1:
+            raise BadInputFile(f"none of the {len(files)} files has rows")
+        raise BadInputFile(f"{files[0][0]}: the file has no rows" if glob else "the file has no rows")
     return fmt, files, None if keys is None else list(keys)
 
 
