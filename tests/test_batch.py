@@ -342,3 +342,26 @@ def test_a_progress_file_edited_by_hand_starts_the_run_afresh(tmp_path, model_di
     assert summary.resumed_rows == 0 and summary.rows == 6
     assert lines == ["cannot resume the interrupted run: what it wrote is not whole; labelling from the start"]
     assert len(pd.read_csv(out)) == 6 and not progress.exists()
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.csv.gz", "out.parquet"])
+def test_an_output_that_is_a_symbolic_link_is_written_through_it_as_the_shells_redirection_writes(tmp_path, model_dir,
+                                                                                                 name):
+    src = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(src, index=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "kept"  # a target whose name tells no format: the link's name does
+    target.write_text("old\n")
+    link = tmp_path / name
+    link.symlink_to(target)
+    summary = label_file(src, link, model=model_dir, chunk_size=2)
+    assert summary.rows == 6
+    assert link.is_symlink() and os.readlink(link) == str(target)  # the link kept, its target written
+    if name.endswith(".parquet"):
+        got = pd.read_parquet(target)
+    else:
+        got = pd.read_csv(target, compression="gzip" if name.endswith(".gz") else None)
+    assert len(got) == 6 and "pm_label" in got.columns
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.csv", "elsewhere", name])
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["kept"]  # no part or progress file left beside it

@@ -549,6 +549,22 @@ def test_suggest_refuses_to_write_over_its_input(model_dir, tmp_path):
     assert src.read_bytes() == before
 
 
+def test_suggest_writes_through_a_symbolic_link_and_refuses_one_to_its_input(model_dir, tmp_path):
+    src = _pool(tmp_path)
+    target = tmp_path / "batch-7.csv"
+    link = tmp_path / "next.csv"
+    link.symlink_to(target)  # dangling: the file it names is made
+    r = run("suggest", src, "-n", "3", "-o", link, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and len(pd.read_csv(target)) == 3
+    to_input = tmp_path / "pool-link.csv"
+    to_input.symlink_to(src)
+    before = src.read_bytes()
+    r = run("suggest", src, "-n", "3", "-o", to_input, "--model", model_dir)
+    assert (r.exit_code, r.stderr.strip()) == (1, f"Error: {to_input} is the input file; write the output to another file")
+    assert src.read_bytes() == before and to_input.is_symlink()
+
+
 def test_suggest_to_stdout(model_dir, tmp_path):
     r = run("suggest", _pool(tmp_path), "-n", "3", "--model", model_dir)
     assert r.exit_code == 0, r.output

@@ -1198,6 +1198,12 @@ def cannot_write(path, error: OSError) -> CannotWrite:
     return CannotWrite(f"{path} cannot be written: {system_reason(error)}")
 
 
+def written_path(path: Path) -> Path:
+    """Where an output named ``path`` is written: a symbolic link's target, as the shell's ``>`` writes
+    through a link (a file put in place under the link's own name would replace the link)."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 @contextmanager
 def atomic_output(path, fmt: str):
     """A ``TableWriter`` whose file appears under ``path`` only when the block ends cleanly.
@@ -1222,7 +1228,8 @@ def atomic_output(path, fmt: str):
                 yield writer
                 writer.close()
         return
-    path = Path(path)
+    gzipped = Path(path).name.lower().endswith(".gz")  # as the name given says, where a link's target may not
+    path = written_path(Path(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -1240,7 +1247,7 @@ def atomic_output(path, fmt: str):
             yield writer
             writer.close()
         else:
-            opener = gzip.open if path.name.lower().endswith(".gz") else open
+            opener = gzip.open if gzipped else open
             with opener(tmp, "wt", encoding="utf-8", newline="") as f:
                 writer = TableWriter(f, fmt)
                 yield writer
@@ -1383,7 +1390,8 @@ class ResumableOutput:
     """
 
     def __init__(self, path, fmt: str, identity: dict, resume: bool = False):
-        self.path = Path(path)
+        self._gzip = Path(path).name.lower().endswith(".gz")
+        self.path = written_path(Path(path))  # a link's target, and the hidden files beside it
         self.fmt = fmt
         self.identity = identity
         self.resume = resume
@@ -1526,7 +1534,7 @@ class ResumableOutput:
 
     def _append_text(self, frame: pd.DataFrame) -> None:
         with open(self.part, "ab") as raw:
-            if self.path.name.lower().endswith(".gz"):
+            if self._gzip:
                 # one gzip member per chunk; no time or name in its header, so that the same
                 # rows give the same bytes, resumed or not
                 stream = gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0)
