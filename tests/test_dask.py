@@ -674,11 +674,27 @@ def test_the_current_folder_is_never_replaced(tmp_path, model_dir, parts, monkey
 
 # --- options -------------------------------------------------------------------------------------------
 
+def _ucx_installed() -> bool:
+    from distributed.comm.registry import get_backend
+
+    try:
+        get_backend("ucx").get_connector()
+    except Exception:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("args, code, message", [
     (["--workers", "0"], 2, "--workers must be at least 1"),
     (["--workers", "-1"], 2, "--workers must be at least 1"),
     (["--scheduler", "notaurl"], 2, "--scheduler notaurl is not a Dask scheduler address (missing port number in "
                                     "address 'notaurl'); give one such as tcp://HOST:8786"),
+    (["--scheduler", "inproc://10.0.0.1/1/2"], 2, "--scheduler inproc://10.0.0.1/1/2 is an in-process address, which "
+                                                 "only the process running that scheduler can reach; give one such "
+                                                 "as tcp://HOST:8786"),
+    pytest.param(["--scheduler", "ucx://127.0.0.1:1"], 2, "--scheduler ucx://127.0.0.1:1: Dask's support for ucx:// "
+                 "is not installed here; give an address such as tcp://HOST:8786",
+                 marks=pytest.mark.skipif(_ucx_installed(), reason="Dask's UCX support is installed here")),
     (["--scheduler", "tcp://127.0.0.1:1"], 1, "cannot reach the Dask scheduler at tcp://127.0.0.1:1: "
                                               "Timed out trying to connect to tcp://127.0.0.1:1 after 1 s"),
 ])

@@ -474,13 +474,21 @@ def _check_scheduler_address(address: str) -> None:
 
     try:
         scheme, _ = parse_address(address)
-        get_backend(scheme)
+        backend = get_backend(scheme)
         if scheme in ("tcp", "tls", "ws", "wss"):
             get_address_host_port(address)
     except ValueError as e:
         reason = tables.one_line(e)
         raise BadOption(f"--scheduler {printable(address)} is not a Dask scheduler address ({reason}); "
                         "give one such as tcp://HOST:8786") from None
+    if scheme == "inproc":  # a scheduler in the process that made it: no other process reaches it
+        raise BadOption(f"--scheduler {printable(address)} is an in-process address, which only the process "
+                        "running that scheduler can reach; give one such as tcp://HOST:8786")
+    try:
+        backend.get_connector()
+    except Exception:  # ucx:// without Dask's UCX support installed (an abstract connector)
+        raise BadOption(f"--scheduler {printable(address)}: Dask's support for {scheme}:// is not installed "
+                        "here; give an address such as tcp://HOST:8786") from None
 
 
 def _check_scheduler_answers(address: str) -> None:
