@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -26,6 +27,27 @@ def run(*args, input=None):
 
 # --- train, models, models use -------------------------------------------------------------
 
+def test_a_default_version_removed_by_hand_is_named_and_the_built_in_model_can_be_chosen_again(corpus_csv):
+    r = run("train", corpus_csv, "--no-seed", "--name", "mine")
+    assert r.exit_code == 0, r.output
+    assert run("models", "use", "mine").exit_code == 0
+    shutil.rmtree(config.models_dir() / "mine")  # by hand, not with 'models remove'
+    missing = (f"the default model mine (named in {config.models_dir() / '.default-version'}) is missing; choose "
+               "another with 'pmtype models use NAME', or the built-in one with 'pmtype models use default'")
+    r = run("classify", "Own our public APIs with engineers.")
+    assert (r.exit_code, r.stderr) == (1, f"Error: {missing}\n")
+    r = run("models")
+    assert r.exit_code == 0 and r.stdout.startswith("no model versions in ")
+    assert r.stderr == f"Note: {missing}\n"
+    r = run("models", "use", "default")  # built from the (here tiny) seed corpus: it was never built
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("default is now the default model (default-")
+    assert "building the built-in model from the seed corpus" in r.stderr
+    assert run("classify", "Own our public APIs with engineers.").exit_code == 0
+    r = run("models")
+    assert r.stderr == "" and [line[:9] for line in r.stdout.splitlines()[1:]] == ["* default"]
+
+
 def test_train_makes_versions_that_models_lists_and_use_chooses(corpus_csv):
     r = run("train", corpus_csv, "--no-seed")
     assert r.exit_code == 0, r.output
@@ -40,7 +62,8 @@ def test_train_makes_versions_that_models_lists_and_use_chooses(corpus_csv):
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["name", "created", "rows", "macro_f1", "accuracy", "roc_auc", "ece", "model", "id"]
     assert [line.split()[0] for line in lines[1:3]] == [name, "mine"]
-    assert lines[-1] == "(no default among them: 'pmtype models use NAME' chooses one)"
+    assert lines[-1] == ("(no default among them: the built-in model, built from the seed corpus on first use, is "
+                         "the default; 'pmtype models use NAME' chooses one of these)")
     r = run("models", "use", "mine")
     assert r.exit_code == 0, r.output
     manifest = json.loads((config.models_dir() / "mine" / "manifest.json").read_text())

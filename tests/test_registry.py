@@ -159,7 +159,7 @@ def test_a_pointer_to_a_missing_version_is_an_error_not_a_rebuild(pointer):
         load_model(None)
     assert str(e.value) == (
         f"the default model gone (named in {config.models_dir() / pointer}) is missing; "
-        "choose another with 'pmtype models use NAME'"
+        "choose another with 'pmtype models use NAME', or the built-in one with 'pmtype models use default'"
     )
     assert not (config.models_dir() / "gone").exists()
 

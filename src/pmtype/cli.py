@@ -474,13 +474,16 @@ def models(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from pmtype.config import models_dir
-    from pmtype.registry import LISTED_METRICS, list_models, remove_unfinished
+    from pmtype.registry import LISTED_METRICS, list_models, missing_default, remove_unfinished
 
     _say_unfinished(remove_unfinished())  # what killed runs left: never listed, so tidied here
     with _Errors():
         versions = list_models()
+    missing = missing_default()
     if not versions:
         typer.echo(f"no model versions in {models_dir()}; train one with 'pmtype train'")
+        if missing:
+            _say(f"Note: {missing}")
         return
     width = max(len("name"), *(len(v.name) for v in versions))
     typer.echo(f"  {'name':<{width}}  {'created':<25}  {'rows':>6}  "
@@ -493,17 +496,21 @@ def models(ctx: typer.Context) -> None:
         metrics = "  ".join(f"{v.metrics[m]:>8.3f}" if m in v.metrics else f"{'-':>8}" for m in LISTED_METRICS)
         typer.echo(f"{mark} {v.name:<{width}}  {v.created or 'unknown':<25}  {v.rows if v.rows is not None else 'unknown':>6}  "
                    f"{metrics}  {v.model_id}")
-    if not any(v.is_default for v in versions):
-        typer.echo("(no default among them: 'pmtype models use NAME' chooses one)")
+    if missing:
+        _say(f"Note: {missing}")
+    elif not any(v.is_default for v in versions):
+        typer.echo("(no default among them: the built-in model, built from the seed corpus on first use, is the "
+                   "default; 'pmtype models use NAME' chooses one of these)")
 
 
 @models_app.command("use")
 def models_use(name: Annotated[str, typer.Argument(help="The version to make the default.")]) -> None:
-    """Make model version NAME the default model (after checking its hash and versions)."""
+    """Make model version NAME the default model (after checking its hash and versions); 'default' is the
+    built-in model, built from the seed corpus if it is not there yet."""
     from pmtype.registry import use_model
 
     with _Errors():
-        version = use_model(name)
+        version = use_model(name, progress=_say)
     typer.echo(f"{version.name} is now the default model ({version.model_id})")
 
 

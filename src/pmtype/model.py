@@ -998,6 +998,13 @@ def fit_model(data: TrainingSet, seed: int = config.SEED, cv_folds: int = config
 # --- the default model ------------------------------------------------------------
 
 
+def missing_default_message(name: str) -> str:
+    """What to say where the default pointer names version ``name`` and no such folder is there."""
+    return (f"the default model {printable(name)} (named in {printable(default_pointer())}) is missing; choose "
+            f"another with 'pmtype models use NAME', or the built-in one with 'pmtype models use "
+            f"{config.DEFAULT_MODEL_NAME}'")
+
+
 def default_pointer() -> Path:
     """The file naming the default model version: ``DEFAULT_POINTER`` in ``models_dir()``, or
     where only an older pmtype's pointer (``LEGACY_POINTER``) is there, that one."""
@@ -1065,8 +1072,7 @@ def load_model(path: str | Path | None = None, build_if_missing: bool = True,
         path = default_model_path()
         if not (Path(path) / persist.MANIFEST_FILE).exists():
             if default_pointer().is_file():
-                raise ModelNotFound(f"the default model {Path(path).name} (named in {printable(default_pointer())}) "
-                                    "is missing; choose another with 'pmtype models use NAME'")
+                raise ModelNotFound(missing_default_message(Path(path).name))
             if not build_if_missing:
                 raise ModelNotFound(f"no default model at {path}; build it with 'make model' or 'pmtype train'")
             from pmtype.training import build_default_model

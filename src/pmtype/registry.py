@@ -52,6 +52,7 @@ from pmtype.model import (
     default_pointer,
     is_version_name,
     load_model,
+    missing_default_message,
     model_folder,
     no_such_model,
 )
@@ -181,6 +182,17 @@ def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
     version.rows = data.get("rows")
     version.metrics = {k: float(cv[k]["value"]) for k in LISTED_METRICS if k in cv}
     return version
+
+
+def missing_default() -> str | None:
+    """What to say where the default pointer names a version that is not there (removed by hand), else None."""
+    try:
+        folder = default_model_path()
+    except ModelNotFound as e:  # a pointer that names no version at all
+        return str(e)
+    if default_pointer().is_file() and not folder.is_dir():
+        return missing_default_message(folder.name)
+    return None
 
 
 def list_models() -> list[ModelVersion]:
@@ -390,13 +402,20 @@ def _write_pointer(name: str) -> None:
             pass  # another run removed it
 
 
-def use_model(name: str | os.PathLike) -> ModelVersion:
+def use_model(name: str | os.PathLike, progress: Callable[[str], None] | None = None) -> ModelVersion:
     """Make version ``name`` the default model, after checking that it loads (hash and versions).
 
-    ``name`` is text or a path that is one plain name (``Path('v1')``).
+    ``name`` is text or a path that is one plain name (``Path('v1')``). ``default``, the built-in
+    model, is built from the seed corpus where it is not there yet (``progress`` is told so), as on
+    first use.
     """
     name = _as_name(name)
     folder = version_path(name)
+    if name == config.DEFAULT_MODEL_NAME and not folder.exists():
+        from pmtype.training import build_default_model
+
+        (progress or (lambda _m: None))(f"building the built-in model from the seed corpus into {folder} (once)…")
+        build_default_model(folder, progress=progress)
     if not folder.is_dir():
         raise ModelNotFound(f"no model version '{name}' in {printable(config.models_dir())}; "
                             "'pmtype models' lists them")
