@@ -506,3 +506,26 @@ def test_ngram_weights_are_each_words_push_on_the_log_odds_the_article_weights_a
     X[:, len(model.article_weights()):] = 0
     without = pipeline.named_steps["classifier"].predict_proba(X.tocsr())[0, 1]
     assert float(np.dot(list(weights.values()), tfidf)) == pytest.approx(_logit(with_words) - _logit(without), abs=1e-3)
+
+
+def test_compact_evidence_quotes_a_phrase_that_holds_its_separators():
+    from pmtype.model import DistinctionEvidence
+
+    phrases = [{"phrase": p, "side": "technical", "start": 0, "end": 0}
+               for p in ("degree in computer science, engineering", "SQL", 'the "platform" team', "APIs (REST)")]
+    e = DistinctionEvidence("background", "Background asked for", "technical", 1.0, phrases)
+    assert e.compact() == ('background:technical("degree in computer science, engineering", SQL, '
+                           '"the ""platform"" team", "APIs (REST)")')
+
+
+def test_compact_evidence_can_be_split_back_into_its_phrases(model):
+    import csv
+
+    text = posting_text("You hold a degree in computer science, engineering or a related field, and you write SQL. "
+                        "You work every day with engineers and QA on our public APIs.", "Product Manager, Platform")
+    compact = model.predict([text], force=True)[0].evidence_compact()
+    for part in compact.split("; "):
+        inside = part[part.index("(") + 1: -1]
+        phrases = next(csv.reader([inside], skipinitialspace=True))
+        assert all(p in text for p in phrases), (part, phrases)
+    assert '"degree in computer science, engineering"' in compact

@@ -44,9 +44,10 @@ from pmtype.model import (STATUS_EMPTY, STATUS_NOT_TEXT, PMTypeModel, Prediction
                           load_model, model_folder, truncation_note, usable_cores)
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
-#: Part of what a resumed run must match: how the output columns are written (2: the
-#: probability is a number in JSON Lines and Parquet; 1 wrote it as text everywhere).
-OUTPUT_LAYOUT = 2
+#: Part of what a resumed run must match: how the output columns are written (3: a phrase of the
+#: evidence that holds a comma is quoted; 2: the probability is a number in JSON Lines and Parquet;
+#: 1 wrote it as text everywhere).
+OUTPUT_LAYOUT = 3
 
 
 @dataclass

@@ -292,6 +292,12 @@ def build_scope_pipeline(seed: int = config.SEED) -> ScopeCheck:
 # --- predictions -----------------------------------------------------------------
 
 
+def _compact_phrase(phrase: str) -> str:
+    """A phrase as the compact evidence lists it: in double quotes (its own doubled) where it holds what
+    separates phrases or distinctions there (``"degree in computer science, engineering"``)."""
+    return f'"{phrase.replace(chr(34), chr(34) * 2)}"' if set(phrase) & set(',;()"') else phrase
+
+
 @dataclass
 class DistinctionEvidence:
     """What one distinction says about a posting."""
@@ -310,7 +316,7 @@ class DistinctionEvidence:
                 seen.append(phrase)
         # A distinction can lean one way on the strength of the model's weights alone
         # (say, few phrases of the other side weighed lightly): then no phrases are listed.
-        return f"{self.distinction}:{self.lean}" + (f"({', '.join(seen[:n])})" if seen else "")
+        return f"{self.distinction}:{self.lean}" + (f"({', '.join(map(_compact_phrase, seen[:n]))})" if seen else "")
 
 
 @dataclass
