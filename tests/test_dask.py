@@ -40,17 +40,23 @@ def parts(tmp_path):
     return folder, whole
 
 
-def test_dask_on_two_workers_equals_the_single_machine_path(tmp_path, model_dir, parts, monkeypatch):
+@pytest.fixture
+def started(monkeypatch):
+    """The number of workers of each local cluster pmtype starts, in order."""
     import dask.distributed
 
-    started = []
+    counts = []
 
     class CountedCluster(dask.distributed.LocalCluster):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            started.append(len(self.workers))
+            counts.append(len(self.workers))
 
     monkeypatch.setattr(dask.distributed, "LocalCluster", CountedCluster)
+    return counts
+
+
+def test_dask_on_two_workers_equals_the_single_machine_path(tmp_path, model_dir, parts, started):
     folder, whole = parts
     summary = label_with_dask(str(folder / "part*.csv"), tmp_path / "out", model=model_dir, workers=2)
     assert started == [2]  # two worker processes did the work
@@ -1036,19 +1042,9 @@ def test_a_run_removes_the_hidden_folder_a_killed_run_to_the_same_output_left(tm
     assert running.exists() and users.exists() and other_output.exists()
 
 
-def test_a_local_cluster_never_has_more_workers_than_the_cores(tmp_path, model_dir, parts, monkeypatch):
-    import dask.distributed
-
+def test_a_local_cluster_never_has_more_workers_than_the_cores(tmp_path, model_dir, parts, monkeypatch, started):
     import pmtype.batch
 
-    started = []
-
-    class CountedCluster(dask.distributed.LocalCluster):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            started.append(len(self.workers))
-
-    monkeypatch.setattr(dask.distributed, "LocalCluster", CountedCluster)
     monkeypatch.setattr(pmtype.batch, "usable_cores", lambda: 1)  # a machine (or taskset) of one core
     folder, _ = parts
     summary = label_with_dask(str(folder / "part*.csv"), tmp_path / "out", model=model_dir, workers=64)
