@@ -739,6 +739,20 @@ def test_evaluate_report_says_when_there_are_no_mistakes(model_dir, tmp_path):
     assert found_in_technical == 1.0
 
 
+def test_evaluate_numbers_the_rows_of_parquet_on_standard_input_as_of_the_file(model_dir, tmp_path):
+    """Parquet has no header: its first row is row 1 whether it is named or comes through a pipe."""
+    src = tmp_path / "ref.parquet"
+    pd.DataFrame({"description": ["", TECH_POSTING, BUSINESS_POSTING],
+                  "label": ["technical", "business", "business"]}).to_parquet(src, index=False)
+    for given, name, stdin in ((src, str(src), None), ("-", "standard input", src.read_bytes())):
+        folder = tmp_path / f"rep-{given == '-'}"
+        r = run("evaluate", given, "--model", model_dir, "--report", folder, input=stdin)
+        assert r.exit_code == 0, r.output
+        assert f"{name}: left out 1 rows with empty text (rows 1)\n" in r.stderr
+        mistakes = [line for line in (folder / "report.md").read_text().splitlines() if line.startswith("| 2 |")]
+        assert len(mistakes) == 1  # the technical posting labelled business, in the file's second row
+
+
 def test_evaluate_with_nothing_to_score_says_why(model_dir, tmp_path):
     src = tmp_path / "ref.csv"
     pd.DataFrame({"description": ["", "  "], "label": ["technical", "business"]}).to_csv(src, index=False)

@@ -348,7 +348,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
              ] if "p_technical" in out.columns else []
     out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
 
-    number = tables.row_numbers(path, len(frame), fmt, encoding)  # as train numbers rows
+    number = tables.row_numbers(path, len(frame), frame.attrs.get(tables.SNIFFED_FORMAT, fmt), encoding)  # as train does
     result = Suggestions(out, [number[r] for r in rows], len(candidates), left_out, model.model_id, notes=notes)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:

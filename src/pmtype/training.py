@@ -45,7 +45,9 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
         text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
         title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
                                        required=title_column is not None)
-    number = tables.row_numbers(path, len(frame), fmt, encoding)  # the row as the user finds it in the file
+    # the row as the user finds it in the file; Parquet on standard input or through a pipe is
+    # known by its bytes, which the reader has read and row_numbers cannot read again
+    number = tables.row_numbers(path, len(frame), frame.attrs.get(tables.SNIFFED_FORMAT, fmt), encoding)
     name = tables.input_name(path)
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
