@@ -753,6 +753,18 @@ def test_evaluate_numbers_the_rows_of_parquet_on_standard_input_as_of_the_file(m
         assert len(mistakes) == 1  # the technical posting labelled business, in the file's second row
 
 
+def test_evaluate_report_names_a_mistake_by_its_first_line_as_read_not_its_markup(model_dir, tmp_path):
+    """An HTML posting's first line is its title, not tags that a Markdown viewer would render."""
+    src = tmp_path / "ref.csv"
+    html = "<h2>Platform <b>PM</b></h2><ul><li>" + TECH_POSTING + "</li></ul>"
+    pd.DataFrame({"description": [html, BUSINESS_POSTING], "label": ["business", "business"]}).to_csv(src, index=False)
+    r = run("evaluate", src, "--model", model_dir, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    mistake = next(line for line in (tmp_path / "rep" / "report.md").read_text().splitlines()
+                   if line.startswith("| 2 |"))
+    assert mistake.startswith("| 2 | Platform PM | business | ")
+
+
 def test_evaluate_with_nothing_to_score_says_why(model_dir, tmp_path):
     src = tmp_path / "ref.csv"
     pd.DataFrame({"description": ["", "  "], "label": ["technical", "business"]}).to_csv(src, index=False)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import SWAP, install_model as _install
+from conftest import BUSINESS_POSTING, SWAP, TECH_POSTING, install_model as _install
 from corpus import rows
 from pmtype import config
 from pmtype.cli import app
@@ -247,6 +247,16 @@ def test_compare_prints_metrics_flips_and_verdict(model_dir, swapped_model_dir, 
     assert any(re.match(r"  row 2 +given technical current technical \(0\.\d\d\) -> new business", line) for line in out)
     assert out[-1].startswith("verdict: worse (")
     assert r.stderr.strip() == "left out 16 not_pm rows (the comparison covers technical and business)"
+
+
+def test_compare_names_a_flip_by_its_first_line_as_read_not_its_markup(model_dir, swapped_model_dir, tmp_path):
+    src = tmp_path / "ref.csv"
+    html = "<h2>Platform <b>PM</b></h2><ul><li>" + TECH_POSTING + "</li></ul>"
+    pd.DataFrame({"description": [html, BUSINESS_POSTING], "label": ["technical", "business"]}).to_csv(src, index=False)
+    r = run("compare", swapped_model_dir, "--against", model_dir, "--on", src)
+    assert r.exit_code == 0, r.output
+    flip = next(line for line in r.stdout.splitlines() if line.startswith("  row 2 "))
+    assert flip.endswith("  broke  Platform PM")
 
 
 @pytest.fixture(scope="module")

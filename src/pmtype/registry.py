@@ -692,13 +692,16 @@ def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, cu
     if not_pm:
         notes.append(f"left out {not_pm} not_pm rows (the comparison covers technical and business)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
-    p_new = np.array([p.p_technical for p in new_model.predict(texts, force=True)], dtype=float)
+    predicted = new_model.predict(texts, force=True)
+    p_new = np.array([p.p_technical for p in predicted], dtype=float)
     p_cur = np.array([p.p_technical for p in current_model.predict(texts, force=True)], dtype=float)
     metrics = paired_bootstrap(given, p_new, p_cur, n_boot=n_boot)
     d = metrics[VERDICT_METRIC]["diff"]
     said, reason = verdict(d["value"], d["low"], d["high"], margin)
     flips = [Flip(rows[i], given[i], _label(p_cur[i]), round(float(p_cur[i]), 4), _label(p_new[i]),
-                  round(float(p_new[i]), 4), texts[i].strip().splitlines()[0][:80])
+                  round(float(p_new[i]), 4),
+                  # the first line as pmtype read it: an HTML posting's title, not its tags
+                  (predicted[i].text or texts[i]).strip().splitlines()[0].strip()[:80])
              for i in range(len(texts)) if _label(p_new[i]) != _label(p_cur[i])]
     return Comparison(new_model.model_id, current_model.model_id, str(new_path), str(current_path),
                       tables.input_name(on), len(texts), metrics, flips, said, reason, margin, notes)

@@ -114,7 +114,8 @@ def _write_report_files(folder: Path, texts, labels, predictions, result: dict, 
     wrong.sort(key=lambda i: -abs(predictions[i].p_technical - 0.5))
     mistakes = []
     for i in wrong[:15]:
-        first = texts[i].strip().splitlines()[0][:80] if texts[i].strip() else ""
+        read = predictions[i].text or texts[i]  # as pmtype read it: an HTML posting's markup is no first line
+        first = read.strip().splitlines()[0][:80] if read.strip() else ""
         row = rows[i] if rows else i + 1
         mistakes.append(f"| {row} | {_cell(first)} | {labels[i]} | {predictions[i].p_technical:.2f} | "
                         f"{_cell(predictions[i].evidence_compact())} |")
