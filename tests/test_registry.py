@@ -644,6 +644,27 @@ def test_compare_needs_both_labels_a_margin_and_resamples(model_dir, tmp_path, c
         assert str(e.value) == message
 
 
+def test_compare_refusing_a_file_says_which_rows_it_left_out(model_dir, tmp_path, corpus_csv):
+    """The business rows are there, but with no text: the refusal says so, as evaluate's does."""
+    src = tmp_path / "reference.csv"
+    pd.DataFrame({"description": [TECH_POSTING, "", "12345"],
+                  "label": ["technical", "business", "business"]}).to_csv(src, index=False)
+    with pytest.raises(BadTrainingData) as e:
+        compare(model_dir, src, against=model_dir)
+    assert str(e.value) == (f"{src} has postings of one label only (technical); comparing models needs "
+                            "reference postings of both labels: left out 1 rows with empty text (rows 3); "
+                            "left out 1 rows whose text is a number or has no letters (rows 4)")
+    with pytest.raises(BadTrainingData) as e:
+        train_version([corpus_csv], name="never", use_seed=False, promote_on=src)
+    assert str(e.value).endswith("both labels: left out 1 rows with empty text (rows 3); "
+                                 "left out 1 rows whose text is a number or has no letters (rows 4)")
+    pd.DataFrame({"description": ["", "Teach third grade."], "label": ["technical", "not_pm"]}).to_csv(src, index=False)
+    with pytest.raises(BadTrainingData) as e:
+        compare(model_dir, src, against=model_dir)
+    assert str(e.value) == (f"{src} has no postings labelled technical or business to compare on: "
+                            "left out 1 rows with empty text (rows 2)")
+
+
 def test_promote_on_a_file_of_one_label_fails_before_training(corpus_csv, tmp_path):
     src = tmp_path / "technical.csv"
     pd.DataFrame({"description": [TECH_POSTING] * 2, "label": ["technical"] * 2}).to_csv(src, index=False)

@@ -568,15 +568,18 @@ def _check_margin(margin: float) -> None:
         raise BadOption("--margin must be a number, at least 0")
 
 
-def _need_both_labels(on, labels) -> None:
+def _need_both_labels(on, labels, notes: Sequence[str] = ()) -> None:
     """A reference file must hold both labels: with one, macro-F1 and ROC-AUC cannot tell models apart.
-    The message names ``on`` as every error names an input (``standard input`` for ``-``)."""
+    The message names ``on`` as every error names an input (``standard input`` for ``-``), and ends
+    with the ``notes`` of reading it (rows left out for empty text…), as ``evaluate``'s does: the
+    labels missing may be those of rows left out."""
     name = tables.input_name(on)
+    why = (": " + "; ".join(n.removeprefix(f"{name}: ") for n in notes)) if notes else ""
     if not labels:
-        raise BadTrainingData(f"{name} has no postings labelled technical or business to compare on")
+        raise BadTrainingData(f"{name} has no postings labelled technical or business to compare on{why}")
     if len(set(labels)) < 2:
         raise BadTrainingData(f"{name} has postings of one label only ({labels[0]}); comparing models "
-                              "needs reference postings of both labels")
+                              f"needs reference postings of both labels{why}")
 
 
 def verdict(diff: float, low: float, high: float, margin: float = MARGIN) -> tuple[str, str]:
@@ -688,7 +691,7 @@ def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, cu
                 data, notes: list[str], margin: float, n_boot: int) -> Comparison:
     """``compare`` on the labelled postings ``data`` already read from ``on`` (with their ``notes``)."""
     pm, not_pm = data.pm_only()
-    _need_both_labels(on, pm.labels)
+    _need_both_labels(on, pm.labels, notes)
     if not_pm:
         notes.append(f"left out {not_pm} not_pm rows (the comparison covers technical and business)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
@@ -848,7 +851,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         reference, reference_notes = read_labelled(promote_on, text_column, title_column, label_column,
                                                    fmt=train_options.get("fmt"),
                                                    encoding=train_options.get("encoding"))
-        _need_both_labels(promote_on, reference.pm_only()[0].labels)
+        _need_both_labels(promote_on, reference.pm_only()[0].labels, reference_notes)
         _check_default_to_compare_with(progress)
     unfinished = remove_unfinished()
     try:
