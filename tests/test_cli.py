@@ -748,7 +748,7 @@ def test_evaluate_numbers_the_rows_of_parquet_on_standard_input_as_of_the_file(m
         folder = tmp_path / f"rep-{given == '-'}"
         r = run("evaluate", given, "--model", model_dir, "--report", folder, input=stdin)
         assert r.exit_code == 0, r.output
-        assert f"{name}: left out 1 rows with empty text (rows 1)\n" in r.stderr
+        assert f"{name}: left out 1 row with empty text (row 1)\n" in r.stderr
         mistakes = [line for line in (folder / "report.md").read_text().splitlines() if line.startswith("| 2 |")]
         assert len(mistakes) == 1  # the technical posting labelled business, in the file's second row
 

@@ -652,17 +652,17 @@ def test_compare_refusing_a_file_says_which_rows_it_left_out(model_dir, tmp_path
     with pytest.raises(BadTrainingData) as e:
         compare(model_dir, src, against=model_dir)
     assert str(e.value) == (f"{src} has postings of one label only (technical); comparing models needs "
-                            "reference postings of both labels: left out 1 rows with empty text (rows 3); "
-                            "left out 1 rows whose text is a number or has no letters (rows 4)")
+                            "reference postings of both labels: left out 1 row with empty text (row 3); "
+                            "left out 1 row whose text is a number or has no letters (row 4)")
     with pytest.raises(BadTrainingData) as e:
         train_version([corpus_csv], name="never", use_seed=False, promote_on=src)
-    assert str(e.value).endswith("both labels: left out 1 rows with empty text (rows 3); "
-                                 "left out 1 rows whose text is a number or has no letters (rows 4)")
+    assert str(e.value).endswith("both labels: left out 1 row with empty text (row 3); "
+                                 "left out 1 row whose text is a number or has no letters (row 4)")
     pd.DataFrame({"description": ["", "Teach third grade."], "label": ["technical", "not_pm"]}).to_csv(src, index=False)
     with pytest.raises(BadTrainingData) as e:
         compare(model_dir, src, against=model_dir)
     assert str(e.value) == (f"{src} has no postings labelled technical or business to compare on: "
-                            "left out 1 rows with empty text (rows 2)")
+                            "left out 1 row with empty text (row 2)")
 
 
 def test_promote_on_a_file_of_one_label_fails_before_training(corpus_csv, tmp_path):
