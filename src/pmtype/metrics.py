@@ -25,11 +25,13 @@ CLASSES = ("business", "technical")
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """ECE: the mean gap between confidence and accuracy over equal-width bins of p."""
+    """ECE: the mean gap between confidence and accuracy over equal-width bins of p, weighted by
+    their postings. The bins are ``reliability``'s (scikit-learn's ``calibration_curve``): a p on an
+    edge falls in the bin below it, so the figure and the number agree."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.searchsorted(edges[1:-1], p)  # calibration_curve's own rule
     total = 0.0
     for b in range(bins):
         mask = which == b

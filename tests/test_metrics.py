@@ -1,0 +1,37 @@
+"""The label metrics: scikit-learn's, and an ECE over the reliability figure's own bins."""
+
+import numpy as np
+import pytest
+from sklearn.calibration import calibration_curve
+
+from pmtype.metrics import expected_calibration_error, label_metrics, reliability
+
+
+def _ece_from_the_figures_bins(y, p, bins=10):
+    """ECE from calibration_curve's bins: each bin's gap, weighted by the postings it holds."""
+    y, p = np.asarray(y), np.asarray(p, dtype=float)
+    prob_true, prob_pred = calibration_curve(y, p, n_bins=bins, strategy="uniform")
+    counts = np.bincount(np.searchsorted(np.linspace(0, 1, bins + 1)[1:-1], p), minlength=bins)
+    return float(np.sum(counts[counts > 0] / len(y) * np.abs(prob_true - prob_pred)))
+
+
+@pytest.mark.parametrize("y, p", [
+    ([1, 0], [0.15, 0.2]),  # 0.2 is an edge: in the figure's bin below, with 0.15
+    ([1, 0, 1, 1, 0], [0.1, 0.5, 0.5, 0.9, 1.0]),
+    ([0, 1, 1, 0, 1, 0], [0.0, 0.3, 0.6, 0.7, 0.2999, 0.05]),
+])
+def test_ece_bins_postings_as_the_reliability_figure_does(y, p):
+    assert expected_calibration_error(y, p) == pytest.approx(_ece_from_the_figures_bins(y, p))
+
+
+def test_ece_of_random_probabilities_matches_the_figures_bins():
+    rng = np.random.default_rng(3)
+    p = np.round(rng.random(500), 1)  # many on the edges
+    y = (rng.random(500) < p).astype(int)
+    assert expected_calibration_error(y, p) == pytest.approx(_ece_from_the_figures_bins(y, p))
+    labels = ["technical" if v else "business" for v in y]
+    assert label_metrics(labels, p, intervals=False)["metrics"]["ece"]["value"] == pytest.approx(
+        _ece_from_the_figures_bins(y, p))
+    figure_true, figure_pred = reliability(labels, p)  # the figure's points are these bins' own
+    want_true, want_pred = calibration_curve(y, p, n_bins=10, strategy="uniform")
+    assert np.allclose(figure_true, want_true) and np.allclose(figure_pred, want_pred)
