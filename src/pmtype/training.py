@@ -34,8 +34,9 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
                   fmt: str | None = None, encoding: str | None = None) -> tuple[TrainingSet, list[str]]:
     """Labelled postings from a table, and notes on the rows left out (with reasons).
 
-    Unknown labels stop everything with an error naming the rows; empty texts and
-    exact duplicates are left out and reported; the same text with two labels is an error.
+    Unknown labels stop everything with an error naming the rows; empty texts are left out
+    and reported. Duplicates are kept (``dedupe`` drops them for training and refuses the same
+    text with two labels; evaluate and compare score every row as given).
     A text or title column that is the label column is a ``BadOption``. Each text's row
     number in the file (``tables.row_numbers``: a CSV/TSV header is row 1; a JSON Lines row is its line)
     goes into ``rows``.
