@@ -665,6 +665,27 @@ def test_evaluate_refuses_a_blank_report_folder(model_dir, corpus_csv, tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_evaluate_refuses_a_report_folder_it_could_not_write_before_scoring(model_dir, corpus_csv, tmp_path, monkeypatch):
+    import pmtype.evaluation
+
+    def never(*args, **kwargs):
+        raise AssertionError("scored")
+
+    monkeypatch.setattr(pmtype.evaluation, "label_metrics", never)
+    report = tmp_path / "report"
+    (report / "report.md").mkdir(parents=True)
+    (report / "confusion.png").write_bytes(b"an earlier figure")
+    r = run("evaluate", corpus_csv, "--model", model_dir, "--report", report)
+    assert (r.exit_code, r.stderr) == (1, f"Error: {report / 'report.md'} is a folder, in the way of the report's "
+                                          "file of that name: move it away\n")
+    assert (report / "confusion.png").read_bytes() == b"an earlier figure"  # nothing replaced
+    assert sorted(p.name for p in report.iterdir()) == ["confusion.png", "report.md"]
+    dangling = tmp_path / "to-nowhere"
+    dangling.symlink_to(tmp_path / "gone")
+    r = run("evaluate", corpus_csv, "--model", model_dir, "--report", dangling)
+    assert (r.exit_code, r.stderr) == (1, f"Error: {dangling} is a symbolic link to nothing; give the report a folder\n")
+
+
 def test_an_interrupted_report_leaves_the_earlier_one_whole(model_dir, corpus_csv, tmp_path, monkeypatch):
     import matplotlib.figure
 

@@ -35,6 +35,9 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
         if not str(report_dir).strip():  # Path("") is the working directory: never a folder given by accident
             raise BadOption("--report needs a folder name, not a blank one")
         tables.check_output_folder(report_dir)  # before the scoring
+        from pmtype.report import check_report_folder
+
+        check_report_folder(Path(report_dir))
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from pmtype.cues import DISTINCTIONS
-from pmtype.errors import counted
+from pmtype.errors import CannotWrite, counted, printable
 from pmtype.metrics import CLASSES, reliability
 
 
@@ -21,6 +21,19 @@ def _cell(text: str) -> str:
 
 #: The files a report is made of, report.md last.
 REPORT_FILES = ("confusion.png", "reliability.png", "p_by_label.png", "report.md")
+
+
+def check_report_folder(folder: Path) -> None:
+    """``CannotWrite`` where the report could not be written into ``folder``: a link to nothing, or
+    a folder in it under the name of one of the report's files. Checked before the scoring."""
+    folder = Path(folder)
+    if folder.is_symlink() and not folder.exists():
+        raise CannotWrite(f"{printable(folder)} is a symbolic link to nothing; give the report a folder")
+    for name in REPORT_FILES:
+        there = folder / name
+        if there.is_dir() and not there.is_symlink():  # a file moved onto a link's name replaces the link
+            raise CannotWrite(f"{printable(there)} is a folder, in the way of the report's file of that name: "
+                              "move it away")
 
 
 def write_report(folder: Path, texts, labels, predictions, result: dict, rows=None) -> Path:
