@@ -35,3 +35,11 @@ def test_ece_of_random_probabilities_matches_the_figures_bins():
     figure_true, figure_pred = reliability(labels, p)  # the figure's points are these bins' own
     want_true, want_pred = calibration_curve(y, p, n_bins=10, strategy="uniform")
     assert np.allclose(figure_true, want_true) and np.allclose(figure_pred, want_pred)
+
+
+@pytest.mark.parametrize("p, shown", [(0.4961, "0.496"), (0.4996, "0.4996"), (0.5, "0.50"), (0.5004, "0.50"),
+                                      (0.73, "0.73"), (0.0012, "0.00"), (0.495, "0.49")])
+def test_a_probability_is_shown_on_its_own_side_of_a_half(p, shown):
+    from pmtype.metrics import shown_p
+
+    assert shown_p(p) == shown

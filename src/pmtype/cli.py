@@ -244,7 +244,9 @@ def _print_prediction(prediction) -> None:
         status, _, more = prediction.status.partition("; ")
         note = "  [yellow]uncertain: a close call[/yellow]" if status == "uncertain" else ""
         note += f"  ({more})" if more else ""
-        out.print(f"[bold]{prediction.label}[/bold]  p_technical {prediction.p_technical:.2f}{note}")
+        from pmtype.metrics import shown_p
+
+        out.print(f"[bold]{prediction.label}[/bold]  p_technical {shown_p(prediction.p_technical)}{note}")
     if not prediction.evidence:
         out.print("No evidence from the five distinctions was found.")
         return

@@ -89,6 +89,16 @@ def label_metrics(y_true: Sequence[str], p_technical: Sequence[float], intervals
     return result
 
 
+def shown_p(p: float, digits: int = 2) -> str:
+    """``p_technical`` for a reader: ``digits`` decimals, or more (up to the four a prediction has) where
+    rounding would carry it across 0.5, against the label beside it: 0.4961 is '0.496', not '0.50'."""
+    for d in range(digits, 5):
+        text = f"{p:.{d}f}"
+        if (float(text) >= 0.5) == (p >= 0.5):
+            return text
+    return f"{p:.4f}"
+
+
 def format_metrics(result: dict) -> str:
     """A plain-text table of a ``label_metrics`` result."""
     lines = [f"postings scored: {result['n']}"]

@@ -56,6 +56,7 @@ from pmtype.model import (
     model_folder,
     no_such_model,
 )
+from pmtype.metrics import shown_p
 
 
 #: What ``describe`` and ``list_models`` show for what a manifest does not record (an older or partial one).
@@ -732,8 +733,8 @@ def format_comparison(c: Comparison, max_flips: int = 20) -> str:
                   f"{fixed} now {'matches' if fixed == 1 else 'match'} the given label, "
                   f"{len(c.flips) - fixed} no longer {'does' if len(c.flips) - fixed == 1 else 'do'}"]
     for f in sorted(c.flips, key=lambda f: (f.effect != "broke", f.row))[:max_flips]:
-        lines.append(f"  row {f.row:<5} given {f.given:<9} current {f.current_label} ({f.current_p:.2f}) "
-                     f"-> new {f.new_label} ({f.new_p:.2f})  {f.effect:<5}  {f.title}")
+        lines.append(f"  row {f.row:<5} given {f.given:<9} current {f.current_label} ({shown_p(f.current_p)}) "
+                     f"-> new {f.new_label} ({shown_p(f.new_p)})  {f.effect:<5}  {f.title}")
     if len(c.flips) > max_flips:
         lines.append(f"  … and {len(c.flips) - max_flips} more")
     lines += ["", f"verdict: {c.verdict} ({c.reason})"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from pmtype.cues import DISTINCTIONS
 from pmtype.errors import CannotWrite, counted, printable
-from pmtype.metrics import CLASSES, reliability
+from pmtype.metrics import CLASSES, reliability, shown_p
 
 
 def _cell(text: str) -> str:
@@ -130,7 +130,7 @@ def _write_report_files(folder: Path, texts, labels, predictions, result: dict, 
         read = predictions[i].text or texts[i]  # as pmtype read it: an HTML posting's markup is no first line
         first = read.strip().splitlines()[0][:80] if read.strip() else ""
         row = rows[i] if rows else i + 1
-        mistakes.append(f"| {row} | {_cell(first)} | {labels[i]} | {predictions[i].p_technical:.2f} | "
+        mistakes.append(f"| {row} | {_cell(first)} | {labels[i]} | {shown_p(predictions[i].p_technical)} | "
                         f"{_cell(predictions[i].evidence_compact())} |")
     if mistakes:
         mistakes_md = ("| row | posting (first line) | true | p_technical | evidence |\n|---|---|---|---|---|\n"
