@@ -355,6 +355,17 @@ def test_markup_alone_is_no_posting_even_with_force(model):
                                                                  (None, None, STATUS_NOT_TEXT)]
 
 
+def test_a_posting_whose_lines_end_in_vertical_tabs_reads_as_one_with_line_breaks(model):
+    """Text copied from Word ends its lines with vertical tabs: the same probability and evidence,
+    the company's own sentence ("We build APIs…", under "About us") counting for nothing."""
+    posting = ("Product Manager{0}{0}About us{0}We build APIs for banks and our engineers love SQL.{0}{0}"
+               "Responsibilities{0}Work with engineers on APIs{0}Define the roadmap with sales and marketing")
+    plain, word = (classify(posting.format(end), model=model) for end in ("\n", "\x0b"))
+    assert word.text == plain.text
+    assert (word.p_technical, word.evidence_compact()) == (plain.p_technical, plain.evidence_compact())
+    assert "SQL" not in word.evidence_compact()
+
+
 def test_evidence_strength_is_a_plain_float(model):
     from pmtype import classify
 

@@ -14,6 +14,16 @@ def test_normalise_folds_windows_line_endings_and_spaces():
     assert text.normalise("a\r\nb\t\t c\r\n\r\n\r\n\r\nd") == "a\nb c\n\nd"
 
 
+@pytest.mark.parametrize("line_break", ["\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x1e"], ids=repr)
+def test_every_kind_of_line_break_is_a_line_break(line_break):
+    """Word's manual line break (a vertical tab), a PDF's page break, NEL and Unicode's separators
+    end a line as \\n does: else a posting's lines ran into one, its headings unseen."""
+    posting = "Product Manager{0}{0}About us{0}We build APIs.{0}{0}Responsibilities{0}Work with engineers{0}{0}Benefits{0}Dental"
+    out = text.normalise(posting.format(line_break))
+    assert out == posting.format("\n")
+    assert [s.kind for s in text.sections(out)] == ["intro", "company", "role", "benefits"]
+
+
 def test_sections_are_found_by_heading():
     t = text.normalise("We make rockets.\n\nAbout the role:\nOwn the API.\n\nBENEFITS\n- Dental\n")
     kinds = [s.kind for s in text.sections(t)]

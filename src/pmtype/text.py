@@ -20,6 +20,10 @@ _ANY_TAG = re.compile(r"<[^>\n]{1,200}>")
 # steps, each skipped when there is nothing to fold: a regex over every word gap of every
 # posting costs more than the rest of normalising.
 _ODD_SPACE = re.compile(r"[\t\u00a0\u2000-\u200b\u3000]")
+#: Line breaks other than \r and \n, as str.splitlines knows them: a vertical tab (Word's manual
+#: line break), a form feed (a page break in text from a PDF), the file, group and record
+#: separators, NEL and Unicode's line and paragraph separators.
+_OTHER_LINE_BREAK = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _SPACE_RUN = re.compile(r"  +")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
@@ -35,6 +39,8 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _OTHER_LINE_BREAK.search(text):
+        text = _OTHER_LINE_BREAK.sub("\n", text)
     if _ODD_SPACE.search(text):
         text = _ODD_SPACE.sub(" ", text)
     if "  " in text:
