@@ -350,6 +350,11 @@ def test_markup_alone_is_no_posting_even_with_force(model):
     with pytest.raises(EmptyText):
         classify("<div><br/></div>&nbsp;", model=model, force=True)
     assert classify("<p>12345</p>", model=model, force=True).status == STATUS_NOT_TEXT
+    # a link, an image, a rule or an empty table are markup as much as a paragraph is
+    for markup in ('<img src="logo.png" alt="Product Manager">', "<hr/>", "<table><tr><td></td></tr></table>"):
+        with pytest.raises(EmptyText):
+            classify(markup, model=model, force=True)
+    assert classify('<a href="https://example.com/apply">12345</a>', model=model, force=True).status == STATUS_NOT_TEXT
     got = model.predict(["<script>var a = 1;</script>", "<p>42</p>"], force=True)
     assert [(p.label, p.p_technical, p.status) for p in got] == [(None, None, STATUS_EMPTY),
                                                                  (None, None, STATUS_NOT_TEXT)]
@@ -364,6 +369,18 @@ def test_a_posting_whose_lines_end_in_vertical_tabs_reads_as_one_with_line_break
     assert word.text == plain.text
     assert (word.p_technical, word.evidence_compact()) == (plain.p_technical, plain.evidence_compact())
     assert "SQL" not in word.evidence_compact()
+
+
+def test_a_posting_marked_up_with_links_and_italics_reads_as_its_words(model):
+    """The text classify gives, and its evidence, are the posting's words, not its tags: no cue
+    is found in a link's address or an image's description."""
+    marked = ('Product Manager\nWork with <a href="https://example.com/data-science">our engineers</a> '
+              'on <i>APIs</i>\n<img src="team.png" alt="an MBA and a computer science degree">Own the roadmap')
+    got = classify(marked, model=model)
+    assert got.text.split("\n") == ["Product Manager", "Work with our engineers on APIs ", " Own the roadmap"]
+    phrases = [p for e in got.evidence for p in e.phrases]
+    assert sorted(p["phrase"] for p in phrases) == ["APIs", "engineers"]
+    assert all(got.text[p["start"]:p["end"]] == p["phrase"] for p in phrases)
 
 
 def test_evidence_strength_is_a_plain_float(model):

@@ -10,6 +10,21 @@ def test_normalise_strips_markup_and_entities():
     assert "API" in out and "& SDK" in out and "Work with engineers" in out
 
 
+def test_markup_of_links_italics_and_tables_is_removed_too():
+    """A posting marked up with only links, italics, underlining or a table is markup all the
+    same: its tags (and what their attributes say) are no text of the posting."""
+    assert (text.normalise('Work with <a href="https://example.com/data-science">our engineers</a> on '
+                           '<i>APIs</i> and <u>SQL</u>') == "Work with our engineers on APIs and SQL")
+    assert (text.normalise("<table><tr><td>Skills</td><td>SQL</td></tr><tr><td>Degree</td><td>MBA</td></tr>"
+                           "</table>") == "Skills SQL \n Degree MBA")
+    assert text.normalise('<img src="logo.png" alt="data science"><hr/>') == ""
+
+
+@pytest.mark.parametrize("plain", ["Salary < a lot, <5 years, x<i then", "Experience: <3 years > 1"])
+def test_angle_brackets_in_plain_text_are_no_markup(plain):
+    assert text.normalise(plain) == plain
+
+
 def test_normalise_folds_windows_line_endings_and_spaces():
     assert text.normalise("a\r\nb\t\t c\r\n\r\n\r\n\r\nd") == "a\nb c\n\nd"
 

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-_TAG = re.compile(r"<\s*(br|/p|/li|/h[1-6]|/div|li|p|h[1-6]|div|tr)\b[^>]*>", re.I)
+_TAG = re.compile(r"<\s*(br|hr|/p|/li|/h[1-6]|/div|/table|/ul|/ol|li|p|h[1-6]|div|tr|dt|dd)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"<[^>\n]{1,200}>")
 # White space other than a plain space or a line break, and runs of spaces. Folded in two
 # steps, each skipped when there is nothing to fold: a regex over every word gap of every
@@ -27,7 +27,13 @@ _OTHER_LINE_BREAK = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _SPACE_RUN = re.compile(r"  +")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
-_LOOKS_HTML = re.compile(r"<\s*/?\s*(p|br|li|ul|div|h[1-6]|span|strong|b|em)\b", re.I)
+#: Text holds markup where it holds a tag of HTML's: one of the commonest opened or closed, or a whole
+#: tag of the others (a link, italics, a table, an image, a rule…). Not "<5 years" or "< a lot".
+_LOOKS_HTML = re.compile(
+    r"<\s*/?\s*(p|br|li|ul|div|h[1-6]|span|strong|b|em)\b|"
+    r"</?(a|i|u|s|ol|table|thead|tbody|tfoot|tr|td|th|caption|img|hr|section|article|header|footer|main|nav|"
+    r"font|small|big|sub|sup|strike|del|ins|mark|code|pre|blockquote|center|dl|dt|dd|html|body|head|meta|"
+    r"link|title|label|figure|figcaption|address)(?:\s[^<>]{0,200})?/?>", re.I)
 
 
 def normalise(text: str) -> str:
