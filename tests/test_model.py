@@ -383,6 +383,15 @@ def test_a_posting_marked_up_with_links_and_italics_reads_as_its_words(model):
     assert all(got.text[p["start"]:p["end"]] == p["phrase"] for p in phrases)
 
 
+def test_a_word_broken_by_soft_hyphens_is_still_a_cue(model):
+    plain = "Product Manager\n\nWork with engineers on APIs, SQL and the data pipelines."
+    hyphenated = "Product Manager\n\nWork with engi&shy;neers on APIs, S&shy;QL and the data pipe&shy;lines."
+    got, expected = classify(hyphenated, model=model), classify(plain, model=model)
+    assert got.text == expected.text
+    assert (got.p_technical, got.evidence_compact()) == (expected.p_technical, expected.evidence_compact())
+    assert "engineers" in got.evidence_compact() and "data pipelines" in got.evidence_compact()
+
+
 def test_evidence_strength_is_a_plain_float(model):
     from pmtype import classify
 

@@ -25,6 +25,13 @@ def test_angle_brackets_in_plain_text_are_no_markup(plain):
     assert text.normalise(plain) == plain
 
 
+def test_invisible_format_characters_inside_a_word_leave_it_one_word():
+    """A soft hyphen (a web page's &shy;), a word joiner, a byte-order mark or a direction mark shows
+    nothing: the word it sits in is read whole."""
+    assert (text.normalise("\ufeffOwn the road&shy;map with engi\u00adneers, S\u2060QL and \u200fAPIs\u200e")
+            == "Own the roadmap with engineers, SQL and APIs")
+
+
 def test_normalise_folds_windows_line_endings_and_spaces():
     assert text.normalise("a\r\nb\t\t c\r\n\r\n\r\n\r\nd") == "a\nb c\n\nd"
 

@@ -24,6 +24,11 @@ _ODD_SPACE = re.compile(r"[\t\u00a0\u2000-\u200b\u3000]")
 #: line break), a form feed (a page break in text from a PDF), the file, group and record
 #: separators, NEL and Unicode's line and paragraph separators.
 _OTHER_LINE_BREAK = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+#: Invisible format characters that Unicode's word boundaries pass over (its Word_Break "Format"): a
+#: soft hyphen ("road&shy;map"), a word joiner, a byte-order mark, direction marks and embeddings.
+#: They are dropped, so that the word they sit in is one word. (Not the zero-width space, which
+#: parts words, nor the joiners, which hold emoji together.)
+_INVISIBLE = re.compile(r"[\u00ad\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SPACE_RUN = re.compile(r"  +")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
@@ -45,6 +50,8 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _INVISIBLE.search(text):
+        text = _INVISIBLE.sub("", text)
     if _OTHER_LINE_BREAK.search(text):
         text = _OTHER_LINE_BREAK.sub("\n", text)
     if _ODD_SPACE.search(text):
