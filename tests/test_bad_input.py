@@ -54,7 +54,7 @@ BIZ = ("Product Manager, Growth. You will own pricing, packaging and positioning
        "and sales; an MBA or a background in consulting is expected.")
 HTML_TECH = ("<html><head><style>li { color: red }</style></head><body><h1>Product Manager</h1>"
              f"<ul><li>{TECH}</li></ul><p>Apply &amp; join us!</p><script>var x = 1;</script></body></html>")
-HTML_BIZ = f"<div><p><strong>About the role</strong></p><p>{BIZ}</p><br/></div>"
+HTML_BIZ = f"<div><h2>Product Manager</h2><p><strong>About the role</strong></p><p>{BIZ}</p><br/></div>"
 GERMAN = ("Produktmanager (m/w/d). Sie verantworten unsere öffentlichen Schnittstellen gemeinsam mit "
           "Entwicklern und Testern und schätzen den Aufwand mit der technischen Leitung.")
 CHINESE = "产品经理：负责定价、包装和市场定位，与市场营销和销售团队合作，需要工商管理硕士学位。"

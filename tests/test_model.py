@@ -298,6 +298,24 @@ def test_the_scope_check_is_a_scikit_learn_estimator(corpus_csv, tmp_path):
     assert (again.predict_proba(bodies) == check.predict_proba(bodies)).all()
 
 
+LINES = ["Senior Product Manager", "Own the product roadmap and write user stories for the backlog.",
+         "Work with backend engineers and QA on the public APIs and SDKs."]
+
+
+@pytest.mark.parametrize("given", [
+    f"<h2>{LINES[0]}</h2><p>{LINES[1]}</p><p>{LINES[2]}</p>",  # a web page's, on one line
+    "\x0b".join(LINES),  # Word's line breaks
+    "\r\n".join(LINES),
+], ids=["html", "vertical tabs", "crlf"])
+def test_the_scope_check_reads_the_posting_as_the_label_pipeline_does(model, given):
+    """The title in markup or ended by another line break is still the posting's first line: the
+    scope check judges it with its title, as it judges the same posting in plain text."""
+    plain = classify("\n".join(LINES), model=model)
+    got = classify(given, model=model)
+    assert got.text.replace("\n\n", "\n") == plain.text
+    assert (got.p_pm, got.status, got.p_technical) == (plain.p_pm, plain.status, plain.p_technical)
+
+
 def test_a_pm_posting_pasted_without_its_title_is_still_labelled(model):
     from corpus import NOT_PM
 

@@ -31,6 +31,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from pmtype import config, persist
+from pmtype import text as text_mod
 from pmtype.config import DEFAULT_POINTER, LEGACY_POINTER, VERSION_NAME, is_version_name
 from pmtype.cues import DISTINCTIONS, Cue, distinction_titles, load_cue_lists, load_not_cues
 from pmtype.errors import BadOption, BadTrainingData, EmptyText, ModelNotFound, printable, system_reason
@@ -242,6 +243,11 @@ def build_body_scope(seed: int = config.SEED) -> Pipeline:
     ])
 
 
+def _scope_texts(X) -> list[str]:
+    """Postings as the scope check reads them: normalised, as far as the label pipeline reads them."""
+    return [text_mod.normalise(str(t)[: config.MAX_CHARS]) for t in as_posting_list(X)]
+
+
 class ScopeCheck(ClassifierMixin, BaseEstimator):
     """Is a text a product-management posting at all? (1: yes, 0: no)
 
@@ -250,6 +256,10 @@ class ScopeCheck(ClassifierMixin, BaseEstimator):
     fitted on the same postings with their titles taken off. Without this, a posting
     pasted without its title was judged by whatever its first line said, and nine in
     ten real PM postings were called not-PM.
+
+    It reads each posting as the label pipeline does, normalised (``text.normalise``): a title
+    in markup ("<h2>Product Manager</h2><p>…", all on one line) or ended by a vertical tab is
+    the posting's first line all the same.
 
     Parameters
     ----------
@@ -261,7 +271,7 @@ class ScopeCheck(ClassifierMixin, BaseEstimator):
         self.seed = seed
 
     def fit(self, X, y):
-        texts = [str(t) for t in as_posting_list(X)]
+        texts = _scope_texts(X)
         y = np.asarray(y)
         self.title_model_ = build_title_scope(self.seed).fit(texts, y)
         self.body_model_ = build_body_scope(self.seed).fit([_without_title(t) for t in texts], y)
@@ -270,7 +280,7 @@ class ScopeCheck(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "classes_")
-        texts = [str(t) for t in as_posting_list(X)]
+        texts = _scope_texts(X)
         titled = _has_title(texts)
         proba = np.zeros((len(texts), len(self.classes_)))
         for model, rows in ((self.title_model_, np.flatnonzero(titled)),
