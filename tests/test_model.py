@@ -224,6 +224,10 @@ def test_a_missing_title_or_description_is_empty_not_nan(missing):
     ("You will work with engineers. Great benefits.", False),
     ("", False),
     ("Product " * 20, False),  # too long for a title
+    ("Sr. Product Manager", True),  # an abbreviation's full stop ends no sentence
+    ("Sr. PM, Payments (U.S. Market)", True),
+    ("Assoc. Dir. of Product Management", True),
+    ("Manage the team. Sr. engineers report to you.", False),
 ])
 def test_a_first_line_reads_as_a_title_when_it_is_short_names_a_role_and_is_no_sentence(line, expected):
     from pmtype.model import looks_like_title
@@ -314,6 +318,16 @@ def test_the_scope_check_reads_the_posting_as_the_label_pipeline_does(model, giv
     got = classify(given, model=model)
     assert got.text.replace("\n\n", "\n") == plain.text
     assert (got.p_pm, got.status, got.p_technical) == (plain.p_pm, plain.status, plain.p_technical)
+
+
+def test_a_title_with_an_abbreviation_is_a_title(model):
+    """'Sr. Product Manager' is judged as a title, as 'Senior Product Manager' is, not taken for
+    a sentence and the posting judged by its body alone (where it was called not a PM posting)."""
+    body = ("Join our payments team. You will talk to customers, look at data and decide what we "
+            "build next with engineers and designers.")
+    short, long = (classify(body, title=t, model=model) for t in ("Sr. Product Manager", "Senior Product Manager"))
+    assert short.status == long.status != STATUS_NOT_PM
+    assert short.p_pm > 0.9
 
 
 def test_a_pm_posting_pasted_without_its_title_is_still_labelled(model):

@@ -155,13 +155,25 @@ _ROLE_WORD = re.compile(
 )
 
 
+#: Abbreviations a job title may hold, whose full stop ends no sentence: "Sr. Product Manager",
+#: "Product Manager, U.S. Payments".
+_TITLE_ABBREVIATION = re.compile(
+    r"\b(?:sr|snr|jr|jnr|mgr|dir|assoc|asst|exec|eng|engr|sen|prin|coord|admin|mktg|mgmt|dept|intl|corp|inc|ltd)\.|"
+    r"\b(?:[a-z]\.){2,}", re.I)
+
+
+def _without_abbreviations(line: str) -> str:
+    """``line`` with the full stops of ``_TITLE_ABBREVIATION``'s abbreviations taken out."""
+    return _TITLE_ABBREVIATION.sub(lambda m: m.group().replace(".", ""), line) if "." in line else line
+
+
 def looks_like_title(line: str) -> bool:
     """Whether a posting's first line reads as a job title: a few words, not a sentence, naming a role.
 
     ``posting_text`` puts a given title there; a posting pasted without one starts
     with whatever its body starts with ("About the job", "**Minimum qualifications:**").
     """
-    line = line.strip().strip("*#").strip()
+    line = _without_abbreviations(line.strip().strip("*#").strip())
     words = line.split()
     if not 1 <= len(words) <= 16 or len(line) > 150:
         return False
@@ -179,6 +191,7 @@ def starts_with_title(text: str) -> bool:
     first = text.split("\n", 1)[0]
     if looks_like_title(first):
         return True
+    first = _without_abbreviations(first)  # "Sr. Product Manager, Payments. You will…"
     sentence = _FIRST_SENTENCE.split(first[:200], 1)[0].rstrip(".!? ")
     return sentence != first.strip() and looks_like_title(sentence)
 
