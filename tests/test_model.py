@@ -381,6 +381,10 @@ def test_markup_alone_is_no_posting_even_with_force(model):
 
     with pytest.raises(EmptyText):
         classify("<div><br/></div>&nbsp;", model=model, force=True)
+    for spaces in ("&#160;", "&#xa0;", " &#160;&#8203; "):  # the same space as a numbered entity
+        with pytest.raises(EmptyText):
+            classify(spaces, model=model, force=True)
+    assert classify("&#49;&#50;", model=model, force=True).status == STATUS_NOT_TEXT  # "12"
     assert classify("<p>12345</p>", model=model, force=True).status == STATUS_NOT_TEXT
     # a link, an image, a rule or an empty table are markup as much as a paragraph is
     for markup in ('<img src="logo.png" alt="Product Manager">', "<hr/>", "<table><tr><td></td></tr></table>"):

@@ -137,7 +137,8 @@ def text_kind(value) -> str:
             return "not text"
         except ValueError:
             pass
-    return body_kind(value) if _LETTER.search(stripped) else "not text"
+    # a numeric entity holds no letter but may stand for a space: "&#160;" is "&nbsp;"
+    return body_kind(value) if _LETTER.search(stripped) or "&#" in stripped else "not text"
 
 
 def body_kind(body: str) -> str:
