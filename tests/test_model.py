@@ -428,6 +428,15 @@ def test_a_word_broken_by_soft_hyphens_is_still_a_cue(model):
     assert "engineers" in got.evidence_compact() and "data pipelines" in got.evidence_compact()
 
 
+def test_a_posting_with_a_pdfs_ligatures_gives_the_evidence_of_its_words(model):
+    plain = "Product Manager\n\nWork with finance and legal; write technical specifications for the workflow engine."
+    ligatured = plain.replace("fi", "\ufb01").replace("fl", "\ufb02")
+    got, expected = classify(ligatured, model=model), classify(plain, model=model)
+    assert got.text == expected.text
+    assert (got.p_technical, got.evidence_compact()) == (expected.p_technical, expected.evidence_compact())
+    assert "finance" in got.evidence_compact() and "technical specifications" in got.evidence_compact()
+
+
 def test_evidence_strength_is_a_plain_float(model):
     from pmtype import classify
 

@@ -32,6 +32,11 @@ def test_invisible_format_characters_inside_a_word_leave_it_one_word():
             == "Own the roadmap with engineers, SQL and APIs")
 
 
+def test_ligatures_of_text_from_a_pdf_are_written_out():
+    assert (text.normalise("Work with \ufb01nance on the work\ufb02ow, e\ufb00ort and tra\ufb03c")
+            == "Work with finance on the workflow, effort and traffic")
+
+
 def test_normalise_folds_windows_line_endings_and_spaces():
     assert text.normalise("a\r\nb\t\t c\r\n\r\n\r\n\r\nd") == "a\nb c\n\nd"
 

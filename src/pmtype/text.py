@@ -29,6 +29,10 @@ _OTHER_LINE_BREAK = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 #: They are dropped, so that the word they sit in is one word. (Not the zero-width space, which
 #: parts words, nor the joiners, which hold emoji together.)
 _INVISIBLE = re.compile(r"[\u00ad\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+#: The Latin ligatures of text taken from a PDF ("ﬁnance", "workﬂow"), written out as their letters.
+_LIGATURE = re.compile(r"[\ufb00-\ufb06]")
+_LIGATURE_LETTERS = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
+                                   "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
 _SPACE_RUN = re.compile(r"  +")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
@@ -52,6 +56,8 @@ def normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _INVISIBLE.search(text):
         text = _INVISIBLE.sub("", text)
+    if _LIGATURE.search(text):
+        text = text.translate(_LIGATURE_LETTERS)
     if _OTHER_LINE_BREAK.search(text):
         text = _OTHER_LINE_BREAK.sub("\n", text)
     if _ODD_SPACE.search(text):
