@@ -172,6 +172,15 @@ def test_labelling_and_the_text_step_run_with_fewer_passes(default_thresholds, m
     assert gc.get_threshold() == (700, 10, 10)
 
 
+@pytest.mark.parametrize("title", [None, float("nan"), "", "  ", "N/A", "null", " NaN ", "<b></b>", "&nbsp;"])
+def test_a_title_cell_that_holds_no_title_adds_nothing(title):
+    assert posting_text("Own the APIs with engineers.", title) == "Own the APIs with engineers."
+
+
+def test_a_title_is_put_over_the_description():
+    assert posting_text("Own the APIs.", " Product Manager, Platform ") == "Product Manager, Platform\n\nOwn the APIs."
+
+
 @pytest.mark.parametrize("description,title,what", [
     (b"Own the APIs.", None, "description"),
     ("Own the APIs.", bytearray(b"Product Manager"), "title"),

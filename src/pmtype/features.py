@@ -95,14 +95,15 @@ def is_missing(value: object) -> bool:
 def posting_text(description: object, title: object = None) -> str:
     """The text pmtype reads for a posting: its title (if any) over its description.
 
-    A missing description or title (None, NaN, ``pd.NA``) counts as empty, never as the text "nan";
+    A missing description or title (None, NaN, ``pd.NA``) counts as empty, never as the text "nan", and so
+    does a title that ``text_kind`` reads as empty (``N/A``, ``null``, ``<b></b>``);
     bytes are a ``TypeError`` (decode them first), never their ``b'…'`` form.
     """
     for what, value in (("description", description), ("title", title)):
         if isinstance(value, (bytes, bytearray)):
             raise TypeError(f"posting_text takes the {what} as a str, not {type(value).__name__}; decode it first")
     body = "" if is_missing(description) else str(description)
-    if is_missing(title) or not str(title).strip():
+    if text_kind(title) == "empty":  # missing, blank, a marker ('N/A', 'null') or markup alone: no title
         return body
     return f"{str(title).strip()}\n\n{body}"
 
