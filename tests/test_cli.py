@@ -366,6 +366,24 @@ def test_parquet_on_standard_input_comes_out_as_parquet_on_standard_output(model
     assert r.stdout.startswith("title,description,pm_label")
 
 
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_json_lines_on_standard_input_need_no_format_and_come_out_as_json_lines(model_dir, corpus_csv, gzipped):
+    import gzip
+
+    frame = pd.DataFrame({"title": ["Product Manager"] * 2, "description": [TECH_POSTING, BUSINESS_POSTING]})
+    lines = frame.to_json(orient="records", lines=True).encode()
+    data = gzip.compress(lines) if gzipped else lines
+    r = CliRunner().invoke(app, ["label", "-", "-o", "-", "--quiet", "--model", str(model_dir)], input=data)
+    assert r.exit_code == 0, r.stderr
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["pm_label"] for row in out] == ["technical", "business"]
+    assert isinstance(out[0]["pm_p_technical"], float)  # a number, as JSON Lines output has it
+    labelled = pd.read_csv(corpus_csv).to_json(orient="records", lines=True).encode()
+    r = run("evaluate", "-", "--model", model_dir, input=gzip.compress(labelled) if gzipped else labelled)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[0].endswith(" on standard input")
+
+
 def test_label_output_in_the_place_of_a_folder_or_under_a_file(model_dir, tmp_path):
     src = _one_posting(tmp_path)
     folder = tmp_path / "existing"

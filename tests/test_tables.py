@@ -788,9 +788,15 @@ def test_a_folder_is_named_a_folder_in_every_format(tmp_path, fmt):
     assert str(e.value) == f"{folder} is a folder, not a file"
 
 
-def test_json_lines_read_as_csv_are_named_in_the_missing_column_message(tmp_path, piped_stdin):
-    piped_stdin(b'{"id":1,"body2":"We need a PM to own APIs with engineers."}\n{"id":2,"body2":"Own pricing."}\n')
-    columns = next(tables.read_chunks("-")).columns
+def test_json_lines_on_standard_input_are_read_as_json_lines_and_in_a_csv_file_are_named(tmp_path, piped_stdin):
+    data = b'{"id":1,"body2":"We need a PM to own APIs with engineers."}\n{"id":2,"body2":"Own pricing."}\n'
+    piped_stdin(b"\xef\xbb\xbf\n" + data)  # a BOM and a blank line before the first object
+    chunk = next(tables.read_chunks("-"))  # no name to tell the format: its first character does
+    assert list(chunk.columns) == ["id", "body2"] and chunk["body2"].tolist()[1] == "Own pricing."
+    assert chunk.attrs[tables.SNIFFED_FORMAT] == "jsonl"
+    named = tmp_path / "postings.csv"  # a name that tells CSV: read so, and the JSON is hinted at
+    named.write_bytes(data)
+    columns = next(tables.read_chunks(named)).columns
     with pytest.raises(MissingColumn) as e:
         tables.find_column(columns, None, tables.TEXT_COLUMNS, "text")
     assert str(e.value) == (

@@ -447,7 +447,8 @@ class _Prepend(io.RawIOBase):
 
 
 #: The key, in a chunk's ``attrs``, of the format its bytes told where its name told another
-#: (Parquet on standard input, through a pipe, or in a file named .csv).
+#: (Parquet on standard input, through a pipe, or in a file named .csv; JSON Lines on standard
+#: input or through a pipe).
 SNIFFED_FORMAT = "pmtype_sniffed_format"
 
 
@@ -480,7 +481,13 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
         keys = jsonl_keys(binary, encoding)
         binary = _open_binary(path)
     with _decoded(binary, encoding) as (stream, head, whole):
-        if fmt == "jsonl":
+        if fmt == "csv" and is_stream(path) and head.lstrip("\ufeff \t\r\n").startswith("{"):
+            # JSON Lines on standard input or through a pipe, which has no name to tell its format by:
+            # its first character tells (no CSV header starts with a JSON object)
+            for chunk in _read_jsonl(stream, chunk_size, None):
+                chunk.attrs[SNIFFED_FORMAT] = "jsonl"
+                yield chunk
+        elif fmt == "jsonl":
             yield from _read_jsonl(stream, chunk_size, keys)
         else:
             if quoting is None:  # standard input or a pipe, read once: judged by its first 64 KB
