@@ -130,7 +130,7 @@ def test_an_empty_model_name_is_no_model_not_the_working_directory(args):
 def test_classify_with_a_missing_model(tmp_path):
     r = run("classify", TECH_POSTING, "--model", tmp_path / "none")
     assert r.exit_code == 1
-    assert r.stderr.strip() == f"Error: no model at {tmp_path / 'none'}; build one with 'pmtype train' or 'make model'"
+    assert r.stderr.strip() == f"Error: no model at {tmp_path / 'none'}; build one with 'pmtype train'"
 
 
 def test_classify_builds_the_default_model_on_first_use(tmp_path):
@@ -140,6 +140,22 @@ def test_classify_builds_the_default_model_on_first_use(tmp_path):
     assert (tmp_path / "models" / "default" / "manifest.json").is_file()
     again = run("classify", TECH_POSTING)
     assert "building" not in again.stderr
+
+
+def test_a_default_model_built_by_another_version_is_refused_with_advice_that_rebuilds_it(model_dir, tmp_path):
+    """An installed pmtype has no Makefile, and a plain 'pmtype train' makes a new version that the
+    default never becomes: the advice is the command that rebuilds the default model's folder."""
+    from conftest import install_model
+
+    folder = install_model(model_dir, "default")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["versions"]["scikit-learn"] = "0.24.2"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    r = run("classify", TECH_POSTING)
+    assert r.exit_code == 1
+    assert r.stderr.endswith(f"; rebuild it with 'pmtype train -o {folder} --overwrite'\n")
+    assert run("train", "-o", folder, "--overwrite").exit_code == 0
+    assert run("classify", TECH_POSTING).exit_code == 0
 
 
 GERMAN_POSTING = ("Produktmanager Zahlungsplattform\n\nDu verantwortest unsere öffentlichen Schnittstellen "

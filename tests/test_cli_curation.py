@@ -363,7 +363,7 @@ def test_a_model_named_neither_version_nor_folder_is_one_line(tmp_path, monkeypa
     # a path (not a plain name) is a folder that is not there
     r = run(*[a.format(corpus=corpus_csv, tmp=tmp_path) for a in command], "--model", "sub/nosuch")
     assert r.exit_code == 1
-    assert r.stderr == "Error: no model at sub/nosuch; build one with 'pmtype train' or 'make model'\n"
+    assert r.stderr == "Error: no model at sub/nosuch; build one with 'pmtype train'\n"
 
 
 @pytest.mark.parametrize("args,message,code", [

@@ -39,7 +39,7 @@ def test_one_changed_byte_is_refused(copy):
         load_model(copy)
     assert str(e.value) == (
         f"{path} does not match the SHA-256 in its manifest; it was changed after it was written. "
-        "Refusing to load it: rebuild with 'pmtype train' or 'make model'"
+        "Refusing to load it: rebuild with 'pmtype train'"
     )
 
 
@@ -75,14 +75,14 @@ def test_another_scikit_learn_version_is_refused(copy):
 
     assert str(e.value) == (
         f"{copy} was built with scikit-learn 0.24.2 (installed {sklearn.__version__}); "
-        "rebuild it with 'pmtype train' or 'make model'"
+        "rebuild it with 'pmtype train'"
     )
 
 
 def test_missing_and_non_folder_paths_are_refused(tmp_path):
     with pytest.raises(ModelNotFound) as e:
         load_model(tmp_path / "nope")
-    assert str(e.value) == f"no model at {tmp_path / 'nope'}; build one with 'pmtype train' or 'make model'"
+    assert str(e.value) == f"no model at {tmp_path / 'nope'}; build one with 'pmtype train'"
     f = tmp_path / "file.joblib"
     f.write_text("x")
     with pytest.raises(ModelNotFound) as e:
@@ -121,7 +121,7 @@ def test_a_model_this_code_cannot_unpickle_is_refused(copy):
     with pytest.raises(ModelIncompatible) as e:
         load_model(copy)
     assert str(e.value) == (
-        f"{copy} cannot be read by this pmtype (ModuleNotFoundError); rebuild it with 'pmtype train' or 'make model'"
+        f"{copy} cannot be read by this pmtype (ModuleNotFoundError); rebuild it with 'pmtype train'"
     )
 
 
@@ -270,6 +270,6 @@ def test_a_manifest_of_another_format_is_refused_and_one_without_a_format_loads(
     with pytest.raises(ModelIncompatible) as e:
         load_model(copy)
     assert str(e.value) == (f"{copy} is a model of format 7; this pmtype reads format {persist.FORMAT_VERSION}: "
-                            "rebuild it with 'pmtype train' or 'make model'")
+                            "rebuild it with 'pmtype train'")
     (copy / "manifest.json").write_text(json.dumps({k: v for k, v in m.items() if k != "format"}))
     assert load_model(copy).model_id == m["model_id"]  # written before manifests recorded a format

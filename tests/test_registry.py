@@ -79,7 +79,7 @@ def test_a_name_that_holds_a_line_break_is_named_on_one_line():
         )
     with pytest.raises(ModelNotFound) as e:
         load_model("no\nsuch")  # a path, as no version name holds a line break
-    assert str(e.value) == "no model at no\\nsuch; build one with 'pmtype train' or 'make model'"
+    assert str(e.value) == "no model at no\\nsuch; build one with 'pmtype train'"
 
 
 def test_the_pointer_can_be_no_version_folder_in_any_letter_case(model_dir):
@@ -282,7 +282,7 @@ def test_a_manifest_of_another_format_is_refused_wherever_it_is_used(model_dir, 
     assert _manifest(folder)["format"] == persist.FORMAT_VERSION
     (folder / "manifest.json").write_text(json.dumps({**_manifest(folder), "format": fmt}))
     message = (f"{folder} is a model of format {fmt}; this pmtype reads format {persist.FORMAT_VERSION}: "
-               "rebuild it with 'pmtype train' or 'make model'")
+               "rebuild it with 'pmtype train'")
     assert list_models()[0].problem == message
     for use in (load_model, describe, use_model):
         with pytest.raises(ModelIncompatible) as e:

@@ -372,7 +372,7 @@ def train(
     title_column: TitleColumnOption = None,
     label_column: LabelColumnOption = "label",
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder given with -o (a version in the models directory is never "
-                                            "replaced, except the built-in 'default' that 'make model' rebuilds).")] = False,
+                                            "replaced, except the built-in 'default').")] = False,
     drop_boilerplate: Annotated[bool, typer.Option("--drop-boilerplate", help="Leave company, benefits and legal text out of features and evidence.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Processes (0: all cores, never more; default: all cores from 2,000 postings).")] = None,
     fmt: FormatOption = None,

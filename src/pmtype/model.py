@@ -1103,7 +1103,7 @@ def load_model(path: str | Path | None = None, build_if_missing: bool = True,
             if default_pointer().is_file():
                 raise ModelNotFound(missing_default_message(Path(path).name))
             if not build_if_missing:
-                raise ModelNotFound(f"no default model at {path}; build it with 'make model' or 'pmtype train'")
+                raise ModelNotFound(f"no default model at {printable(path)}; build it with {persist.rebuild_advice(path)}")
             from pmtype.training import build_default_model
 
             (progress or (lambda _m: None))(

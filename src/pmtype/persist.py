@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -132,6 +133,21 @@ def version_in_models_dir(folder: str | Path) -> str | None:
     except OSError:  # one of them does not exist (yet)
         inside = folder.parent.resolve() == root.resolve()
     return folder.name if inside and folder.name else None
+
+
+def rebuild_advice(folder: str | Path) -> str:
+    """The command that rebuilds the model in ``folder``, quoted for a message. The built-in
+    default model (``config.DEFAULT_MODEL_NAME`` in the models directory) is trained from the seed
+    corpus into its folder again, as ``make model`` does in a checkout (an installed pmtype has no
+    Makefile, and a plain ``pmtype train`` makes a new version, which the default never becomes);
+    any other model with ``pmtype train``."""
+    try:
+        builtin = version_in_models_dir(folder) == config.DEFAULT_MODEL_NAME
+    except CannotWrite:  # PMTYPE_MODELS_DIR names a file: no folder in it is the default
+        builtin = False
+    if builtin:
+        return f"'pmtype train -o {shlex.quote(printable(folder))} --overwrite'"
+    return "'pmtype train'"
 
 
 def _holds_working_directory(folder: Path) -> bool:
@@ -351,7 +367,7 @@ def read_manifest(folder: Path) -> dict:
     """
     folder = Path(folder)
     if not folder.exists():
-        raise ModelNotFound(f"no model at {printable(folder)}; build one with 'pmtype train' or 'make model'")
+        raise ModelNotFound(f"no model at {printable(folder)}; build one with {rebuild_advice(folder)}")
     if not folder.is_dir():
         raise ModelNotFound(f"{printable(folder)} is not a model folder (expected a folder holding {MODEL_FILE} "
                             f"and {MANIFEST_FILE})")
@@ -360,17 +376,17 @@ def read_manifest(folder: Path) -> dict:
         raise ModelNotFound(f"{printable(folder)} is not a model folder (no {MANIFEST_FILE}, no {MODEL_FILE})")
     if not path.is_file():
         raise ModelTampered(f"{printable(folder)} has no {MANIFEST_FILE}; refusing to load an unverified model. "
-                            "Rebuild it with 'pmtype train'")
+                            f"Rebuild it with {rebuild_advice(folder)}")
     try:
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested beyond reading
         raise ModelTampered(f"{printable(path)} is not a valid pmtype manifest; rebuild the model with "
-                            "'pmtype train'") from None
+                            f"{rebuild_advice(folder)}") from None
     problem = _shape_problem(manifest)
     if problem is not None:
         raise ModelTampered(f"{printable(path)} is not a valid pmtype manifest: {problem}; rebuild the model "
-                            "with 'pmtype train'")
+                            f"with {rebuild_advice(folder)}")
     return manifest
 
 
@@ -380,7 +396,7 @@ def check_format(folder: Path, manifest: dict) -> None:
     written = manifest.get("format", FORMAT_VERSION)
     if written != FORMAT_VERSION:
         raise ModelIncompatible(f"{printable(folder)} is a model of format {written}; this pmtype reads format "
-                                f"{FORMAT_VERSION}: rebuild it with 'pmtype train' or 'make model'")
+                                f"{FORMAT_VERSION}: rebuild it with {rebuild_advice(folder)}")
 
 
 def verify_model(folder: Path) -> dict:
@@ -394,11 +410,11 @@ def verify_model(folder: Path) -> dict:
     model_path = folder / manifest.get("model_file", MODEL_FILE)
     if not model_path.is_file():
         raise ModelNotFound(f"{printable(folder)} has a manifest but no {printable(model_path.name)}; rebuild it "
-                            "with 'pmtype train'")
+                            f"with {rebuild_advice(folder)}")
     if sha256_of(model_path) != manifest["model_sha256"]:
         raise ModelTampered(
             f"{printable(model_path)} does not match the SHA-256 in its manifest; it was changed after it was written. "
-            "Refusing to load it: rebuild with 'pmtype train' or 'make model'"
+            f"Refusing to load it: rebuild with {rebuild_advice(folder)}"
         )
     installed = installed_versions()
     differ = [
@@ -408,7 +424,7 @@ def verify_model(folder: Path) -> dict:
     ]
     if differ:
         raise ModelIncompatible(
-            f"{printable(folder)} was built with {', '.join(differ)}; rebuild it with 'pmtype train' or 'make model'"
+            f"{printable(folder)} was built with {', '.join(differ)}; rebuild it with {rebuild_advice(folder)}"
         )
     return manifest
 
@@ -424,6 +440,6 @@ def load_model(folder: Path):
         # The hash matched, so the file is the one written; pmtype's own code no longer reads it.
         raise ModelIncompatible(
             f"{printable(folder)} cannot be read by this pmtype ({type(e).__name__}); rebuild it with "
-            "'pmtype train' or 'make model'"
+            f"{rebuild_advice(folder)}"
         ) from None
     return obj, manifest
