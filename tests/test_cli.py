@@ -142,6 +142,17 @@ def test_classify_builds_the_default_model_on_first_use(tmp_path):
     assert "building" not in again.stderr
 
 
+@pytest.mark.parametrize("name,what", [("gone.csv", "does not exist"), ("", "is a folder, not a file")])
+def test_classify_building_the_default_model_names_a_wrong_seed_corpus_setting(tmp_path, monkeypatch, name, what):
+    """Not '/path is a folder, not a file', nor 'pass --no-seed', which classify has not."""
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / name))
+    r = run("classify", TECH_POSTING)
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (
+        1, f"Error: PMTYPE_SEED_CORPUS names {tmp_path / name}, which {what}; point PMTYPE_SEED_CORPUS at "
+           "the seed corpus file, or unset it")
+    assert not (tmp_path / "models" / "default").exists()
+
+
 def test_a_default_model_built_by_another_version_is_refused_with_advice_that_rebuilds_it(model_dir, tmp_path):
     """An installed pmtype has no Makefile, and a plain 'pmtype train' makes a new version that the
     default never becomes: the advice is the command that rebuilds the default model's folder."""

@@ -459,8 +459,8 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
     monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / "none.csv"))
     r = run(*[a.format(src=src, tmp=tmp_path) for a in args])
     assert r.exit_code == 1
-    assert r.stderr.strip() == (f"Error: the seed corpus {tmp_path / 'none.csv'} does not exist; "
-                                "set PMTYPE_SEED_CORPUS to its path, or pass --no-seed")
+    assert r.stderr.strip() == (f"Error: PMTYPE_SEED_CORPUS names {tmp_path / 'none.csv'}, which does not exist; "
+                                "point PMTYPE_SEED_CORPUS at the seed corpus file, or unset it")
     assert not (tmp_path / "m").exists()
     assert run(*[a.format(src=src, tmp=tmp_path) for a in args], "--no-seed").exit_code == 0
 

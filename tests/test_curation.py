@@ -563,8 +563,8 @@ def test_check_labels_needs_the_seed_corpus_unless_told_not_to_use_it(tmp_path, 
     monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / "gone.csv"))
     with pytest.raises(BadInputFile) as e:
         check_labels(src)
-    assert str(e.value) == (f"the seed corpus {tmp_path / 'gone.csv'} does not exist; set PMTYPE_SEED_CORPUS to "
-                            "its path, or pass --no-seed")
+    assert str(e.value) == (f"PMTYPE_SEED_CORPUS names {tmp_path / 'gone.csv'}, which does not exist; point "
+                            "PMTYPE_SEED_CORPUS at the seed corpus file, or unset it")
     assert check_labels(src, use_seed=False).checked == 16
 
 

@@ -112,12 +112,26 @@ def test_a_seed_corpus_the_caller_named_is_missing_without_advice_on_the_environ
     assert not (tmp_path / "m").exists()
 
 
-def test_the_seed_corpus_of_the_settings_is_missing_with_advice(tmp_path, monkeypatch):
-    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / "gone.csv"))
+@pytest.mark.parametrize("name,what", [("gone.csv", "does not exist"), ("", "is a folder, not a file")])
+def test_a_seed_corpus_the_environment_names_is_missing_or_a_folder_with_advice_on_it(tmp_path, monkeypatch,
+                                                                                      name, what):
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(tmp_path / name))
     with pytest.raises(BadInputFile) as e:
         read_seed_corpus()
-    assert str(e.value) == (f"the seed corpus {tmp_path / 'gone.csv'} does not exist; set PMTYPE_SEED_CORPUS to "
-                            "its path, or pass --no-seed")
+    assert str(e.value) == (f"PMTYPE_SEED_CORPUS names {tmp_path / name}, which {what}; point "
+                            "PMTYPE_SEED_CORPUS at the seed corpus file, or unset it")
+
+
+def test_the_seed_corpus_of_the_package_is_missing_with_advice(tmp_path, monkeypatch):
+    from pmtype import config
+
+    monkeypatch.delenv("PMTYPE_SEED_CORPUS")
+    monkeypatch.setattr(config, "PACKAGE_DIR", tmp_path)
+    monkeypatch.setattr(config, "_CHECKOUT_ROOT", tmp_path)
+    with pytest.raises(BadInputFile) as e:
+        read_seed_corpus()
+    assert str(e.value) == (f"the seed corpus {tmp_path / 'data' / 'seed' / 'postings.csv'} does not exist; "
+                            "set PMTYPE_SEED_CORPUS to its path, or pass --no-seed")
 
 
 # --- a place that cannot be written -------------------------------------------------------

@@ -30,15 +30,33 @@ IN_CHECKOUT = (_CHECKOUT_ROOT / "pyproject.toml").is_file() and (
 def seed_corpus_path() -> Path:
     """The written seed corpus: inside the wheel when installed, ``data/seed`` in a checkout.
 
-    ``PMTYPE_SEED_CORPUS`` overrides (the tests use it to train on a tiny corpus).
+    ``PMTYPE_SEED_CORPUS`` overrides (the tests use it to train on a tiny corpus); where it names
+    no file (nothing, or a folder) that is a ``BadInputFile`` naming the variable, whichever
+    command needed the seed corpus (``classify`` building the default model has no ``--no-seed``).
     """
     override = os.environ.get("PMTYPE_SEED_CORPUS")
     if override:
-        return Path(override).expanduser()
+        path = Path(override).expanduser()
+        _check_is_a_file(path, "PMTYPE_SEED_CORPUS")
+        return path
     shipped = PACKAGE_DIR / "_data" / "seed" / "postings.csv"
     if shipped.is_file():
         return shipped
     return _CHECKOUT_ROOT / "data" / "seed" / "postings.csv"
+
+
+def _check_is_a_file(path: Path, variable: str) -> None:
+    """``BadInputFile`` where ``path`` (named by the environment ``variable``) does not exist or is
+    a folder: the message names the variable, since no command line named the file."""
+    try:
+        what = "is a folder, not a file" if path.is_dir() else None if path.exists() else "does not exist"
+    except OSError:  # a folder this user may not look into: reading the file says so
+        return
+    if what is not None:
+        from pmtype.errors import BadInputFile, printable
+
+        raise BadInputFile(f"{variable} names {printable(str(path))}, which {what}; point {variable} at the "
+                           "seed corpus file, or unset it")
 
 
 def models_dir() -> Path:
