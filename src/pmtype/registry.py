@@ -497,7 +497,7 @@ def _batch_metrics(Y: np.ndarray, P: np.ndarray) -> dict[str, np.ndarray]:
         f1.append(np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0))
     out["macro_f1"] = (f1[0] + f1[1]) / 2
     out["brier"] = ((P - Y) ** 2).mean(axis=1)
-    bins = np.clip(np.digitize(P, np.linspace(0, 1, 11)[1:-1]), 0, 9)
+    bins = np.searchsorted(np.linspace(0, 1, 11)[1:-1], P)  # metrics.expected_calibration_error's bins
     ece = np.zeros(len(Y))
     for b in range(10):
         mask = bins == b
