@@ -313,6 +313,26 @@ def test_a_models_dir_that_is_a_file_is_an_error_at_once(tmp_path, monkeypatch, 
     assert blocker.read_text() == "x"
 
 
+def test_a_models_dir_that_is_a_link_to_nothing_is_an_error_at_once(tmp_path, monkeypatch, corpus_csv, no_training):
+    link = tmp_path / "models"
+    link.symlink_to(tmp_path / "nowhere")
+    monkeypatch.setenv("PMTYPE_MODELS_DIR", str(link))
+    message = (f"PMTYPE_MODELS_DIR names {link}, a symbolic link to nothing ({tmp_path / 'nowhere'}); point "
+               "PMTYPE_MODELS_DIR at a folder for the models, or unset it")
+    for call in (config.models_dir, lambda: train_version([corpus_csv], use_seed=False, name="x")):
+        with pytest.raises(CannotWrite) as e:  # not after training, as 'models/x cannot be written: file exists'
+            call()
+        assert str(e.value) == message
+
+
+@pytest.mark.parametrize("variable", ["PMTYPE_MODELS_DIR", "PMTYPE_SEED_CORPUS"])
+def test_a_variable_of_blanks_is_unset(monkeypatch, variable):
+    monkeypatch.delenv(variable)
+    unset = config.models_dir() if variable == "PMTYPE_MODELS_DIR" else config.seed_corpus_path()
+    monkeypatch.setenv(variable, "  ")
+    assert (config.models_dir() if variable == "PMTYPE_MODELS_DIR" else config.seed_corpus_path()) == unset
+
+
 def test_a_models_dir_that_does_not_exist_yet_is_fine(tmp_path, monkeypatch):
     monkeypatch.setenv("PMTYPE_MODELS_DIR", str(tmp_path / "not" / "yet"))
     assert config.models_dir() == tmp_path / "not" / "yet"

@@ -34,7 +34,7 @@ def seed_corpus_path() -> Path:
     no file (nothing, or a folder) that is a ``BadInputFile`` naming the variable, whichever
     command needed the seed corpus (``classify`` building the default model has no ``--no-seed``).
     """
-    override = os.environ.get("PMTYPE_SEED_CORPUS")
+    override = os.environ.get("PMTYPE_SEED_CORPUS", "").strip()  # blanks, as nothing: unset
     if override:
         path = Path(override).expanduser()
         _check_is_a_file(path, "PMTYPE_SEED_CORPUS")
@@ -67,7 +67,7 @@ def models_dir() -> Path:
     ``PMTYPE_MODELS_DIR`` naming a file, or a path below one, is a ``CannotWrite``
     at once, before any work that would end up there.
     """
-    override = os.environ.get("PMTYPE_MODELS_DIR")
+    override = os.environ.get("PMTYPE_MODELS_DIR", "").strip()  # blanks, as nothing: unset
     if override:
         path = Path(override).expanduser()
         _check_can_be_a_folder(path, "PMTYPE_MODELS_DIR")
@@ -78,7 +78,13 @@ def models_dir() -> Path:
 
 
 def _check_can_be_a_folder(path: Path, variable: str) -> None:
-    """``CannotWrite`` where ``path`` (named by the environment ``variable``) is a file or lies below one."""
+    """``CannotWrite`` where ``path`` (named by the environment ``variable``) is a file, lies below one,
+    or is a symbolic link to nothing (which no folder can be made at)."""
+    if path.is_symlink() and not path.exists():
+        from pmtype.errors import CannotWrite, printable
+
+        raise CannotWrite(f"{variable} names {printable(str(path))}, a symbolic link to nothing "
+                          f"({printable(os.readlink(path))}); point {variable} at a folder for the models, or unset it")
     existing = path
     try:
         while not existing.exists() and existing != existing.parent:
