@@ -602,3 +602,17 @@ def test_the_cue_cache_is_keyed_by_the_not_cues_too(tmp_path):
     assert len(keys) == 2
     again = _CueCache.fingerprint(PreparePostings(cue_path=str(plain)))
     assert again in keys
+
+
+def test_the_cue_cache_is_keyed_by_the_lemma_tables_version(monkeypatch):
+    """Another spacy-lookups-data can inflect the cues differently: its cues are not the cached ones."""
+    import importlib.metadata
+
+    from pmtype.features import PreparePostings
+    from pmtype.model import _CueCache
+
+    before = _CueCache.fingerprint(PreparePostings())
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version",
+                        lambda name: "0.0.1" if name == "spacy-lookups-data" else real(name))
+    assert _CueCache.fingerprint(PreparePostings()) != before

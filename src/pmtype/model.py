@@ -645,6 +645,16 @@ def _text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _lookups_version() -> str:
+    """The version of spacy-lookups-data, whose lemma table gives the cues' inflections."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("spacy-lookups-data")
+    except PackageNotFoundError:
+        return "none"
+
+
 class _CueCache:
     """The cues of postings read before, so that retraining reads (spaCy) only new postings.
 
@@ -675,6 +685,7 @@ class _CueCache:
         digest.update(json.dumps(load_cue_lists(prepare.cue_path), sort_keys=True).encode())
         digest.update(json.dumps(load_not_cues(prepare.cue_path)).encode())  # they hide cues too
         digest.update(f"{__version__}|{spacy.__version__}|{prepare.drop_boilerplate}|{prepare.max_chars}".encode())
+        digest.update(f"|lookups {_lookups_version()}".encode())  # the lemma table cues' inflections come from
         return digest.hexdigest()[:16]
 
     @classmethod
