@@ -737,6 +737,13 @@ def test_promote_when_the_pointer_names_a_missing_version_promotes_with_nothing_
     assert not (config.models_dir() / "default").exists()  # nothing was built
 
 
+def test_promote_with_a_generator_of_paths_trains_on_its_files(corpus_csv):
+    config.models_dir().mkdir(parents=True)
+    _pointer().write_text("gone\n")
+    outcome = train_version((path for path in [corpus_csv]), name="first", use_seed=False, promote_on=corpus_csv)
+    assert outcome.manifest["data"]["sources"] == ["postings.csv"]
+
+
 def test_promote_refuses_a_worse_model_and_keeps_it_as_a_version(model_dir, swapped_csv, corpus_csv):
     _install(model_dir, "good")
     use_model("good")

@@ -186,6 +186,11 @@ def test_train_given_a_dataframe_asks_for_file_paths(tmp_path):
     assert str(e.value) == "train reads labelled files: give their paths (a DataFrame: save it with to_csv first)"
 
 
+def test_train_given_a_generator_of_paths_trains_on_its_files(corpus_csv, tmp_path):
+    manifest = train((path for path in [corpus_csv]), tmp_path / "m", use_seed=False)
+    assert manifest["data"]["sources"] == ["postings.csv"]
+
+
 def test_labels_that_are_no_text_are_shown_as_written(tmp_path):
     path = tmp_path / "mixed.jsonl"
     path.write_text('{"description": "Own the APIs with engineers", "label": ["technical"]}\n'

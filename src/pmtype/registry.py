@@ -21,7 +21,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -826,6 +826,8 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     if name is not None and output is not None:
         raise BadModelName("give a version name or an output folder, not both")
     name = _as_name(name) if name is not None else None
+    if isinstance(paths, Iterator):
+        paths = list(paths)  # a generator: read by the check below, train would find no file
     if promote_on is not None:
         _check_margin(margin)
         read_standard_input_once([*([paths] if isinstance(paths, (str, os.PathLike)) else paths), promote_on])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -239,6 +239,8 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     say = progress or (lambda _m: None)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one file
+    elif isinstance(paths, Iterator):
+        paths = list(paths)  # a generator: checked below, it would be spent before any file is read
     if isinstance(paths, (pd.DataFrame, pd.Series)) or not all(isinstance(p, (str, os.PathLike)) for p in paths):
         raise TypeError("train reads labelled files: give their paths (a DataFrame: save it with to_csv first)")
     read_standard_input_once(paths)
