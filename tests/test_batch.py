@@ -365,3 +365,20 @@ def test_an_output_that_is_a_symbolic_link_is_written_through_it_as_the_shells_r
     assert len(got) == 6 and "pm_label" in got.columns
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.csv", "elsewhere", name])
     assert sorted(p.name for p in elsewhere.iterdir()) == ["kept"]  # no part or progress file left beside it
+
+
+@pytest.mark.parametrize("call", ["label_file", "evaluate", "compare", "check_labels", "suggest"])
+def test_a_table_given_as_a_dataframe_is_a_type_error_that_asks_for_a_path(call, model_dir, tmp_path):
+    """As train says it: not the system's 'stat: path should be string…' from deep inside."""
+    import pmtype
+
+    frame = pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING], "label": ["technical", "business"]})
+    calls = {"label_file": lambda: pmtype.label_file(frame, tmp_path / "out.csv", model=model_dir),
+             "evaluate": lambda: pmtype.evaluate(frame, model=model_dir),
+             "compare": lambda: pmtype.compare(model_dir, frame, against=model_dir),
+             "check_labels": lambda: pmtype.check_labels(frame),
+             "suggest": lambda: pmtype.suggest(frame, model=model_dir)}
+    with pytest.raises(TypeError) as e:
+        calls[call]()
+    assert str(e.value) == ("pmtype reads tables from files: give a path, not a DataFrame "
+                            "(a DataFrame: save it with to_csv first)")

@@ -76,12 +76,22 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None, option: str |
 def detect_input_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     """``detect_format`` for a table read on this machine: where its name does not tell the format,
     one that does not exist, or is a folder, is named so (``_check_input_file``), not asked for a
-    ``--format`` that would not help."""
+    ``--format`` that would not help. A table in memory (a DataFrame), or anything else that is no
+    path, is a ``TypeError`` (``check_table_path``)."""
+    check_table_path(path)
     try:
         return detect_format(path, fmt)
     except BadInputFile:
         _check_input_file(Path(path))
         raise
+
+
+def check_table_path(path) -> None:
+    """A ``TypeError`` that says what is wrong where an input table is given as no path (a DataFrame),
+    as ``train`` gives, not one from deep inside."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"pmtype reads tables from files: give a path, not a {type(path).__name__} "
+                        "(a DataFrame: save it with to_csv first)")
 
 
 def _normal(name: str) -> str:
@@ -1167,6 +1177,9 @@ def check_output(path, *inputs) -> None:
     A one-line ``CannotWrite`` for a folder, a path under a file, or a folder pmtype may not
     write in; ``OutputExists`` where the output is an input file (writing it would destroy it).
     """
+    for given in inputs:
+        if given is not None:
+            check_table_path(given)
     if is_stream(path):
         return
     target = Path(path)
