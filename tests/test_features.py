@@ -221,9 +221,12 @@ def test_postings_are_never_read_from_column_names_or_keys(given, what):
                             "build texts with pmtype.posting_text(description, title)")
 
 
-def test_one_string_is_not_a_list_of_postings():
+@pytest.mark.parametrize("given", [TECH, np.array(TECH), np.squeeze(np.array([TECH], dtype=object))],
+                         ids=["str", "array of no dimensions", "squeezed array of one"])
+def test_one_string_is_not_a_list_of_postings(given):
+    """Not even in an array of no dimensions, whose tolist() is the string: never its characters."""
     with pytest.raises(TypeError) as e:
-        as_posting_list(TECH)
+        as_posting_list(given)
     assert str(e.value) == "give a list of postings, not one string (for one posting: pmtype.classify)"
 
 

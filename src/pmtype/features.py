@@ -165,6 +165,8 @@ def as_posting_list(X) -> list:
     """
     from collections.abc import Mapping
 
+    if isinstance(X, np.ndarray) and X.ndim == 0:
+        X = X.item()  # an array of no dimensions holds one value: np.asarray(text) is one string
     if isinstance(X, (str, bytes)):
         raise TypeError("give a list of postings, not one string (for one posting: pmtype.classify)")
     if isinstance(X, pd.DataFrame) or (isinstance(X, np.ndarray) and X.ndim == 2):
