@@ -178,6 +178,22 @@ def test_a_chunk_size_below_one_is_refused(tmp_path, model_dir):
     assert str(e.value) == "--chunk-size must be at least 1"
 
 
+def test_a_chunk_size_is_a_whole_number_a_numpy_one_too(tmp_path, model_dir):
+    """A numpy integer labels as an int does (it crashed writing the run's record, a JSON TypeError);
+    a fraction or a text is a BadOption (pandas' ValueError, a comparison's TypeError)."""
+    from pmtype.errors import BadOption
+
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING] * 3}).to_csv(source, index=False)
+    label_file(source, tmp_path / "by_int.csv", model=model_dir, chunk_size=2, jobs=1)
+    label_file(source, tmp_path / "by_numpy.csv", model=model_dir, chunk_size=np.int64(2), jobs=1)
+    assert (tmp_path / "by_numpy.csv").read_bytes() == (tmp_path / "by_int.csv").read_bytes()
+    for size in (2.5, "2", True):
+        with pytest.raises(BadOption) as e:
+            label_file(source, tmp_path / "out.csv", model=model_dir, chunk_size=size)
+        assert str(e.value) == "--chunk-size must be a whole number, at least 1"
+
+
 @pytest.mark.parametrize("jobs", [-1, -8])
 def test_a_negative_jobs_is_refused_by_the_library_as_by_the_cli(tmp_path, model_dir, jobs):
     from pmtype.errors import BadOption

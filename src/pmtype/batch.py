@@ -16,6 +16,7 @@ import functools
 import gzip
 import io
 import logging
+import numbers
 import os
 import re
 import shutil
@@ -186,8 +187,11 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     its last complete chunk (any output file; not standard output).
     """
     started = time.perf_counter()
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
+        raise BadOption("--chunk-size must be a whole number, at least 1")
     if chunk_size < 1:
         raise BadOption("--chunk-size must be at least 1")
+    chunk_size = int(chunk_size)  # a numpy integer too: it is kept in the run's record for --resume, as JSON
     jobs = jobs_for(0, jobs)
     in_memory = model if isinstance(model, PMTypeModel) else None
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
