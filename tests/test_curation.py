@@ -319,6 +319,11 @@ def test_suggest_with_nothing_left(tmp_path, model_dir):
     ({"diversity": float("inf")}, "--diversity must be a number, at least 0"),
     ({"diversity": True}, "--diversity must be a number, at least 0"),
     ({"diversity": "0.5"}, "--diversity must be a number, at least 0"),
+    ({"near_duplicate": 0}, "near_duplicate must be a cosine similarity, above 0 and at most 1"),
+    ({"near_duplicate": -1}, "near_duplicate must be a cosine similarity, above 0 and at most 1"),
+    ({"near_duplicate": 1.5}, "near_duplicate must be a cosine similarity, above 0 and at most 1"),
+    ({"near_duplicate": float("nan")}, "near_duplicate must be a cosine similarity, above 0 and at most 1"),
+    ({"near_duplicate": True}, "near_duplicate must be a cosine similarity, above 0 and at most 1"),
 ])
 def test_suggest_checks_its_options_as_the_command_does(tmp_path, options, message):
     """Before anything is read: no model, no file is needed to be told."""

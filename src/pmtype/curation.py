@@ -253,15 +253,18 @@ def _likeness_vectors(texts: list[str]):
     return sp.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def check_suggest_options(n, diversity) -> None:
-    """A ``BadOption`` unless ``n`` is a whole number, at least 1, and ``diversity`` a finite number, at least 0
-    (neither a bool), in the words of ``pmtype suggest``'s options."""
+def check_suggest_options(n, diversity, near_duplicate=NEAR_DUPLICATE) -> None:
+    """A ``BadOption`` unless ``n`` is a whole number, at least 1, ``diversity`` a finite number, at least 0,
+    and ``near_duplicate`` a cosine similarity above 0 and at most 1 (none a bool), in the words of
+    ``pmtype suggest``'s options (the library's name for the last, which has no option)."""
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise BadOption("-n must be a whole number, at least 1")
     if n < 1:
         raise BadOption("-n must be at least 1")
     if isinstance(diversity, bool) or not isinstance(diversity, numbers.Real) or not 0 <= diversity < math.inf:
         raise BadOption("--diversity must be a number, at least 0")  # NaN too: it compares false
+    if isinstance(near_duplicate, bool) or not isinstance(near_duplicate, numbers.Real) or not 0 < near_duplicate <= 1:
+        raise BadOption("near_duplicate must be a cosine similarity, above 0 and at most 1")  # NaN too
 
 
 def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeModel | str | Path | None = None,
@@ -286,7 +289,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     """
     from pmtype.training import refuse_label_as_text
 
-    check_suggest_options(n, diversity)
+    check_suggest_options(n, diversity, near_duplicate)
     if output is not None:
         tables.check_output(output, path)
         out_format = (tables.detect_format(output, out_fmt, option=None)
