@@ -293,7 +293,12 @@ class ScopeCheck(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self, "classes_")
-        texts = _scope_texts(X)
+        return self.proba_of_normalised(_scope_texts(X))
+
+    def proba_of_normalised(self, texts: list[str]) -> np.ndarray:
+        """``predict_proba`` of texts already normalised as the scope check reads them (each
+        ``text.normalise(t[:config.MAX_CHARS])``): the label pipeline's text step has done it once."""
+        check_is_fitted(self, "classes_")
         titled = _has_title(texts)
         proba = np.zeros((len(texts), len(self.classes_)))
         for model, rows in ((self.title_model_, np.flatnonzero(titled)),
@@ -453,9 +458,14 @@ class PMTypeModel:
         if not keep:
             return out  # type: ignore[return-value]
         kept_texts = [texts[i] for i in keep]
-        p_pm = (self.scope_pipeline.predict_proba(kept_texts)[:, 1]
-                if self.scope_pipeline is not None else np.full(len(keep), np.nan))
         prepared: list[Prepared] = self._prepare.transform(kept_texts)
+        if self.scope_pipeline is None:
+            p_pm = np.full(len(keep), np.nan)
+        elif isinstance(self.scope_pipeline, ScopeCheck) and self._prepare.max_chars == config.MAX_CHARS:
+            # the text step read each posting as the scope check reads it: normalise once, not twice
+            p_pm = self.scope_pipeline.proba_of_normalised([p.text for p in prepared])[:, 1]
+        else:
+            p_pm = self.scope_pipeline.predict_proba(kept_texts)[:, 1]
         X = self.label_pipeline.named_steps["features"].transform(prepared)
         p_tech = self.label_pipeline.named_steps["classifier"].predict_proba(X)[:, 1]
         weights = self.article_weights()

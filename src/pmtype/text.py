@@ -33,6 +33,10 @@ _INVISIBLE = re.compile(r"[\u00ad\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u
 _LIGATURE = re.compile(r"[\ufb00-\ufb06]")
 _LIGATURE_LETTERS = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
                                    "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"})
+#: Any character of the four kinds above, or a tab: one search tells whether a posting needs the
+#: four folds at all (most postings need none, and each search reads the whole text).
+_UNUSUAL = re.compile(r"[\t\x0b\x0c\x1c-\x1e\x85\u00a0\u00ad\u2000-\u200f\u2028-\u202e\u2060-\u2064"
+                      r"\u2066-\u2069\u3000\ufb00-\ufb06\ufeff]")
 _SPACE_RUN = re.compile(r"  +")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
@@ -54,13 +58,12 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _INVISIBLE.search(text):
-        text = _INVISIBLE.sub("", text)
-    if _LIGATURE.search(text):
-        text = text.translate(_LIGATURE_LETTERS)
-    if _OTHER_LINE_BREAK.search(text):
+    if _UNUSUAL.search(text):
+        if not text.isascii():
+            text = _INVISIBLE.sub("", text)
+            if _LIGATURE.search(text):
+                text = text.translate(_LIGATURE_LETTERS)
         text = _OTHER_LINE_BREAK.sub("\n", text)
-    if _ODD_SPACE.search(text):
         text = _ODD_SPACE.sub(" ", text)
     if "  " in text:
         text = _SPACE_RUN.sub(" ", text)
