@@ -220,7 +220,9 @@ EDITS = [  # a manifest edited by hand (the model file unchanged, so its hash st
     (lambda m: {**m, "data": {**m["data"], "rows": "20"}}, "'data.rows' is '20', not a whole number"),
     (lambda m: {**m, "data": {**m["data"], "by_label": {"business": 1.5}}},
      "'data.by_label' is {\"business\": 1.5}, not a mapping to whole numbers"),
-    (lambda m: {**m, "band": "0.15"}, "'band' is '0.15', not a number"),
+    (lambda m: {**m, "band": "0.15"}, "'band' is '0.15', not a number from 0 to 0.5"),
+    (lambda m: {**m, "band": 0.7}, "'band' is 0.7, not a number from 0 to 0.5"),
+    (lambda m: {**m, "band": -0.1}, "'band' is -0.1, not a number from 0 to 0.5"),
     (lambda m: {**m, "versions": {"pmtype": 1}}, "'versions' is {\"pmtype\": 1}, not a mapping to text"),
     (lambda m: {**m, "model_file": "../model.joblib"}, "'model_file' is '../model.joblib', not a file name"),
     (lambda m: {**m, "metrics": {"cross_validation": {"metrics": {"macro_f1": {"value": "high"}}}}},
@@ -254,6 +256,22 @@ def test_a_manifest_edited_into_another_shape_is_one_error_wherever_it_is_used(m
         with pytest.raises(ModelTampered) as e:
             use("edited")
         assert str(e.value) == message
+
+
+def test_the_band_is_the_manifest_s_as_info_shows_it(model_dir):
+    """README: "The band is the `band` in a model's manifest." One edited there is the band info shows
+    and the one predict, classify and label use."""
+    from pmtype.registry import describe
+
+    _install(model_dir, "wide")
+    manifest_path = config.models_dir() / "wide" / persist.MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    manifest["band"] = 0.5
+    manifest_path.write_text(json.dumps(manifest))
+    assert "band       p_technical within 0.5 of 0.5 is uncertain" in describe("wide").splitlines()
+    model = load_model("wide")
+    assert model.band == 0.5
+    assert model.predict([TECH_POSTING])[0].status == "uncertain"  # every p but 0 and 1 is inside
 
 
 def test_a_manifest_without_the_optional_fields_says_unknown_not_none(model_dir):

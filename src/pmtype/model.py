@@ -1132,6 +1132,7 @@ def load_model(path: str | Path | None = None, build_if_missing: bool = True,
             build_default_model(path, progress=progress)
     model, manifest = persist.load_model(Path(path))
     model.model_id = manifest.get("model_id", model.model_id)
+    model.band = manifest.get("band", model.band)  # the README's promise: the band is the manifest's
     return model
 
 

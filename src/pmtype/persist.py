@@ -308,7 +308,7 @@ _SHAPE = {
     ("name",): (_is_text, "text"),
     ("created",): (_is_text, "text"),
     ("format",): (_is_count, "a whole number"),
-    ("band",): (_is_number, "a number"),
+    ("band",): (lambda v: _is_number(v) and 0 <= v <= 0.5, "a number from 0 to 0.5"),
     ("scope_check",): (lambda v: isinstance(v, bool), "true or false"),
     ("english_only",): (lambda v: isinstance(v, bool), "true or false"),
     ("drop_boilerplate",): (lambda v: isinstance(v, bool), "true or false"),
