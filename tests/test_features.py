@@ -240,3 +240,12 @@ def test_a_model_predicts_on_the_column_of_a_one_column_frame_and_refuses_a_wide
         model.predict({"description": TECH})
     with pytest.raises(TypeError, match="not a DataFrame of 2 columns"):  # the scikit-learn pipeline too
         model.label_pipeline.predict_proba(frame)
+
+
+@pytest.mark.parametrize("given,what", [(None, "NoneType"), (5, "int"), (np.float64(0.5), "float")],
+                         ids=["None", "int", "numpy number"])
+def test_no_postings_at_all_is_one_clear_type_error(given, what):
+    """predict(None) said "'NoneType' object is not iterable", from inside list()."""
+    with pytest.raises(TypeError) as e:
+        as_posting_list(given)
+    assert str(e.value) == f"give the postings as a list of texts, not {what}"

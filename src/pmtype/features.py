@@ -163,7 +163,7 @@ def as_posting_list(X) -> list:
     other number of columns, or a dict, is a ``TypeError`` (listed, they would give their column
     names, keys or rows as lists).
     """
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     if isinstance(X, np.ndarray) and X.ndim == 0:
         X = X.item()  # an array of no dimensions holds one value: np.asarray(text) is one string
@@ -182,6 +182,8 @@ def as_posting_list(X) -> list:
                         f"{type(X).__name__}; build texts with pmtype.posting_text(description, title)")
     if hasattr(X, "tolist"):
         X = X.tolist()
+    if not isinstance(X, Iterable):  # None, a number: list() would say "'NoneType' object is not iterable"
+        raise TypeError(f"give the postings as a list of texts, not {type(X).__name__}")
     return list(X)
 
 
