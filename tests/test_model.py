@@ -628,3 +628,16 @@ def test_compact_evidence_can_be_split_back_into_its_phrases(model):
         phrases = next(csv.reader([inside], skipinitialspace=True))
         assert all(p in text for p in phrases), (part, phrases)
     assert '"degree in computer science, engineering"' in compact
+
+
+@pytest.mark.parametrize("force", ["no", 1, None])
+def test_predict_and_classify_refuse_a_force_that_is_not_true_or_false(model, force):
+    """force="no" was true: the scope check and the language check were overridden."""
+    from pmtype.errors import BadOption
+
+    for call in (lambda: model.predict([TECH_POSTING], force=force),
+                 lambda: classify(TECH_POSTING, model=model, force=force)):
+        with pytest.raises(BadOption) as e:
+            call()
+        assert str(e.value) == f"force must be True or False; got {force!r}"
+    assert model.predict([TECH_POSTING], force=np.bool_(True))[0].label == "technical"

@@ -442,6 +442,8 @@ class PMTypeModel:
         band = self.band if band is None else band
         if isinstance(band, bool) or not isinstance(band, numbers.Real) or not 0 <= band <= 0.5:
             raise BadOption(f"band must be a number from 0 to 0.5; got {band!r}")
+        if not isinstance(force, (bool, np.bool_)):  # "no" would be true
+            raise BadOption(f"force must be True or False; got {force!r}")
         with fewer_gc_passes():  # the text step's and the evidence's many small objects
             return self._predict(texts, force, band)
 
