@@ -15,8 +15,9 @@ from pmtype.metrics import CLASSES, reliability, shown_p
 
 
 def _cell(text: str) -> str:
-    """Text for one cell of a Markdown table: no bar, no line break."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Text for one cell of a Markdown table: no bar, no line break. Backslashes are doubled first, so
+    that a backslash before a bar cannot pair with the bar's escape and let the bar end the cell."""
+    return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
 
 
 #: The files a report is made of, report.md last.

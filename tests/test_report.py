@@ -1,0 +1,30 @@
+"""The Markdown of evaluate's report, cell by cell."""
+
+import pytest
+
+from pmtype.report import _cell
+
+
+def _gfm_cells(row: str) -> list[str]:
+    """A table row split as GitHub's Markdown splits it: a backslash escapes the character after it."""
+    cells, cell, i = [], "", 0
+    body = row.strip()[1:-1]
+    while i < len(body):
+        if body[i] == "\\" and i + 1 < len(body):
+            cell += body[i:i + 2]
+            i += 2
+            continue
+        if body[i] == "|":
+            cells.append(cell)
+            cell = ""
+        else:
+            cell += body[i]
+        i += 1
+    return cells + [cell]
+
+
+@pytest.mark.parametrize("text", ["plain", "a | b", "C:\\|x", "ends with \\", "\\\\|\\", "two\nlines\there"])
+def test_a_cell_stays_one_cell_whatever_its_bars_and_backslashes(text):
+    row = f"| 1 | {_cell(text)} | technical |"
+    assert len(_gfm_cells(row)) == 3
+    assert "\n" not in row
