@@ -246,7 +246,8 @@ def test_compare_prints_metrics_flips_and_verdict(model_dir, swapped_model_dir, 
     assert "20 postings change label: 0 now match the given label, 20 no longer do" in out
     assert any(re.match(r"  row 2 +given technical current technical \(0\.\d\d\) -> new business", line) for line in out)
     assert out[-1].startswith("verdict: worse (")
-    assert r.stderr.strip() == "left out 16 not_pm rows (the comparison covers technical and business)"
+    assert r.stderr.strip() == (f"{corpus_csv}: left out 16 rows labelled not_pm (the comparison covers "
+                                "technical and business postings)")
 
 
 def test_compare_names_a_flip_by_its_first_line_as_read_not_its_markup(model_dir, swapped_model_dir, tmp_path):
@@ -409,7 +410,7 @@ def test_check_labels_prints_and_writes_the_suspects(tmp_path):
     assert lines[-1] == f"written to {out}"
     written = pd.read_csv(out)
     assert {2, 5} <= set(written["row"])
-    assert "left out 16 not_pm rows (the check covers technical and business)" in r.stderr
+    assert "left out 16 rows labelled not_pm (the check covers technical and business postings)" in r.stderr
 
 
 def test_check_labels_checks_its_output_before_the_cross_validation(tmp_path, monkeypatch):
@@ -444,7 +445,7 @@ def test_check_labels_trains_with_the_seed_corpus_unless_no_seed(tmp_path, flag,
     assert r.exit_code == 0, r.output
     assert re.fullmatch(rf"checked 16 postings in {re.escape(str(src))}: \d+ labels look wrong "
                         r"\(thresholds: business 0\.\d\d, technical 0\.\d\d\)", r.stdout.splitlines()[0])
-    notes = ["left out 16 not_pm rows (the check covers technical and business)"]
+    notes = [f"{src}: left out 16 rows labelled not_pm (the check covers technical and business postings)"]
     if seed_note:  # the tiny corpus is the seed corpus in the tests: its 20 technical and business postings
         notes.append("trained with 20 seed corpus postings besides yours")
     assert r.stderr.splitlines()[-len(notes):] == notes
@@ -710,17 +711,19 @@ def test_options_that_cannot_apply_are_refused(corpus_csv, args, message):
     assert r.stderr == f"Error: {message}\n"
 
 
-def test_too_few_not_pm_rows_for_a_scope_check_are_named_by_train_and_info(tmp_path):
+@pytest.mark.parametrize("n,rows_are,trained_on", [(3, "3 not_pm rows are", "3 not_pm rows"),
+                                                  (1, "1 not_pm row is", "1 not_pm row")])
+def test_too_few_not_pm_rows_for_a_scope_check_are_named_by_train_and_info(tmp_path, n, rows_are, trained_on):
     src = tmp_path / "few.csv"
     pm = rows(n_each=8)
-    not_pm = [r for r in pm if r["label"] == "not_pm"][:3]
+    not_pm = [r for r in pm if r["label"] == "not_pm"][:n]
     pd.DataFrame([r for r in pm if r["label"] != "not_pm"] + not_pm).to_csv(src, index=False)
     r = run("train", src, "--no-seed", "-o", tmp_path / "m")
     assert r.exit_code == 0, r.output
-    note = "3 not_pm rows are too few for a scope check (it needs 5); this model has none and labels every posting"
+    note = f"{rows_are} too few for a scope check (it needs 5); this model has none and labels every posting"
     assert note in r.stderr.splitlines()
     r = run("info", "--model", tmp_path / "m")
-    assert "scope      no (trained on 3 not_pm rows; a scope check needs 5)" in r.stdout.splitlines()
+    assert f"scope      no (trained on {trained_on}; a scope check needs 5)" in r.stdout.splitlines()
 
 
 def test_suggest_notes_the_column_it_replaces_and_copes_with_stop_words_alone(model_dir, tmp_path, corpus_csv):

@@ -103,7 +103,8 @@ def test_check_labels_reports_rows_as_in_the_file_with_evidence(tmp_path):
     # the file is the seed corpus (the tiny corpus, in the tests) with two labels flipped: the file's labels
     # are the ones checked, and no seed posting is added twice
     assert check.notes == [f"{src}: left out 1 row with empty text (row 2)",
-                           "left out 16 not_pm rows (the check covers technical and business)",
+                           f"{src}: left out 16 rows labelled not_pm (the check covers technical and business "
+                           "postings)",
                            f"trained with 0 seed corpus postings besides yours (left out 20 that are also in {src})"]
     assert truth <= {i.row for i in check.issues}
     margins = [i.margin for i in check.issues]

@@ -608,7 +608,8 @@ def test_compare_a_worse_model(model_dir, swapped_model_dir, corpus_csv):
     assert c.n == 20 and len(c.flips) == 20
     assert {f.effect for f in c.flips} == {"broke"}
     assert c.metrics["macro_f1"]["new"]["value"] < 0.2 < 0.8 < c.metrics["macro_f1"]["current"]["value"]
-    assert c.notes == ["left out 16 not_pm rows (the comparison covers technical and business)"]
+    assert c.notes == [f"{corpus_csv}: left out 16 rows labelled not_pm (the comparison covers technical and "
+                       "business postings)"]
     text = format_comparison(c)
     assert text.splitlines()[-1].startswith("verdict: worse (macro-F1 -")
     assert "20 postings change label: 0 now match the given label, 20 no longer do" in text

@@ -20,7 +20,7 @@ import pandas as pd
 
 from pmtype import config, tables
 from pmtype import text as text_mod
-from pmtype.errors import BadOption, BadTrainingData, MissingColumn, NothingToSuggest
+from pmtype.errors import BadOption, BadTrainingData, MissingColumn, NothingToSuggest, counted
 from pmtype.features import posting_text, text_kind
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_ENGLISH, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir,
                           load_model, normalise_label)
@@ -150,7 +150,8 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     notes += more
     pm, not_pm = data.pm_only()
     if not_pm:
-        notes.append(f"left out {not_pm} not_pm rows (the check covers technical and business)")
+        notes.append(f"{tables.input_name(path)}: left out {counted(not_pm, 'row')} labelled not_pm (the check "
+                     "covers technical and business postings)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
     _need_both_labels(given, not_pm, path)  # before the seed corpus is read: the check could not use it
     train_only = None

@@ -80,7 +80,7 @@ def _scope_line(m: dict) -> str:
     by_label = m.get("data", {}).get("by_label")
     if by_label is None:
         return f"no (a scope check needs {config.CV_FOLDS} not_pm rows)"
-    return f"no (trained on {by_label.get('not_pm', 0)} not_pm rows; a scope check needs {config.CV_FOLDS})"
+    return f"no (trained on {counted(by_label.get('not_pm', 0), 'not_pm row')}; a scope check needs {config.CV_FOLDS})"
 
 
 def _languages_line(m: dict) -> str:
@@ -694,7 +694,8 @@ def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, cu
     pm, not_pm = data.pm_only()
     _need_both_labels(on, pm.labels, notes)
     if not_pm:
-        notes.append(f"left out {not_pm} not_pm rows (the comparison covers technical and business)")
+        notes.append(f"{tables.input_name(on)}: left out {counted(not_pm, 'row')} labelled not_pm (the comparison "
+                     "covers technical and business postings)")
     texts, given, rows = pm.texts, pm.labels, pm.rows
     predicted = new_model.predict(texts, force=True)
     p_new = np.array([p.p_technical for p in predicted], dtype=float)

@@ -276,7 +276,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
                      "model labels postings in other languages too (its cue lists read English only)")
         say(notes[-1])
     if model.scope_pipeline is None and counts.get("not_pm", 0):
-        notes.append(f"{counts['not_pm']} not_pm rows are too few for a scope check (it needs "
+        notes.append(f"{counted(counts['not_pm'], 'not_pm row is', 'not_pm rows are')} too few for a scope check (it needs "
                      f"{config.CV_FOLDS}); this model has none and labels every posting")
         say(notes[-1])
     digest = data_hash(data.texts, data.labels)
