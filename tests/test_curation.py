@@ -145,6 +145,9 @@ def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv)
     (pd.DataFrame({"description": [f"posting {i}" for i in range(3)], "label": ["not_pm"] * 3}),
      BadTrainingData, "checking labels needs rows of both labels; {src} has no technical or business rows with text "
                       "(3 not_pm rows are not checked)"),
+    (pd.DataFrame({"description": ["posting 0"], "label": ["not_pm"]}),
+     BadTrainingData, "checking labels needs rows of both labels; {src} has no technical or business rows with text "
+                      "(1 not_pm row is not checked)"),
     (pd.DataFrame({"description": ["", " "], "label": ["technical", "business"]}),
      BadTrainingData, "checking labels needs rows of both labels; {src} has no technical or business rows with text"),
     (pd.DataFrame({"description": ["Own our public APIs and SDK roadmap with engineers; CS degree"] * 2,

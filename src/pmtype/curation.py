@@ -38,7 +38,7 @@ def _need_both_labels(given: Sequence[str], not_pm: int = 0, path=None) -> None:
     present = set(given)
     if not present & set(CLASSES):
         where = f"{tables.input_name(path)} has" if path else "found"
-        unchecked = f" ({not_pm} not_pm rows are not checked)" if not_pm else ""
+        unchecked = f" ({counted(not_pm, 'not_pm row is', 'not_pm rows are')} not checked)" if not_pm else ""
         raise BadTrainingData(f"checking labels needs rows of both labels; {where} no technical or business "
                               f"rows with text{unchecked}")
     for name in CLASSES:
