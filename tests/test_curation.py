@@ -304,12 +304,13 @@ def test_suggest_leaves_out_postings_in_another_language(tmp_path, model_dir):
     assert s.left_out["not English"] == 1 and "g1" not in set(s.frame["id"])
 
 
-def test_suggest_with_nothing_left(tmp_path, model_dir):
+@pytest.mark.parametrize("texts,counts", [(["", "  "], "2 rows: empty text 2"), (["N/A"], "1 row: empty text 1")])
+def test_suggest_with_nothing_left(tmp_path, model_dir, texts, counts):
     src = tmp_path / "none.csv"
-    pd.DataFrame({"id": ["a", "b"], "description": ["", "  "]}).to_csv(src, index=False)
+    pd.DataFrame({"id": [f"r{i}" for i in range(len(texts))], "description": texts}).to_csv(src, index=False)
     with pytest.raises(NothingToSuggest) as e:
         suggest(src, n=5, model=model_dir)
-    assert str(e.value) == f"{src}: no posting left to suggest (2 rows: empty text 2)"
+    assert str(e.value) == f"{src}: no posting left to suggest ({counts})"
 
 
 @pytest.mark.parametrize("options,message", [

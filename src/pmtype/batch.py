@@ -39,7 +39,7 @@ import pandas as pd
 
 from pmtype import config, persist, tables
 from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavailable, MissingColumn, OutputExists,
-                           PMTypeError, WorkerDied, printable)
+                           PMTypeError, WorkerDied, counted, printable)
 from pmtype.features import posting_text, text_kind
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_TEXT, PMTypeModel, Prediction, default_model_path, jobs_for,
                           load_model, model_folder, truncation_note, usable_cores)
@@ -69,13 +69,9 @@ class LabelSummary:
         other = ", ".join(f"{k} {v}" for k, v in sorted(self.statuses.items()) if k != "ok") or "none"
         rate = self.rows / self.seconds if self.seconds else 0.0
         # a resumed run counts the rows it labelled itself; those of the run it continued are named, not recounted
-        after = f", after {_rows(self.resumed_rows)} labelled before" if self.resumed_rows else ""
-        return (f"{_rows(self.rows)} labelled in {self.seconds:.1f}s ({rate:.0f}/s){after}: {labels}; "
+        after = f", after {counted(self.resumed_rows, 'row')} labelled before" if self.resumed_rows else ""
+        return (f"{counted(self.rows, 'row')} labelled in {self.seconds:.1f}s ({rate:.0f}/s){after}: {labels}; "
                 f"statuses other than ok: {other}")
-
-
-def _rows(n: int) -> str:
-    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def label_frame(model: PMTypeModel, frame: pd.DataFrame, text_column: str,
@@ -262,7 +258,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
             with tables.ResumableOutput(output_path, out_fmt, identity, resume=resume) as writer:
                 summary.resumed_rows = writer.rows_done
                 if writer.rows_done and progress:
-                    progress(f"resuming after {_rows(writer.rows_done)} already labelled")
+                    progress(f"resuming after {counted(writer.rows_done, 'row')} already labelled")
                 if writer.not_resumed is not None and progress:
                     progress(f"cannot resume the interrupted run: {_why_not_resumed(writer.not_resumed, identity)}; "
                              "labelling from the start")

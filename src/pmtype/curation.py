@@ -334,7 +334,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     candidates = np.flatnonzero(keep)
     if not len(candidates):
         raise NothingToSuggest(
-            f"{tables.input_name(path)}: no posting left to suggest ({len(frame)} rows: "
+            f"{tables.input_name(path)}: no posting left to suggest ({counted(len(frame), 'row')}: "
             + ", ".join(f"{k} {v}" for k, v in left_out.items() if v) + ")")
     role = [text_mod.role_text(text_mod.normalise(texts[j])) or texts[j] for j in candidates]
     vectors = _likeness_vectors(role)
