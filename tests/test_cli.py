@@ -587,6 +587,25 @@ def test_evaluate_and_compare_on_postings_of_one_label(tmp_path, model_dir):
                                 "needs reference postings of both labels")
 
 
+def test_evaluate_and_compare_note_postings_given_twice_and_given_both_labels(tmp_path, model_dir):
+    """Each row is scored, so a repeated posting weighs twice; one given both labels is wrong on one row
+    whatever the model says. Both are said, with their rows (the same words: spacing and case aside)."""
+    src = tmp_path / "twice.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING, TECH_POSTING, BUSINESS_POSTING.upper(),
+                                  BUSINESS_POSTING + "  ", "Own the SDK's roadmap with engineers. " * 5],
+                  "label": ["technical", "business", "technical", "technical", "business", "technical"]}
+                 ).to_csv(src, index=False)
+    notes = [f"{src}: 2 rows repeat a posting of an earlier row, with its label (rows 4, 6); each row is scored",
+             f"{src}: 1 row gives an earlier row's posting the other label (row 5); one of the two is scored "
+             "wrong whatever the model says"]
+    r = run("evaluate", src, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[:2] == notes
+    r = run("compare", model_dir, "--against", model_dir, "--on", src)
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[:2] == notes
+
+
 def test_evaluate_compare_and_promotion_name_standard_input_as_every_error_does(tmp_path, model_dir, corpus_csv):
     one_label = pd.DataFrame({"description": [TECH_POSTING, TECH_POSTING + " Also SQL."],
                               "label": ["technical"] * 2}).to_csv(index=False)

@@ -29,7 +29,7 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     do not tell.
     """
     from pmtype.model import PMTypeModel, load_model
-    from pmtype.training import read_labelled
+    from pmtype.training import read_labelled, repeated_notes
 
     if report_dir is not None:
         if not str(report_dir).strip():  # Path("") is the working directory: never a folder given by accident
@@ -46,6 +46,7 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     if not_pm:
         notes.append(f"{name}: left out {counted(not_pm, 'row')} labelled not_pm (evaluate scores technical and "
                      "business postings)")
+    notes += repeated_notes(pm, name)
     texts, labels = pm.texts, pm.labels
     if not texts:
         raise BadTrainingData(f"{name} has no technical or business postings to score"

@@ -691,11 +691,14 @@ def _models_compared(new: str | Path | PMTypeModel, against: str | Path | PMType
 def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, current_path, on,
                 data, notes: list[str], margin: float, n_boot: int) -> Comparison:
     """``compare`` on the labelled postings ``data`` already read from ``on`` (with their ``notes``)."""
+    from pmtype.training import repeated_notes
+
     pm, not_pm = data.pm_only()
     _need_both_labels(on, pm.labels, notes)
     if not_pm:
         notes.append(f"{tables.input_name(on)}: left out {counted(not_pm, 'row')} labelled not_pm (the comparison "
                      "covers technical and business postings)")
+    notes += repeated_notes(pm, tables.input_name(on))
     texts, given, rows = pm.texts, pm.labels, pm.rows
     predicted = new_model.predict(texts, force=True)
     p_new = np.array([p.p_technical for p in predicted], dtype=float)

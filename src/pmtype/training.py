@@ -179,6 +179,28 @@ def dedupe(data: TrainingSet, then: str = "train again") -> tuple[TrainingSet, l
                        [data.rows[i] for i in keep] if data.rows else []), notes
 
 
+def repeated_notes(data: TrainingSet, name: str) -> list[str]:
+    """Notes for a file that is scored, not trained on (evaluate, compare): postings in it more than
+    once (``text_key``: the same words) are each scored once per row, so they weigh more, and a posting
+    given both labels is a mistake on one of its rows whatever the model says. Rows are named."""
+    first_of: dict[str, int] = {}
+    again, both = [], []
+    for i, t in enumerate(data.texts):
+        j = first_of.setdefault(text_key(t), i)
+        if j != i:
+            (both if data.labels[j] != data.labels[i] else again).append(i)
+    notes = []
+    row = (lambda i: data.rows[i]) if data.rows else (lambda i: i + 1)
+    if again:
+        notes.append(f"{name}: {counted(len(again), 'row repeats', 'rows repeat')} a posting of an earlier row, "
+                     f"with its label ({_rows_named([row(i) for i in again])}); each row is scored")
+    if both:
+        notes.append(f"{name}: {counted(len(both), 'row gives', 'rows give')} an earlier row's posting the other "
+                     f"label ({_rows_named([row(i) for i in both])}); one of the two is scored wrong whatever "
+                     "the model says")
+    return notes
+
+
 def yield_to(user: TrainingSet, seed: TrainingSet) -> tuple[TrainingSet, list[str]]:
     """The seed corpus less its postings that the user's rows hold too (the same words,
     ``text_key``): where a user labels a seed posting, the user's label is the one trained on,
