@@ -483,7 +483,7 @@ def test_train_evaluate_info(corpus_csv, tmp_path):
     assert "scikit-learn" in r.stdout
     again = run("train", corpus_csv, "-o", out, "--no-seed")
     assert again.exit_code == 1
-    assert again.stderr.strip() == f"Error: {out} already exists; choose another name or pass --overwrite"
+    assert again.stderr.strip() == f"Error: {out} already exists; choose another name or pass --overwrite (overwrite=True in Python)"
 
 
 def test_a_model_trained_on_another_language_labels_it(corpus_csv, model_dir, tmp_path):

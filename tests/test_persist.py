@@ -151,8 +151,8 @@ def test_of_runs_saving_one_new_folder_at_once_one_wins_and_the_others_are_told(
     written = [i for kind, i in got if kind == "written"]
     assert len(written) == 1
     assert {message for kind, message in got if kind == "refused"} <= {
-        f"{target} already exists; choose another name or pass --overwrite",
-        f"{target} was written by another run while this model was trained; choose another name or pass --overwrite"}
+        f"{target} already exists; choose another name or pass --overwrite (overwrite=True in Python)",
+        f"{target} was written by another run while this model was trained; choose another name or pass --overwrite (overwrite=True in Python)"}
     obj, manifest = persist.load_model(target)
     assert obj == {"x": written[0]} and manifest["model_id"] == f"m{written[0]}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["race"]
@@ -172,7 +172,7 @@ def test_a_folder_written_while_the_model_was_saved_is_kept(copy, tmp_path, monk
     with pytest.raises(OutputExists) as e:
         persist.save_model({"x": 1}, target, {"model_id": "m"})
     assert str(e.value) == (f"{target} was written by another run while this model was trained; "
-                            "choose another name or pass --overwrite")
+                            "choose another name or pass --overwrite (overwrite=True in Python)")
     assert e.value.path == target
     assert load_model(target).model_id == load_model(copy).model_id
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "new"]
@@ -181,7 +181,7 @@ def test_a_folder_written_while_the_model_was_saved_is_kept(copy, tmp_path, monk
 def test_saving_to_dot_never_crashes_and_never_replaces_the_working_directory(copy, monkeypatch):
     monkeypatch.chdir(copy)
     before = (copy / "model.joblib").read_bytes()
-    for overwrite, message in ((False, f"{copy} already exists; choose another name or pass --overwrite"),
+    for overwrite, message in ((False, f"{copy} already exists; choose another name or pass --overwrite (overwrite=True in Python)"),
                                (True, f"{copy} is the working directory, or holds it: replacing it would "
                                       "leave you in a deleted folder; run train from outside it")):
         with pytest.raises(OutputExists) as e:

@@ -277,7 +277,7 @@ def test_output_dot_inside_a_model_folder_is_refused_before_training(model_dir, 
     monkeypatch.chdir(here)
     with pytest.raises(OutputExists) as e:
         train_version([corpus_csv], output=".", use_seed=False)
-    assert str(e.value) == f"{here} already exists; choose another name or pass --overwrite"
+    assert str(e.value) == f"{here} already exists; choose another name or pass --overwrite (overwrite=True in Python)"
     assert _model_id(here) == _model_id(model_dir)
 
 

@@ -48,6 +48,8 @@ MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\." + _WRITER + r"old")
 #: (``registry.remove_unfinished``).
 LEGACY_TEMPORARY_NAME = re.compile(r"\.(?P<name>.+?)\." + _RANDOM + r"\.tmp")
 LEGACY_MOVED_ASIDE_NAME = re.compile(r"\.(?P<name>.+?)\.old")
+#: What an ``OutputExists`` for a model folder that is already there tells the user to do.
+OVERWRITE_ADVICE = "choose another name or pass --overwrite (overwrite=True in Python)"
 
 
 def usual_mode(directory: bool = False) -> int:
@@ -196,7 +198,7 @@ def check_replaceable(folder: Path, overwrite: bool) -> None:
         raise OutputExists(f"model version '{version}' already exists in {printable(config.models_dir())}; "
                            "versions are never replaced: choose another name", path=folder)
     if not overwrite:
-        raise OutputExists(f"{shown} already exists; choose another name or pass --overwrite",
+        raise OutputExists(f"{shown} already exists; {OVERWRITE_ADVICE}",
                            path=folder)
     if not folder.is_dir() or not (folder / MANIFEST_FILE).is_file():
         raise OutputExists(f"{shown} is not a model folder (no {MANIFEST_FILE}); overwriting replaces "
@@ -223,7 +225,7 @@ def _put_in_place(tmp: Path, folder: Path, given: Path) -> None:
                                "another run while this one was trained; versions are never replaced: "
                                "train again under another name", path=folder) from None
         raise OutputExists(f"{printable(given)} was written by another run while this model was trained; "
-                           "choose another name or pass --overwrite", path=folder) from None
+                           f"{OVERWRITE_ADVICE}", path=folder) from None
 
 
 def save_model(obj, folder: Path, manifest: dict, overwrite: bool = False) -> dict:
