@@ -159,6 +159,8 @@ def test_train_into_the_models_folder_notes_when_another_model_is_the_default(mo
     (["train", "{corpus}", "--no-seed", "--name", "a/b"], "Error: 'a/b' is not a model version name: use letters, "
      "digits, '.', '_' and '-', starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 1),
     (["train", "{corpus}", "--no-seed", "--name", "x", "-o", "{tmp}/y"], "Error: give --output or --name, not both", 2),
+    (["train", "{corpus}", "--no-seed", "-o", "{models}/default/sub"], "Error: {models}/default/sub is inside the "
+     "folder of model version 'default'; a model cannot be written into another: choose another -o", 2),
     (["train", "{corpus}", "--no-seed", "-o", "{tmp}/y", "--promote-if-better", "{corpus}"],
      "Error: {tmp}/y is not in the models directory {models}, so it cannot become the default; "
      "train with --name NAME, or without -o", 1),

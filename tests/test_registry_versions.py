@@ -10,7 +10,8 @@ import pytest
 
 from conftest import install_model as _install
 from pmtype import config, persist
-from pmtype.errors import BadModelName, CannotWrite, ModelInUse, ModelNotFound, NotAModelVersion, OutputExists
+from pmtype.errors import (BadModelName, CannotWrite, ModelInUse, ModelNotFound, NestedModelFolder, NotAModelVersion,
+                           OutputExists)
 from pmtype.model import default_model_path, load_model
 from pmtype.registry import (
     Unfinished,
@@ -213,6 +214,38 @@ def test_output_into_the_models_folder_takes_a_version_name(corpus_csv, no_train
         train_version([corpus_csv], output=config.models_dir() / name, use_seed=False, overwrite=True)
     assert str(e.value) == f"'{name}' {RESERVED}"
     assert sorted(p.name for p in config.models_dir().iterdir() if not p.name.startswith(".cache")) == []
+
+
+def test_output_inside_a_model_or_the_models_folders_own_files_is_refused_before_training(
+        model_dir, corpus_csv, tmp_path, no_training, monkeypatch):
+    default = _install(model_dir, "default")
+    (config.models_dir() / ".cache").mkdir()
+    elsewhere = tmp_path / "mine"
+    shutil.copytree(model_dir, elsewhere)
+    inside = {
+        default / "sub": "is inside the folder of model version 'default'; a model cannot be written into "
+                         "another: choose another -o",
+        config.models_dir() / "v9" / "a" / "b": "is inside the folder of model version 'v9'; a model cannot be "
+                                                 "written into another: choose another -o",
+        config.models_dir() / ".cache" / "m": f"is inside {config.models_dir() / '.cache'}, which pmtype keeps "
+                                              "for itself in the models folder: choose another -o",
+        elsewhere / "sub" / "m": f"is inside the model folder {elsewhere}; a model cannot be written into "
+                                 "another: choose another -o",
+    }
+    for output, message in inside.items():
+        for overwrite in (False, True):
+            with pytest.raises(NestedModelFolder) as e:
+                train_version([corpus_csv], output=output, use_seed=False, overwrite=overwrite)
+            assert isinstance(e.value, BadModelName) and e.value.exit_code == 2
+            assert str(e.value) == f"{output} {message}"
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(NestedModelFolder) as e:
+        train_version([corpus_csv], output="sub", use_seed=False)
+    assert str(e.value) == f"sub is inside the model folder {elsewhere}; a model cannot be written into another: " \
+                           "choose another -o"
+    assert sorted(p.name for p in config.models_dir().iterdir()) == [".cache", "default"]
+    assert sorted(p.name for p in default.iterdir()) == ["manifest.json", "model.joblib"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["manifest.json", "model.joblib"]
 
 
 def test_output_into_the_models_folder_makes_a_new_version_and_rebuilds_the_built_in_default(corpus_csv):

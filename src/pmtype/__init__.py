@@ -26,8 +26,8 @@ _WHERE = {
 }
 _ERRORS = ("BadInputFile", "BadModelName", "BadOption", "BadTrainingData", "CannotWrite", "ClusterUnavailable",
            "EmptyText",
-           "MissingColumn", "ModelIncompatible", "ModelInUse", "ModelNotFound", "ModelTampered", "NotAModelVersion",
-           "NothingToSuggest", "OutputExists", "PMTypeError", "UnknownLabel", "WorkerDied")
+           "MissingColumn", "ModelIncompatible", "ModelInUse", "ModelNotFound", "ModelTampered", "NestedModelFolder",
+           "NotAModelVersion", "NothingToSuggest", "OutputExists", "PMTypeError", "UnknownLabel", "WorkerDied")
 _WHERE.update(dict.fromkeys(_ERRORS, "errors"))
 
 
@@ -82,6 +82,7 @@ __all__ = [
     "ModelInUse",
     "ModelNotFound",
     "ModelTampered",
+    "NestedModelFolder",
     "NotAModelVersion",
     "NothingToSuggest",
     "OutputExists",

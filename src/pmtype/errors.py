@@ -92,6 +92,13 @@ class BadModelName(PMTypeError):
     """A model version name that is not one plain folder name, or is reserved."""
 
 
+class NestedModelFolder(BadModelName):
+    """An output folder inside another model's folder, or inside what the models directory keeps for
+    itself (``.cache``): a wrong ``-o``, exit code 2."""
+
+    exit_code = 2
+
+
 class WorkerDied(PMTypeError):
     """A process labelling chunks of a file that ended before its chunk was done (killed, out of memory)."""
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import joblib
 
 from pmtype import config
-from pmtype.errors import (BadModelName, CannotWrite, ModelIncompatible, ModelNotFound, ModelTampered, OutputExists,
-                           printable, system_reason)
+from pmtype.errors import (BadModelName, CannotWrite, ModelIncompatible, ModelNotFound, ModelTampered,
+                           NestedModelFolder, OutputExists, printable, system_reason)
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -152,6 +152,38 @@ def rebuild_advice(folder: str | Path) -> str:
     return "'pmtype train'"
 
 
+def _holds_a_model(folder: Path) -> bool:
+    """Whether ``folder`` holds a model's file or its manifest (``MODEL_FOLDER_FILES``)."""
+    try:
+        return any((folder / name).is_file() for name in MODEL_FOLDER_FILES)
+    except OSError:  # a folder this user may not look into
+        return False
+
+
+def check_not_inside_a_model(folder: Path) -> None:
+    """``NestedModelFolder`` where the model folder ``folder`` would lie inside another model's
+    folder, or in the models directory deeper than a version's place: inside a version's folder
+    (there or not yet), or inside what the directory keeps for itself (``.cache``)."""
+    shown = printable(folder)
+    target = Path(os.path.abspath(folder))
+    root = config.models_dir()
+    try:
+        inside = target.resolve().relative_to(root.resolve()).parts
+    except (ValueError, OSError, RuntimeError):  # not in the models directory; a link that loops
+        inside = ()
+    if len(inside) > 1:
+        top = root / inside[0]
+        if config.is_version_name(top.name):
+            raise NestedModelFolder(f"{shown} is inside the folder of model version '{printable(top.name)}'; "
+                                    "a model cannot be written into another: choose another -o")
+        raise NestedModelFolder(f"{shown} is inside {printable(top)}, which pmtype keeps for itself in the "
+                                "models folder: choose another -o")
+    for parent in target.parents:
+        if _holds_a_model(parent):
+            raise NestedModelFolder(f"{shown} is inside the model folder {printable(parent)}; a model cannot "
+                                    "be written into another: choose another -o")
+
+
 def _holds_working_directory(folder: Path) -> bool:
     try:
         here, there = Path.cwd().resolve(), folder.resolve()
@@ -185,9 +217,11 @@ def check_replaceable(folder: Path, overwrite: bool) -> None:
     In the models directory a folder is a version: its name must be one
     (``check_version_name``), and an existing version is never replaced, except the
     built-in ``config.DEFAULT_MODEL_NAME`` (``make model`` rebuilds it). Nor is the
-    working directory (``-o .``), which would leave the shell in a deleted folder.
+    working directory (``-o .``), which would leave the shell in a deleted folder. No model
+    goes inside another (``check_not_inside_a_model``).
     """
     folder = Path(folder)
+    check_not_inside_a_model(folder)
     version = version_in_models_dir(folder)
     shown = printable(folder if folder.name not in ("", "..") else os.path.abspath(folder))  # not "."
     if version is not None:
