@@ -279,6 +279,31 @@ def test_suggest_leaves_out_rows_that_already_have_a_label(tmp_path, model_dir):
     assert len(s.frame) < 50  # fewer candidates than asked for: all of them that are not near-copies
 
 
+def test_suggest_leaves_out_unlabelled_copies_of_a_labelled_posting_and_counts_them(tmp_path, model_dir):
+    frame, _ = _pool(tmp_path)
+    frame["label"] = ""
+    frame.loc[frame.id.isin(["t0", "t1"]), "label"] = "technical"
+    again = frame[frame.id.isin(["t0", "t1"])].assign(label="", id=["c0", "c1"])
+    again["description"] = [d.upper() for d in again["description"]]  # the same words, as train reads them
+    retitled = frame[frame.id == "t0"].assign(label="", id="c2", title="Another title")  # another posting
+    src = tmp_path / "partly.csv"
+    pd.concat([frame, again, retitled], ignore_index=True).to_csv(src, index=False)
+    s = suggest(src, n=50, model=model_dir)
+    assert s.left_out["already labelled"] == 2 and s.left_out["copies of labelled postings"] == 2
+    assert not {"c0", "c1"} & set(s.frame["id"])
+    assert "; already labelled: 2; copies of labelled postings: 2" in s.line()
+    small = tmp_path / "small.csv"
+    pd.concat([frame[frame.id.isin(["t0", "t3"])], again[again.id == "c0"]]).to_csv(small, index=False)
+    s = suggest(small, n=5, model=model_dir)
+    assert s.line() == (f"suggested 1 of 1 candidate posting (model {s.model_id}); left out: already labelled: 1; "
+                        "copies of labelled postings: 1")
+    pd.concat([frame[frame.id == "t0"], again[again.id == "c0"]]).to_csv(small, index=False)
+    with pytest.raises(NothingToSuggest) as e:
+        suggest(small, n=5, model=model_dir)
+    assert str(e.value) == (f"{small}: no posting left to suggest (2 rows: already labelled 1, "
+                            "copies of labelled postings 1)")
+
+
 def test_suggest_reads_cells_as_label_does_and_numbers_json_lines_rows_from_1(tmp_path, model_dir):
     frame, _ = _pool(tmp_path)
     junk = pd.DataFrame({"id": ["x1", "x2", "x3"], "title": ["Product Manager"] * 3, "company": [""] * 3,

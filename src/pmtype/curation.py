@@ -230,7 +230,7 @@ class Suggestions:
 
     def line(self) -> str:
         other = "; ".join(f"{k}: {v}" for k, v in self.left_out.items() if v) or "none"
-        return (f"suggested {len(self.frame)} of {self.candidates} candidate postings (model "
+        return (f"suggested {len(self.frame)} of {counted(self.candidates, 'candidate posting')} (model "
                 f"{self.model_id}); left out: {other}")
 
 
@@ -280,7 +280,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     Rows with empty text, rows in another language (``not English``), rows the scope
     check calls not a PM posting, and rows that already have a label (a
     ``label_column`` cell that ``train`` reads as a label, right or wrong: not blank, not a
-    missing-value marker such as ``N/A``) are left out and counted. ``n`` (a whole number, at
+    missing-value marker such as ``N/A``) are left out and counted, and so are copies of a labelled
+    row's posting (the same words, as ``train`` reads them). ``n`` (a whole number, at
     least 1) and ``diversity`` (a finite number, at least 0) are checked first, and a text or
     title column that is the label column is refused, each a ``BadOption``.
     The picked rows keep every input column, with ``label_column`` emptied (added if
@@ -288,7 +289,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     filled in and given to ``train``: in ``out_fmt``, else the format the file's name
     says (a name that says none is a ``BadInputFile``), CSV on standard output.
     """
-    from pmtype.training import refuse_label_as_text
+    from pmtype.training import refuse_label_as_text, text_key
 
     check_suggest_options(n, diversity, near_duplicate)
     if output is not None:
@@ -308,19 +309,28 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         label_col = None
     refuse_label_as_text(label_col, text_col, title_col)
     left_out = {"empty text": 0, "not text": 0, "not English": 0, "not a PM posting": 0, "already labelled": 0,
-                "near-copies of picked postings": 0}
-    texts, where = [], []
+                "copies of labelled postings": 0, "near-copies of picked postings": 0}
+    texts, where, labelled = [], [], set()
     for i in range(len(frame)):
         body = _cell_text(frame[text_col].iloc[i])
         kind = text_kind(frame[text_col].iloc[i])  # as label reads a cell: "NaN" is empty, "12345" no text
+        text = (posting_text(body, tables.title_cell(frame[title_col].iloc[i]) if title_col else None)
+                if kind == "text" else None)
         if label_col is not None and normalise_label(frame[label_col].iloc[i]) is not None:
             left_out["already labelled"] += 1
-        elif kind != "text":
+            if text is not None:
+                labelled.add(text_key(text))
+        elif text is None:
             left_out["empty text" if kind == "empty" else "not text"] += 1
         else:
-            texts.append(posting_text(body, tables.title_cell(frame[title_col].iloc[i]) if title_col else None)
-                         [: config.MAX_CHARS])
+            texts.append(text)
             where.append(i)
+    # a posting labelled in another row of the file, as train reads the same words (text_key): labelling it
+    # again teaches nothing
+    copies = [text_key(t) in labelled for t in texts]
+    left_out["copies of labelled postings"] = sum(copies)
+    texts = [t[: config.MAX_CHARS] for t, copy in zip(texts, copies) if not copy]
+    where = [i for i, copy in zip(where, copies) if not copy]
     p = np.full(len(texts), np.nan)
     keep = np.zeros(len(texts), dtype=bool)
     for start in range(0, len(texts), config.CHUNK_SIZE):
