@@ -1000,6 +1000,21 @@ def test_label_and_suggest_name_standard_input_in_errors_about_it(model_dir):
                                               "columns are: id, name; name one with --text-column\n")
 
 
+def test_sources_of_one_file_name_are_told_apart_and_one_of_copies_only_is_listed(tmp_path, corpus_csv):
+    frame = pd.read_csv(corpus_csv)
+    for folder, part in (("a", frame.iloc[::2]), ("b", frame.iloc[1::2])):
+        (tmp_path / folder).mkdir()
+        part.to_csv(tmp_path / folder / "mine.csv", index=False)
+    frame.iloc[::2].to_csv(tmp_path / "copy.csv", index=False)  # every row is in a/mine.csv too
+    r = run("train", tmp_path / "a" / "mine.csv", tmp_path / "b" / "mine.csv", tmp_path / "copy.csv", "--no-seed",
+            "-o", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    sources = "a/mine.csv, b/mine.csv, copy.csv (0 postings)"
+    assert f"sources    {sources}" in run("info", "--model", tmp_path / "m").stdout.splitlines()
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["data"]["sources"] == sources.split(", ")
+
+
 def test_a_model_trained_on_standard_input_names_it_so_among_its_sources(tmp_path, corpus_csv):
     r = run("train", "-", "--no-seed", "-o", tmp_path / "m", input=corpus_csv.read_text())
     assert r.exit_code == 0, r.output

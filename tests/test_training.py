@@ -8,7 +8,7 @@ import pytest
 
 from pmtype.errors import BadInputFile, BadOption, BadTrainingData, UnknownLabel
 from pmtype.model import TrainingSet, normalise_label
-from pmtype.training import dedupe, read_labelled, read_seed_corpus, train
+from pmtype.training import dedupe, read_labelled, read_seed_corpus, source_names, train
 
 TECH = "Own our public APIs and SDK roadmap with engineers; CS degree"
 BIZ = "Own pricing, packaging and go-to-market with sales and marketing; MBA"
@@ -189,6 +189,15 @@ def test_train_given_a_dataframe_asks_for_file_paths(tmp_path):
 def test_train_given_a_generator_of_paths_trains_on_its_files(corpus_csv, tmp_path):
     manifest = train((path for path in [corpus_csv]), tmp_path / "m", use_seed=False)
     assert manifest["data"]["sources"] == ["postings.csv"]
+
+
+def test_sources_are_named_by_as_much_of_their_paths_as_tells_them_apart(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    given = ["/x/a/mine.csv", "/y/x/a/mine.csv", "/y/b/mine.csv", "c/other.csv", str(tmp_path / "c" / "other.csv"),
+             "-", "/dev/fd/63"]
+    trained = ["/x/a/mine.csv", "/y/x/a/mine.csv", "c/other.csv", "-", "/dev/fd/63"]
+    assert source_names(given, trained) == ["/dev/fd/63", "/x/a/mine.csv", "b/mine.csv (0 postings)", "other.csv",
+                                            "standard input", "y/x/a/mine.csv"]
 
 
 def test_labels_that_are_no_text_are_shown_as_written(tmp_path):

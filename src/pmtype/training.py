@@ -123,13 +123,18 @@ def _rows_named(rows: Sequence[int], show: int = 10) -> str:
     return ("row " if len(rows) == 1 else "rows ") + shown
 
 
+def seed_corpus_file(path: str | Path | None = None) -> Path:
+    """The seed corpus's file: ``path``, else ``config.seed_corpus_path()``."""
+    return Path(path) if path else config.seed_corpus_path()
+
+
 def read_seed_corpus(path: str | Path | None = None) -> tuple[TrainingSet, list[str]]:
-    """The seed corpus's labelled postings (``config.seed_corpus_path()`` unless ``path``), and notes.
+    """The seed corpus's labelled postings (``seed_corpus_file(path)``), and notes.
 
     Read as ``read_labelled`` reads any labelled file; a missing file is a ``BadInputFile``
     that names it as the seed corpus (and, when ``path`` was not given, says how to set it).
     """
-    seed_file = Path(path) if path else config.seed_corpus_path()
+    seed_file = seed_corpus_file(path)
     if not seed_file.exists():
         # a path the caller gave is theirs to fix; the one from the settings is told how to set
         advice = "" if path else "; set PMTYPE_SEED_CORPUS to its path, or pass --no-seed"
@@ -233,14 +238,35 @@ def version_name(created: datetime, digest: str) -> str:
     return f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}"
 
 
-def _source_name(source: str) -> str:
-    """A training table as the manifest names it: its file name, ``standard input`` for ``-``, and the
-    whole path of a pipe or device (``/dev/fd/63`` for ``<(…)``, whose last part alone names nothing)."""
-    if source == "-":
-        return "standard input"
-    if str(Path(source).absolute()).startswith(("/dev/", "/proc/")):
-        return source
-    return Path(source).name
+def _is_stream(source: str) -> bool:
+    """Whether the training table ``source`` is standard input (``-``), or a pipe or device (``/dev/fd/63``
+    for ``<(…)``), whose path's last part alone names nothing."""
+    return source == "-" or os.path.abspath(source).startswith(("/dev/", "/proc/"))
+
+
+def source_names(given: Sequence[str], trained: Sequence[str]) -> list[str]:
+    """The training tables ``given`` as the manifest names them, sorted: a file by its name, or by as many
+    of its last folders as tell it from another file of that name (``a/mine.csv`` and ``b/mine.csv``);
+    ``standard input`` for ``-``, and a pipe or device by its whole path. A table none of whose postings
+    is trained on (``trained``: the source of each posting that is; its rows were all copies, say) is
+    named with '(0 postings)'. A file given twice, under any path, is named once."""
+    def key(source: str) -> str:
+        return source if _is_stream(source) else os.path.abspath(source)
+
+    keys = list(dict.fromkeys(key(s) for s in given))
+    kept = {key(s) for s in trained}
+    files = [Path(k).parts for k in keys if not _is_stream(k)]
+    names = []
+    for k in keys:
+        if _is_stream(k):
+            name = "standard input" if k == "-" else k
+        else:
+            parts = Path(k).parts
+            last = next((n for n in range(1, len(parts)) if sum(f[-n:] == parts[-n:] for f in files) == 1),
+                        len(parts))
+            name = str(Path(*parts[-last:]))
+        names.append(name if k in kept else f"{name} ({counted(0, 'posting')})")
+    return sorted(names)
 
 
 def train(paths: Sequence[str | Path], output: str | Path | None = None, use_seed: bool = True,
@@ -276,6 +302,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     if use_seed:
         seed_data, seed_notes = read_seed_corpus(seed_path)
         notes += seed_notes
+    given = ([str(seed_corpus_file(seed_path))] if use_seed else []) + [str(path) for path in paths]
     for path in paths:
         data, more = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
         parts.append(data)
@@ -322,7 +349,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
             "sha256": digest,
             "rows": len(data.texts),
             "by_label": {k: int(v) for k, v in sorted(counts.items())},
-            "sources": sorted({_source_name(s) for s in data.sources}),
+            "sources": source_names(given, data.sources),
             "seed_corpus": use_seed,
         },
         "metrics": report,
