@@ -200,6 +200,20 @@ def test_sources_are_named_by_as_much_of_their_paths_as_tells_them_apart(tmp_pat
                                             "standard input", "y/x/a/mine.csv"]
 
 
+@pytest.mark.parametrize("seed,shown", [(-1, "-1"), (2**32, "4294967296"), ("7", "a str"), (1.5, "a float"),
+                                        (True, "a bool"), (None, "a NoneType")])
+def test_a_seed_that_is_no_whole_number_from_0_is_refused_before_any_file_is_read(tmp_path, seed, shown):
+    from pmtype.curation import check_labels
+
+    message = f"seed must be a whole number from 0 to 4294967295, not {shown}"
+    for call in (lambda: train([tmp_path / "none.csv"], tmp_path / "m", seed=seed),
+                 lambda: check_labels(tmp_path / "none.csv", seed=seed)):
+        with pytest.raises(BadOption) as e:
+            call()
+        assert str(e.value) == message and e.value.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_labels_that_are_no_text_are_shown_as_written(tmp_path):
     path = tmp_path / "mixed.jsonl"
     path.write_text('{"description": "Own the APIs with engineers", "label": ["technical"]}\n'

@@ -137,10 +137,11 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``). With
     ``cue_cache``, postings read before (by ``train`` or a check) are not read again.
     """
-    from pmtype.model import jobs_for
+    from pmtype.model import check_seed, jobs_for
     from pmtype.training import dedupe, read_labelled, read_seed_corpus, text_key
 
     jobs_for(0, jobs)  # a wrong number fails before any file is read
+    check_seed(seed)
     if output is not None:  # before the cross-validation, which can take minutes
         tables.check_output(output, path)
         # standard output, a pipe or a device: CSV, as suggest writes there

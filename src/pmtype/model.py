@@ -645,6 +645,15 @@ def jobs_for(n_rows: int, jobs: int | None) -> int:
     return min(jobs, cores) if jobs > 0 else cores
 
 
+def check_seed(seed) -> None:
+    """A :class:`BadOption` unless the random ``seed`` is a whole number (not a bool) from 0 to
+    2**32 - 1, as numpy and scikit-learn take it: checked before any file is read."""
+    whole = isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
+    if not whole or not 0 <= seed < 2**32:
+        raise BadOption(f"seed must be a whole number from 0 to {2**32 - 1}, not "
+                        + (str(int(seed)) if whole else f"a {type(seed).__name__}"))
+
+
 #: The folder, in the models directory, of the cue cache (hidden: it is not a model version).
 CUE_CACHE_DIR = ".cache"
 

@@ -13,7 +13,8 @@ import pandas as pd
 from pmtype import config, persist, tables
 from pmtype.errors import BadInputFile, BadOption, BadTrainingData, MissingColumn, UnknownLabel, counted, printable
 from pmtype.features import posting_text, text_kind
-from pmtype.model import PMTypeModel, TrainingSet, data_hash, fit_model, jobs_for, normalise_label, training_fingerprint
+from pmtype.model import (PMTypeModel, TrainingSet, check_seed, data_hash, fit_model, jobs_for, normalise_label,
+                          training_fingerprint)
 from pmtype.text import reads_as_english
 
 
@@ -284,6 +285,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     With ``cue_cache`` (a folder), postings read in an earlier training are not read again.
     """
     jobs_for(0, jobs)  # a wrong number fails before any file is read
+    check_seed(seed)
     say = progress or (lambda _m: None)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one file
