@@ -942,6 +942,28 @@ def test_classify_calls_a_mistyped_file_name_a_missing_file(model_dir, tmp_path,
     assert r.exit_code == 0 and r.stdout.startswith("technical")
 
 
+@pytest.mark.parametrize("name", ["/no/such/dir/posting", "postings/acme", "my posting.txt",
+                                  "/no/such dir/posting", "~/postings/acme pm.md"])
+def test_classify_calls_a_path_that_names_nothing_a_missing_file(model_dir, tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    r = run("classify", name, "--model", model_dir)
+    assert (r.exit_code, r.stderr) == (
+        1, f"Error: {name}: no such file (to classify those words as a posting, pipe them on stdin)\n")
+
+
+@pytest.mark.parametrize("text", [
+    "Own the roadmap for our public APIs/SDKs with engineers.",
+    "Product Manager - APIs/SDKs, CI/CD and developer tooling",
+    "We want a PM who writes specs. Experience with notes.txt",
+    "Own the roadmap/strategy\nwork with engineers on README.md",
+])
+def test_classify_takes_posting_text_with_a_slash_or_a_file_ending_for_text(model_dir, tmp_path, monkeypatch, text):
+    monkeypatch.chdir(tmp_path)
+    r = run("classify", text, "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["text"].startswith(text.split("\n")[0])
+
+
 def test_a_reader_that_stops_early_ends_the_run_quietly_with_code_141(model_dir, tmp_path, monkeypatch):
     import pmtype.cli as cli
     from pmtype import tables

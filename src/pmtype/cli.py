@@ -10,6 +10,7 @@ import _thread
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -212,15 +213,30 @@ def _named_path(text: str) -> Path | None:
     return None
 
 
-#: Endings of files a posting may be kept in: one word ending so is taken for a mistyped file name.
+#: Endings of files a posting may be kept in: an argument of a few words ending so is taken for a
+#: mistyped file name.
 _FILE_ENDINGS = (".txt", ".md", ".html", ".htm", ".rtf", ".csv", ".tsv", ".json", ".jsonl", ".pdf", ".doc",
                  ".docx", ".gz")
 
 
+#: What posting text holds and a file's name does not: a sentence's break ("the roadmap. Work…",
+#: "APIs, SDKs") or end.
+_SENTENCE = re.compile(r"[.,;:!?]\s|[.!?]$")
+
+
 def _looks_like_a_file_name(text: str) -> bool:
-    """Whether a one-word argument that is no file looks like a file's name (a mistyped path)."""
-    word = text.strip()
-    return bool(word) and not any(c.isspace() for c in word) and word.lower().endswith(_FILE_ENDINGS)
+    """Whether an argument that names nothing looks like a file's name (a mistyped path) rather than
+    a posting: one line of a few words and no sentence, that holds a path separator (with no space
+    in it, or starting as a path does: ``/``, ``./``, ``~``) or ends as a file does (``.txt``, a
+    space in the name or not)."""
+    name = text.strip()
+    if not name or "\n" in name or len(name.split()) > 6 or _SENTENCE.search(name):
+        return False
+    separators = tuple(s for s in (os.sep, os.altsep) if s)
+    if any(s in name for s in separators) and (
+            not any(c.isspace() for c in name) or name.startswith((*separators, "./", "../", "~"))):
+        return True
+    return name.lower().endswith(_FILE_ENDINGS)
 
 
 class _StdoutConsole(Console):
