@@ -127,6 +127,28 @@ def test_an_empty_model_name_is_no_model_not_the_working_directory(args):
     assert (r.exit_code, r.stderr) == (1, "Error: no model named '': give a version name or a model folder\n")
 
 
+@pytest.mark.parametrize("args,name", [
+    (["classify", "--file", ""], "--file"),
+    (["label", ""], "INPUT"),
+    (["label", "in.csv", "-o", ""], "--output"),
+    (["label", "in.csv", "-o", "", "--engine", "dask"], "--output"),
+    (["train", ""], "FILES"),
+    (["train", "in.csv", "-o", ""], "--output"),
+    (["train", "in.csv", "--promote-if-better", ""], "--promote-if-better"),
+    (["evaluate", ""], "FILE"),
+    (["compare", "new", "--on", ""], "--on"),
+    (["check-labels", ""], "FILE"),
+    (["check-labels", "in.csv", "-o", ""], "--output"),
+    (["suggest", ""], "FILE"),
+    (["suggest", "in.csv", "-o", ""], "--output"),
+])
+def test_an_empty_path_is_said_to_be_one_not_read_as_the_working_directory(tmp_path, monkeypatch, args, name):
+    monkeypatch.chdir(tmp_path)
+    r = run(*args)
+    assert (r.exit_code, r.stderr) == (2, f"Error: an empty path was given for {name}\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_classify_with_a_missing_model(tmp_path):
     r = run("classify", TECH_POSTING, "--model", tmp_path / "none")
     assert r.exit_code == 1
@@ -720,12 +742,13 @@ def test_evaluate_writes_a_report(model_dir, corpus_csv, tmp_path):
     assert "| macro_f1 |" in text and "How often each distinction" in text
 
 
-@pytest.mark.parametrize("folder", ["", "  "])
-def test_evaluate_refuses_a_blank_report_folder(model_dir, corpus_csv, tmp_path, monkeypatch, folder):
+@pytest.mark.parametrize("folder,message", [("", "an empty path was given for --report"),
+                                            ("  ", "--report needs a folder name, not a blank one")])
+def test_evaluate_refuses_a_blank_report_folder(model_dir, corpus_csv, tmp_path, monkeypatch, folder, message):
     """A blank --report is not the working directory by accident."""
     monkeypatch.chdir(tmp_path)
     r = run("evaluate", corpus_csv, "--model", model_dir, "--report", folder)
-    assert (r.exit_code, r.stderr) == (2, "Error: --report needs a folder name, not a blank one\n")
+    assert (r.exit_code, r.stderr) == (2, f"Error: {message}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 

@@ -63,6 +63,16 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def _a_path(param: typer.CallbackParam, value):
+    """The check of every path option and argument, each taken as given (a ``str``: as a ``Path``,
+    "" would be the working directory): an empty path is a wrong use, said as one."""
+    for given in value if isinstance(value, (list, tuple)) else [value]:
+        if given == "":
+            long = [o for o in param.opts if o.startswith("--")] if param.param_type_name == "option" else []
+            _fail(f"an empty path was given for {long[0] if long else param.metavar or param.name.upper()}", 2)
+    return value
+
+
 def _say(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -157,7 +167,7 @@ def main(
 def classify(
     text: Annotated[Optional[str], typer.Argument(
         help="The posting's text, or the path of a file that holds it (or use --file, or stdin).")] = None,
-    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read the posting from a file.")] = None,
+    file: Annotated[Optional[str], typer.Option("--file", "-f", callback=_a_path, help="Read the posting from a file.")] = None,
     title: Annotated[Optional[str], typer.Option("--title", "-t", help="The job title, if you have it.")] = None,
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
@@ -287,8 +297,8 @@ def _print_prediction(prediction) -> None:
 @app.command()
 def label(
     ctx: typer.Context,
-    input: Annotated[str, typer.Argument(help="A CSV/TSV/JSONL/Parquet file of postings, or - for stdin.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Where to write the labelled table (- for stdout).")] = "-",
+    input: Annotated[str, typer.Argument(callback=_a_path, help="A CSV/TSV/JSONL/Parquet file of postings, or - for stdin.")],
+    output: Annotated[str, typer.Option("--output", "-o", callback=_a_path, help="Where to write the labelled table (- for stdout).")] = "-",
     model: ModelOption = None,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
@@ -378,10 +388,10 @@ class _progress:
 
 @app.command()
 def train(
-    files: Annotated[Optional[list[Path]], typer.Argument(help="Labelled tables (text and 'label' columns).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The new model's folder (default: a new version in the models directory).")] = None,
+    files: Annotated[Optional[list[str]], typer.Argument(callback=_a_path, help="Labelled tables (text and 'label' columns).")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", callback=_a_path, help="The new model's folder (default: a new version in the models directory).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Name of the new version in the models directory (default: <UTC time>-<data hash>).")] = None,
-    promote_if_better: Annotated[Optional[Path], typer.Option("--promote-if-better", metavar="LABELLED", help="Make the new model the default if it is not worse than the current default on this labelled file.")] = None,
+    promote_if_better: Annotated[Optional[str], typer.Option("--promote-if-better", metavar="LABELLED", callback=_a_path, help="Make the new model the default if it is not worse than the current default on this labelled file.")] = None,
     margin: Annotated[Optional[float], typer.Option("--margin", help="With --promote-if-better: how much macro-F1 the new model may lose and still count as not worse (default 0.02).")] = None,
     no_seed: Annotated[bool, typer.Option("--no-seed", help="Train on your rows only, without the seed corpus.")] = False,
     text_column: TextColumnOption = None,
@@ -434,12 +444,12 @@ def train(
 
 @app.command()
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="A labelled table (text and 'label' columns).")],
+    file: Annotated[str, typer.Argument(callback=_a_path, help="A labelled table (text and 'label' columns).")],
     model: ModelOption = None,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
     label_column: LabelColumnOption = "label",
-    report: Annotated[Optional[str], typer.Option("--report", metavar="FOLDER", help="Write figures and report.md here.")] = None,
+    report: Annotated[Optional[str], typer.Option("--report", metavar="FOLDER", callback=_a_path, help="Write figures and report.md here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
     fmt: FormatOption = None,
     encoding: EncodingOption = None,
@@ -545,7 +555,7 @@ def models_remove(name: Annotated[str, typer.Argument(help="The version to remov
 @app.command()
 def compare(
     new: Annotated[str, typer.Argument(help="The new model: a version name or a model folder.")],
-    on: Annotated[Path, typer.Option("--on", help="Labelled postings to score both models on.")],
+    on: Annotated[str, typer.Option("--on", callback=_a_path, help="Labelled postings to score both models on.")],
     against: Annotated[Optional[str], typer.Option("--against", help="The model to compare with (default: the default model).")] = None,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
@@ -577,8 +587,8 @@ def compare(
 
 @app.command("check-labels")
 def check_labels(
-    file: Annotated[Path, typer.Argument(help="A labelled table (text and 'label' columns).")],
-    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", help="Write every suspect row here (CSV, TSV, JSONL or Parquet; - for stdout).")] = None,
+    file: Annotated[str, typer.Argument(callback=_a_path, help="A labelled table (text and 'label' columns).")],
+    output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="PATH", callback=_a_path, help="Write every suspect row here (CSV, TSV, JSONL or Parquet; - for stdout).")] = None,
     top: Annotated[int, typer.Option("--top", help="How many suspect rows to print.")] = 20,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
@@ -621,9 +631,9 @@ def check_labels(
 
 @app.command()
 def suggest(
-    file: Annotated[str, typer.Argument(help="A table of unlabelled postings (CSV/TSV/JSONL/Parquet, - for stdin).")],
+    file: Annotated[str, typer.Argument(callback=_a_path, help="A table of unlabelled postings (CSV/TSV/JSONL/Parquet, - for stdin).")],
     n: Annotated[int, typer.Option("-n", "--number", help="How many postings to suggest.")] = 50,
-    output: Annotated[str, typer.Option("--output", "-o", help="Where to write them (- for stdout, as CSV; a file as its name says: .csv, .tsv, .jsonl, .parquet).")] = "-",
+    output: Annotated[str, typer.Option("--output", "-o", callback=_a_path, help="Where to write them (- for stdout, as CSV; a file as its name says: .csv, .tsv, .jsonl, .parquet).")] = "-",
     model: ModelOption = None,
     text_column: TextColumnOption = None,
     title_column: TitleColumnOption = None,
