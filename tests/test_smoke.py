@@ -57,6 +57,37 @@ def test_a_reader_that_stops_early_gives_code_141_and_no_word(model_dir, tmp_pat
     assert (proc.wait(timeout=120), stderr) == (141, b"")
 
 
+_LABEL_STDIN = ["label", "-", "--quiet"]
+
+
+def _output_fails(model_dir, tmp_path, args, **stdout):
+    """``pmtype ARGS`` run with its standard output as ``stdout`` says; the posting (a table of
+    one, for label) on standard input."""
+    posting = f'description\n"{TECH_POSTING}"\n' if args[0] == "label" else TECH_POSTING
+    extra = [] if "--help" in args else ["--model", str(model_dir)]
+    return subprocess.run([sys.executable, "-m", "pmtype", *args, *extra], input=posting, stderr=subprocess.PIPE,
+                          text=True, cwd=tmp_path, timeout=120, **stdout)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("args", [["--help"], ["classify"], [*_LABEL_STDIN, "-o", "-"]])
+def test_a_full_standard_output_is_one_line(model_dir, tmp_path, args):
+    with open("/dev/full", "w") as full:
+        r = _output_fails(model_dir, tmp_path, args, stdout=full)
+    assert (r.returncode, r.stderr) == (1, "Error: standard output cannot be written: no space left on device\n")
+
+
+@pytest.mark.parametrize("args", [["--help"], [*_LABEL_STDIN, "-o", "-"], [*_LABEL_STDIN, "-o", "out.csv"]])
+def test_a_closed_standard_output_is_one_line_where_something_is_printed(model_dir, tmp_path, args):
+    """As ``>&-`` leaves it: Python's standard output is None, and click and rich printed nothing."""
+    r = _output_fails(model_dir, tmp_path, args, stdout=subprocess.DEVNULL, preexec_fn=lambda: os.close(1))
+    if "out.csv" in args:  # nothing for standard output
+        assert (r.returncode, r.stderr) == (0, "")
+        assert (tmp_path / "out.csv").read_text().startswith("description,pm_label")
+    else:
+        assert (r.returncode, r.stderr) == (1, "Error: standard output is closed\n")
+
+
 def test_python_dash_m_reports_errors_on_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pmtype", "classify", "  "], capture_output=True,
                        text=True, cwd=tmp_path, timeout=120)

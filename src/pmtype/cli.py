@@ -7,6 +7,8 @@ and exit code 1; usage mistakes exit 2 (typer's own).
 from __future__ import annotations
 
 import _thread
+import contextlib
+import io
 import json
 import math
 import os
@@ -485,7 +487,8 @@ def info(model: ModelOption = None) -> None:
 
     with _Errors():
         load_model(model, progress=_say)  # verifies hash and versions (builds the default if missing)
-        typer.echo(describe(model))
+        description = describe(model)
+    typer.echo(description)  # outside: a full standard output is said as such, by run()
 
 
 # --- model versions, comparing, curating labels ------------------------------------------
@@ -692,11 +695,65 @@ def _stdout_is_devnull() -> bool:
     return (out.st_dev, out.st_ino) == (null.st_dev, null.st_ino)
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Standard output where it is closed (``>&-``), in place of Python's None, to which click and
+    rich print nothing without a word: each write, of text or bytes, fails with one line."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        from pmtype.tables import stdout_closed
+
+        raise stdout_closed()
+
+    @property
+    def buffer(self):
+        return self
+
+
+def _stand_in_for_closed_stdout() -> None:
+    """Where standard output is closed, ``_ClosedStdout`` for it, and file descriptor 1 held on
+    /dev/null: no file pmtype opens (an output) takes that number, for a worker process to print into."""
+    if sys.stdout is not None:
+        return
+    try:
+        os.fstat(1)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 1:
+            os.dup2(fd, 1)
+            os.close(fd)
+    sys.stdout = _ClosedStdout()
+
+
+def _end_with(message: str, code: int) -> None:
+    """End the console script with ``Error: message`` (where standard error still takes it)."""
+    try:
+        typer.echo(f"Error: {message}", err=True)
+    except OSError:
+        pass
+    raise SystemExit(code)
+
+
 def run() -> None:  # the console script (through pmtype.console)
     _stop_on_every_interrupt()
+    _stand_in_for_closed_stdout()
     devnull_before = _stdout_is_devnull()
     try:
         app()
+    except PMTypeError as e:  # standard output closed, met printing outside the package's work
+        _end_with(str(e), e.exit_code)
+    except OSError as e:
+        if isinstance(e, BrokenPipeError) or e.filename is not None:
+            raise
+        # Printing outside the package's work (whose errors the commands say): standard output
+        # on a full disk, /dev/full. What is left in its buffer goes to /dev/null at the exit.
+        with contextlib.suppress(OSError, ValueError):
+            _quiet_stdout()
+        from pmtype.tables import cannot_write
+
+        _end_with(str(cannot_write("standard output", e)), 1)
     except SystemExit as e:
         # The reader of standard output stopped early ("| head") where a command prints outside
         # the package's work: typer, as click, ends that with code 1 and no word, after swapping

@@ -1214,8 +1214,13 @@ def _check_folder_writable(folder: Path, target: Path) -> None:
 
 
 def cannot_write(path, error: OSError) -> CannotWrite:
-    """The one-line error for an ``OSError`` met while writing ``path``."""
+    """The one-line error for an ``OSError`` met while writing ``path`` (``standard output``, or a path)."""
     return CannotWrite(f"{path} cannot be written: {system_reason(error)}")
+
+
+def stdout_closed() -> CannotWrite:
+    """The one-line error for writing to standard output where it is closed (``>&-``)."""
+    return CannotWrite("standard output is closed")
 
 
 def written_path(path: Path) -> Path:
@@ -1285,12 +1290,14 @@ class _WholeWrites(io.RawIOBase):
     Python's buffered writer can take part of a large write to a pipe whose reader has gone (what
     the pipe still held) and return without an error: the rest is never written, and the command
     would end as if its reader had read everything. Writing the rest meets the broken pipe
-    (``BrokenPipeError``, which ends a command with code 141).
+    (``BrokenPipeError``, which ends a command with code 141). Any other failure (a full disk,
+    ``/dev/full``) is a ``CannotWrite`` that names the output as ``name``.
     """
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, name: str):
         super().__init__()
         self._fd = fd
+        self._name = name
 
     def writable(self) -> bool:
         return True
@@ -1301,8 +1308,13 @@ class _WholeWrites(io.RawIOBase):
     def write(self, b) -> int:
         view = memoryview(b).cast("B")
         done = 0
-        while done < len(view):
-            done += os.write(self._fd, view[done:])
+        try:
+            while done < len(view):
+                done += os.write(self._fd, view[done:])
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise cannot_write(self._name, e) from None
         return done
 
 
@@ -1310,6 +1322,8 @@ class _WholeWrites(io.RawIOBase):
 def _standard_output():
     """Standard output as UTF-8 text written whole (``_WholeWrites``); where it has no file
     descriptor (a test's captured output), itself."""
+    if sys.stdout is None:  # Python's, where file descriptor 1 was closed when it started
+        raise stdout_closed()
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):
@@ -1317,7 +1331,8 @@ def _standard_output():
         sys.stdout.flush()
         return
     sys.stdout.flush()  # what was printed before the table comes before it
-    with io.TextIOWrapper(io.BufferedWriter(_WholeWrites(fd)), encoding="utf-8", newline="") as out:
+    with io.TextIOWrapper(io.BufferedWriter(_WholeWrites(fd, "standard output")), encoding="utf-8",
+                          newline="") as out:
         yield out
 
 
@@ -1328,7 +1343,7 @@ def _straight_through(path, fmt: str):
         file = open(path, "wb", buffering=0)
     except OSError as e:
         raise cannot_write(path, e) from None
-    with file, io.BufferedWriter(_WholeWrites(file.fileno())) as raw:
+    with file, io.BufferedWriter(_WholeWrites(file.fileno(), printable(path))) as raw:
         if fmt == "parquet":
             writer = TableWriter(raw, fmt)
             yield writer
