@@ -398,3 +398,24 @@ def test_a_table_given_as_a_dataframe_is_a_type_error_that_asks_for_a_path(call,
         calls[call]()
     assert str(e.value) == ("pmtype reads tables from files: give a path, not a DataFrame "
                             "(a DataFrame: save it with to_csv first)")
+
+
+def test_paths_that_start_with_a_tilde_are_in_the_home_folder(tmp_path, model_dir, corpus_csv, monkeypatch):
+    """As a shell reads them: the library's inputs, outputs, model folders and report folder."""
+    import shutil
+
+    from pmtype import evaluate, train
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    shutil.copytree(model_dir, tmp_path / "tiny")
+    pd.DataFrame({"description": [TECH_POSTING]}).to_csv(tmp_path / "in.csv", index=False)
+    label_file("~/in.csv", "~/out.csv", model="~/tiny")
+    assert pd.read_csv(tmp_path / "out.csv")["pm_label"].tolist() == ["technical"]
+    evaluate(corpus_csv, model="~/tiny", report_dir="~/rep")
+    assert (tmp_path / "rep" / "report.md").is_file()
+    train([corpus_csv], "~/m", use_seed=False)
+    assert (tmp_path / "m" / "manifest.json").is_file()
+    assert list(work.iterdir()) == []

@@ -27,6 +27,40 @@ IN_CHECKOUT = (_CHECKOUT_ROOT / "pyproject.toml").is_file() and (
 ).is_file()
 
 
+def expand_user(value):
+    """``value`` with a leading ``~`` (``~/postings.csv``, ``~ana/models``) made that home folder, as
+    a shell does for a command line; anything else (``-``, a URL, a version name, a loaded model,
+    None) as it is."""
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value).startswith("~"):
+        expanded = os.path.expanduser(os.fspath(value))
+        return expanded if isinstance(value, str) else Path(expanded)
+    return value
+
+
+def user_paths(*names: str):
+    """Decorator of a public function: its arguments ``names`` (a path, or a list of paths), given
+    by a user of the library, with ``~`` expanded (``expand_user``), as the environment overrides are."""
+    import functools
+    import inspect
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def with_home_expanded(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            for name in names:
+                if name in bound.arguments:
+                    given = bound.arguments[name]
+                    many = isinstance(given, (list, tuple))
+                    bound.arguments[name] = [expand_user(p) for p in given] if many else expand_user(given)
+            return fn(*bound.args, **bound.kwargs)
+
+        return with_home_expanded
+
+    return decorate
+
+
 def seed_corpus_path() -> Path:
     """The written seed corpus: inside the wheel when installed, ``data/seed`` in a checkout.
 

@@ -114,6 +114,7 @@ class LabelCheck:
                              for k, name in enumerate(self.COLUMNS)})
 
 
+@config.user_paths("path", "output", "seed_path")
 def check_labels(path, output: str | Path | None = None, text_column: str | None = None,
                  title_column: str | None = None, label_column: str = "label",
                  use_seed: bool = True, seed_path: str | Path | None = None,
@@ -269,6 +270,7 @@ def check_suggest_options(n, diversity, near_duplicate=NEAR_DUPLICATE) -> None:
         raise BadOption("near_duplicate must be a cosine similarity, above 0 and at most 1")  # NaN too
 
 
+@config.user_paths("path", "output", "model")
 def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeModel | str | Path | None = None,
             text_column: str | None = None, title_column: str | None = None, label_column: str = "label",
             fmt: str | None = None, out_fmt: str | None = None, encoding: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pmtype import tables
+from pmtype import config, tables
 from pmtype.errors import BadOption, BadTrainingData, counted
 from pmtype.metrics import CLASSES, expected_calibration_error, format_metrics, label_metrics, reliability
 
@@ -16,6 +16,7 @@ __all__ = ["CLASSES", "FEW_POSTINGS", "evaluate", "expected_calibration_error", 
 FEW_POSTINGS = 30
 
 
+@config.user_paths("path", "model", "report_dir")
 def evaluate(path, model=None, text_column: str | None = None, title_column: str | None = None,
              label_column: str = "label", report_dir: str | Path | None = None,
              fmt: str | None = None, encoding: str | None = None,

@@ -652,6 +652,7 @@ def _label(p: float) -> str:
     return "technical" if p >= 0.5 else "business"
 
 
+@config.user_paths("new", "on", "against")
 def compare(new: str | Path | PMTypeModel, on: str | Path, against: str | Path | PMTypeModel | None = None,
             text_column: str | None = None, title_column: str | None = None,
             label_column: str = "label", margin: float = MARGIN, n_boot: int = N_BOOT,
@@ -799,6 +800,7 @@ def _output_folder(output: str | Path) -> Path:
     return Path(os.path.abspath(folder)) if folder.name in ("", "..") else folder
 
 
+@config.user_paths("paths", "output", "promote_on")
 def train_version(paths: Sequence[str | Path], name: str | None = None, output: str | Path | None = None,
                   promote_on: str | Path | None = None, margin: float = MARGIN, use_seed: bool = True,
                   text_column: str | None = None, title_column: str | None = None,

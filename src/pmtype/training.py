@@ -270,6 +270,7 @@ def source_names(given: Sequence[str], trained: Sequence[str]) -> list[str]:
     return sorted(names)
 
 
+@config.user_paths("paths", "output", "seed_path", "cue_cache")
 def train(paths: Sequence[str | Path], output: str | Path | None = None, use_seed: bool = True,
           seed_path: str | Path | None = None, text_column: str | None = None,
           title_column: str | None = None, label_column: str = "label",
