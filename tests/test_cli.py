@@ -323,6 +323,14 @@ def test_label_refuses_to_write_over_its_input(model_dir, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
+def test_label_refuses_a_title_column_that_is_the_text_column(model_dir, tmp_path):
+    src = _one_posting(tmp_path)
+    r = run("label", src, "-o", tmp_path / "out.csv", "--title-column", "description", "--model", model_dir)
+    assert (r.exit_code, r.stderr.strip()) == (2, "Error: the title column 'description' is the text column; "
+                                                  "give the postings' title column with --title-column, or leave it out")
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null on this system")
 def test_label_writes_straight_into_a_device(model_dir, tmp_path):
     src = _one_posting(tmp_path)

@@ -98,6 +98,20 @@ def test_column_detection():
     assert str(e.value) == "no column 'descr'; the columns are: id, name"
 
 
+def test_a_title_column_named_that_is_the_text_column_is_refused():
+    """Each posting's text would be read twice, once as its title; the column is named as found."""
+    assert tables.posting_columns(["title", "description"]) == ("description", "title")
+    assert tables.posting_columns(["title", "description"], None, "Title") == ("description", "title")
+    for text, title in ((None, "description"), (None, "Description"), ("body", "BODY")):
+        with pytest.raises(BadOption) as e:
+            tables.posting_columns(["title", "description", "body"], text, title)
+        shown = "description" if text is None else "body"
+        assert str(e.value) == (f"the title column '{shown}' is the text column; give the postings' title "
+                                "column with --title-column, or leave it out")
+    # a title column found by its name alone, which is the text column named: no title
+    assert tables.posting_columns(["id", "title"], "title") == ("title", None)
+
+
 @pytest.mark.parametrize("content,message", [
     (b"", "the file is empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "the file is binary, not a text table (CSV, TSV or JSON Lines)"),

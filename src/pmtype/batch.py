@@ -211,9 +211,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
         first = next(chunks)
         if stream and not out_format:  # on standard output, the format the input's bytes told
             out_fmt = first.attrs.get(tables.SNIFFED_FORMAT, out_fmt)
-        text_col = tables.find_column(first.columns, text_column, tables.TEXT_COLUMNS, "text")
-        title_col = tables.find_column(first.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                       required=title_column is not None)
+        text_col, title_col = tables.posting_columns(first.columns, text_column, title_column)
         if len(first) < chunk_size or in_memory is not None:
             jobs = 1  # one chunk: worker processes would cost more than they save
         if in_memory is not None:
@@ -426,9 +424,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
                         ddf = _read_with_dask(dd, files, fmt, blocksize, keys, named=_is_pattern(input_path))
             except (OSError, ValueError) as e:
                 raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
-            text_col = tables.find_column(ddf.columns, text_column, tables.TEXT_COLUMNS, "text")
-            title_col = tables.find_column(ddf.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                           required=title_column is not None)
+            text_col, title_col = tables.posting_columns(ddf.columns, text_column, title_column)
             columns = [c for c in ddf.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
             p_text = out_format == "csv"
             meta = _partition_meta(ddf._meta, columns, p_text)
@@ -962,9 +958,7 @@ def _write_csv_part(frame: pd.DataFrame, path: str) -> None:
 def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,
                    earlier: list[tuple[str, list[str]]], delimited: bool) -> None:
     tables.check_header(columns, blanks_named_apart=delimited)  # as the local engine checks a file's
-    tables.find_column(columns, text_column, tables.TEXT_COLUMNS, "text")
-    if title_column is not None:
-        tables.find_column(columns, title_column, tables.TITLE_COLUMNS, "title")
+    tables.posting_columns(columns, text_column, title_column)
     first = earlier[0] if earlier else None
     if first is not None and columns != first[1]:
         raise BadInputFile(f"the columns are {tables.describe_columns(columns)}; "

@@ -303,9 +303,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         model = load_model(model, progress=progress)
     with tables.naming_input(path):
         frame = tables.read_table(path, fmt=fmt, encoding=encoding)
-        text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
-        title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                       required=title_column is not None)
+        text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column)
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
     except MissingColumn:

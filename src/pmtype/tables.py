@@ -140,6 +140,23 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
     return None
 
 
+def posting_columns(columns, text_column: str | None = None,
+                    title_column: str | None = None) -> tuple[str, str | None]:
+    """The postings' text column and title column (None: no title), as ``find_column`` finds them.
+
+    A title column named (``--title-column``) that is the text column is a ``BadOption``: each
+    posting's text would be read twice, once as its title. One found by its name alone that is
+    the text column (``--text-column title``) is no title."""
+    text_col = find_column(columns, text_column, TEXT_COLUMNS, "text")
+    title_col = find_column(columns, title_column, TITLE_COLUMNS, "title", required=title_column is not None)
+    if title_col == text_col:
+        if title_column is not None:
+            raise BadOption(f"the title column '{printable(title_col)}' is the text column; give the postings' "
+                            "title column with --title-column, or leave it out")
+        title_col = None
+    return text_col, title_col
+
+
 def _json_hint(columns: list[str]) -> str:
     """The end of a missing-column message for columns that are JSON read as CSV (a header that
     starts with ``{`` or ``[``: JSON Lines on standard input, or in a file named as CSV), else ""."""

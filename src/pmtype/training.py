@@ -44,9 +44,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     """
     with tables.naming_input(path):  # train reads several files (the seed corpus too): say which
         frame = tables.read_table(path, fmt=fmt, encoding=encoding)
-        text_col = tables.find_column(frame.columns, text_column, tables.TEXT_COLUMNS, "text")
-        title_col = tables.find_column(frame.columns, title_column, tables.TITLE_COLUMNS, "title",
-                                       required=title_column is not None)
+        text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column)
     # the row as the user finds it in the file; Parquet on standard input or through a pipe is
     # known by its bytes, which the reader has read and row_numbers cannot read again
     number = tables.row_numbers(path, len(frame), frame.attrs.get(tables.SNIFFED_FORMAT, fmt), encoding)
