@@ -331,6 +331,30 @@ def test_label_refuses_a_title_column_that_is_the_text_column(model_dir, tmp_pat
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("name", ["out.parquet.gz", "out.PQ.gz"])
+def test_label_refuses_to_gzip_parquet(model_dir, tmp_path, name):
+    """Parquet compresses itself; a .gz name would get plain Parquet under it."""
+    src = _one_posting(tmp_path)
+    r = run("label", src, "-o", tmp_path / name, "--model", model_dir)
+    assert (r.exit_code, r.stderr.strip()) == (2, f"Error: cannot write Parquet to {tmp_path / name}: Parquet "
+                                                  "compresses itself and is not gzipped; leave .gz off the name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+    r = run("suggest", src, "-o", tmp_path / name, "--model", model_dir)
+    assert r.exit_code == 2 and "Parquet compresses itself" in r.stderr
+
+
+def test_label_names_gzipped_parquet_it_cannot_read(model_dir, tmp_path):
+    import gzip
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"title": ["Product Manager"], "description": [TECH_POSTING]}).to_parquet(buffer, index=False)
+    src = tmp_path / "in.parquet.gz"
+    src.write_bytes(gzip.compress(buffer.getvalue()))
+    r = run("label", src, "-o", tmp_path / "out.csv", "--model", model_dir)
+    assert (r.exit_code, r.stderr.strip()) == (1, f"Error: {src}: the file is gzip-compressed Parquet, which pmtype "
+                                                  "does not read: Parquet compresses itself; gunzip the file first")
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null on this system")
 def test_label_writes_straight_into_a_device(model_dir, tmp_path):
     src = _one_posting(tmp_path)

@@ -98,6 +98,16 @@ def test_column_detection():
     assert str(e.value) == "no column 'descr'; the columns are: id, name"
 
 
+@pytest.mark.parametrize("name,fmt", [("out.parquet.gz", None), ("out.pq.GZ", None), ("out.csv.gz", "parquet")])
+def test_parquet_is_not_written_gzipped(name, fmt):
+    with pytest.raises(BadOption) as e:
+        tables.detect_output_format(name, fmt)
+    assert str(e.value) == (f"cannot write Parquet to {name}: Parquet compresses itself and is not gzipped; "
+                            "leave .gz off the name")
+    assert tables.detect_output_format("out.csv.gz") == "csv"
+    assert tables.detect_output_format("out.parquet.gz", "csv") == "csv"
+
+
 def test_a_title_column_named_that_is_the_text_column_is_refused():
     """Each posting's text would be read twice, once as its title; the column is named as found."""
     assert tables.posting_columns(["title", "description"]) == ("description", "title")

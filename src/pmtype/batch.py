@@ -197,7 +197,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     tables.check_output(output_path, input_path)
     stream = tables.is_stream(output_path)  # standard output, /dev/null, a pipe: nothing to resume
     in_fmt = tables.detect_input_format(input_path, in_format)
-    out_fmt = (tables.detect_format(output_path, out_format, option="--output-format")
+    out_fmt = (tables.detect_output_format(output_path, out_format)
                if (out_format or not stream) else in_fmt)
     if resume and str(input_path) == "-":
         raise BadOption("--resume needs an input file: standard input cannot be read again")

@@ -146,7 +146,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     if output is not None:  # before the cross-validation, which can take minutes
         tables.check_output(output, path)
         # standard output, a pipe or a device: CSV, as suggest writes there
-        out_format = "csv" if tables.is_stream(output) else tables.detect_format(output, option=None)
+        out_format = "csv" if tables.is_stream(output) else tables.detect_output_format(output, option=None)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     data, more = dedupe(data, then=AGAIN)
     notes += more
@@ -297,7 +297,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     check_suggest_options(n, diversity, near_duplicate)
     if output is not None:
         tables.check_output(output, path)
-        out_format = (tables.detect_format(output, out_fmt, option=None)
+        out_format = (tables.detect_output_format(output, out_fmt, option=None)
                       if (out_fmt or not tables.is_stream(output)) else "csv")
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)

@@ -73,6 +73,16 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None, option: str |
     raise BadInputFile(f"cannot tell the format of {path} from its name; give {option} ({', '.join(FORMATS)})")
 
 
+def detect_output_format(path: str | os.PathLike, fmt: str | None = None, option: str | None = "--output-format") -> str:
+    """``detect_format`` for a table to write: a ``.gz`` name for Parquet is a ``BadOption``, since
+    Parquet compresses itself and is never gzipped (its reader needs the footer at the file's end)."""
+    found = detect_format(path, fmt, option)
+    if found == "parquet" and str(path).lower().endswith(".gz"):
+        raise BadOption(f"cannot write Parquet to {printable(path)}: Parquet compresses itself and is not gzipped; "
+                        "leave .gz off the name")
+    return found
+
+
 def detect_input_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     """``detect_format`` for a table read on this machine: where its name does not tell the format,
     one that does not exist, or is a folder, is named so (``_check_input_file``), not asked for a
@@ -889,7 +899,22 @@ def _parquet_file(source):
     try:
         return pq.ParquetFile(source)
     except (pa.ArrowInvalid, OSError) as e:
+        if _gzipped_file(source):
+            raise BadInputFile("the file is gzip-compressed Parquet, which pmtype does not read: Parquet "
+                               "compresses itself; gunzip the file first") from None
         raise BadInputFile(f"not a readable Parquet file: {e}") from None
+
+
+def _gzipped_file(source) -> bool:
+    """Whether the file at ``source`` (a path, or a binary file that can seek) starts with gzip's magic bytes."""
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, "rb") as f:
+                return f.read(2) == b"\x1f\x8b"
+        source.seek(0)
+        return _head(source, 2) == b"\x1f\x8b"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def is_parquet(raw) -> bool:
