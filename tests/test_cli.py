@@ -355,6 +355,22 @@ def test_label_names_gzipped_parquet_it_cannot_read(model_dir, tmp_path):
                                                   "does not read: Parquet compresses itself; gunzip the file first")
 
 
+def test_label_refuses_to_write_over_the_seed_corpus(model_dir, tmp_path, corpus_csv, monkeypatch):
+    seed = tmp_path / "seed" / "postings.csv"
+    seed.parent.mkdir()
+    seed.write_bytes(corpus_csv.read_bytes())
+    monkeypatch.setenv("PMTYPE_SEED_CORPUS", str(seed))
+    src = _one_posting(tmp_path)
+    link = tmp_path / "link.csv"
+    link.symlink_to(seed)
+    for command in (("label", "--model", model_dir), ("suggest", "--model", model_dir), ("check-labels",)):
+        for output in (seed, link):
+            r = run(command[0], src, "-o", output, *command[1:])
+            assert (r.exit_code, r.stderr.strip()) == (1, f"Error: {output} is pmtype's seed corpus, the data its "
+                                                          "default model is trained on; write the output to another file")
+    assert seed.read_bytes() == corpus_csv.read_bytes()
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null on this system")
 def test_label_writes_straight_into_a_device(model_dir, tmp_path):
     src = _one_posting(tmp_path)

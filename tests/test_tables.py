@@ -7,14 +7,15 @@ import sys
 import threading
 import types
 from contextlib import ExitStack
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pmtype import tables
+from pmtype import config, tables
 from pmtype.cli import app
-from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn
+from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists
 
 FRAME = pd.DataFrame({"id": ["001", "2"], "description": ["Café API ünïcode", "Second, with comma"]})
 
@@ -96,6 +97,16 @@ def test_column_detection():
     with pytest.raises(MissingColumn) as e:
         tables.find_column(["id", "name"], "descr", tables.TEXT_COLUMNS, "text")
     assert str(e.value) == "no column 'descr'; the columns are: id, name"
+
+
+@pytest.mark.skipif(not config.IN_CHECKOUT, reason="the seed corpus is data/seed/postings.csv in a checkout only")
+def test_no_output_is_written_over_the_checkout_s_seed_corpus(tmp_path):
+    seed = Path(tables.__file__).resolve().parents[2] / "data" / "seed" / "postings.csv"
+    for output in (seed, seed.parent / ".." / "seed" / "postings.csv"):
+        with pytest.raises(OutputExists) as e:
+            tables.check_output(output, tmp_path / "in.csv")  # checks only: nothing is written
+        assert str(e.value) == (f"{output} is pmtype's seed corpus, the data its default model is trained on; "
+                                "write the output to another file")
 
 
 @pytest.mark.parametrize("name,fmt", [("out.parquet.gz", None), ("out.pq.GZ", None), ("out.csv.gz", "parquet")])

@@ -79,6 +79,15 @@ def seed_corpus_path() -> Path:
     return _CHECKOUT_ROOT / "data" / "seed" / "postings.csv"
 
 
+def seed_corpus_files() -> list[Path]:
+    """The seed corpus files there are, which no command may write over: the one in the wheel,
+    a checkout's ``data/seed/postings.csv`` and the one ``PMTYPE_SEED_CORPUS`` names."""
+    override = os.environ.get("PMTYPE_SEED_CORPUS", "").strip()
+    found = [PACKAGE_DIR / "_data" / "seed" / "postings.csv", _CHECKOUT_ROOT / "data" / "seed" / "postings.csv"]
+    found += [Path(override).expanduser()] if override else []
+    return [path for path in found if path.is_file()]
+
+
 def _check_is_a_file(path: Path, variable: str) -> None:
     """``BadInputFile`` where ``path`` (named by the environment ``variable``) does not exist or is
     a folder: the message names the variable, since no command line named the file."""

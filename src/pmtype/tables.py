@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pmtype.config import HOST_TAG
+from pmtype.config import HOST_TAG, seed_corpus_files
 from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError, printable, system_reason
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -1217,7 +1217,8 @@ def check_output(path, *inputs) -> None:
     """Fail early, before any work, where ``path`` cannot be written or is one of ``inputs``.
 
     A one-line ``CannotWrite`` for a folder, a path under a file, or a folder pmtype may not
-    write in; ``OutputExists`` where the output is an input file (writing it would destroy it).
+    write in; ``OutputExists`` where the output is an input file (writing it would destroy it)
+    or a seed corpus file (``config.seed_corpus_files``).
     """
     for given in inputs:
         if given is not None:
@@ -1233,6 +1234,9 @@ def check_output(path, *inputs) -> None:
         if given is not None and str(given) != "-" and target.exists() and os.path.exists(given) \
                 and os.path.samefile(target, given):
             raise OutputExists(f"{target} is the input file; write the output to another file")
+    if target.exists() and any(os.path.samefile(target, seed) for seed in seed_corpus_files()):
+        raise OutputExists(f"{target} is pmtype's seed corpus, the data its default model is trained on; "
+                           "write the output to another file")
     _check_folder_writable(target.parent, target)
 
 
