@@ -181,6 +181,16 @@ def test_a_title_is_put_over_the_description():
     assert posting_text("Own the APIs.", " Product Manager, Platform ") == "Product Manager, Platform\n\nOwn the APIs."
 
 
+@pytest.mark.parametrize("title", ["Senior Product Manager\nPayments", "Senior Product Manager\r\n  Payments\n",
+                                   "<h2>Senior Product Manager</h2><p>Payments</p>",
+                                   "<b>Senior</b> Product&nbsp;Manager<br/>Payments", "Senior\u2028Product Manager\tPayments"])
+def test_a_title_is_the_posting_s_one_first_line_whatever_its_cell_holds(title):
+    """Line breaks and markup in a title cell are folded: messages show a posting's first line as its title."""
+    text = posting_text("Own the APIs.", title)
+    assert text == "Senior Product Manager Payments\n\nOwn the APIs."
+    assert text.splitlines()[0] == "Senior Product Manager Payments"
+
+
 @pytest.mark.parametrize("description,title,what", [
     (b"Own the APIs.", None, "description"),
     ("Own the APIs.", bytearray(b"Product Manager"), "title"),

@@ -620,6 +620,19 @@ def test_compare_a_worse_model(model_dir, swapped_model_dir, corpus_csv):
     assert again.verdict == BETTER and {f.effect for f in again.flips} == {"fixed"}
 
 
+def test_compare_names_a_flipped_posting_by_its_whole_title_on_one_line(model_dir, swapped_model_dir, corpus_csv, tmp_path):
+    """A title cell holding line breaks or markup is the posting's one first line, markup removed."""
+    frame = pd.read_csv(corpus_csv)
+    frame["title"] = frame["title"].astype(object)
+    frame.loc[0, "title"] = "Senior Product Manager\nDeveloper Platform"
+    frame.loc[1, "title"] = "<h2>Product Manager</h2><p>Growth &amp; Pricing</p>"
+    src = tmp_path / "messy.csv"
+    frame.to_csv(src, index=False)
+    c = compare(swapped_model_dir, src, against=model_dir, n_boot=200)
+    titles = {f.row: f.title for f in c.flips}
+    assert (titles[2], titles[3]) == ("Senior Product Manager Developer Platform", "Product Manager Growth & Pricing")
+
+
 def test_compare_a_model_with_itself_and_with_the_default(model_dir, corpus_csv):
     _install(model_dir, "current")
     use_model("current")

@@ -96,7 +96,8 @@ def posting_text(description: object, title: object = None) -> str:
     """The text pmtype reads for a posting: its title (if any) over its description.
 
     A missing description or title (None, NaN, ``pd.NA``) counts as empty, never as the text "nan", and so
-    does a title that ``text_kind`` reads as empty (``N/A``, ``null``, ``<b></b>``);
+    does a title that ``text_kind`` reads as empty (``N/A``, ``null``, ``<b></b>``); a title's markup
+    and line breaks are folded (``text.single_line``), so that it is the posting's whole first line;
     bytes are a ``TypeError`` (decode them first), never their ``b'…'`` form.
     """
     for what, value in (("description", description), ("title", title)):
@@ -105,7 +106,7 @@ def posting_text(description: object, title: object = None) -> str:
     body = "" if is_missing(description) else str(description)
     if text_kind(title) == "empty":  # missing, blank, a marker ('N/A', 'null') or markup alone: no title
         return body
-    return f"{str(title).strip()}\n\n{body}"
+    return f"{text_mod.single_line(str(title))}\n\n{body}"  # one line, as the posting's first: markup and breaks folded
 
 
 #: Cells that stand for a missing value (compared stripped, in lower case): pandas' and

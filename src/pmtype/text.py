@@ -71,6 +71,12 @@ def normalise(text: str) -> str:
     return text.strip()
 
 
+def single_line(text: str) -> str:
+    """``text`` normalised (``normalise``: markup stripped, entities unescaped) and folded onto one
+    line, every run of white space, line breaks too, one space: a posting's title, which is one line."""
+    return " ".join(normalise(text).split())
+
+
 # --- sections -----------------------------------------------------------------
 
 #: Section kinds, found from a heading's words.
