@@ -345,6 +345,14 @@ CASES: list[Case] = [
                                                 encoding="utf-16-le", bom=False), {
         "label": Fails("{path}: the file cannot be decoded as utf-16: UTF-16 stream does not start with BOM"),
     }, args=("--encoding", "utf-16"), about="UTF-16-LE, no BOM, named as utf-16"),
+    Case("--encoding utf-16-le on UTF-8", table({"id": ["1", "2"], "description": [TECH, BIZ]}), {
+        "label": Fails("{path}: the file does not decode as utf-16-le: it has none of the zero bytes UTF-16 text has; "
+                       "leave out --encoding to have its encoding detected"),
+    }, args=("--encoding", "utf-16-le"), about="a UTF-8 file named as UTF-16 (read so, its one line held no row)"),
+    Case("--encoding utf-32 on UTF-8", table({"id": ["1", "2"], "description": [TECH, BIZ]}), {
+        "label": Fails("{path}: the file does not decode as utf-32: it has none of the zero bytes UTF-32 text has; "
+                       "leave out --encoding to have its encoding detected"),
+    }, args=("--encoding", "utf-32"), about="a UTF-8 file named as UTF-32"),
     Case("a stray NUL byte", raw(f'id,description\n1,"{TECH}"\n2,"{BIZ[:40]}\x00{BIZ[40:]}"\n'.encode(),
                                  holds=(["id", "description"], [["1", TECH], ["2", f"{BIZ[:40]}\x00{BIZ[40:]}"]])), {
         "label": Labels((LABELLED, LABELLED)),

@@ -355,12 +355,18 @@ def _check_encoding(encoding: str) -> None:
 def table_encoding(sample: bytes, encoding: str | None = None) -> str:
     """The encoding of a text table that starts with ``sample``: ``encoding`` if given, else detected.
 
-    An empty or binary file is a one-line ``BadInputFile``; an unknown encoding a ``BadOption``.
+    An empty or binary file, or one without the zero bytes of the UTF-16 or UTF-32 given, is a one-line
+    ``BadInputFile``; an unknown encoding a ``BadOption``.
     """
     if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise BadInputFile("the file is empty")
     enc = encoding or sniff_encoding(sample)
     _check_encoding(enc)
+    if encoding and _wide(enc) and b"\x00" not in sample:
+        # Its separators and line breaks would hold zero bytes: UTF-8 read so is one line of CJK, "no rows"
+        family = "UTF-16" if codecs.lookup(enc).name.startswith("utf-16") else "UTF-32"
+        raise BadInputFile(f"the file does not decode as {encoding}: it has none of the zero bytes {family} text "
+                           "has; leave out --encoding to have its encoding detected")
     if _is_binary(sample, enc):
         raise BadInputFile("the file is binary, not a text table (CSV, TSV or JSON Lines)")
     return enc
