@@ -416,12 +416,14 @@ def test_check_labels_prints_and_writes_the_suspects(tmp_path):
 
 
 def test_check_labels_checks_its_output_before_the_cross_validation(tmp_path, monkeypatch):
-    import pmtype.model
+    import pmtype.curation
 
     def no_training(*args, **kwargs):
         raise AssertionError("cross-validated although the output could not be written")
 
-    monkeypatch.setattr(pmtype.model, "cross_fit", no_training)
+    # where check-labels looks it up: patching pmtype.model alone, a first import of
+    # pmtype.curation during this test kept the stub for every later test
+    monkeypatch.setattr(pmtype.curation, "cross_fit", no_training)
     src = tmp_path / "labelled.csv"
     pd.DataFrame(rows(n_each=8)).to_csv(src, index=False)
     before = src.read_bytes()
