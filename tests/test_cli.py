@@ -223,6 +223,22 @@ def test_classify_prints_phrases_as_written_when_they_hold_square_brackets(model
     assert "Degree [/dim] in computer science" in shown
 
 
+def test_classify_folds_phrases_in_a_narrow_terminal_rather_than_cutting_them(model_dir, model):
+    """At 60 columns a phrase too wide for its column goes on over the next lines, whole, not cut
+    with "…"."""
+    posting = TECH_POSTING + "- Own interoperability and containerization of retrieval-augmented generation.\n"
+    r = runner.invoke(app, ["classify", posting, "--model", str(model_dir)], env={"COLUMNS": "60"})
+    assert r.exit_code == 0, r.output
+    assert "…" not in r.stdout
+    rows = [line.split("│") for line in r.stdout.splitlines() if line.count("│") == 5]
+    assert all(len("│".join(row)) <= 60 for row in rows)
+    shown = "".join(row[4].strip() for row in rows).replace(" ", "")
+    phrases = [p["phrase"] for e in classify(posting, model=model).evidence for p in e.phrases]
+    assert "interoperability" in phrases
+    for phrase in phrases:
+        assert phrase.replace(" ", "") in shown
+
+
 def test_classify_says_when_a_labelled_posting_was_truncated_or_a_close_call(model_dir, tmp_path, monkeypatch):
     """The status line keeps what --json and label's pm_status say: a posting over the limit was
     truncated, and one inside the band is a close call, truncated or not."""

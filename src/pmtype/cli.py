@@ -282,7 +282,8 @@ def _print_prediction(prediction) -> None:
     table.add_column("distinction")
     table.add_column("leans")
     table.add_column("strength", justify="right")
-    table.add_column("phrases")
+    # a phrase folds onto the next line rather than ending in "…": it is the evidence to read
+    table.add_column("phrases", overflow="fold")
     for e in prediction.evidence:
         phrases = []
         # The side it leans to first, then the other side's phrases, dimmed. A phrase is the
