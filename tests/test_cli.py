@@ -211,6 +211,19 @@ def test_classify_says_why_it_gives_no_label(model_dir, model):
     assert json.loads(r.stdout)["label"] in ("technical", "business")
 
 
+def test_classify_says_why_it_gives_no_label_to_a_truncated_posting_and_that_it_was_truncated(model_dir, model):
+    from pmtype.config import MAX_CHARS
+
+    for posting, status, why in ((GERMAN_POSTING, "not English", "pmtype reads English postings"),
+                                 (TEACHER_POSTING, "not a PM posting", None)):
+        long = "\n".join([posting] * (MAX_CHARS // len(posting) + 2))
+        why = why or f"p_pm {classify(long, model=model).p_pm:.2f}"
+        r = run("classify", long, "--model", model_dir)
+        assert r.exit_code == 0, r.output
+        assert r.stdout.splitlines()[0] == (f"{status} ({why}; --force labels it anyway)  "
+                                            f"(truncated to {MAX_CHARS} characters)")
+
+
 def test_classify_prints_phrases_as_written_when_they_hold_square_brackets(model_dir):
     """A phrase is the posting's own text: brackets in it are not rich markup, neither dropped
     ("[required]") nor read as a tag (a stray "[/dim]" stopped the command with a traceback)."""

@@ -263,15 +263,17 @@ class _StdoutConsole(Console):
 
 def _print_prediction(prediction) -> None:
     out = _StdoutConsole(highlight=False, soft_wrap=True)
+    # a status may carry a note after "; " ("uncertain; truncated to 100000 characters",
+    # "not English; truncated to 100000 characters")
+    status, _, more = prediction.status.partition("; ")
+    aside = f"  ({more})" if more else ""
     if prediction.label is None:
-        why = ("pmtype reads English postings" if prediction.status == "not English"
+        why = ("pmtype reads English postings" if status == "not English"
                else f"p_pm {prediction.p_pm:.2f}" if prediction.p_pm is not None else None)
-        out.print(f"[bold]{prediction.status}[/bold]" + (f" ({why}; --force labels it anyway)" if why else ""))
+        out.print(f"[bold]{status}[/bold]" + (f" ({why}; --force labels it anyway)" if why else "") + aside)
     else:
-        # a status may carry a note after "; " ("uncertain; truncated to 100000 characters")
-        status, _, more = prediction.status.partition("; ")
         note = "  [yellow]uncertain: a close call[/yellow]" if status == "uncertain" else ""
-        note += f"  ({more})" if more else ""
+        note += aside
         from pmtype.metrics import shown_p
 
         out.print(f"[bold]{prediction.label}[/bold]  p_technical {shown_p(prediction.p_technical)}{note}")
