@@ -53,6 +53,13 @@ def test_boilerplate_cues_are_ignored(finder):
     assert phrases == ["pricing"]
 
 
+@pytest.mark.parametrize("heading", ["Why join us?", "Why you'll love working here", "**Why Work With Us?**"])
+def test_cues_in_the_company_pitch_under_a_heading_written_as_a_question_or_sentence_are_ignored(finder, heading):
+    text = f"About the role\nOwn pricing.\n\n{heading}\n- Build APIs with world-class engineers."
+    assert [c.phrase for c in finder.find([text])[0]] == ["pricing"]
+    assert "APIs" in [c.phrase for c in finder.find([text], drop_boilerplate=False)[0]]
+
+
 def test_spans_are_relative_to_each_text_in_a_batch(finder):
     texts = ["Intro.\n\nWork with engineers.", "Work with finance.", ""]
     out = finder.find(texts)

@@ -66,6 +66,14 @@ def test_a_heading_about_the_role_opens_the_role_not_the_company(heading, kind):
     assert [s.kind for s in text.sections(t)] == ["intro", kind]
 
 
+@pytest.mark.parametrize("heading", ["Why join us?", "Why you'll love working here", "**Why Work With Us?**",
+                                     "WHY JOIN US?"])
+def test_a_heading_written_as_a_question_or_a_sentence_opens_the_company_pitch(heading):
+    t = text.normalise(f"About the role\nOwn the API with the engineers.\n\n{heading}\nShip APIs with experts.")
+    assert [s.kind for s in text.sections(t)] == ["role", "benefits"]
+    assert [s.text for s in text.sentences(t)] == ["About the role", "Own the API with the engineers."]
+
+
 def test_text_that_lost_its_line_breaks_is_still_split_into_sentences():
     t = "Track the product metrics.Key duties: own the API with engineers!Node.js and U.S.Bank stay whole."
     found = [s.text for s in text.sentences(t, drop_boilerplate=False)]

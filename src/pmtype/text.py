@@ -79,6 +79,10 @@ def single_line(text: str) -> str:
 
 # --- sections -----------------------------------------------------------------
 
+#: Headings that open the company's pitch, often written as a sentence or a question ("Why join
+#: us?", "Why you'll love working here"), not in title case: headings still.
+_PITCH_HEADING = re.compile(r"why (join|work|you.ll love)\b", re.I)
+
 #: Section kinds, found from a heading's words.
 SECTION_KINDS = {
     "role": re.compile(
@@ -95,8 +99,8 @@ SECTION_KINDS = {
         re.I,
     ),
     "benefits": re.compile(
-        r"\b(benefits?|perks|what we offer|we offer|total rewards|why (join|work)|"
-        r"why you.ll love|compensation|pay range|salary)\b",
+        r"\b(benefits?|perks|what we offer|we offer|total rewards|" + _PITCH_HEADING.pattern + r"|"
+        r"compensation|pay range|salary)\b",
         re.I,
     ),
     "legal": re.compile(
@@ -115,7 +119,7 @@ SECTION_KINDS = {
 BOILERPLATE_SECTIONS = frozenset({"company", "benefits", "legal"})
 
 _HEADING = re.compile(
-    r"^\s*(?:[#*_=]+\s*)?(?P<h>[A-Za-z][^\n.!?]{1,70}?)\s*(?:[*_=#]+)?\s*:?\s*$"
+    r"^\s*(?:[#*_=]+\s*)?(?P<h>[A-Za-z][^\n.!?]{1,70}?)\s*(?:[*_=#]+)?\s*[:?]?\s*(?:[*_=#]+)?\s*$"
 )
 
 
@@ -138,6 +142,7 @@ def _heading_kind(line: str) -> str | None:
         or stripped.isupper()
         or stripped.startswith(("**", "#"))
         or sum(w[:1].isupper() for w in words) >= max(1, len(words) - 2)
+        or _PITCH_HEADING.match(m.group("h")) is not None
     )
     if not looks_heading:
         return None
