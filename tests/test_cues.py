@@ -170,11 +170,13 @@ def test_punctuation_between_its_words_parts_a_phrase(finder, sentence, phrases)
     ("We help brands grow revenue. Our platform serves millions of customers.", []),
     ("At Acme, we build APIs for banks. Join us in shaping the market.", []),
     ("✓ We build APIs for banks.\n➤ Our engineers ship SDKs.\n🚀 Our sales team is growing.", []),
+    ("1) Our platform serves APIs to banks.\n2. We offer SDKs.\n12. Our sales team is growing.", []),
     # the company's voice about the role, and the role's own sentences, count
     ("We're looking for a product manager who owns pricing.", ["pricing"]),
     ("Our PMs work with the sales team. You will own the APIs.", ["sales team", "APIs"]),
     ("We need you to define pricing.", ["pricing"]),
     ("- We partner with marketing.\n- Own the pricing.", ["pricing"]),
+    ("1) We partner with marketing.\n2) Own the pricing.", ["pricing"]),
 ])
 def test_sentences_about_the_company_hold_no_cues(finder, sentence, phrases):
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases

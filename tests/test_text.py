@@ -199,6 +199,12 @@ def test_a_sentence_said_again_word_for_word_counts_once():
     ("● We value curiosity.", True),
     ("🚀 We build the leading payments platform.", True),
     ("“We move fast.”", True),
+    # after a list's number, as after a bullet
+    ("1) Our platform serves millions of customers.", True),
+    ("2. We offer a platform for banks.", True),
+    ("(3) We value curiosity.", True),
+    ("1) Own the roadmap with engineers.", False),
+    ("2. We are looking for a product manager.", False),
     ("✓ Own the roadmap with engineers.", False),
     ("We are looking for a product manager.", False),
     ("We expect you to own the roadmap.", False),

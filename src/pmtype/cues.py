@@ -398,7 +398,7 @@ class CueFinder:
             for sent, sent_words in zip(sents, split):
                 wanted, patterns = self._candidate(set(sent_words))
                 # (first token in the doc, sentence offset, run the Matcher, sentence, its words)
-                if wanted and not (sent_words[0] in text_mod.COMPANY_VOICE_OPENERS
+                if wanted and not (text_mod.opens_as_the_company(sent_words)
                                    and text_mod.about_the_company(sent.text)):
                     first = doc_length + (len(_SEPARATOR) if parts[i] else 0)
                     parts[i].append((first, sent.start, patterns, sent.text, sent_words))
