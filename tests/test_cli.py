@@ -1051,6 +1051,17 @@ def test_classify_calls_a_path_that_names_nothing_a_missing_file(model_dir, tmp_
         1, f"Error: {name}: no such file (to classify those words as a posting, pipe them on stdin)\n")
 
 
+@pytest.mark.parametrize("how", [("--file", "~/posting.txt"), ("~/posting.txt",), (" ~/posting.txt",)])
+def test_classify_reads_a_file_named_from_the_home_folder(model_dir, tmp_path, monkeypatch, how):
+    """A "~" the shell left (the path quoted) is the home folder, as the library's paths are."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "posting.txt").write_text(TECH_POSTING)
+    r = run("classify", *how, "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["text"] == TECH_POSTING.strip()
+
+
 @pytest.mark.parametrize("text", [
     "Own the roadmap for our public APIs/SDKs with engineers.",
     "Product Manager - APIs/SDKs, CI/CD and developer tooling",

@@ -211,15 +211,16 @@ def classify(
 def _named_path(text: str) -> Path | None:
     """The path an argument of one line names, where it names one: ``-`` (standard input), or
     something that exists: a file, a folder (refused when read), a named pipe or ``/dev/fd/N``
-    (``<(…)``), spaces in its name or not."""
+    (``<(…)``), spaces in its name or not, ``~`` in front for the home folder."""
     if text.strip() == "-":
         return Path("-")
     if not text.strip() or len(text) > 1024 or "\n" in text:
         return None
     for candidate in dict.fromkeys((text, text.strip())):
+        path = Path(config.expand_user(candidate))  # "~/posting.txt", quoted: as a shell reads it
         try:
-            if Path(candidate).exists():
-                return Path(candidate)
+            if path.exists():
+                return path
         except (OSError, ValueError):  # a name too long, a NUL in it
             pass
     return None
@@ -619,7 +620,8 @@ def check_labels(
     from pmtype.tables import is_stream
 
     # with the table on standard output (-o -, a pipe), the report goes to stderr, as suggest's does
-    say = _say if output is not None and is_stream(output) else typer.echo
+    streamed = output is not None and is_stream(config.expand_user(output))
+    say = _say if streamed else typer.echo
     thresholds = ", ".join(f"{k} {v:.2f}" for k, v in check.thresholds.items())
     say(f"checked {counted(check.checked, 'posting')} in {file}: "
         f"{counted(len(check.issues), 'label looks', 'labels look')} wrong "
@@ -631,7 +633,7 @@ def check_labels(
             say(f"             evidence: {issue.evidence}")
     if len(check.issues) > top:
         say(f"  … and {len(check.issues) - top} more" + ("" if output else " (--output writes them all)"))
-    if output is not None and not is_stream(output):
+    if output is not None and not streamed:
         say(f"written to {output}")
 
 

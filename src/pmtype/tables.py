@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pmtype.config import HOST_TAG, seed_corpus_files
+from pmtype.config import HOST_TAG, seed_corpus_files, user_paths
 from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists, PMTypeError, printable, system_reason
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -442,9 +442,10 @@ def _sample_header(text: str, sep: str, whole: bool) -> tuple[list[str] | None, 
     return record, True if any(line.strip() for line in rest) else (False if whole else None)
 
 
+@user_paths("path")
 def read_text_file(path, encoding: str | None = None) -> str:
-    """The text of one posting's file (``-``: standard input), its encoding detected as for
-    tables; binary input is refused."""
+    """The text of one posting's file (``-``: standard input; ``~/posting.txt`` in the home
+    folder), its encoding detected as for tables; binary input is refused."""
     if str(path) == "-":
         return decode_text(sys.stdin.buffer.read(), encoding, "standard input")
     path = Path(path)
