@@ -142,9 +142,11 @@ def test_an_empty_model_name_is_no_model_not_the_working_directory(args):
     (["suggest", ""], "FILE"),
     (["suggest", "in.csv", "-o", ""], "--output"),
 ])
-def test_an_empty_path_is_said_to_be_one_not_read_as_the_working_directory(tmp_path, monkeypatch, args, name):
+@pytest.mark.parametrize("empty", ["", "  ", "\t"])
+def test_an_empty_path_is_said_to_be_one_not_read_as_the_working_directory(tmp_path, monkeypatch, args, name, empty):
+    """Blanks alone are an empty path too, never a file or folder named "  "."""
     monkeypatch.chdir(tmp_path)
-    r = run(*args)
+    r = run(*[empty if a == "" else a for a in args])
     assert (r.exit_code, r.stderr) == (2, f"Error: an empty path was given for {name}\n")
     assert list(tmp_path.iterdir()) == []
 
@@ -819,13 +821,12 @@ def test_evaluate_writes_a_report(model_dir, corpus_csv, tmp_path):
     assert "| macro_f1 |" in text and "How often each distinction" in text
 
 
-@pytest.mark.parametrize("folder,message", [("", "an empty path was given for --report"),
-                                            ("  ", "--report needs a folder name, not a blank one")])
-def test_evaluate_refuses_a_blank_report_folder(model_dir, corpus_csv, tmp_path, monkeypatch, folder, message):
-    """A blank --report is not the working directory by accident."""
+@pytest.mark.parametrize("folder", ["", "  "])
+def test_evaluate_refuses_a_blank_report_folder(model_dir, corpus_csv, tmp_path, monkeypatch, folder):
+    """A blank --report is not the working directory by accident; blanks are said as every empty path is."""
     monkeypatch.chdir(tmp_path)
     r = run("evaluate", corpus_csv, "--model", model_dir, "--report", folder)
-    assert (r.exit_code, r.stderr) == (2, f"Error: {message}\n")
+    assert (r.exit_code, r.stderr) == (2, "Error: an empty path was given for --report\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 

@@ -67,9 +67,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 def _a_path(param: typer.CallbackParam, value):
     """The check of every path option and argument, each taken as given (a ``str``: as a ``Path``,
-    "" would be the working directory): an empty path is a wrong use, said as one."""
+    "" would be the working directory): an empty path, or one of blanks alone (a file or folder
+    named "  " is never meant), is a wrong use, said as one."""
     for given in value if isinstance(value, (list, tuple)) else [value]:
-        if given == "":
+        if isinstance(given, str) and not given.strip():
             long = [o for o in param.opts if o.startswith("--")] if param.param_type_name == "option" else []
             _fail(f"an empty path was given for {long[0] if long else param.metavar or param.name.upper()}", 2)
     return value
