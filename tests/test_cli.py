@@ -1052,6 +1052,27 @@ def test_classify_calls_a_path_that_names_nothing_a_missing_file(model_dir, tmp_
         1, f"Error: {name}: no such file (to classify those words as a posting, pipe them on stdin)\n")
 
 
+@pytest.mark.parametrize("args,address", [
+    (["https://example.com/jobs/123"], "https://example.com/jobs/123"),
+    ([" HTTP://jobs.example.com/pm?id=7\n"], "HTTP://jobs.example.com/pm?id=7"),
+    (["www.example.com/careers/pm"], "www.example.com/careers/pm"),
+    (["--file", "https://example.com/jobs/123"], "https://example.com/jobs/123"),
+])
+def test_classify_says_it_reads_no_web_pages_when_given_a_web_address(tmp_path, monkeypatch, args, address):
+    monkeypatch.chdir(tmp_path)
+    r = run("classify", *args)
+    assert (r.exit_code, r.stderr) == (2, f"Error: {address}: pmtype reads no web pages (nothing is fetched); "
+                                          "paste the posting's text, or save the page and pass --file\n")
+
+
+def test_classify_reads_a_posting_that_holds_a_web_address_as_text(model_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = "Apply at https://example.com/jobs/123"
+    r = run("classify", text, "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["text"] == text
+
+
 @pytest.mark.parametrize("how", [("--file", "~/posting.txt"), ("~/posting.txt",), (" ~/posting.txt",)])
 def test_classify_reads_a_file_named_from_the_home_folder(model_dir, tmp_path, monkeypatch, how):
     """A "~" the shell left (the path quoted) is the home folder, as the library's paths are."""

@@ -183,6 +183,10 @@ def classify(
 
     if text is not None and file is not None:
         _fail("give the posting as an argument or with --file, not both", 2)
+    for given in (text, file):
+        if given is not None and _is_a_web_address(given) and _named_path(given) is None:
+            _fail(f"{given.strip()}: pmtype reads no web pages (nothing is fetched); paste the posting's text, "
+                  "or save the page and pass --file", 2)
     named = _named_path(text) if text is not None else None
     if named is not None:
         file, text = named, None  # "-": standard input, as for label
@@ -236,6 +240,16 @@ _FILE_ENDINGS = (".txt", ".md", ".html", ".htm", ".rtf", ".csv", ".tsv", ".json"
 #: What posting text holds and a file's name does not: a sentence's break ("the roadmap. Work…",
 #: "APIs, SDKs") or end.
 _SENTENCE = re.compile(r"[.,;:!?]\s|[.!?]$")
+
+
+#: A web address alone: what a posting's page is found by, not its text.
+_WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def _is_a_web_address(text: str) -> bool:
+    """Whether an argument is one web address (``https://…``, ``www.…``) and nothing else: the
+    posting's page, which pmtype does not fetch, rather than its text."""
+    return _WEB_ADDRESS.fullmatch(text.strip()) is not None
 
 
 def _looks_like_a_file_name(text: str) -> bool:
