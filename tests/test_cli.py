@@ -254,6 +254,32 @@ def test_classify_folds_phrases_in_a_narrow_terminal_rather_than_cutting_them(mo
         assert phrase.replace(" ", "") in shown
 
 
+def test_classify_reads_a_long_posting_only_as_far_as_the_model_reads(model_dir, tmp_path, monkeypatch):
+    """Not a 100 MB paste whole into memory: the first MAX_CHARS characters and one more, which
+    tells the posting was truncated, from a file as from standard input."""
+    import io
+
+    from pmtype import tables
+    from pmtype.config import MAX_CHARS
+
+    data = (TECH_POSTING + "\n" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit.\n" * (MAX_CHARS // 10)).encode()
+    f = tmp_path / "long.txt"
+    f.write_bytes(data)
+    read = []
+
+    class Counting(io.BytesIO):
+        def read(self, size=-1):
+            got = super().read(size)
+            read.append(len(got))
+            return got
+
+    monkeypatch.setattr(tables, "_open_file", lambda path: Counting(path.read_bytes()))
+    for r in (run("classify", "--file", f, "--model", model_dir), run("classify", "-", "--model", model_dir, input=data)):
+        assert r.exit_code == 0, r.output
+        assert r.stdout.splitlines()[0].endswith(f"  (truncated to {MAX_CHARS} characters)")
+    assert 0 < sum(read) <= 4 * (MAX_CHARS + 1) + 4 < len(data)
+
+
 def test_classify_says_when_a_labelled_posting_was_truncated_or_a_close_call(model_dir, tmp_path, monkeypatch):
     """The status line keeps what --json and label's pm_status say: a posting over the limit was
     truncated, and one inside the band is a close call, truncated or not."""

@@ -930,3 +930,49 @@ def test_a_file_separated_by_semicolons_is_named_so(tmp_path):
     assert str(e.value).endswith(" but the header has 1; the header is one column, 'id;description;label': is the "
                                  "file separated by semicolons? pmtype reads CSV separated by commas (and TSV by "
                                  "tabs): save it so")
+
+
+class _CountingReader(io.BytesIO):
+    """A binary file that counts the bytes read from it."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.bytes_read = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32", "cp1252"])
+def test_a_long_posting_file_is_read_only_as_far_as_the_model_reads(tmp_path, monkeypatch, encoding):
+    """Its first MAX_CHARS characters and the one after them, which tells that it is longer: not all of it."""
+    limit = config.MAX_CHARS
+    text = "Café roadmap with engineers. " * (3 * limit // 29)
+    path = tmp_path / "long.txt"
+    path.write_bytes(text.encode(encoding))
+    opened = []
+    monkeypatch.setattr(tables, "_open_file", lambda p: opened.append(_CountingReader(p.read_bytes())) or opened[-1])
+    assert tables.read_text_file(path, max_chars=limit) == text[: limit + 1]
+    assert opened[0].bytes_read <= 4 * (limit + 1) + 4
+    assert tables.read_text_file(path) == text  # without max_chars: all of it
+
+
+def test_a_posting_as_long_as_the_model_reads_is_read_whole(tmp_path):
+    path = tmp_path / "posting.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "é".encode() * config.MAX_CHARS)  # a BOM, and 2 bytes a character
+    assert tables.read_text_file(path, max_chars=config.MAX_CHARS) == "é" * config.MAX_CHARS
+    path.write_bytes(bytes(range(256)) * 20 + b"x" * 5 * config.MAX_CHARS)  # binary, then long
+    with pytest.raises(BadInputFile) as e:
+        tables.read_text_file(path, max_chars=config.MAX_CHARS)
+    assert str(e.value) == f"{path} is binary, not a text file"
+
+
+def test_a_long_posting_on_standard_input_is_cut_and_its_writer_still_ends_well(piped_stdin):
+    """Only the first MAX_CHARS characters and one more are kept; the rest is read and dropped,
+    so that the program writing into the pipe meets no broken pipe."""
+    text = "Own the roadmap with engineers. " * (config.MAX_CHARS // 8)
+    piped_stdin(text.encode())
+    assert tables.read_text_file("-", max_chars=config.MAX_CHARS) == text[: config.MAX_CHARS + 1]
+    assert sys.stdin.buffer.read() == b""

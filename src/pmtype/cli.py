@@ -201,8 +201,9 @@ def classify(
             if str(file) == "-" and (sys.stdin is None or sys.stdin.isatty()):
                 _fail("no posting on standard input: pipe it in, or pass its text or --file PATH", 2)
             # the encoding detected (as for tables, stdin too); a missing, binary or unreadable
-            # file, or a folder, is a one-line error
-            text = read_text_file(file)
+            # file, or a folder, is a one-line error. Only as much as the model reads, and the
+            # character after it that tells the posting is longer, is held in memory.
+            text = read_text_file(file, max_chars=config.MAX_CHARS)
         else:
             text = argument_text(text)
         prediction = classify_posting(text, title=None if title is None else argument_text(title), model=model,

@@ -443,26 +443,44 @@ def _sample_header(text: str, sep: str, whole: bool) -> tuple[list[str] | None, 
 
 
 @user_paths("path")
-def read_text_file(path, encoding: str | None = None) -> str:
+def read_text_file(path, encoding: str | None = None, max_chars: int | None = None) -> str:
     """The text of one posting's file (``-``: standard input; ``~/posting.txt`` in the home
-    folder), its encoding detected as for tables; binary input is refused."""
+    folder), its encoding detected as for tables; binary input is refused.
+
+    ``max_chars``: only the text's first ``max_chars`` characters and the one after them, where
+    there is one (it tells a longer text from one of ``max_chars`` exactly), read and held in
+    memory, not a posting of 100 MB whole. The rest of standard input is read and dropped, so
+    that what writes into the pipe ends as it would (no broken pipe)."""
     if str(path) == "-":
-        return decode_text(sys.stdin.buffer.read(), encoding, "standard input")
+        text = _read_text(sys.stdin.buffer, encoding, "standard input", max_chars)
+        if max_chars is not None:
+            while sys.stdin.buffer.read(SAMPLE_BYTES):
+                pass
+        return text
     path = Path(path)
     with _open_file(path) as f:
-        data = f.read()
-    return decode_text(data, encoding, str(path))
+        return _read_text(f, encoding, str(path), max_chars)
 
 
-def decode_text(data: bytes, encoding: str | None = None, name: str = "the text") -> str:
-    """One posting's bytes as text, the encoding detected as for tables (``sniff_encoding``: a BOM,
-    UTF-16 without one, UTF-8, else cp1252), a bad byte read as cp1252; binary bytes are refused,
-    naming them ``name``."""
+def _read_text(binary, encoding: str | None, name: str, max_chars: int | None = None) -> str:
+    """``read_text_file`` of the input open in ``binary``, named ``name`` in errors: all of it, or
+    its first ``max_chars + 1`` characters, read a block at a time. The encoding is detected as
+    for tables (``sniff_encoding``: a BOM, UTF-16 without one, UTF-8, else cp1252), a bad byte
+    read as cp1252, and binary bytes refused, all judged from the first block."""
+    # a block holds at least max_chars + 1 characters of any encoding (4 bytes a character at
+    # most, after a BOM of 4 bytes at most), and the sample the encoding is detected from
+    block = -1 if max_chars is None else max(SAMPLE_BYTES, 4 * (max_chars + 1) + 4)
+    data = binary.read(block)
     enc = encoding or sniff_encoding(data[:SAMPLE_BYTES])
     _check_encoding(enc)
     if _is_binary(data, enc):
         raise BadInputFile(f"{name} is binary, not a text file")
-    return data.decode(enc, errors=decode_errors(enc))
+    decoder = codecs.getincrementaldecoder(enc)(errors=decode_errors(enc))
+    text = decoder.decode(data, final=max_chars is None or not data)
+    while max_chars is not None and data and len(text) <= max_chars:
+        data = binary.read(block)  # the end, or an encoding of more than 4 bytes a character (utf-7)
+        text += decoder.decode(data, final=not data)
+    return text if max_chars is None else text[: max_chars + 1]
 
 
 def argument_text(text: str) -> str:
