@@ -483,7 +483,7 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
     (pd.DataFrame({"description": ["Own pricing and packaging with sales; MBA", "Own our public APIs with engineers",
                                     "own pricing  and packaging with sales; MBA"],
                    "label": ["business", "technical", "technical"]}),
-     "Error: 1 posting appears twice with different labels (the first: 'own pricing  and packaging with sales; MBA' "
+     "Error: 1 posting appears twice with different labels (the first: 'own pricing and packaging with sales; MBA' "
      "in {src}, rows 2 and 4); fix the labels and run check-labels again", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(4)], "label": ["not_pm"] * 4}),
      "Error: checking labels needs rows of both labels; {src} has no technical or business rows with text "

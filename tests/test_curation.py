@@ -118,6 +118,18 @@ def test_check_labels_reports_rows_as_in_the_file_with_evidence(tmp_path):
                                                                    "background", "planning"}
 
 
+def test_check_labels_names_an_html_posting_by_its_words(tmp_path):
+    """A posting given as HTML is named by its first line as pmtype reads it, not by its tags."""
+    frame = pd.DataFrame(rows(n_each=10))
+    frame, truth = _flip(frame, 2, seed=0)
+    frame["description"] = [f"<h2>{i}  Product   Manager</h2><p>{d}</p>" for i, d in zip(frame.id, frame.description)]
+    src = tmp_path / "labelled.csv"
+    frame.drop(columns=["title"]).to_csv(src, index=False)
+    check = check_labels(src, use_seed=False)
+    assert truth <= {i.row for i in check.issues}
+    assert [i.title for i in check.issues] == [f"{frame.id.iloc[i.row - 2]} Product Manager" for i in check.issues]
+
+
 def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv):
     out = tmp_path / "issues.csv"
     check = check_labels(corpus_csv, output=out)
@@ -140,7 +152,7 @@ def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv)
     (pd.DataFrame({"description": [f"posting {i}" for i in range(9)], "label": ["business"] * 9}),
      BadTrainingData, "checking labels needs rows of both labels; found no technical rows with text (rows with empty text are left out)"),
     (pd.DataFrame({"description": ["same text", "other", "Same  text"], "label": ["technical", "business", "business"]}),
-     BadTrainingData, "1 posting appears twice with different labels (the first: 'Same  text' in {src}, rows 2 and 4); "
+     BadTrainingData, "1 posting appears twice with different labels (the first: 'Same text' in {src}, rows 2 and 4); "
                       "fix the labels and run check-labels again"),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(3)], "label": ["not_pm"] * 3}),
      BadTrainingData, "checking labels needs rows of both labels; {src} has no technical or business rows with text "

@@ -10,6 +10,14 @@ def test_normalise_strips_markup_and_entities():
     assert "API" in out and "& SDK" in out and "Work with engineers" in out
 
 
+def test_a_posting_s_first_line_is_its_words_folded_and_cut():
+    """How messages and tables name a posting: its first line as read, not its markup."""
+    assert text.first_line("<h1>Product \t Manager</h1><p>Own the APIs.</p>") == "Product Manager"
+    assert text.first_line("  \n Senior   PM, Payments\nBody") == "Senior PM, Payments"
+    assert text.first_line("x" * 100) == "x" * 80
+    assert text.first_line("x" * 100, 60) == "x" * 60
+    assert text.first_line("<br/>") == ""
+
 def test_markup_of_links_italics_and_tables_is_removed_too():
     """A posting marked up with only links, italics, underlining or a table is markup all the
     same: its tags (and what their attributes say) are no text of the posting."""

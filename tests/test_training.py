@@ -98,6 +98,14 @@ def test_a_label_conflict_ends_with_what_to_run_again():
     assert str(e.value) == f"{first}; fix the labels and run check-labels again"
 
 
+def test_a_label_conflict_names_an_html_posting_by_its_words():
+    html = "<html><body><h1>Product   Manager,\tPayments</h1><p>Own the APIs.</p></body></html>"
+    with pytest.raises(BadTrainingData) as e:
+        dedupe(TrainingSet([html, html], ["technical", "business"], ["mine.csv"] * 2, [2, 3]))
+    assert str(e.value) == ("1 posting appears twice with different labels (the first: 'Product Manager, Payments' "
+                            "in mine.csv, rows 2 and 3); fix the labels and train again")
+
+
 # --- the seed corpus -----------------------------------------------------------------------------
 
 def test_a_seed_corpus_the_caller_named_is_missing_without_advice_on_the_environment(tmp_path):

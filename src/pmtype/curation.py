@@ -174,7 +174,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     model = PMTypeModel(fit.label_pipeline, None, model_id="check-labels")
     predictions = model.predict([texts[i] for i, *_ in found], force=True) if found else []
     issues = [LabelIssue(rows[i], given[i], suggested, round(confidence, 4), round(margin, 4),
-                         pred.evidence_compact(), texts[i].strip().splitlines()[0][:80])
+                         pred.evidence_compact(), text_mod.first_line(pred.text or texts[i]))
               for (i, suggested, confidence, margin), pred in zip(found, predictions)]
     check = LabelCheck(str(path), len(texts), thresholds, issues, notes)
     if output is not None:

@@ -57,6 +57,7 @@ from pmtype.model import (
     no_such_model,
 )
 from pmtype.metrics import shown_p
+from pmtype.text import first_line
 
 
 #: What ``describe`` and ``list_models`` show for what a manifest does not record (an older or partial one).
@@ -709,8 +710,7 @@ def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, cu
     said, reason = verdict(d["value"], d["low"], d["high"], margin)
     flips = [Flip(rows[i], given[i], _label(p_cur[i]), round(float(p_cur[i]), 4), _label(p_new[i]),
                   round(float(p_new[i]), 4),
-                  # the first line as pmtype read it: an HTML posting's title, not its tags
-                  (predicted[i].text or texts[i]).strip().splitlines()[0].strip()[:80])
+                  first_line(predicted[i].text or texts[i]))
              for i in range(len(texts)) if _label(p_new[i]) != _label(p_cur[i])]
     return Comparison(new_model.model_id, current_model.model_id, str(new_path), str(current_path),
                       tables.input_name(on), len(texts), metrics, flips, said, reason, margin, notes)

@@ -12,6 +12,7 @@ import numpy as np
 from pmtype.cues import DISTINCTIONS
 from pmtype.errors import CannotWrite, counted, printable
 from pmtype.metrics import CLASSES, reliability, shown_p
+from pmtype.text import first_line
 
 
 def _cell(text: str) -> str:
@@ -128,8 +129,7 @@ def _write_report_files(folder: Path, texts, labels, predictions, result: dict, 
     wrong.sort(key=lambda i: -abs(predictions[i].p_technical - 0.5))
     mistakes = []
     for i in wrong[:15]:
-        read = predictions[i].text or texts[i]  # as pmtype read it: an HTML posting's markup is no first line
-        first = read.strip().splitlines()[0][:80] if read.strip() else ""
+        first = first_line(predictions[i].text or texts[i])
         row = rows[i] if rows else i + 1
         mistakes.append(f"| {row} | {_cell(first)} | {labels[i]} | {shown_p(predictions[i].p_technical)} | "
                         f"{_cell(predictions[i].evidence_compact())} |")

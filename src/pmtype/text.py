@@ -78,6 +78,13 @@ def single_line(text: str) -> str:
     return " ".join(normalise(text).split())
 
 
+def first_line(text: str, length: int = 80) -> str:
+    """A posting's first line as pmtype reads it (``normalise``: an HTML posting's words, not its
+    tags), runs of white space folded and cut to ``length`` characters: how messages and tables name
+    a posting."""
+    return " ".join(normalise(text).split("\n", 1)[0].split())[:length]
+
+
 # --- sections -----------------------------------------------------------------
 
 #: Headings that open the company's pitch, often written as a sentence or a question ("Why join

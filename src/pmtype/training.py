@@ -15,7 +15,7 @@ from pmtype.errors import BadInputFile, BadOption, BadTrainingData, MissingColum
 from pmtype.features import posting_text, text_kind
 from pmtype.model import (PMTypeModel, TrainingSet, check_seed, data_hash, fit_model, jobs_for, normalise_label,
                           training_fingerprint)
-from pmtype.text import reads_as_english
+from pmtype.text import first_line, reads_as_english
 
 
 def _as_written(value) -> str:
@@ -162,7 +162,7 @@ def dedupe(data: TrainingSet, then: str = "train again") -> tuple[TrainingSet, l
         keep.append(i)
     if conflicts:
         last = conflicts[0]
-        first = data.texts[last].strip().splitlines()[0][:60]
+        first = first_line(data.texts[last], 60)
         twin = next(i for i in range(last) if text_key(data.texts[i]) == text_key(data.texts[last]))
         if data.sources[twin] != data.sources[last]:  # each row in its own file
             where = " in " + " and in ".join(
