@@ -640,7 +640,7 @@ def test_train_unknown_labels(tmp_path):
     pd.DataFrame({"description": ["a", "b", "c"], "label": ["technical", "Sales-y", "business"]}).to_csv(src, index=False)
     r = run("train", src, "-o", tmp_path / "m", "--no-seed")
     assert r.exit_code == 1
-    assert r.stderr.strip() == f"Error: {src}: 1 row has a label other than technical or business (row 3; value 'Sales-y')"
+    assert r.stderr.strip() == f"Error: {src}: 1 row has a label other than technical, business or not_pm (row 3; value 'Sales-y')"
 
 
 def test_train_one_class_only(tmp_path):

@@ -472,7 +472,7 @@ def test_a_missing_seed_corpus_is_a_one_line_error(tmp_path, monkeypatch, args):
 
 @pytest.mark.parametrize("frame,message,options", [
     (pd.DataFrame({"description": ["a", "b"], "label": ["technical", "Sales-y"]}),
-     "Error: {src}: 1 row has a label other than technical or business (row 3; value 'Sales-y')", ()),
+     "Error: {src}: 1 row has a label other than technical, business or not_pm (row 3; value 'Sales-y')", ()),
     (pd.DataFrame({"description": ["a", "b"], "kind": ["technical", "business"]}),
      "Error: {src}: no label column 'label'; the columns are: description, kind; name one with --label-column", ()),
     (pd.DataFrame({"description": [f"posting {i}" for i in range(8)], "label": ["technical"] * 8}),

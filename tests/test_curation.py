@@ -141,7 +141,7 @@ def test_check_labels_with_no_issues_writes_an_empty_table(tmp_path, corpus_csv)
 
 @pytest.mark.parametrize("frame,error,message", [
     (pd.DataFrame({"description": ["a", "b"], "label": ["technical", "maybe"]}), UnknownLabel,
-     "{src}: 1 row has a label other than technical or business (row 3; value 'maybe')"),
+     "{src}: 1 row has a label other than technical, business or not_pm (row 3; value 'maybe')"),
     (pd.DataFrame({"description": ["a", "b"], "label": ["technical", ""]}), UnknownLabel,
      "{src}: 1 row has no label (row 3)"),
     (pd.DataFrame({"description": ["a", "b"], "tag": ["technical", "business"]}), MissingColumn,

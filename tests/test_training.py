@@ -229,7 +229,7 @@ def test_labels_that_are_no_text_are_shown_as_written(tmp_path):
                     '{"description": "Own the roadmap", "label": true}\n')
     with pytest.raises(UnknownLabel) as e:
         read_labelled(path)
-    assert str(e.value) == (f"{path}: 3 rows have a label other than technical or business (rows 1, 2, 3; values "
+    assert str(e.value) == (f"{path}: 3 rows have a label other than technical, business or not_pm (rows 1, 2, 3; values "
                             '["technical"], true, {"v": "business"})')
 
 
@@ -246,7 +246,7 @@ def test_json_lines_rows_are_named_by_their_line_as_a_bad_line_is(tmp_path):
                 '{"description": "Own the roadmap", "label": "maybe"}\n')
     with pytest.raises(UnknownLabel) as e:
         read_labelled(path)
-    assert str(e.value) == f"{path}: 1 row has a label other than technical or business (row 7; value 'maybe')"
+    assert str(e.value) == f"{path}: 1 row has a label other than technical, business or not_pm (row 7; value 'maybe')"
     text = gzip.decompress(path.read_bytes()).decode("utf-16")
     path.write_bytes(gzip.compress(text.replace("maybe", "business").encode("utf-16")))
     data, notes = read_labelled(path)

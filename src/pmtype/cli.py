@@ -44,7 +44,7 @@ TextColumnOption = Annotated[Optional[str], typer.Option(
 TitleColumnOption = Annotated[Optional[str], typer.Option(
     "--title-column", help="The column holding the job title (default: title, job_title… where there is one).")]
 LabelColumnOption = Annotated[str, typer.Option(
-    "--label-column", help="The column holding the labels: technical, business, or not_pm.")]
+    "--label-column", help=f"The column holding the labels: {config.LABELS_NAMED}.")]
 ModelOption = Annotated[
     Optional[str],  # as given: a Path would read "" as the working directory
     typer.Option("--model", "-m", help="A model version (as 'pmtype models' lists them) or a model folder (default: the default model)."),

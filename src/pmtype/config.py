@@ -168,6 +168,9 @@ def is_version_name(name: object) -> bool:
 #: writer's process (pmtype before it recorded one) counts as left by a killed run.
 UNFINISHED_MAX_AGE = 3600
 
+#: The labels a labelled file's label cells may hold, as messages and help name them (one wording everywhere).
+LABELS_NAMED = "technical, business or not_pm"
+
 #: Rows per chunk when labelling a file.
 CHUNK_SIZE = 500
 #: spaCy batch size for nlp.pipe over candidate sentences.

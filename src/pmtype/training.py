@@ -64,7 +64,8 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     if bad:
         values = sorted({_as_written(frame[label_col].iloc[i]) for i in bad})[:5]
         raise UnknownLabel(
-            f"{name}: {counted(len(bad), 'row has', 'rows have')} a label other than technical or business "
+            f"{name}: {counted(len(bad), 'row has', 'rows have')} a label other than "
+            f"{config.LABELS_NAMED if allow_not_pm else 'technical or business'} "
             f"({_rows_named([number[i] for i in bad])}; {'value' if len(values) == 1 else 'values'} "
             f"{', '.join(values)})"
         )
