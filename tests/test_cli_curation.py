@@ -520,6 +520,20 @@ def test_the_label_column_cannot_be_the_postings_text(tmp_path, model_dir, corpu
     assert not (tmp_path / "m").exists()
 
 
+def test_check_labels_on_standard_input_calls_it_so():
+    frame = pd.DataFrame(rows(n_each=8))
+    r = run("check-labels", "-", input=frame.to_csv(index=False))
+    assert r.exit_code == 0, r.output
+    assert re.match(r"checked 16 postings in standard input: \d+ labels? looks? wrong", r.stdout)
+    assert "standard input: left out 16 rows labelled not_pm" in r.stderr
+    assert re.search(r"besides yours \(left out \d+ that are also in standard input\)", r.stderr)
+    twice = pd.concat([frame, frame.iloc[[0]].assign(label=SWAP[frame.label.iloc[0]])], ignore_index=True)
+    r = run("check-labels", "-", input=twice.to_csv(index=False))
+    assert r.exit_code == 1
+    assert r.stderr == ("Error: 1 posting appears twice with different labels (the first: 'Product Manager' in "
+                        f"standard input, rows 2 and {len(twice) + 1}); fix the labels and run check-labels again\n")
+
+
 # --- suggest ----------------------------------------------------------------------------------
 
 def test_check_labels_to_stdout_gives_the_table_alone_with_numbers_in_json_lines(tmp_path):

@@ -639,7 +639,7 @@ def check_labels(
     streamed = output is not None and is_stream(config.expand_user(output))
     say = _say if streamed else typer.echo
     thresholds = ", ".join(f"{k} {v:.2f}" for k, v in check.thresholds.items())
-    say(f"checked {counted(check.checked, 'posting')} in {file}: "
+    say(f"checked {counted(check.checked, 'posting')} in {check.path}: "
         f"{counted(len(check.issues), 'label looks', 'labels look')} wrong "
         f"(thresholds: {thresholds})")
     for issue in check.issues[:max(top, 0)]:

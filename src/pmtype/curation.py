@@ -95,7 +95,7 @@ class LabelIssue:
 class LabelCheck:
     """The outcome of ``check_labels``."""
 
-    path: str
+    path: str  # the input as messages name it: ``standard input`` for ``-`` (``tables.input_name``)
     checked: int
     thresholds: dict[str, float]
     issues: list[LabelIssue]
@@ -165,7 +165,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
         mine = {text_key(t) for t in texts}
         keep = [i for i, t in enumerate(seed_pm.texts) if text_key(t) not in mine]
         notes.append(f"trained with {len(keep)} seed corpus postings besides yours"
-                     + (f" (left out {len(seed_pm.texts) - len(keep)} that are also in {path})"
+                     + (f" (left out {len(seed_pm.texts) - len(keep)} that are also in {tables.input_name(path)})"
                         if len(keep) < len(seed_pm.texts) else ""))
         train_only = ([seed_pm.texts[i] for i in keep], [seed_pm.labels[i] for i in keep])
     fit = cross_fit(texts, given, seed=seed, cv_folds=cv_folds, jobs=jobs, progress=progress,
@@ -176,7 +176,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     issues = [LabelIssue(rows[i], given[i], suggested, round(confidence, 4), round(margin, 4),
                          pred.evidence_compact(), text_mod.first_line(pred.text or texts[i]))
               for (i, suggested, confidence, margin), pred in zip(found, predictions)]
-    check = LabelCheck(str(path), len(texts), thresholds, issues, notes)
+    check = LabelCheck(tables.input_name(path), len(texts), thresholds, issues, notes)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:
             frame = check.frame()

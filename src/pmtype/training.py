@@ -167,9 +167,9 @@ def dedupe(data: TrainingSet, then: str = "train again") -> tuple[TrainingSet, l
         twin = next(i for i in range(last) if text_key(data.texts[i]) == text_key(data.texts[last]))
         if data.sources[twin] != data.sources[last]:  # each row in its own file
             where = " in " + " and in ".join(
-                f"{data.sources[i]}" + (f", row {data.rows[i]}" if data.rows else "") for i in (twin, last))
+                tables.input_name(data.sources[i]) + (f", row {data.rows[i]}" if data.rows else "") for i in (twin, last))
         else:
-            where = f" in {data.sources[last]}" + (
+            where = f" in {tables.input_name(data.sources[last])}" + (
                 f", rows {data.rows[twin]} and {data.rows[last]}" if data.rows else "")
         raise BadTrainingData(
             f"{counted(len(conflicts), 'posting appears', 'postings appear')} twice with different labels "
