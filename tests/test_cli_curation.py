@@ -592,6 +592,20 @@ def test_suggest_writes_a_table_to_fill_in(model_dir, tmp_path):
                       "file to 'pmtype train'")
 
 
+
+def test_suggest_names_the_label_column_it_wrote_and_sums_up_with_any_output(model_dir, tmp_path):
+    src = tmp_path / "pool.csv"
+    pd.DataFrame(rows(n_each=12, seed=99)).assign(label="").rename(columns={"label": "Label"}).to_csv(src, index=False)
+    out = tmp_path / "next.csv"
+    r = run("suggest", src, "-n", "3", "-o", out, "--model", model_dir)  # --label-column label finds 'Label'
+    assert r.exit_code == 0, r.output
+    assert list(pd.read_csv(out).columns)[-2:] == ["Label", "p_technical"]
+    assert r.stderr.strip().splitlines()[-1] == (f"written to {out}: fill in the 'Label' column (technical or business) "
+                                                 "and give the file to 'pmtype train'")
+    r = run("suggest", src, "-n", "3", "-o", os.devnull, "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert re.match(r"suggested 3 of \d+ candidate postings \(model tiny-\w+\)", r.stderr.splitlines()[0])
+
 def test_suggest_refuses_to_write_over_its_input(model_dir, tmp_path):
     src = _pool(tmp_path)
     before = src.read_bytes()

@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pmtype import __version__, config
-from pmtype.errors import PMTypeError, counted
+from pmtype.errors import PMTypeError, counted, printable
 
 app = typer.Typer(
     name="pmtype",
@@ -677,7 +677,7 @@ def suggest(
         _say(note)
     _say(result.line())
     if output != "-":
-        _say(f"written to {output}: fill in the '{label_column}' column (technical or business) "
+        _say(f"written to {output}: fill in the '{printable(result.label_column)}' column (technical or business) "
              "and give the file to 'pmtype train'")
 
 

@@ -229,6 +229,7 @@ class Suggestions:
     model_id: str
     output: str | None = None
     notes: list[str] = field(default_factory=list)
+    label_column: str = "label"  # the emptied label column as written: the input's own (its spelling), or added
 
     def line(self) -> str:
         other = "; ".join(f"{k}: {v}" for k, v in self.left_out.items() if v) or "none"
@@ -364,7 +365,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
 
     number = tables.row_numbers(path, len(frame), frame.attrs.get(tables.SNIFFED_FORMAT, fmt), encoding)  # as train does
-    result = Suggestions(out, [number[r] for r in rows], len(candidates), left_out, model.model_id, notes=notes)
+    result = Suggestions(out, [number[r] for r in rows], len(candidates), left_out, model.model_id, notes=notes,
+                         label_column=label_col or label_column)
     if output is not None:
         with tables.atomic_output(output, out_format) as writer:
             # a number in JSON Lines and Parquet; four decimals of text in CSV and TSV, as label writes it
