@@ -339,6 +339,16 @@ def test_suggest_leaves_out_postings_in_another_language(tmp_path, model_dir):
     pd.concat([german, frame], ignore_index=True).to_csv(src, index=False)
     s = suggest(src, n=50, model=model_dir)
     assert s.left_out["not English"] == 1 and "g1" not in set(s.frame["id"])
+    # a model that reads fewer characters than the posting holds says so after its status
+    # ("not English; truncated to 150 characters"): still not English, still left out
+    from pmtype.model import load_model
+
+    model = load_model(model_dir)
+    model.label_pipeline.named_steps["prepare"].max_chars = 150
+    read = posting_text(german.description[0], german.title[0])
+    assert model.predict([read])[0].status == "not English; truncated to 150 characters"
+    s = suggest(src, n=50, model=model)
+    assert s.left_out["not English"] == 1 and "g1" not in set(s.frame["id"])
 
 
 @pytest.mark.parametrize("texts,counts", [(["", "  "], "2 rows: empty text 2"), (["N/A"], "1 row: empty text 1")])

@@ -42,7 +42,7 @@ from pmtype.errors import (BadInputFile, BadOption, CannotWrite, ClusterUnavaila
                            PMTypeError, WorkerDied, counted, printable)
 from pmtype.features import posting_text, text_kind
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_TEXT, PMTypeModel, Prediction, default_model_path, jobs_for,
-                          load_model, model_folder, truncation_note, usable_cores)
+                          load_model, model_folder, status_kind, truncation_note, usable_cores)
 
 OUTPUT_COLUMNS = ("pm_label", "pm_p_technical", "pm_status", "pm_evidence", "pm_model")
 #: Part of what a resumed run must match: how the output columns are written (3: a phrase of the
@@ -241,7 +241,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
                              else labelled)
                 summary.rows += len(labelled)
                 summary.labels.update(v for v in labelled["pm_label"] if v)
-                summary.statuses.update(s.split(";")[0] for s in labelled["pm_status"])
+                summary.statuses.update(status_kind(s) for s in labelled["pm_status"])
                 if on_rows:
                     on_rows(len(labelled))
 
@@ -459,7 +459,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
 def _counted(frame: pd.DataFrame) -> pd.DataFrame:
     """A partition of the output's ``pm_label`` and ``pm_status`` as counts: (kind, value, n) rows."""
     labels = Counter(str(v) for v in frame["pm_label"] if isinstance(v, str) and v)
-    statuses = Counter(str(s).split(";")[0] for s in frame["pm_status"])
+    statuses = Counter(status_kind(s) for s in frame["pm_status"])
     rows = [("rows", "", len(frame))] + [("label", k, n) for k, n in labels.items()] \
         + [("status", k, n) for k, n in statuses.items()]
     return pd.DataFrame(rows, columns=["kind", "value", "n"]).astype({"kind": object, "value": object,

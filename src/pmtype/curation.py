@@ -23,7 +23,7 @@ from pmtype import text as text_mod
 from pmtype.errors import BadOption, BadTrainingData, MissingColumn, NothingToSuggest, counted
 from pmtype.features import posting_text, text_kind
 from pmtype.model import (STATUS_EMPTY, STATUS_NOT_ENGLISH, STATUS_NOT_PM, PMTypeModel, cross_fit, cue_cache_dir,
-                          load_model, normalise_label)
+                          load_model, normalise_label, status_kind)
 
 CLASSES = ("business", "technical")
 #: What a label conflict in a file tells the user of ``check_labels`` to do: "fix the labels and …".
@@ -337,9 +337,10 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     keep = np.zeros(len(texts), dtype=bool)
     for start in range(0, len(texts), config.CHUNK_SIZE):
         for j, pred in enumerate(model.predict(texts[start:start + config.CHUNK_SIZE]), start):
-            if pred.status in (STATUS_NOT_ENGLISH, STATUS_NOT_PM):
-                left_out[pred.status] += 1
-            elif pred.status == STATUS_EMPTY:
+            status = status_kind(pred.status)  # "not English; truncated to …" is not English
+            if status in (STATUS_NOT_ENGLISH, STATUS_NOT_PM):
+                left_out[status] += 1
+            elif status == STATUS_EMPTY:
                 left_out["empty text"] += 1
             elif pred.p_technical is not None:
                 p[j], keep[j] = pred.p_technical, True

@@ -1206,5 +1206,11 @@ def truncation_note(max_chars: int) -> str:
     return f"; truncated to {max_chars} characters"
 
 
+def status_kind(status: str) -> str:
+    """A status without the notes after its ``;`` (``truncation_note``): "not English; truncated to
+    100000 characters" is "not English"."""
+    return str(status).split(";")[0]
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
