@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import platform
 import re
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -422,6 +424,17 @@ def memory(quick: bool) -> None:
     say("")
 
 
+def big_refusal(gigabytes: float, free_bytes: int) -> str | None:
+    """Why ``--big GB`` cannot run, or None: a finite number of GB above 0, and about twice that free
+    on the disk that holds the generated CSV (it and the labelled copy beside it)."""
+    if not (math.isfinite(gigabytes) and gigabytes > 0):
+        return "--big must be a number of GB, more than 0"
+    if free_bytes < 2 * gigabytes * 1e9:
+        return (f"--big {gigabytes:g} needs about {2 * gigabytes:g} GB free in {HERE} (the generated CSV and its "
+                f"labelled copy); only {free_bytes / 1e9:.1f} GB is free")
+    return None
+
+
 def big_file(gigabytes: float) -> None:
     say(f"## 6. Labelling a {gigabytes:g} GB CSV (generated from the seed corpus), 2 processes")
     seed = pd.read_csv(config.seed_corpus_path())[["id", "title", "description"]]
@@ -490,13 +503,13 @@ def load_line() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller speed, training and memory runs")
-    ap.add_argument("--big", type=float, default=0, metavar="GB", help="also label a generated CSV of this many GB")
+    ap.add_argument("--big", type=float, default=None, metavar="GB", help="also label a generated CSV of this many GB")
     ap.add_argument("--out", type=Path, default=None,
                     help="where to write the results (default: benchmarks/RESULTS.md for a full run on the real "
                          "postings, benchmarks/RESULTS-local.md otherwise)")
     args = ap.parse_args()
-    if args.big < 0:
-        ap.error("--big must be a number of GB, more than 0")
+    if args.big is not None and (refusal := big_refusal(args.big, shutil.disk_usage(HERE).free)):
+        ap.error(refusal)
     out, why = results_path(args.out, args.quick, SHARED.is_dir())
     if why:
         print(f"A {why}: the results go to {out}; benchmarks/RESULTS.md keeps the last full run.", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -39,3 +40,34 @@ def test_a_script_that_fails_stops_the_run(run_all, monkeypatch, tmp_path):
     assert str(e.value) == "benchmarks/broken.py failed (exit code 1); no results written"
     # the mark between progress and results is not recorded
     assert run_all.lines == ["## 7. ok", "", "progress", "| a | 1 |", "", "## 8. broken", "", "half a table"]
+
+
+def stop_after_the_arguments(run_all, monkeypatch):
+    """main() stops where the benchmarks would start: a refused argument must stop it before that."""
+    def stop(*args):
+        raise AssertionError("the arguments were accepted")
+    monkeypatch.setattr(run_all, "results_path", stop)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "0"])
+def test_big_must_be_a_finite_number_of_gb_above_0(run_all, monkeypatch, capsys, value):
+    stop_after_the_arguments(run_all, monkeypatch)
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "--big", value])
+    with pytest.raises(SystemExit) as e:
+        run_all.main()
+    assert e.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "run_all.py: error: --big must be a number of GB, more than 0"
+    assert run_all.lines == []
+
+
+def test_big_is_refused_when_the_disk_has_not_twice_the_size_free(run_all, monkeypatch, capsys):
+    stop_after_the_arguments(run_all, monkeypatch)
+    monkeypatch.setattr(run_all.shutil, "disk_usage", lambda path: SimpleNamespace(free=15 * 10**8))
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "--big", "1"])
+    with pytest.raises(SystemExit) as e:
+        run_all.main()
+    assert e.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"run_all.py: error: --big 1 needs about 2 GB free in {BENCHMARKS} (the generated CSV and its labelled "
+        "copy); only 1.5 GB is free")
+    assert run_all.big_refusal(1, 2 * 10**9) is None
