@@ -71,3 +71,15 @@ def test_big_is_refused_when_the_disk_has_not_twice_the_size_free(run_all, monke
         f"run_all.py: error: --big 1 needs about 2 GB free in {BENCHMARKS} (the generated CSV and its labelled "
         "copy); only 1.5 GB is free")
     assert run_all.big_refusal(1, 2 * 10**9) is None
+
+
+def test_a_run_without_pytest_stops_before_the_first_section(run_all, monkeypatch):
+    stop_after_the_arguments(run_all, monkeypatch)
+    find_spec = run_all.importlib.util.find_spec
+    monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: None if name == "pytest" else find_spec(name))
+    monkeypatch.setattr(sys, "argv", ["run_all.py"])
+    with pytest.raises(SystemExit) as e:
+        run_all.main()
+    assert str(e.value) == ("benchmarks/bad_input_table.py needs pytest, which is not installed: install the test "
+                            "extras (pip install -e '.[test]'; `make bench` does it)")
+    assert run_all.lines == []
