@@ -34,6 +34,8 @@ from pmtype.training import train
 
 #: The rows a user labels after the first training and retrains with.
 NEW_ROWS = 50
+#: The target: retraining on the seed corpus plus this many user rows in under this many seconds.
+TARGET_ROWS, TARGET_SECONDS = 10_000, 60
 
 
 def user_rows(n: int, seed: int = 0) -> pd.DataFrame:
@@ -56,6 +58,17 @@ def user_rows(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def verdict(rows: int, seconds: float) -> str:
+    """The results table's verdict on the target, which is for 10,000 user rows: none for fewer (a
+    smaller run says nothing about it), nor for a larger run that took longer than the target."""
+    target = f"target < {TARGET_SECONDS} s"
+    if seconds < TARGET_SECONDS and rows >= TARGET_ROWS:
+        return f"{target}: met"
+    if rows == TARGET_ROWS:
+        return f"{target}: missed"
+    return f"{target} is for {TARGET_ROWS:,} user rows: no verdict"
+
+
 def timed_train(users: Path, target: Path, cache: Path, jobs: int | None) -> tuple[float, dict]:
     started = time.perf_counter()
 
@@ -68,7 +81,7 @@ def timed_train(users: Path, target: Path, cache: Path, jobs: int | None) -> tup
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=10_000, help="user rows added to the seed corpus (more than 50)")
+    ap.add_argument("--rows", type=int, default=TARGET_ROWS, help="user rows added to the seed corpus (more than 50)")
     ap.add_argument("--jobs", type=int, default=None, help="training processes (default: pmtype's choice)")
     args = ap.parse_args()
     if args.rows <= NEW_ROWS:
@@ -96,8 +109,7 @@ def main() -> None:
     print()
     print("For benchmarks/RESULTS.md:")
     print(f"| retrain: seed corpus + {args.rows:,} user rows ({data['rows']:,} postings; 5-fold CV, final fit, "
-          f"scope check, save) | {again:.1f} s (first training {first:.1f} s) | target < 60 s: "
-          f"{'met' if again < 60 else 'missed'} |")
+          f"scope check, save) | {again:.1f} s (first training {first:.1f} s) | {verdict(args.rows, again)} |")
 
 
 if __name__ == "__main__":

@@ -83,3 +83,34 @@ def test_a_run_without_pytest_stops_before_the_first_section(run_all, monkeypatc
     assert str(e.value) == ("benchmarks/bad_input_table.py needs pytest, which is not installed: install the test "
                             "extras (pip install -e '.[test]'; `make bench` does it)")
     assert run_all.lines == []
+
+
+@pytest.fixture
+def bench_retrain(monkeypatch):
+    """benchmarks/bench_retrain.py with its training replaced by a 12-second stand-in."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import bench_retrain
+
+    manifest = {"data": {"rows": 1, "by_label": {}},
+                "metrics": {"cross_validation": {"metrics": {"macro_f1": {"value": 0.9}}}}}
+    monkeypatch.setattr(bench_retrain, "timed_train", lambda *args: (12.0, manifest))
+    monkeypatch.setattr(bench_retrain, "user_rows", lambda n: bench_retrain.pd.DataFrame({"id": range(n)}))
+    return bench_retrain
+
+
+@pytest.mark.parametrize("rows,seconds,said", [
+    (2000, 12.0, "target < 60 s is for 10,000 user rows: no verdict"),
+    (10_000, 12.0, "target < 60 s: met"),
+    (10_000, 75.0, "target < 60 s: missed"),
+    (20_000, 12.0, "target < 60 s: met"),
+    (20_000, 75.0, "target < 60 s is for 10,000 user rows: no verdict"),
+])
+def test_the_retraining_target_is_judged_only_on_10000_user_rows(bench_retrain, rows, seconds, said):
+    assert bench_retrain.verdict(rows, seconds) == said
+
+
+def test_a_retraining_run_on_fewer_rows_gives_no_verdict(bench_retrain, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["bench_retrain.py", "--rows", "2000"])
+    bench_retrain.main()
+    assert capsys.readouterr().out.splitlines()[-1].endswith(
+        "| 12.0 s (first training 12.0 s) | target < 60 s is for 10,000 user rows: no verdict |")
