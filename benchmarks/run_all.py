@@ -362,12 +362,17 @@ def training_cost(seed: TrainingSet, quick: bool) -> None:
     say("")
 
 
+def kib_to_mb(kib: float) -> float:
+    """MB (10^6 bytes, as the tables say) from the KiB that /proc's "kB" and Linux's ``ru_maxrss`` count."""
+    return kib * 1024 / 1e6
+
+
 def _rss_mb(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
+                    return kib_to_mb(int(line.split()[1]))
     except OSError:
         pass
     return 0.0
@@ -560,7 +565,7 @@ def main() -> None:
         say()
     run_scripts(args.quick)
     say(f"_All figures above took {time.perf_counter() - started:.0f} s to produce; at the end, {load_line()}. "
-        f"Peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB._")
+        f"Peak RSS of this process: {kib_to_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss):.0f} MB._")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"Written: {out}")
 

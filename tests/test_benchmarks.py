@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -114,3 +115,9 @@ def test_a_retraining_run_on_fewer_rows_gives_no_verdict(bench_retrain, monkeypa
     bench_retrain.main()
     assert capsys.readouterr().out.splitlines()[-1].endswith(
         "| 12.0 s (first training 12.0 s) | target < 60 s is for 10,000 user rows: no verdict |")
+
+
+def test_memory_is_given_in_mb_of_10_to_the_6_bytes(run_all, monkeypatch):
+    # /proc counts in KiB, which it calls kB: 500,000 KiB are 512 MB (and 488 MiB)
+    monkeypatch.setattr(run_all, "open", lambda path: io.StringIO("Name:\tpython\nVmRSS:\t  500000 kB\n"), raising=False)
+    assert run_all._rss_mb(1) == 512.0
