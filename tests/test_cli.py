@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
-from pmtype import classify
+from pmtype import classify, config
 from pmtype.cli import app
 
 runner = CliRunner()
@@ -1194,6 +1194,20 @@ def test_sources_of_one_file_name_are_told_apart_and_one_of_copies_only_is_liste
     assert f"sources    {sources}" in run("info", "--model", tmp_path / "m").stdout.splitlines()
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["data"]["sources"] == sources.split(", ")
+
+
+def test_info_shows_the_seed_and_columns_trained_on_and_the_notes_on_rows_left_out(tmp_path, corpus_csv):
+    frame = pd.read_csv(corpus_csv).rename(columns={"description": "body"})
+    untitled = frame.drop(columns="title").iloc[:4].assign(body=lambda f: f.body + " again")
+    frame.loc[1, "body"] = untitled.loc[1, "body"] = ""
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    untitled.to_csv(tmp_path / "untitled.csv", index=False)
+    r = run("train", tmp_path / "mine.csv", tmp_path / "untitled.csv", "--no-seed", "-o", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    lines = run("info", "--model", tmp_path / "m").stdout.splitlines()
+    assert f"training   seed {config.SEED}; columns text 'body', title 'title' or none, label 'label'" in lines
+    assert lines[-2:] == [f"notes      {tmp_path / 'mine.csv'}: left out 1 row with empty text (row 3)",
+                          f"           {tmp_path / 'untitled.csv'}: left out 1 row with empty text (row 3)"]
 
 
 def test_a_model_trained_on_standard_input_names_it_so_among_its_sources(tmp_path, corpus_csv):

@@ -232,6 +232,9 @@ EDITS = [  # a manifest edited by hand (the model file unchanged, so its hash st
      "'metrics.cross_validation.metrics.accuracy.value' is '0.9', not a number"),
     (lambda m: {**m, "metrics": {"cross_validation": {"metrics": {"ece": 0.1}}}},
      "'metrics.cross_validation.metrics.ece' is 0.1, not a mapping with a 'value'"),
+    (lambda m: {**m, "training": {**m["training"], "seed": "42"}}, "'training.seed' is '42', not a whole number"),
+    (lambda m: {**m, "training": {**m["training"], "columns": {"text": "body"}}},
+     "'training.columns' is {\"text\": \"body\"}, not a mapping to lists of column names"),
     (lambda m: {k: v for k, v in m.items() if k != "versions"}, "it has no 'versions'"),
     (lambda m: [m], "it is not a JSON object"),
 ]
@@ -287,7 +290,7 @@ def test_a_manifest_without_the_optional_fields_says_unknown_not_none(model_dir)
     lines = describe("partial").splitlines()
     assert [line for line in lines if not line.startswith(("folder", "versions"))] == [
         "model      unknown", "created    unknown", "data       unknown", "sources    unknown",
-        "scope      unknown", "band       unknown", "languages  unknown"]
+        "training   unknown", "scope      unknown", "band       unknown", "languages  unknown"]  # and no notes
     assert load_model("partial").model_id == full["model_id"]  # it loads: the model has them
 
 

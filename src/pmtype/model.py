@@ -558,6 +558,9 @@ class TrainingSet:
     sources: list[str]
     #: Each text's row number in its file (``tables.row_numbers``), where known.
     rows: list[int] = field(default_factory=list)
+    #: The columns of the one table the rows were read from ({"text": …, "title": … or None, "label": …}),
+    #: where they were read from one (``training.read_labelled``).
+    columns: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def pm_mask(self) -> np.ndarray:

@@ -334,6 +334,9 @@ def _kinds(check, what):
     return lambda v: isinstance(v, dict) and all(check(x) for x in v.values()), f"a mapping to {what}"
 
 
+#: The columns of a labelled table that training reads, as a manifest's ``training.columns`` names them.
+TABLE_ROLES = ("text", "title", "label")
+
 #: What each field of a manifest must be, where it is present: a check and its description.
 #: ``model_sha256`` and ``versions`` must be present; the others pmtype reads where they are.
 _SHAPE = {
@@ -349,6 +352,10 @@ _SHAPE = {
     ("english_only",): (lambda v: isinstance(v, bool), "true or false"),
     ("drop_boilerplate",): (lambda v: isinstance(v, bool), "true or false"),
     ("notes",): (lambda v: isinstance(v, list) and all(map(_is_text, v)), "a list of text"),
+    ("training",): (lambda v: isinstance(v, dict), "a mapping"),
+    ("training", "seed"): (_is_count, "a whole number"),
+    ("training", "columns"): _kinds(lambda v: isinstance(v, list) and all(x is None or _is_text(x) for x in v),
+                                    "lists of column names"),
     ("data",): (lambda v: isinstance(v, dict), "a mapping"),
     ("data", "rows"): (_is_count, "a whole number"),
     ("data", "by_label"): _kinds(_is_count, "whole numbers"),

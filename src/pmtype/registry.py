@@ -91,6 +91,25 @@ def _languages_line(m: dict) -> str:
             else "English and the others it was trained on")
 
 
+def _training_line(m: dict) -> str:
+    training = m.get("training")
+    if not isinstance(training, dict) or not training.keys() & {"seed", "columns"}:
+        return UNKNOWN
+    parts = [f"seed {training['seed']}"] if "seed" in training else []
+    columns = training.get("columns", {})
+    if columns:
+        parts.append("columns " + ", ".join(
+            f"{role} " + (" or ".join("none" if c is None else f"'{c}'" for c in columns[role]) or "none")
+            for role in persist.TABLE_ROLES if role in columns))
+    return "; ".join(parts)
+
+
+def _notes_lines(m: dict) -> list[str]:
+    """The notes train wrote (rows left out, …), one a line; none where the manifest has none."""
+    notes = m.get("notes") or []
+    return [("notes      " if i == 0 else " " * 11) + note for i, note in enumerate(notes)]
+
+
 def describe(model: str | Path | None = None) -> str:
     """A readable account of a model's manifest (a version name, a model folder, or None for the default).
 
@@ -111,6 +130,7 @@ def describe(model: str | Path | None = None) -> str:
         "versions   " + ", ".join(f"{k} {v}" for k, v in sorted(m.get("versions", {}).items())),
         "data       " + _data_line(m),
         "sources    " + (", ".join(data["sources"]) if "sources" in data else UNKNOWN),
+        "training   " + _training_line(m),
         "scope      " + _scope_line(m),
         "band       " + (f"p_technical within {m['band']} of 0.5 is uncertain" if "band" in m else UNKNOWN),
         "languages  " + _languages_line(m),
@@ -119,6 +139,7 @@ def describe(model: str | Path | None = None) -> str:
     if cv:
         lines.append("cross-validated: " + ", ".join(
             f"{k} {v['value']:.3f}" for k, v in cv.items() if k in ("accuracy", "macro_f1", "roc_auc", "ece")))
+    lines += _notes_lines(m)
     return "\n".join(printable(line) for line in lines)
 
 

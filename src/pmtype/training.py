@@ -95,7 +95,8 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     if other_language:  # kept: a user may mean to teach the word n-grams another language
         notes.append(f"{name}: {counted(len(other_language), 'row')} read as not English, kept "
                      f"({_rows_named(other_language)}): the cue lists and the scope check read English only")
-    data = TrainingSet(texts, ys, [str(path)] * len(texts), rows)
+    data = TrainingSet(texts, ys, [str(path)] * len(texts), rows,
+                       {"text": text_col, "title": title_col, "label": label_col})
     return data, notes
 
 
@@ -301,14 +302,17 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
         tables.check_output_folder(config.models_dir())
     parts: list[TrainingSet] = []
     notes: list[str] = []
+    columns = []  # each table's, as read_labelled found them
     if use_seed:
         seed_data, seed_notes = read_seed_corpus(seed_path)
         notes += seed_notes
+        columns.append(seed_data.columns)
     given = ([str(seed_corpus_file(seed_path))] if use_seed else []) + [str(path) for path in paths]
     for path in paths:
         data, more = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
         parts.append(data)
         notes += more
+        columns.append(data.columns)
     if use_seed:
         seed_data, more = yield_to(combine(parts), seed_data)
         parts.insert(0, seed_data)
@@ -359,6 +363,10 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
         "scope_check": model.scope_pipeline is not None,
         "english_only": model.english_only,
         "drop_boilerplate": drop_boilerplate,
+        # the random seed and, for each role, the columns the tables' postings and labels were read from
+        "training": {"seed": int(seed),
+                     "columns": {role: list(dict.fromkeys(c[role] for c in columns))
+                                 for role in persist.TABLE_ROLES}},
         "notes": notes,
     }
     return persist.save_model(model, output, manifest, overwrite=overwrite)
