@@ -219,6 +219,22 @@ def test_promote_if_better_reads_the_reference_as_the_training_files_and_checks_
     assert "model.joblib" in r.stderr and not (config.models_dir() / "good4").exists()
 
 
+def test_promote_if_better_says_which_rows_of_the_reference_it_left_out_as_compare_does(model_dir, corpus_csv,
+                                                                                         tmp_path):
+    _install(model_dir, "good")
+    assert run("models", "use", "good").exit_code == 0
+    reference = tmp_path / "reference.csv"
+    frame = pd.read_csv(corpus_csv)
+    frame.loc[1, "description"] = ""
+    frame.to_csv(reference, index=False)
+    r = run("train", corpus_csv, "--no-seed", "--name", "good5", "--promote-if-better", reference)
+    assert r.exit_code == 0, r.output
+    notes = [f"{reference}: left out 1 row with empty text (row 3)",
+             f"{reference}: left out 16 rows labelled not_pm (the comparison covers technical and business postings)"]
+    assert r.stderr.splitlines()[-2:] == notes
+    assert run("compare", "good5", "--on", reference, "--against", "good").stderr.splitlines() == notes
+
+
 def test_promote_if_better_reads_a_reference_on_standard_input_once(model_dir, corpus_csv):
     """Checked before training and scored after it, the reference is read once: standard input (or a
     pipe) cannot be read again."""

@@ -453,6 +453,8 @@ def train(
     typer.echo(f"cross-validated ({manifest['metrics']['folds']} folds):")
     typer.echo(format_metrics(manifest["metrics"]["cross_validation"]))
     if outcome.comparison is not None:
+        for note in outcome.comparison.notes:  # the reference file's rows left out, as compare says them
+            _say(note)
         typer.echo("")
         typer.echo(format_comparison(outcome.comparison))
     if promote_if_better is not None:
