@@ -248,6 +248,16 @@ def test_output_inside_a_model_or_the_models_folders_own_files_is_refused_before
     assert sorted(p.name for p in elsewhere.iterdir()) == ["manifest.json", "model.joblib"]
 
 
+def test_output_inside_a_folder_with_a_manifest_json_of_its_own_is_no_nested_model(corpus_csv, tmp_path, monkeypatch):
+    project = tmp_path / "web-project"  # a web app's or browser extension's manifest, no model
+    project.mkdir()
+    (project / "manifest.json").write_text('{"name": "my extension", "manifest_version": 3}')
+    monkeypatch.chdir(project)
+    trained = train_version([corpus_csv], output="pm-model", use_seed=False)
+    assert (project / "pm-model" / "model.joblib").is_file()
+    assert load_model(project / "pm-model").model_id == trained.manifest["model_id"]
+
+
 def test_output_into_the_models_folder_makes_a_new_version_and_rebuilds_the_built_in_default(corpus_csv):
     mine = train_version([corpus_csv], output=config.models_dir() / "mine", use_seed=False)
     assert mine.manifest["model_id"].startswith("mine-") and load_model("mine").model_id == mine.manifest["model_id"]

@@ -153,9 +153,10 @@ def rebuild_advice(folder: str | Path) -> str:
 
 
 def _holds_a_model(folder: Path) -> bool:
-    """Whether ``folder`` holds a model's file or its manifest (``MODEL_FOLDER_FILES``)."""
+    """Whether ``folder`` holds a model: its file and its manifest (``MODEL_FOLDER_FILES``), both. A
+    ``manifest.json`` alone is no model: a web project or a browser extension keeps one at its root."""
     try:
-        return any((folder / name).is_file() for name in MODEL_FOLDER_FILES)
+        return all((folder / name).is_file() for name in MODEL_FOLDER_FILES)
     except OSError:  # a folder this user may not look into
         return False
 
