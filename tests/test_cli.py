@@ -1088,7 +1088,7 @@ def test_classify_says_it_reads_no_web_pages_when_given_a_web_address(tmp_path, 
     monkeypatch.chdir(tmp_path)
     r = run("classify", *args)
     assert (r.exit_code, r.stderr) == (2, f"Error: {address}: pmtype reads no web pages (nothing is fetched); "
-                                          "paste the posting's text, or save the page and pass --file\n")
+                                          "paste the posting's text, or save the page and give its file\n")
 
 
 def test_classify_reads_a_posting_that_holds_a_web_address_as_text(model_dir, tmp_path, monkeypatch):

@@ -186,7 +186,7 @@ def classify(
     for given in (text, file):
         if given is not None and _is_a_web_address(given) and _named_path(given) is None:
             _fail(f"{given.strip()}: pmtype reads no web pages (nothing is fetched); paste the posting's text, "
-                  "or save the page and pass --file", 2)
+                  "or save the page and give its file", 2)
     named = _named_path(text) if text is not None else None
     if named is not None:
         file, text = named, None  # "-": standard input, as for label
