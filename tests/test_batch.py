@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BUSINESS_POSTING, TECH_POSTING
+import pmtype
 from pmtype import tables
 from pmtype.batch import OUTPUT_COLUMNS, LabelSummary, label_frame, label_file
 from pmtype.errors import CannotWrite
@@ -419,3 +420,27 @@ def test_paths_that_start_with_a_tilde_are_in_the_home_folder(tmp_path, model_di
     train([corpus_csv], "~/m", use_seed=False)
     assert (tmp_path / "m" / "manifest.json").is_file()
     assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda p: label_file(p, "out.csv"), "input_path"),
+    (lambda p: label_file("in.csv", p), "output_path"),
+    (lambda p: pmtype.train(["in.csv"], output=p), "output"),
+    (lambda p: pmtype.train(["in.csv", p]), "paths"),
+    (lambda p: pmtype.evaluate("in.csv", report_dir=p), "report_dir"),
+    (lambda p: pmtype.evaluate(p), "path"),
+    (lambda p: pmtype.check_labels("in.csv", output=p), "output"),
+    (lambda p: pmtype.suggest("in.csv", output=p), "output"),
+    (lambda p: pmtype.compare("new", on=p), "on"),
+])
+@pytest.mark.parametrize("blank", ["", "  ", "\t"])
+def test_a_blank_path_given_to_the_library_is_said_to_be_one(tmp_path, monkeypatch, call, name, blank):
+    """As the CLI says it, naming the argument: never the working directory or a file named "  "."""
+    from pmtype.errors import BadOption
+
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame({"description": [TECH_POSTING], "label": ["technical"]}).to_csv("in.csv", index=False)
+    with pytest.raises(BadOption) as e:
+        call(blank)
+    assert str(e.value) == f"an empty path was given for {name}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

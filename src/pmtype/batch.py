@@ -168,7 +168,7 @@ def _labelled_chunks(chunks: Iterator[pd.DataFrame], model: PMTypeModel, model_p
                          "fewer --jobs use less)") from None
 
 
-@config.user_paths("input_path", "output_path", "model")
+@config.user_paths("input_path", "output_path", models=("model",))
 def label_file(input_path, output_path, model: PMTypeModel | str | Path | None = None,
                text_column: str | None = None, title_column: str | None = None,
                in_format: str | None = None, out_format: str | None = None,
@@ -364,7 +364,7 @@ def dask_setup(worker) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-@config.user_paths("input_path", "output_dir", "model")
+@config.user_paths("input_path", "output_dir", models=("model",))
 def label_with_dask(input_path: str, output_dir, model: str | Path | None = None,
                     text_column: str | None = None, title_column: str | None = None,
                     in_format: str | None = None, out_format: str = "parquet",

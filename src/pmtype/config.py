@@ -37,9 +37,14 @@ def expand_user(value):
     return value
 
 
-def user_paths(*names: str):
+def user_paths(*names: str, models: tuple[str, ...] = ()):
     """Decorator of a public function: its arguments ``names`` (a path, or a list of paths), given
-    by a user of the library, with ``~`` expanded (``expand_user``), as the environment overrides are."""
+    by a user of the library, with ``~`` expanded (``expand_user``), as the environment overrides are.
+
+    A path of blanks alone (or empty) is a ``BadOption`` naming the argument, as the CLI says one:
+    ``Path("")`` would be the working directory, and a file or folder named "  " is never meant.
+    ``models`` are model references (a version name, a folder or a loaded model), ``~`` expanded
+    too; ``model.model_folder`` says a blank one is no model. None (not given) stays as it is."""
     import functools
     import inspect
 
@@ -49,16 +54,26 @@ def user_paths(*names: str):
         @functools.wraps(fn)
         def with_home_expanded(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
-            for name in names:
+            for name in names + models:
                 if name in bound.arguments:
                     given = bound.arguments[name]
                     many = isinstance(given, (list, tuple))
+                    if name in names:
+                        _check_not_blank(given if many else [given], name)
                     bound.arguments[name] = [expand_user(p) for p in given] if many else expand_user(given)
             return fn(*bound.args, **bound.kwargs)
 
         return with_home_expanded
 
     return decorate
+
+
+def _check_not_blank(paths, name: str) -> None:
+    """``BadOption`` where one of ``paths`` (the argument ``name``) is empty or blanks alone."""
+    if any(isinstance(p, (str, os.PathLike)) and not os.fspath(p).strip() for p in paths):
+        from pmtype.errors import BadOption
+
+        raise BadOption(f"an empty path was given for {name}")
 
 
 def seed_corpus_path() -> Path:

@@ -271,7 +271,7 @@ def check_suggest_options(n, diversity, near_duplicate=NEAR_DUPLICATE) -> None:
         raise BadOption("near_duplicate must be a cosine similarity, above 0 and at most 1")  # NaN too
 
 
-@config.user_paths("path", "output", "model")
+@config.user_paths("path", "output", models=("model",))
 def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeModel | str | Path | None = None,
             text_column: str | None = None, title_column: str | None = None, label_column: str = "label",
             fmt: str | None = None, out_fmt: str | None = None, encoding: str | None = None,

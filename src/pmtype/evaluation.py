@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pmtype import config, tables
-from pmtype.errors import BadOption, BadTrainingData, counted
+from pmtype.errors import BadTrainingData, counted
 from pmtype.metrics import CLASSES, expected_calibration_error, format_metrics, label_metrics, reliability
 
 __all__ = ["CLASSES", "FEW_POSTINGS", "evaluate", "expected_calibration_error", "format_metrics", "label_metrics",
@@ -16,7 +16,7 @@ __all__ = ["CLASSES", "FEW_POSTINGS", "evaluate", "expected_calibration_error", 
 FEW_POSTINGS = 30
 
 
-@config.user_paths("path", "model", "report_dir")
+@config.user_paths("path", "report_dir", models=("model",))
 def evaluate(path, model=None, text_column: str | None = None, title_column: str | None = None,
              label_column: str = "label", report_dir: str | Path | None = None,
              fmt: str | None = None, encoding: str | None = None,
@@ -33,8 +33,6 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     from pmtype.training import read_labelled, repeated_notes
 
     if report_dir is not None:
-        if not str(report_dir).strip():  # Path("") is the working directory: never a folder given by accident
-            raise BadOption("--report needs a folder name, not a blank one")
         tables.check_output_folder(report_dir)  # before the scoring
         from pmtype.report import check_report_folder
 

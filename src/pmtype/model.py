@@ -1126,7 +1126,7 @@ def model_folder(ref: str | Path | None) -> Path:
     return Path(ref)
 
 
-@config.user_paths("path")
+@config.user_paths(models=("path",))
 def load_model(path: str | Path | None = None, build_if_missing: bool = True,
                progress: Callable[[str], None] | None = None) -> PMTypeModel:
     """Load a model: a version name, a model folder, or None for the default model (built from

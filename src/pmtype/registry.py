@@ -674,7 +674,7 @@ def _label(p: float) -> str:
     return "technical" if p >= 0.5 else "business"
 
 
-@config.user_paths("new", "on", "against")
+@config.user_paths("on", models=("new", "against"))
 def compare(new: str | Path | PMTypeModel, on: str | Path, against: str | Path | PMTypeModel | None = None,
             text_column: str | None = None, title_column: str | None = None,
             label_column: str = "label", margin: float = MARGIN, n_boot: int = N_BOOT,
