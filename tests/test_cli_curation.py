@@ -621,6 +621,7 @@ def test_suggest_names_the_label_column_it_wrote_and_sums_up_with_any_output(mod
     r = run("suggest", src, "-n", "3", "-o", os.devnull, "--model", model_dir)
     assert r.exit_code == 0, r.output
     assert re.match(r"suggested 3 of \d+ candidate postings \(model tiny-\w+\)", r.stderr.splitlines()[0])
+    assert "written to" not in r.stderr + r.stdout  # /dev/null is no file to fill in, as check-labels says none
 
 def test_suggest_refuses_to_write_over_its_input(model_dir, tmp_path):
     src = _pool(tmp_path)

@@ -80,6 +80,14 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _is_stream(output: str) -> bool:
+    """Whether the output option names standard output, /dev/null or a pipe (written straight
+    through), not a file that a "written to" line could point at."""
+    from pmtype.tables import is_stream
+
+    return is_stream(config.expand_user(output))
+
+
 def _say_unfinished(unfinished) -> None:
     """A line on stderr per folder for what ``registry.remove_unfinished`` removed, and one per model it put back."""
     by_folder: dict[Path, list[str]] = {}
@@ -635,10 +643,8 @@ def check_labels(
                                     encoding=encoding, progress=_say)
     for note in check.notes:
         _say(note)
-    from pmtype.tables import is_stream
-
     # with the table on standard output (-o -, a pipe), the report goes to stderr, as suggest's does
-    streamed = output is not None and is_stream(config.expand_user(output))
+    streamed = output is not None and _is_stream(output)
     say = _say if streamed else typer.echo
     thresholds = ", ".join(f"{k} {v:.2f}" for k, v in check.thresholds.items())
     say(f"checked {counted(check.checked, 'posting')} in {check.path}: "
@@ -678,7 +684,7 @@ def suggest(
     for note in result.notes:
         _say(note)
     _say(result.line())
-    if output != "-":
+    if not _is_stream(output):  # -, /dev/null, a pipe: no file to fill in
         _say(f"written to {output}: fill in the '{printable(result.label_column)}' column (technical or business) "
              "and give the file to 'pmtype train'")
 
