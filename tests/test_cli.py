@@ -1070,7 +1070,8 @@ def test_classify_calls_a_mistyped_file_name_a_missing_file(model_dir, tmp_path,
 
 
 @pytest.mark.parametrize("name", ["/no/such/dir/posting", "postings/acme", "my posting.txt",
-                                  "/no/such dir/posting", "~/postings/acme pm.md"])
+                                  "/no/such dir/posting", "~/postings/acme pm.md", "notes.txt",
+                                  "dir/posting.txt", "notes.txt/posting", "postings.v2/acme"])
 def test_classify_calls_a_path_that_names_nothing_a_missing_file(model_dir, tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     r = run("classify", name, "--model", model_dir)
@@ -1082,6 +1083,8 @@ def test_classify_calls_a_path_that_names_nothing_a_missing_file(model_dir, tmp_
     (["https://example.com/jobs/123"], "https://example.com/jobs/123"),
     ([" HTTP://jobs.example.com/pm?id=7\n"], "HTTP://jobs.example.com/pm?id=7"),
     (["www.example.com/careers/pm"], "www.example.com/careers/pm"),
+    (["example.com/jobs/123"], "example.com/jobs/123"),
+    (["Jobs.Example.co.uk/pm/"], "Jobs.Example.co.uk/pm/"),
     (["--file", "https://example.com/jobs/123"], "https://example.com/jobs/123"),
 ])
 def test_classify_says_it_reads_no_web_pages_when_given_a_web_address(tmp_path, monkeypatch, args, address):
@@ -1089,6 +1092,16 @@ def test_classify_says_it_reads_no_web_pages_when_given_a_web_address(tmp_path, 
     r = run("classify", *args)
     assert (r.exit_code, r.stderr) == (2, f"Error: {address}: pmtype reads no web pages (nothing is fetched); "
                                           "paste the posting's text, or save the page and give its file\n")
+
+
+def test_classify_reads_a_file_whose_path_looks_like_a_web_address(model_dir, tmp_path, monkeypatch):
+    """A folder named as a host (``example.com/``) is a folder first, when there is one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "example.com").mkdir()
+    (tmp_path / "example.com" / "pm").write_text(TECH_POSTING)
+    r = run("classify", "example.com/pm", "--model", model_dir, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["text"] == TECH_POSTING.strip()
 
 
 def test_classify_reads_a_posting_that_holds_a_web_address_as_text(model_dir, tmp_path, monkeypatch):

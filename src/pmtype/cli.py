@@ -253,12 +253,19 @@ _SENTENCE = re.compile(r"[.,;:!?]\s|[.!?]$")
 
 #: A web address alone: what a posting's page is found by, not its text.
 _WEB_ADDRESS = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+#: A web address without its scheme or www: a host with a dot and a top-level domain, then a path
+#: (``example.com/jobs/123``); the caller has found no such file.
+_BARE_WEB_ADDRESS = re.compile(r"(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})/\S*", re.IGNORECASE)
 
 
 def _is_a_web_address(text: str) -> bool:
-    """Whether an argument is one web address (``https://…``, ``www.…``) and nothing else: the
-    posting's page, which pmtype does not fetch, rather than its text."""
-    return _WEB_ADDRESS.fullmatch(text.strip()) is not None
+    """Whether an argument is one web address (``https://…``, ``www.…``, ``example.com/jobs/1``)
+    and nothing else: the posting's page, which pmtype does not fetch, rather than its text. A
+    folder named as a file is (``notes.txt/…``) is not taken for a host."""
+    if _WEB_ADDRESS.fullmatch(text.strip()) is not None:
+        return True
+    bare = _BARE_WEB_ADDRESS.fullmatch(text.strip())
+    return bare is not None and not bare["host"].lower().endswith(_FILE_ENDINGS)
 
 
 def _looks_like_a_file_name(text: str) -> bool:
