@@ -316,6 +316,19 @@ def test_label_csv(model_dir, tmp_path):
     assert r.stderr.strip().splitlines()[-1].startswith("3 rows labelled in ")
 
 
+def test_label_keeps_a_blank_line_of_a_one_column_csv_as_a_row_with_empty_text(model_dir, tmp_path):
+    """A spreadsheet saves an empty cell of a one-column table as a blank line: it is a row, named or piped."""
+    src = tmp_path / "in.csv"
+    quoted = ['"' + posting.replace('"', '""') + '"' for posting in (TECH_POSTING, BUSINESS_POSTING)]
+    src.write_text(f"description\n{quoted[0]}\n\n{quoted[1]}\n")
+    for given, stdin in ((src, None), ("-", src.read_bytes())):
+        r = run("label", given, "-o", "-", "--model", model_dir, "--chunk-size", "2", input=stdin)
+        assert r.exit_code == 0, r.output
+        got = pd.read_csv(io.StringIO(r.stdout), dtype=str, keep_default_na=False)
+        assert got["pm_status"].tolist() == ["ok", "empty text", "ok"]
+        assert got["description"].tolist() == [TECH_POSTING, "", BUSINESS_POSTING]
+
+
 def test_label_marks_postings_in_another_language(model_dir, tmp_path):
     src = tmp_path / "in.csv"
     pd.DataFrame({"description": [TECH_POSTING, GERMAN_POSTING]}).to_csv(src, index=False)

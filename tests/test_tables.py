@@ -776,6 +776,20 @@ def test_blank_column_names_are_kept_however_many(tmp_path, header, columns):
         pd.testing.assert_frame_equal(_read(tmp_path / name).astype(str), got)
 
 
+@pytest.mark.parametrize("text,rows", [
+    ("description\na\n\nb\n", ["a", "", "b"]),  # a blank line among the rows is a row with empty text
+    ("\r\n\r\ndescription\r\na\r\n\r\n\r\nb\r\n", ["a", "", "", "b"]),  # blank lines before the header are not
+    ("\ufeffdescription\n\na\n", ["", "a"]),
+    ("description,n\na,1\n\nb,2\n", ["a", "b"]),  # with more columns a blank line holds no row, as pandas reads it
+])
+def test_a_blank_line_in_a_one_column_table_is_a_row(tmp_path, text, rows):
+    path = tmp_path / "p.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert _read(path)["description"].tolist() == rows
+    chunks = list(tables.read_chunks(path, chunk_size=2))  # a blank line that ends a chunk too
+    assert pd.concat(chunks)["description"].tolist() == rows
+
+
 def test_repeated_blank_names_in_parquet_are_named_in_the_message(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq

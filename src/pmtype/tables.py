@@ -14,6 +14,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -618,14 +619,19 @@ def one_line(error: BaseException) -> str:
 
 def _read_delimited(stream, sep: str, chunk_size: int, head: str,
                     quoting: int = csv.QUOTE_MINIMAL) -> Iterator[pd.DataFrame]:
-    raw = _raw_header(head, sep, quoting)
+    before = _blank_lines_before_header(head)
+    raw = _raw_header(head, sep, quoting, before)
+    # A one-column table writes an empty cell as a blank line (spreadsheets do): it is a row with
+    # empty text, not a line pandas may skip; with more columns a blank line holds no row (pandas,
+    # spreadsheets). The blank lines before the header are skipped, as pandas skips them.
+    one_column = {"skip_blank_lines": False, "skiprows": before} if raw is not None and len(raw) == 1 else {}
     blanks = [i for i, name in enumerate(raw or []) if name == ""]
     # one blank name is given back, as a pandas index written to CSV has it; more than one (the
     # trailing commas of a spreadsheet) keep pandas' names for them, 'Unnamed: 2', 'Unnamed: 3'…
     blank = blanks[0] if len(blanks) == 1 else None
     try:
         reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                             chunksize=chunk_size, engine="c", on_bad_lines="error", quoting=quoting)
+                             chunksize=chunk_size, engine="c", on_bad_lines="error", quoting=quoting, **one_column)
         header: list[str] | None = None
         names: list[str] = []
         rows_seen = False
@@ -670,13 +676,20 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
 _READ_FAILED = "Calling read(nbytes) on source failed"
 
 
-def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> list[str] | None:
+def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL, before: int = 0) -> list[str] | None:
     """The header's names as written (pandas renames a blank one and repeated ones), where the
-    header lies in ``head``, the table's first 64 KB."""
+    header lies in ``head``, the table's first 64 KB, after ``before`` blank lines."""
     try:
-        return next(csv.reader(io.StringIO(head, newline=""), delimiter=sep, quoting=quoting), None)
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=sep, quoting=quoting)
+        return next(itertools.islice(reader, before, None), None)
     except csv.Error:
         return None
+
+
+def _blank_lines_before_header(head: str) -> int:
+    """How many blank lines (pandas skips them) come before the header in ``head``, the table's first 64 KB."""
+    lines = head.removeprefix("\ufeff").split("\n")
+    return next((n for n, line in enumerate(lines) if line not in ("", "\r")), 0)
 
 
 def parser_reason(error: Exception, header: list[str] | None = None, sep: str = ",") -> str:
