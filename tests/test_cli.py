@@ -978,6 +978,17 @@ def test_evaluate_numbers_the_rows_of_parquet_on_standard_input_as_of_the_file(m
         assert len(mistakes) == 1  # the technical posting labelled business, in the file's second row
 
 
+def test_evaluate_numbers_the_rows_of_a_csv_with_blank_lines_as_of_the_file_named_or_piped(model_dir, tmp_path):
+    """A blank line holds no row but is a row of the spreadsheet the user opens: it is counted, on standard input too."""
+    src = tmp_path / "ref.csv"
+    quoted = ['"' + posting.replace('"', '""') + '"' for posting in (TECH_POSTING, BUSINESS_POSTING)]
+    src.write_text(f"\ndescription,label\n{quoted[0]},technical\n\n,business\n{quoted[1]},business\n")
+    for given, name, stdin in ((src, str(src), None), ("-", "standard input", src.read_bytes())):
+        r = run("evaluate", given, "--model", model_dir, input=stdin)
+        assert r.exit_code == 0, r.output
+        assert f"{name}: left out 1 row with empty text (row 5)\n" in r.stderr
+
+
 def test_evaluate_report_names_a_mistake_by_its_first_line_as_read_not_its_markup(model_dir, tmp_path):
     """An HTML posting's first line is its title, not tags that a Markdown viewer would render."""
     src = tmp_path / "ref.csv"

@@ -790,6 +790,22 @@ def test_a_blank_line_in_a_one_column_table_is_a_row(tmp_path, text, rows):
     assert pd.concat(chunks)["description"].tolist() == rows
 
 
+@pytest.mark.parametrize("name,text,numbers", [
+    ("p.csv", "\n\nid,description\n1,a\n\n2,\"two\n\nlines\"\n\n\n3,c", [4, 6, 9]),  # blank lines counted, not held
+    ("p.csv", "id,description\r\n1,a\r\n\r\n2,b\r\n", [2, 4]),
+    ("p.csv", "description\n\na\n\n", [2, 3, 4]),  # one column: a blank line is a row
+    ("p.tsv", 'id\tdescription\n1\t"Director" of APIs\n\n2\tb\n', [2, 4]),  # quotes that are text
+])
+def test_rows_are_numbered_as_a_spreadsheet_numbers_them_named_or_on_standard_input(tmp_path, monkeypatch,
+                                                                                     name, text, numbers):
+    path = tmp_path / name
+    path.write_bytes(text.encode())
+    frame, got = tables.read_numbered_table(path)
+    assert got == numbers and len(frame) == len(numbers)
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BytesIO(text.encode())))
+    assert tables.read_numbered_table("-", fmt=tables.detect_format(path))[1] == numbers
+
+
 def test_repeated_blank_names_in_parquet_are_named_in_the_message(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -82,7 +82,7 @@ def find_label_issues(given: Sequence[str], p_technical: Sequence[float]) -> tup
 class LabelIssue:
     """A row whose given label the out-of-fold model confidently disagrees with."""
 
-    row: int  # in the file, as tables.row_numbers numbers it (CSV/TSV: the header is row 1; JSON Lines: the line)
+    row: int  # in the file, as tables.read_numbered_table numbers it (CSV/TSV: the record; JSON Lines: the line)
     given: str
     suggested: str
     confidence: float  # out-of-fold probability of the suggested label
@@ -223,7 +223,7 @@ class Suggestions:
     """The postings ``suggest`` picked, and what it left out and why."""
 
     frame: pd.DataFrame  # the picked rows, in order: the input's columns, an empty label, p_technical
-    rows: list[int]  # their row numbers in the input, as tables.row_numbers gives them
+    rows: list[int]  # their row numbers in the input, as tables.read_numbered_table gives them
     candidates: int
     left_out: dict[str, int]  # reason → number of rows
     model_id: str
@@ -303,7 +303,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
     if not isinstance(model, PMTypeModel):
         model = load_model(model, progress=progress)
     with tables.naming_input(path):
-        frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+        frame, number = tables.read_numbered_table(path, fmt=fmt, encoding=encoding)  # as train does
         text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column)
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
@@ -365,7 +365,6 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
              ] if "p_technical" in out.columns else []
     out["p_technical"] = pd.Series([round(float(p[candidates[k]]), 4) for k in picked], dtype="float64")
 
-    number = tables.row_numbers(path, len(frame), frame.attrs.get(tables.SNIFFED_FORMAT, fmt), encoding)  # as train does
     result = Suggestions(out, [number[r] for r in rows], len(candidates), left_out, model.model_id, notes=notes,
                          label_column=label_col or label_column)
     if output is not None:

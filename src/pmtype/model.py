@@ -556,7 +556,7 @@ class TrainingSet:
     texts: list[str]
     labels: list[str]  # "technical" / "business" / "not_pm"
     sources: list[str]
-    #: Each text's row number in its file (``tables.row_numbers``), where known.
+    #: Each text's row number in its file (``tables.read_numbered_table``), where known.
     rows: list[int] = field(default_factory=list)
     #: The columns of the one table the rows were read from ({"text": …, "title": … or None, "label": …}),
     #: where they were read from one (``training.read_labelled``).

@@ -516,8 +516,11 @@ SNIFFED_FORMAT = "pmtype_sniffed_format"
 
 
 def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
-                encoding: str | None = None) -> Iterator[pd.DataFrame]:
-    """The table at ``path`` as DataFrames of at most ``chunk_size`` rows, every cell a string."""
+                encoding: str | None = None, numbers: list[int] | None = None) -> Iterator[pd.DataFrame]:
+    """The table at ``path`` as DataFrames of at most ``chunk_size`` rows, every cell a string.
+
+    ``numbers``, if given, gets the row number of every row of a CSV or TSV table once all are read:
+    its record in the file, as a spreadsheet numbers it (blank lines counted, the header's too)."""
     fmt = detect_input_format(path, fmt)
     if fmt == "parquet":
         if encoding:
@@ -556,7 +559,7 @@ def read_chunks(path, fmt: str | None = None, chunk_size: int = 2000,
             if quoting is None:  # standard input or a pipe, read once: judged by its first 64 KB
                 quoting = _quoting_of(io.StringIO(head, newline=""), whole) if fmt == "tsv" \
                     else csv.QUOTE_MINIMAL
-            yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size, head, quoting)
+            yield from _read_delimited(stream, "\t" if fmt == "tsv" else ",", chunk_size, head, quoting, numbers)
 
 
 def tsv_quoting(raw, encoding: str | None = None) -> int:
@@ -618,7 +621,7 @@ def one_line(error: BaseException) -> str:
 
 
 def _read_delimited(stream, sep: str, chunk_size: int, head: str,
-                    quoting: int = csv.QUOTE_MINIMAL) -> Iterator[pd.DataFrame]:
+                    quoting: int = csv.QUOTE_MINIMAL, numbers: list[int] | None = None) -> Iterator[pd.DataFrame]:
     before = _blank_lines_before_header(head)
     raw = _raw_header(head, sep, quoting, before)
     # A one-column table writes an empty cell as a blank line (spreadsheets do): it is a row with
@@ -626,6 +629,8 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
     # spreadsheets). The blank lines before the header are skipped, as pandas skips them.
     one_column = {"skip_blank_lines": False, "skiprows": before} if raw is not None and len(raw) == 1 else {}
     blanks = [i for i, name in enumerate(raw or []) if name == ""]
+    records = None if numbers is None else _Records(stream, quoting != csv.QUOTE_NONE)
+    stream = stream if records is None else records
     # one blank name is given back, as a pandas index written to CSV has it; more than one (the
     # trailing commas of a spreadsheet) keep pandas' names for them, 'Unnamed: 2', 'Unnamed: 3'…
     blank = blanks[0] if len(blanks) == 1 else None
@@ -659,6 +664,8 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
                 yield chunk
         if not rows_seen:
             raise BadInputFile("the file has no rows")
+        if records is not None:
+            numbers.extend(records.row_numbers(every_line=bool(one_column)))
     except pd.errors.EmptyDataError:
         raise BadInputFile("the file is empty") from None
     except pd.errors.ParserError as e:
@@ -674,6 +681,44 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
 
 #: What pandas' CSV reader says when a read of its source raised an exception it did not keep.
 _READ_FAILED = "Calling read(nbytes) on source failed"
+
+
+class _Records(io.TextIOBase):
+    """The text stream ``stream``, which notes, as it is read, which of its records (lines, but for the
+    line breaks inside a quoted cell; not ``quoted``: every line) are blank."""
+
+    _SPECIAL, _NEWLINE = re.compile(r'["\n]'), re.compile("\n")
+
+    def __init__(self, stream, quoted: bool = True):
+        self.stream, self.quoted = stream, quoted
+        self.blank: list[bool] = []  # for each record so far
+        self._odd, self._start = False, ""  # inside a quoted cell; the record's first two characters
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> str:
+        text = self.stream.read(n)
+        at = 0
+        for m in (self._SPECIAL if self.quoted else self._NEWLINE).finditer(text):
+            self._start = (self._start + text[at:min(m.start(), at + 2)])[:2]
+            at = m.end()
+            if m.group() == '"':
+                self._odd, self._start = not self._odd, "x"
+            elif not self._odd:
+                self.blank.append(self._start in ("", "\r"))
+                self._start = ""
+        self._start = (self._start + text[at:at + 2])[:2]
+        if not text and self._start:  # the last record, with no line break after it
+            self.blank.append(False)
+            self._start = ""
+        return text
+
+    def row_numbers(self, every_line: bool) -> list[int]:
+        """The record numbers of the rows after the header (the first record not blank): every
+        record's (a one-column table, whose blank line is a row), else those not blank."""
+        header = next((i for i, blank in enumerate(self.blank) if not blank), len(self.blank))
+        return [i + 1 for i in range(header + 1, len(self.blank)) if every_line or not self.blank[i]]
 
 
 def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL, before: int = 0) -> list[str] | None:
@@ -1447,7 +1492,8 @@ def row_numbers(path, count: int, fmt: str | None = None, encoding: str | None =
     JSON Lines file, the line each row is on (blank lines, which hold no row, are counted as the
     file's lines: ``line N is not valid JSON`` counts the same way); in Parquet (a file named as
     text too, read as Parquet by its first bytes), rows from 1. JSON Lines on standard input or
-    through a pipe, read once, has its rows numbered from 1."""
+    through a pipe, read once, has its rows numbered from 1. A CSV or TSV table's rows are numbered
+    as they are read where that can be done (``read_numbered_table``, which counts blank lines)."""
     fmt = detect_format(path, fmt)
     from_one, after_header = list(range(1, count + 1)), list(range(2, count + 2))
     if fmt == "parquet":
@@ -1486,10 +1532,22 @@ def naming_input(path):
         raise type(e)(f"{shown}: {e}") from None
 
 
-def read_table(path, fmt: str | None = None, encoding: str | None = None) -> pd.DataFrame:
-    """A whole table in memory (for training and evaluation sets)."""
-    chunks = list(read_chunks(path, fmt=fmt, chunk_size=50_000, encoding=encoding))
+def read_table(path, fmt: str | None = None, encoding: str | None = None,
+               numbers: list[int] | None = None) -> pd.DataFrame:
+    """A whole table in memory (for training and evaluation sets); ``numbers`` as ``read_chunks``."""
+    chunks = list(read_chunks(path, fmt=fmt, chunk_size=50_000, encoding=encoding, numbers=numbers))
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
+def read_numbered_table(path, fmt: str | None = None, encoding: str | None = None) -> tuple[pd.DataFrame, list[int]]:
+    """``read_table`` and each row's number, as messages name it: a CSV or TSV row's record in
+    the file, counted as it is read (a blank line, which holds no row, counted too), whether the
+    file is named or comes on standard input; else ``row_numbers``."""
+    numbers: list[int] = []
+    frame = read_table(path, fmt, encoding, numbers)
+    if len(numbers) != len(frame):
+        numbers = row_numbers(path, len(frame), frame.attrs.get(SNIFFED_FORMAT, fmt), encoding)
+    return frame, numbers
 
 
 class ResumableOutput:

@@ -39,15 +39,13 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     and reported. Duplicates are kept (``dedupe`` drops them for training and refuses the same
     text with two labels; evaluate and compare score every row as given).
     A text or title column that is the label column is a ``BadOption``. Each text's row
-    number in the file (``tables.row_numbers``: a CSV/TSV header is row 1; a JSON Lines row is its line)
+    number in the file (``tables.read_numbered_table``: a CSV/TSV record, blank lines counted; a JSON Lines row is its line)
     goes into ``rows``.
     """
     with tables.naming_input(path):  # train reads several files (the seed corpus too): say which
-        frame = tables.read_table(path, fmt=fmt, encoding=encoding)
+        # each row as the user finds it in the file, counted as it is read (standard input is read once)
+        frame, number = tables.read_numbered_table(path, fmt=fmt, encoding=encoding)
         text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column)
-    # the row as the user finds it in the file; Parquet on standard input or through a pipe is
-    # known by its bytes, which the reader has read and row_numbers cannot read again
-    number = tables.row_numbers(path, len(frame), frame.attrs.get(tables.SNIFFED_FORMAT, fmt), encoding)
     name = tables.input_name(path)
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
