@@ -227,6 +227,20 @@ def test_a_blank_line_before_the_header(tmp_path, model_dir, scheduler):
     assert _same(got, _by_local_engine([path], tmp_path, model=model_dir))
 
 
+@pytest.mark.parametrize("before,blocksize", [("", "64MB"), ("\r\n", "1KB")])
+def test_a_blank_line_in_a_one_column_csv_is_a_row_for_dask_as_for_the_local_engine(tmp_path, model_dir, scheduler,
+                                                                                   before, blocksize):
+    # a spreadsheet saves an empty cell of a one-column table as a blank line: a row, not skipped
+    texts = _texts(6, "")
+    texts[2] = texts[4] = ""
+    path = tmp_path / "in.csv"
+    path.write_text(before + "description\n" + "".join(f'"{t}"\n' if t else "\n" for t in texts))
+    got = _by_dask(path, tmp_path / "out", model_dir, scheduler, blocksize=blocksize)
+    assert len(got) == 6
+    assert got["pm_status"].tolist()[2] == got["pm_status"].tolist()[4] == "empty text"
+    assert _same(got, _by_local_engine([path], tmp_path, model=model_dir))
+
+
 def test_dask_honours_the_encoding_given(tmp_path, model_dir, scheduler):
     path = _csv(tmp_path / "in.csv", _texts(3, "Café"), "mac-roman")  # detected, it would read as cp1252: CafŽ
     r = CliRunner().invoke(app, ["label", str(path), "-o", str(tmp_path / "out"), "--engine", "dask",

@@ -1108,9 +1108,11 @@ class _Upto(io.RawIOBase):
 
 def _parse_csv_rows(header: bytes, rows: bytes, sep: str, encoding: str, errors: str,
                     quoting: int = csv.QUOTE_MINIMAL) -> pd.DataFrame:
+    # a blank line among a one-column table's rows is a row, as the local engine reads it
+    blank_rows = tables.blank_rows_options(header.decode(encoding, errors), sep, quoting)
     # tables.read_csv_block, not pandas.read_csv: the workers need pmtype's error handler registered
     return tables.read_csv_block(io.BytesIO(header + rows), sep=sep, quoting=quoting, dtype=str, keep_default_na=False,
-                                 na_filter=False, encoding=encoding, encoding_errors=errors)
+                                 na_filter=False, encoding=encoding, encoding_errors=errors, **blank_rows)
 
 
 @contextmanager

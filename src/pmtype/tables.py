@@ -622,12 +622,7 @@ def one_line(error: BaseException) -> str:
 
 def _read_delimited(stream, sep: str, chunk_size: int, head: str,
                     quoting: int = csv.QUOTE_MINIMAL, numbers: list[int] | None = None) -> Iterator[pd.DataFrame]:
-    before = _blank_lines_before_header(head)
-    raw = _raw_header(head, sep, quoting, before)
-    # A one-column table writes an empty cell as a blank line (spreadsheets do): it is a row with
-    # empty text, not a line pandas may skip; with more columns a blank line holds no row (pandas,
-    # spreadsheets). The blank lines before the header are skipped, as pandas skips them.
-    one_column = {"skip_blank_lines": False, "skiprows": before} if raw is not None and len(raw) == 1 else {}
+    raw, one_column = _header_and_blank_rows(head, sep, quoting)
     blanks = [i for i, name in enumerate(raw or []) if name == ""]
     records = None if numbers is None else _Records(stream, quoting != csv.QUOTE_NONE)
     stream = stream if records is None else records
@@ -719,6 +714,24 @@ class _Records(io.TextIOBase):
         record's (a one-column table, whose blank line is a row), else those not blank."""
         header = next((i for i, blank in enumerate(self.blank) if not blank), len(self.blank))
         return [i + 1 for i in range(header + 1, len(self.blank)) if every_line or not self.blank[i]]
+
+
+def _header_and_blank_rows(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> tuple[list[str] | None, dict]:
+    """The header's names as written (``_raw_header``) and the options of ``pandas.read_csv`` that
+    keep a blank line as a row where it is one.
+
+    A one-column table writes an empty cell as a blank line (spreadsheets do): it is a row with
+    empty text, not a line pandas may skip; with more columns a blank line holds no row (pandas,
+    spreadsheets). The blank lines before the header are skipped, as pandas skips them."""
+    before = _blank_lines_before_header(head)
+    raw = _raw_header(head, sep, quoting, before)
+    return raw, ({"skip_blank_lines": False, "skiprows": before} if raw is not None and len(raw) == 1 else {})
+
+
+def blank_rows_options(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> dict:
+    """The options of ``pandas.read_csv`` that read blank lines as ``read_chunks`` does, for the
+    table whose start (its header at least) is ``head``: ``_header_and_blank_rows``."""
+    return _header_and_blank_rows(head, sep, quoting)[1]
 
 
 def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL, before: int = 0) -> list[str] | None:
