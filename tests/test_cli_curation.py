@@ -154,10 +154,18 @@ def test_train_into_the_models_folder_notes_when_another_model_is_the_default(mo
 
 @pytest.mark.parametrize("args,message,code", [
     (["models", "use", "nope"], "Error: no model version 'nope' in {models}; 'pmtype models' lists them", 1),
+    # a name that can never be a version is a wrong use of the command line, as a wrong -o is
     (["models", "use", "../x"], "Error: '../x' is not a model version name: use letters, digits, '.', '_' and '-', "
-                                "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 1),
+                                "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 2),
+    (["models", "use", "a/b"], "Error: 'a/b' is not a model version name: use letters, digits, '.', '_' and '-', "
+                               "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 2),
+    (["models", "remove", "a/b"], "Error: 'a/b' is not a model version name: use letters, digits, '.', '_' and '-', "
+                                  "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 2),
+    (["models", "remove", "DEFAULT"], "Error: 'DEFAULT' is not a model version name: use letters, digits, '.', '_' and "
+                                      "'-', starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', "
+                                      "are reserved)", 2),
     (["train", "{corpus}", "--no-seed", "--name", "a/b"], "Error: 'a/b' is not a model version name: use letters, "
-     "digits, '.', '_' and '-', starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 1),
+     "digits, '.', '_' and '-', starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)", 2),
     (["train", "{corpus}", "--no-seed", "--name", "x", "-o", "{tmp}/y"], "Error: give --output or --name, not both", 2),
     (["train", "{corpus}", "--no-seed", "-o", "{models}/default/sub"], "Error: {models}/default/sub is inside the "
      "folder of model version 'default'; a model cannot be written into another: choose another -o", 2),

@@ -89,14 +89,15 @@ class BadOption(PMTypeError):
 
 
 class BadModelName(PMTypeError):
-    """A model version name that is not one plain folder name, or is reserved."""
+    """A model version name that is not one plain folder name (``a/b``, ``../x``), or is reserved: a
+    name that can never be a model version, so a wrong use of the command line, exit code 2."""
+
+    exit_code = 2
 
 
 class NestedModelFolder(BadModelName):
     """An output folder inside another model's folder, or inside what the models directory keeps for
-    itself (``.cache``): a wrong ``-o``, exit code 2."""
-
-    exit_code = 2
+    itself (``.cache``): a wrong ``-o``, exit code 2 (as every ``BadModelName``)."""
 
 
 class WorkerDied(PMTypeError):
