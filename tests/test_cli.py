@@ -120,11 +120,22 @@ def test_classify_errors(model_dir, args, input, message, code):
     assert r.stderr.strip() == message
 
 
-@pytest.mark.parametrize("args", [["classify", TECH_POSTING, "--model", ""], ["info", "--model", ""],
-                                  ["compare", "", "--on", "x.csv"]])
-def test_an_empty_model_name_is_no_model_not_the_working_directory(args):
+@pytest.mark.parametrize("args", [["classify", TECH_POSTING, "--model", ""], ["classify", TECH_POSTING, "-m", "  "],
+                                  ["info", "--model", ""], ["compare", "", "--on", "x.csv"]])
+def test_an_empty_model_name_is_a_wrong_use_not_the_working_directory(args):
     r = run(*args)
-    assert (r.exit_code, r.stderr) == (1, "Error: no model named '': give a version name or a model folder\n")
+    assert (r.exit_code, r.stderr) == (2, "Error: an empty model name was given: give a version name ('pmtype models' "
+                                          "lists them) or a model folder\n")
+
+
+@pytest.mark.parametrize("args,what", [
+    (["models", "use", ""], "give a version name ('pmtype models' lists them)"),
+    (["models", "remove", "  "], "give a version name ('pmtype models' lists them)"),
+    (["train", "x.csv", "--name", " "], "name the new version, or give no name for one made of the time and the data's hash"),
+])
+def test_an_empty_version_name_is_a_wrong_use(args, what):
+    r = run(*args)
+    assert (r.exit_code, r.stderr) == (2, f"Error: an empty model name was given: {what}\n")
 
 
 @pytest.mark.parametrize("args,name", [

@@ -58,7 +58,7 @@ def _pointer():
 
 # --- names and the default pointer -------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["../x", ".hidden", "a/b", "DEFAULT", "Default", "dEFAULT", "", "-x", "a b",
+@pytest.mark.parametrize("name", ["../x", ".hidden", "a/b", "DEFAULT", "Default", "dEFAULT", "-x", "a b",
                                   ".default-version"])
 def test_a_version_name_is_one_plain_folder_name(name):
     with pytest.raises(BadModelName) as e:
@@ -67,6 +67,15 @@ def test_a_version_name_is_one_plain_folder_name(name):
         f"'{name}' is not a model version name: use letters, digits, '.', '_' and '-', "
         "starting with a letter or digit (other spellings of 'default', such as 'DEFAULT', are reserved)"
     )
+
+
+@pytest.mark.parametrize("name", ["", "  ", "\t"])
+def test_an_empty_version_name_is_said_to_be_empty(name):
+    for call in (version_path, use_model, remove_version):
+        with pytest.raises(BadModelName) as e:
+            call(name)
+        assert str(e.value) == "an empty model name was given: give a version name ('pmtype models' lists them)"
+        assert e.value.exit_code == 2
 
 
 def test_a_name_that_holds_a_line_break_is_named_on_one_line():

@@ -44,7 +44,7 @@ def user_paths(*names: str, models: tuple[str, ...] = ()):
     A path of blanks alone (or empty) is a ``BadOption`` naming the argument, as the CLI says one:
     ``Path("")`` would be the working directory, and a file or folder named "  " is never meant.
     ``models`` are model references (a version name, a folder or a loaded model), ``~`` expanded
-    too; ``model.model_folder`` says a blank one is no model. None (not given) stays as it is."""
+    too; a blank one is a ``BadModelName`` (``model.model_folder``). None (not given) stays as it is."""
     import functools
     import inspect
 

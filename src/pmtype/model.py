@@ -1116,8 +1116,7 @@ def model_folder(ref: str | Path | None) -> Path:
     """
     if ref is None:
         return default_model_path()
-    if not str(ref).strip():  # Path("") is the working directory: never a model given by accident
-        raise ModelNotFound("no model named '': give a version name or a model folder")
+    persist.check_not_blank(ref, "give a version name ('pmtype models' lists them) or a model folder")
     version = version_folder(ref)
     if version is not None:
         return version

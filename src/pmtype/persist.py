@@ -115,8 +115,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_not_blank(name: object, what: str = "give a version name ('pmtype models' lists them)") -> None:
+    """``BadModelName`` where the model name ``name`` is empty or blanks alone (never a name meant,
+    nor the working directory that ``Path("")`` would be), saying ``what`` to give instead."""
+    if isinstance(name, (str, os.PathLike)) and not os.fspath(name).strip():
+        raise BadModelName(f"an empty model name was given: {what}")
+
+
 def check_version_name(name: object) -> None:
     """``BadModelName`` unless ``name`` may name a model version (``config.is_version_name``)."""
+    check_not_blank(name)
     if not config.is_version_name(name):
         raise BadModelName(
             f"'{printable(name)}' is not a model version name: use letters, digits, '.', '_' and '-', "

@@ -853,6 +853,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
     if name is not None and output is not None:
         raise BadModelName("give a version name or an output folder, not both")
     name = _as_name(name) if name is not None else None
+    persist.check_not_blank(name, "name the new version, or give no name for one made of the time and the data's hash")
     if isinstance(paths, Iterator):
         paths = list(paths)  # a generator: read by the check below, train would find no file
     if promote_on is not None:
