@@ -631,6 +631,22 @@ def test_suggest_names_the_label_column_it_wrote_and_sums_up_with_any_output(mod
     assert re.match(r"suggested 3 of \d+ candidate postings \(model tiny-\w+\)", r.stderr.splitlines()[0])
     assert "written to" not in r.stderr + r.stdout  # /dev/null is no file to fill in, as check-labels says none
 
+def test_written_to_names_the_output_with_the_home_folder_expanded(model_dir, tmp_path, monkeypatch):
+    """A "~" the shell left (-o quoted) is shown as the file written, as train and evaluate show theirs."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    src = _pool(tmp_path)
+    r = run("suggest", src, "-n", "3", "-o", "~/next.csv", "--model", model_dir)
+    assert r.exit_code == 0, r.output
+    assert r.stderr.strip().splitlines()[-1] == (f"written to {tmp_path / 'next.csv'}: fill in the 'label' column "
+                                                 "(technical or business) and give the file to 'pmtype train'")
+    labelled = tmp_path / "labelled.csv"
+    pd.DataFrame(rows(n_each=10)).to_csv(labelled, index=False)
+    r = run("check-labels", labelled, "-o", "~/suspects.csv", "--no-seed")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[-1] == f"written to {tmp_path / 'suspects.csv'}"
+    assert (tmp_path / "next.csv").is_file() and (tmp_path / "suspects.csv").is_file()
+
+
 def test_suggest_refuses_to_write_over_its_input(model_dir, tmp_path):
     src = _pool(tmp_path)
     before = src.read_bytes()

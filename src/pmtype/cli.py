@@ -665,7 +665,7 @@ def check_labels(
     if len(check.issues) > top:
         say(f"  … and {len(check.issues) - top} more" + ("" if output else " (--output writes them all)"))
     if output is not None and not streamed:
-        say(f"written to {output}")
+        say(f"written to {check.output}")  # as written: "~" expanded
 
 
 @app.command()
@@ -692,7 +692,7 @@ def suggest(
         _say(note)
     _say(result.line())
     if not _is_stream(output):  # -, /dev/null, a pipe: no file to fill in
-        _say(f"written to {output}: fill in the '{printable(result.label_column)}' column (technical or business) "
+        _say(f"written to {result.output}: fill in the '{printable(result.label_column)}' column (technical or business) "
              "and give the file to 'pmtype train'")
 
 
