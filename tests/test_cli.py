@@ -112,6 +112,7 @@ def test_classify_json_is_utf8_when_an_argument_holds_a_byte_that_is_not(model_d
     (["classify", "   "], None, "Error: the posting is empty", 1),
     (["classify"], "", "Error: the posting is empty", 1),
     (["classify", "--file", "nope.txt"], None, "Error: nope.txt does not exist", 1),
+    (["classify", "--file", "data.backup/posting.txt"], None, "Error: data.backup/posting.txt does not exist", 1),
     (["classify", "x", "--file", "nope.txt"], None, "Error: give the posting as an argument or with --file, not both", 2),
 ])
 def test_classify_errors(model_dir, args, input, message, code):
@@ -1106,7 +1107,8 @@ def test_classify_calls_a_mistyped_file_name_a_missing_file(model_dir, tmp_path,
 
 @pytest.mark.parametrize("name", ["/no/such/dir/posting", "postings/acme", "my posting.txt",
                                   "/no/such dir/posting", "~/postings/acme pm.md", "notes.txt",
-                                  "dir/posting.txt", "notes.txt/posting", "postings.v2/acme"])
+                                  "dir/posting.txt", "notes.txt/posting", "postings.v2/acme",
+                                  "data.backup/posting.txt", "jobs.acme/2024/pm.md"])
 def test_classify_calls_a_path_that_names_nothing_a_missing_file(model_dir, tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     r = run("classify", name, "--model", model_dir)

@@ -260,12 +260,14 @@ _BARE_WEB_ADDRESS = re.compile(r"(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}
 
 def _is_a_web_address(text: str) -> bool:
     """Whether an argument is one web address (``https://…``, ``www.…``, ``example.com/jobs/1``)
-    and nothing else: the posting's page, which pmtype does not fetch, rather than its text. A
-    folder named as a file is (``notes.txt/…``) is not taken for a host."""
+    and nothing else: the posting's page, which pmtype does not fetch, rather than its text. Without
+    ``https://`` or ``www.``, a path whose folder or last part is named as a file is
+    (``notes.txt/…``, ``data.backup/posting.txt``) is a missing file, not a host and its page."""
     if _WEB_ADDRESS.fullmatch(text.strip()) is not None:
         return True
     bare = _BARE_WEB_ADDRESS.fullmatch(text.strip())
-    return bare is not None and not bare["host"].lower().endswith(_FILE_ENDINGS)
+    return bare is not None and not any(part.lower().endswith(_FILE_ENDINGS)
+                                        for part in (bare["host"], text.strip().rsplit("/", 1)[-1]))
 
 
 def _looks_like_a_file_name(text: str) -> bool:
