@@ -31,9 +31,9 @@ model: $(VENV)/.installed
 
 ## Benchmarks: quality on real postings, speed, memory, retraining, bad input, check-labels; writes
 ## benchmarks/RESULTS.md (RESULTS-local.md where ../shared/data is absent).
-## BIG=1 adds labelling a generated 1 GB CSV (several minutes).
+## BIG=1 adds labelling a generated 1 GB CSV (several minutes); BIG=0 or no BIG leaves it out.
 bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/run_all.py $(if $(BIG),--big $(BIG))
+	$(BIN)/python benchmarks/run_all.py $(if $(filter-out 0,$(BIG)),--big $(BIG))
 
 ## A pretrained sentence-embedding model (all-MiniLM-L6-v2) beside pmtype on the real postings, in a
 ## venv of its own (torch and the model are large); writes benchmarks/RESULTS-embeddings.md.

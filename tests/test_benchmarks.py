@@ -121,3 +121,15 @@ def test_memory_is_given_in_mb_of_10_to_the_6_bytes(run_all, monkeypatch):
     # /proc counts in KiB, which it calls kB: 500,000 KiB are 512 MB (and 488 MiB)
     monkeypatch.setattr(run_all, "open", lambda path: io.StringIO("Name:\tpython\nVmRSS:\t  500000 kB\n"), raising=False)
     assert run_all._rss_mb(1) == 512.0
+
+
+@pytest.mark.parametrize("big,flag", [("0", ""), ("", ""), ("1", " --big 1"), ("0.5", " --big 0.5")])
+def test_make_bench_big_0_leaves_the_big_file_out_as_no_big_does(big, flag):
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    shown = subprocess.run(["make", "-n", "bench", f"BIG={big}"],
+                           cwd=BENCHMARKS.parent, capture_output=True, text=True, check=True).stdout
+    assert shown.strip().splitlines()[-1].endswith(f"benchmarks/run_all.py{flag}")
