@@ -143,6 +143,10 @@ def test_a_cue_file_pattern_on_another_lexical_attribute_still_matches(tmp_path)
     ("Domestic partnership benefits; you will own strategic partnerships.", ["strategic partnerships"]),
     ("Industries: Social Networking. You will own computer networking.", ["computer networking"]),
     ("Experience trading securities; you will own application security.", ["application security"]),
+    # a line of business or a product named after a cue word is not that cue
+    ("You will serve commercial banking clients that sell embedded insurance.", []),
+    ("Own embedded finance for commercial real estate; drive commercial success.", ["commercial success"]),
+    ("You will own embedded firmware and the commercial strategy.", ["embedded", "firmware", "commercial strategy"]),
 ])
 def test_a_cue_word_in_a_phrase_that_is_no_cue_is_left_out(finder, sentence, phrases):
     assert [c.phrase for c in finder.find([sentence])[0]] == phrases
