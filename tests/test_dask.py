@@ -227,14 +227,19 @@ def test_a_blank_line_before_the_header(tmp_path, model_dir, scheduler):
     assert _same(got, _by_local_engine([path], tmp_path, model=model_dir))
 
 
-@pytest.mark.parametrize("before,blocksize", [("", "64MB"), ("\r\n", "1KB")])
+@pytest.mark.parametrize("before,blocksize,name,encoding", [
+    ("", "64MB", "in.csv", "utf-8"), ("\r\n", "1KB", "in.csv", "utf-8"),
+    # files Dask reads whole, not in blocks cut at newlines
+    ("\r\n", "1KB", "in.csv.gz", "utf-8"), ("", "1KB", "in.csv", "utf-16"),
+])
 def test_a_blank_line_in_a_one_column_csv_is_a_row_for_dask_as_for_the_local_engine(tmp_path, model_dir, scheduler,
-                                                                                   before, blocksize):
+                                                                                   before, blocksize, name, encoding):
     # a spreadsheet saves an empty cell of a one-column table as a blank line: a row, not skipped
     texts = _texts(6, "")
     texts[2] = texts[4] = ""
-    path = tmp_path / "in.csv"
-    path.write_text(before + "description\n" + "".join(f'"{t}"\n' if t else "\n" for t in texts))
+    path = tmp_path / name
+    data = (before + "description\n" + "".join(f'"{t}"\n' if t else "\n" for t in texts)).encode(encoding)
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     got = _by_dask(path, tmp_path / "out", model_dir, scheduler, blocksize=blocksize)
     assert len(got) == 6
     assert got["pm_status"].tolist()[2] == got["pm_status"].tolist()[4] == "empty text"

@@ -1061,7 +1061,7 @@ def _read_whole_csv(source, shown: str | None, **kwargs) -> pd.DataFrame:
     the file's name). ``tables.read_csv_block``, not pandas.read_csv: the workers need pmtype's error
     handler registered."""
     try:
-        return tables.read_csv_block(source, **kwargs)
+        return _read_csv_block(source, **kwargs)
     except pd.errors.ParserError as e:
         kind = "TSV" if kwargs.get("sep") == "\t" else "CSV"
         raise BadInputFile(f"{shown + ': ' if shown else ''}not a readable {kind} file: "
@@ -1108,11 +1108,20 @@ class _Upto(io.RawIOBase):
 
 def _parse_csv_rows(header: bytes, rows: bytes, sep: str, encoding: str, errors: str,
                     quoting: int = csv.QUOTE_MINIMAL) -> pd.DataFrame:
-    # a blank line among a one-column table's rows is a row, as the local engine reads it
-    blank_rows = tables.blank_rows_options(header.decode(encoding, errors), sep, quoting)
-    # tables.read_csv_block, not pandas.read_csv: the workers need pmtype's error handler registered
-    return tables.read_csv_block(io.BytesIO(header + rows), sep=sep, quoting=quoting, dtype=str, keep_default_na=False,
-                                 na_filter=False, encoding=encoding, encoding_errors=errors, **blank_rows)
+    return _read_csv_block(io.BytesIO(header + rows), sep=sep, quoting=quoting, dtype=str, keep_default_na=False,
+                           na_filter=False, encoding=encoding, encoding_errors=errors)
+
+
+def _read_csv_block(source: io.BytesIO, **kwargs) -> pd.DataFrame:
+    """The CSV or TSV table in ``source`` (its header first), read by a Dask worker with
+    ``tables.read_csv_block`` (not pandas.read_csv: the workers need pmtype's error handler
+    registered), a blank line among a one-column table's rows kept as a row, as the local engine
+    reads it, whether the table is cut into blocks or read whole (gzip-compressed, in UTF-16)."""
+    start = source.read(tables.SAMPLE_BYTES)
+    source.seek(0)
+    head = codecs.getincrementaldecoder(kwargs["encoding"])(kwargs["encoding_errors"]).decode(start)
+    blank_rows = tables.blank_rows_options(head, kwargs["sep"], kwargs.get("quoting", csv.QUOTE_MINIMAL))
+    return tables.read_csv_block(source, **kwargs, **blank_rows)
 
 
 @contextmanager
