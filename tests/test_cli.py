@@ -435,6 +435,14 @@ def test_label_names_gzipped_parquet_it_cannot_read(model_dir, tmp_path):
     r = run("label", src, "-o", tmp_path / "out.csv", "--model", model_dir)
     assert (r.exit_code, r.stderr.strip()) == (1, f"Error: {src}: the file is gzip-compressed Parquet, which pmtype "
                                                   "does not read: Parquet compresses itself; gunzip the file first")
+    # piped, or named as text, it is not taken for a binary text table
+    named = tmp_path / "in.csv.gz"
+    named.write_bytes(src.read_bytes())
+    for given, stdin, shown in (("-", src.read_bytes(), "standard input"), (named, None, named)):
+        r = run("label", given, "-o", tmp_path / "out.csv", "--model", model_dir, input=stdin)
+        assert (r.exit_code, r.stderr.strip()) == (1, f"Error: {shown}: the file is gzip-compressed Parquet, which "
+                                                      "pmtype does not read: Parquet compresses itself; gunzip the "
+                                                      "file first")
 
 
 def test_label_refuses_to_write_over_the_seed_corpus(model_dir, tmp_path, corpus_csv, monkeypatch):

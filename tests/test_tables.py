@@ -204,6 +204,14 @@ def test_inspect_text_table_judges_a_file_from_its_first_64kb(data, fmt, expecte
     assert tables.inspect_text_table(io.BytesIO(data), fmt) == expected
 
 
+def test_inspect_text_table_names_gzipped_parquet(tmp_path):
+    """gzip-compressed Parquet named as text (the Dask engine inspects a .csv.gz so) is not a binary text table."""
+    buffer = io.BytesIO()
+    pd.DataFrame({"description": ["x"]}).to_parquet(buffer, index=False)
+    with pytest.raises(BadInputFile, match="^the file is gzip-compressed Parquet, which pmtype does not read"):
+        tables.inspect_text_table(io.BytesIO(gzip.compress(buffer.getvalue())), "csv")
+
+
 def _row_ranges(data, blocksize):
     """``tables.row_ranges`` of ``data``, checked to be the same whatever the size of the pieces read."""
     found = [tables.row_ranges(io.BytesIO(data), blocksize, piece) for piece in (1, 2, 3, 7, 1 << 20)]

@@ -241,6 +241,12 @@ def gzip_damaged(error: BaseException) -> BadInputFile:
     return BadInputFile(f"the file looks gzip-compressed but cannot be decompressed: {one_line(error)}")
 
 
+def gzipped_parquet() -> BadInputFile:
+    """The one-line error for a gzip-compressed Parquet file, which pmtype does not read."""
+    return BadInputFile("the file is gzip-compressed Parquet, which pmtype does not read: Parquet "
+                        "compresses itself; gunzip the file first")
+
+
 def _utf16_without_bom(sample: bytes) -> str | None:
     """``utf-16-le``/``utf-16-be`` when every other byte of the sample is zero (ASCII-range text)."""
     sample = sample[:4096]
@@ -353,14 +359,18 @@ def _check_encoding(encoding: str) -> None:
         raise BadOption(f"unknown encoding '{encoding}'")
 
 
-def table_encoding(sample: bytes, encoding: str | None = None) -> str:
-    """The encoding of a text table that starts with ``sample``: ``encoding`` if given, else detected.
+def table_encoding(sample: bytes, encoding: str | None = None, gzipped: bool = False) -> str:
+    """The encoding of a text table that starts with ``sample`` (``gzipped``: once gunzipped):
+    ``encoding`` if given, else detected.
 
-    An empty or binary file, or one without the zero bytes of the UTF-16 or UTF-32 given, is a one-line
-    ``BadInputFile``; an unknown encoding a ``BadOption``.
+    An empty or binary file, gzip-compressed Parquet (on standard input, or named as text), or one
+    without the zero bytes of the UTF-16 or UTF-32 given, is a one-line ``BadInputFile``; an unknown
+    encoding a ``BadOption``.
     """
     if not sample.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise BadInputFile("the file is empty")
+    if gzipped and sample.startswith(PARQUET_MAGIC):
+        raise gzipped_parquet()
     enc = encoding or sniff_encoding(sample)
     _check_encoding(enc)
     if encoding and _wide(enc) and b"\x00" not in sample:
@@ -384,7 +394,7 @@ def _text_stream(binary, encoding: str | None):
         binary.seek(0)
     else:
         binary = io.BufferedReader(_Prepend(sample, binary))
-    enc = table_encoding(sample, encoding)
+    enc = table_encoding(sample, encoding, gzipped=under is not binary)
     return (io.TextIOWrapper(binary, encoding=enc, errors=decode_errors(enc), newline=""),
             sample.decode(enc, errors=decode_errors(enc)), len(sample) < SAMPLE_BYTES)
 
@@ -414,7 +424,7 @@ def inspect_text_table(raw, fmt: str, encoding: str | None = None) -> TextTable:
         if binary is raw:
             raise
         raise gzip_damaged(e) from None
-    enc = table_encoding(sample, encoding)
+    enc = table_encoding(sample, encoding, gzipped=binary is not raw)
     text = sample.decode(enc, errors=decode_errors(enc))
     whole = len(sample) < SAMPLE_BYTES
     if fmt in ("csv", "tsv"):
@@ -996,8 +1006,7 @@ def _parquet_file(source):
         return pq.ParquetFile(source)
     except (pa.ArrowInvalid, OSError) as e:
         if _gzipped_file(source):
-            raise BadInputFile("the file is gzip-compressed Parquet, which pmtype does not read: Parquet "
-                               "compresses itself; gunzip the file first") from None
+            raise gzipped_parquet() from None
         raise BadInputFile(f"not a readable Parquet file: {e}") from None
 
 
