@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pmtype import config, tables
+from pmtype.batch import label_file
 from pmtype.cli import app
 from pmtype.errors import BadInputFile, BadOption, CannotWrite, MissingColumn, OutputExists
 
@@ -398,6 +399,27 @@ def test_jsonl_from_a_pipe_keeps_the_keys_so_far_and_a_new_one_is_refused_where_
     assert json.loads(lines[0]) == {"id": 0, "description": "Product manager working with engineers on APIs, row 0"}
     assert json.loads(lines[701])["salary"] == 801
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # the refused outputs left nothing
+
+
+@pytest.mark.parametrize("which", KEYS_SOME_ROWS_HAVE)
+def test_json_lines_output_leaves_out_a_key_a_row_lacked_named_or_piped(tmp_path, piped_stdin, which, model_dir):
+    # a key a row lacks stays out of its JSON Lines output, and one written null stays null, read
+    # from a file (every key known) or once from a pipe (the keys so far) alike
+    data = _postings_jsonl(KEYS_SOME_ROWS_HAVE[which]) + b'{"id": 1200, "description": "x", "salary": null}\n'
+    expected = [json.loads(line) for line in data.decode().splitlines()]
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(data)
+    for given in (path, "-"):
+        if given == "-":
+            piped_stdin(data)
+        out = io.StringIO()
+        writer = tables.TableWriter(out, "jsonl")
+        for chunk in tables.read_chunks(given, fmt="jsonl", chunk_size=500):
+            writer.write(chunk)
+        assert [json.loads(line) for line in out.getvalue().splitlines()] == expected
+    label_file(path, tmp_path / "out.jsonl", model=model_dir, chunk_size=500)
+    got = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [{k: v for k, v in row.items() if not k.startswith("pm_")} for row in got] == expected
 
 
 def test_label_refuses_a_key_that_comes_late_on_standard_input(model_dir, tmp_path):

@@ -856,6 +856,11 @@ def _jsonl_keys(stream) -> list[str]:
 #: lacked: each such key and the line it first appears on (see ``_read_jsonl``).
 NEW_KEYS = "pmtype_new_keys"
 
+#: ``DataFrame.attrs`` key of a JSON Lines chunk some of whose rows lack keys that are its columns:
+#: each such key and the positions of the rows that lack it, so that JSON Lines output leaves the key
+#: out of those rows as the input did (a key written null stays null), named or piped alike.
+LACKED_KEYS = "pmtype_lacked_keys"
+
 
 def _read_jsonl(stream, chunk_size: int, keys: list[str] | None = None) -> Iterator[pd.DataFrame]:
     """The JSON Lines in ``stream`` as chunks whose columns are ``keys`` (every key of the file,
@@ -893,6 +898,10 @@ def _jsonl_frame(rows: list[dict], columns: list[str], new: dict[str, int]) -> p
     frame = pd.DataFrame([[row.get(k) for k in columns] for row in rows], columns=columns, dtype=object)
     if new:
         frame.attrs[NEW_KEYS] = new
+    lacked = {k: tuple(i for i, row in enumerate(rows) if k not in row) for k in columns}
+    lacked = {k: where for k, where in lacked.items() if where}
+    if lacked:
+        frame.attrs[LACKED_KEYS] = lacked
     return frame
 
 
@@ -1201,10 +1210,13 @@ def _json_value(v):
 
 
 def _write_jsonl(frame: pd.DataFrame, stream) -> None:
-    """One JSON object a line, each value as it was read (pandas' ``to_json`` would round floats)."""
+    """One JSON object a line, each value as it was read (pandas' ``to_json`` would round floats),
+    and a key a JSON Lines row lacked (``LACKED_KEYS``) left out of it still."""
     columns = [str(c) for c in frame.columns]
-    for values in frame.itertuples(index=False, name=None):
-        stream.write(json.dumps({k: _json_value(v) for k, v in zip(columns, values)},
+    lacked = {str(k): set(where) for k, where in frame.attrs.get(LACKED_KEYS, {}).items()}
+    for i, values in enumerate(frame.itertuples(index=False, name=None)):
+        stream.write(json.dumps({k: _json_value(v) for k, v in zip(columns, values)
+                                 if not (v is None and i in lacked.get(k, ()))},
                                 ensure_ascii=False, separators=(",", ":"), default=str))
         stream.write("\n")
 
