@@ -527,6 +527,19 @@ def test_a_row_pandas_cannot_read_in_a_later_block_is_the_local_engines_error(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, nothing half made beside it
 
 
+def test_a_bad_row_after_a_blank_line_of_a_one_column_csv_is_the_local_engines_error(tmp_path, model_dir, scheduler):
+    # the blank line is a row (an empty cell), so the row after it is the first, and too long: Dask's
+    # second reading, which names the row, must not skip the blank line and take that row's first
+    # cell for an index, naming a later row
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"description\n\na,b\nx\ny,z,w\n")
+    with pytest.raises(BadInputFile) as local:
+        label_file(path, tmp_path / "local.csv", model=model_dir)
+    with pytest.raises(BadInputFile) as dask:
+        label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler)
+    assert str(dask.value) == str(local.value) == f"{path}: not a readable CSV file: row 3 has 2 fields but the header has 1"
+
+
 def test_a_bad_row_in_a_file_read_whole_is_named_with_its_file(tmp_path, model_dir, scheduler):
     folder = tmp_path / "in"
     folder.mkdir()

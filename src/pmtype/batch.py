@@ -1071,7 +1071,8 @@ def _read_whole_csv(source, shown: str | None, **kwargs) -> pd.DataFrame:
 def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: str,
                           quoting: int = csv.QUOTE_MINIMAL) -> str | None:
     """What pandas says of the first row it cannot read in bytes ``[0, end)`` of a file, rows counted
-    from its header as the local engine counts them; None if it reads them all.
+    from its header as the local engine counts them (a blank line among a one-column table's rows
+    is a row); None if it reads them all.
 
     A block alone cannot tell how many rows come before it: on this error path only, the
     file is read again from its start, in chunks.
@@ -1079,10 +1080,12 @@ def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: 
     import fsspec
 
     with fsspec.open(name, "rb") as raw:
+        blank_rows = _blank_rows_options(raw.read(min(end, tables.SAMPLE_BYTES)), sep, encoding, errors, quoting)
+        raw.seek(0)
         try:
             chunks = tables.read_csv_block(io.BufferedReader(_Upto(raw, end)), sep=sep, quoting=quoting, dtype=str,
                                            keep_default_na=False, na_filter=False, encoding=encoding,
-                                           encoding_errors=errors, chunksize=50_000)
+                                           encoding_errors=errors, chunksize=50_000, **blank_rows)
             for _ in chunks:
                 pass
         except pd.errors.ParserError as e:
@@ -1119,9 +1122,16 @@ def _read_csv_block(source: io.BytesIO, **kwargs) -> pd.DataFrame:
     reads it, whether the table is cut into blocks or read whole (gzip-compressed, in UTF-16)."""
     start = source.read(tables.SAMPLE_BYTES)
     source.seek(0)
-    head = codecs.getincrementaldecoder(kwargs["encoding"])(kwargs["encoding_errors"]).decode(start)
-    blank_rows = tables.blank_rows_options(head, kwargs["sep"], kwargs.get("quoting", csv.QUOTE_MINIMAL))
+    blank_rows = _blank_rows_options(start, kwargs["sep"], kwargs["encoding"], kwargs["encoding_errors"],
+                                     kwargs.get("quoting", csv.QUOTE_MINIMAL))
     return tables.read_csv_block(source, **kwargs, **blank_rows)
+
+
+def _blank_rows_options(start: bytes, sep: str, encoding: str, errors: str, quoting: int) -> dict:
+    """``tables.blank_rows_options`` of the CSV or TSV table whose first bytes are ``start``: a blank
+    line among a one-column table's rows read as a row, as the local engine reads it."""
+    head = codecs.getincrementaldecoder(encoding)(errors).decode(start)
+    return tables.blank_rows_options(head, sep, quoting)
 
 
 @contextmanager
