@@ -26,6 +26,22 @@ def test_console_script_classifies_from_stdin(model_dir, tmp_path):
     assert json.loads(r.stdout)["label"] == "technical"
 
 
+def test_classify_of_endless_standard_input_ends(model_dir, tmp_path):
+    """``yes | pmtype classify -``: standard input is read no further than the posting and a
+    margin (``tables.STDIN_DRAIN_BYTES``), and the posting's first characters are classified."""
+    yes = subprocess.Popen([sys.executable, "-c", "import sys\nwhile True: sys.stdout.write('y\\n' * 4096)"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        r = subprocess.run([sys.executable, "-m", "pmtype", "classify", "-", "--json", "--model", str(model_dir)],
+                           stdin=yes.stdout, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    finally:
+        yes.stdout.close()
+        yes.kill()
+        yes.wait()
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["status"].endswith("; truncated to 100000 characters")
+
+
 @pytest.mark.skipif(not os.path.islink("/dev/stdout"), reason="no /dev/stdout link on this system")
 def test_label_into_dev_stdout_redirected_to_a_file(model_dir, tmp_path):
     """-o /dev/stdout with standard output sent to a file: written into, as '>' would; the link stays."""

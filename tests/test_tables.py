@@ -1036,3 +1036,28 @@ def test_a_long_posting_on_standard_input_is_cut_and_its_writer_still_ends_well(
     piped_stdin(text.encode())
     assert tables.read_text_file("-", max_chars=config.MAX_CHARS) == text[: config.MAX_CHARS + 1]
     assert sys.stdin.buffer.read() == b""
+
+
+
+class _Endless(io.RawIOBase):
+    """Standard input that never ends (``yes |``): it refuses to be read past ``stop`` bytes, so
+    that a reader that would go on forever fails instead."""
+
+    def __init__(self, stop: int):
+        self.given, self.stop = 0, stop
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        assert self.given < self.stop, "standard input read on and on"
+        b[:] = b"y\n" * (len(b) // 2) + b"y" * (len(b) % 2)
+        self.given += len(b)
+        return len(b)
+
+
+def test_endless_standard_input_is_read_only_so_far_and_its_posting_given(monkeypatch):
+    endless = _Endless(stop=2 * tables.STDIN_DRAIN_BYTES)
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BufferedReader(endless)))
+    assert tables.read_text_file("-", max_chars=config.MAX_CHARS) == ("y\n" * config.MAX_CHARS)[: config.MAX_CHARS + 1]
+    assert endless.given <= 4 * (config.MAX_CHARS + 1) + 4 + tables.STDIN_DRAIN_BYTES + io.DEFAULT_BUFFER_SIZE

@@ -39,6 +39,10 @@ FORMATS = ("csv", "tsv", "jsonl", "parquet")
 PARQUET_MAGIC = b"PAR1"
 #: Bytes read from the start of a file to detect its encoding and to tell text from binary.
 SAMPLE_BYTES = 1 << 16
+#: How much of standard input after a posting's first ``max_chars`` characters ``read_text_file``
+#: reads and drops, so that a program writing a long paste into the pipe meets no broken pipe;
+#: input that goes on past it (``yes |``, endless) is read no further.
+STDIN_DRAIN_BYTES = 256 << 20
 
 TEXT_COLUMNS = ("description", "job_description", "jobdescription", "description_text",
                 "text", "body", "posting", "posting_text", "job_text", "content", "desc",
@@ -461,12 +465,14 @@ def read_text_file(path, encoding: str | None = None, max_chars: int | None = No
     ``max_chars``: only the text's first ``max_chars`` characters and the one after them, where
     there is one (it tells a longer text from one of ``max_chars`` exactly), read and held in
     memory, not a posting of 100 MB whole. The rest of standard input is read and dropped, so
-    that what writes into the pipe ends as it would (no broken pipe)."""
+    that what writes into the pipe ends as it would (no broken pipe), up to ``STDIN_DRAIN_BYTES``
+    more: endless input (``yes |``) is read no further, its first ``max_chars`` characters given."""
     if str(path) == "-":
         text = _read_text(sys.stdin.buffer, encoding, "standard input", max_chars)
         if max_chars is not None:
-            while sys.stdin.buffer.read(SAMPLE_BYTES):
-                pass
+            left = STDIN_DRAIN_BYTES
+            while left > 0 and (data := sys.stdin.buffer.read(min(SAMPLE_BYTES, left))):
+                left -= len(data)
         return text
     path = Path(path)
     with _open_file(path) as f:
