@@ -104,6 +104,27 @@ def test_a_closed_standard_output_is_one_line_where_something_is_printed(model_d
         assert (r.returncode, r.stderr) == (1, "Error: standard output is closed\n")
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("stderr", ["full", "closed"])
+def test_a_full_or_closed_standard_error_loses_its_lines_not_the_work(model_dir, tmp_path, stderr):
+    """``2>/dev/full``, ``2>&-``: label's summary line cannot be written, and nothing can say so; the
+    table is written and the command ends well, not as if standard output had failed. An error
+    that cannot be said still ends with its code."""
+    def run(*args):
+        with open("/dev/full", "w") as full:
+            where = {"stderr": full} if stderr == "full" else {"preexec_fn": lambda: os.close(2)}
+            return subprocess.run([sys.executable, "-m", "pmtype", *args], input=f'description\n"{TECH_POSTING}"\n',
+                                  stdout=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120,
+                                  **where)
+
+    r = run("label", "-", "-o", "out.csv", "--model", str(model_dir))
+    assert (r.returncode, r.stdout) == (0, "")
+    assert (tmp_path / "out.csv").read_text().startswith("description,pm_label")
+    r = run("label", "-", "-o", "-", "--model", str(model_dir))
+    assert (r.returncode, r.stdout.splitlines()[0]) == (0, "description,pm_label,pm_p_technical,pm_status,pm_evidence,pm_model")
+    assert run("label", "-", "-o", "out.csv", "--model", str(tmp_path / "no-such-model")).returncode == 1
+
+
 def test_python_dash_m_reports_errors_on_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "pmtype", "classify", "  "], capture_output=True,
                        text=True, cwd=tmp_path, timeout=120)

@@ -755,14 +755,53 @@ def _stand_in_for_closed_stdout() -> None:
     /dev/null: no file pmtype opens (an output) takes that number, for a worker process to print into."""
     if sys.stdout is not None:
         return
-    try:
-        os.fstat(1)
-    except OSError:
-        fd = os.open(os.devnull, os.O_WRONLY)
-        if fd != 1:
-            os.dup2(fd, 1)
-            os.close(fd)
+    _hold_on_devnull(1)
     sys.stdout = _ClosedStdout()
+
+
+def _hold_on_devnull(fd: int) -> None:
+    """File descriptor ``fd`` (1 or 2), where it is closed, held on /dev/null."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        if devnull != fd:
+            os.dup2(devnull, fd)
+            os.close(devnull)
+
+
+class _UnfailingStderr(io.RawIOBase):
+    """File descriptor 2 under ``sys.stderr``, whose writes never fail: where standard error is full
+    (``2>/dev/full``) or its reader is gone, a note or an error written there is lost, as nothing
+    can say so, and the command goes on, its output and exit code its own (a failed write was
+    taken for standard output's, and a note could stop a command before its work was done)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return 2
+
+    def isatty(self) -> bool:
+        return os.isatty(2)
+
+    def write(self, data) -> int:
+        try:
+            return os.write(2, data)
+        except OSError:
+            return len(data)
+
+
+def _stand_in_for_stderr() -> None:
+    """``sys.stderr`` written through ``_UnfailingStderr``; where standard error is closed (``2>&-``),
+    file descriptor 2 held on /dev/null, so that no file pmtype opens (an output) takes that number.
+    A stream put in its place by the caller (a test's capture) is left as it is."""
+    if sys.stderr is not None and sys.stderr is not sys.__stderr__:
+        return
+    encoding, errors = ("utf-8", "backslashreplace") if sys.stderr is None else (sys.stderr.encoding, sys.stderr.errors)
+    _hold_on_devnull(2)
+    sys.stderr = io.TextIOWrapper(io.BufferedWriter(_UnfailingStderr()), encoding=encoding, errors=errors,
+                                  line_buffering=True, write_through=True)
 
 
 def _end_with(message: str, code: int) -> None:
@@ -777,6 +816,7 @@ def _end_with(message: str, code: int) -> None:
 def run() -> None:  # the console script (through pmtype.console)
     _stop_on_every_interrupt()
     _stand_in_for_closed_stdout()
+    _stand_in_for_stderr()
     devnull_before = _stdout_is_devnull()
     try:
         app()
