@@ -69,13 +69,21 @@ def test_a_version_name_is_one_plain_folder_name(name):
     )
 
 
-@pytest.mark.parametrize("name", ["", "  ", "\t"])
+@pytest.mark.parametrize("name", ["", "  ", "\t", Path(""), Path(" ")])
 def test_an_empty_version_name_is_said_to_be_empty(name):
     for call in (version_path, use_model, remove_version):
         with pytest.raises(BadModelName) as e:
             call(name)
         assert str(e.value) == "an empty model name was given: give a version name ('pmtype models' lists them)"
         assert e.value.exit_code == 2
+
+
+@pytest.mark.parametrize("name", ["", " ", Path("")])
+def test_an_empty_name_for_a_new_version_is_said_to_be_empty(name, tmp_path):
+    with pytest.raises(BadModelName) as e:
+        train_version([tmp_path / "x.csv"], name=name)
+    assert str(e.value) == ("an empty model name was given: name the new version, or give no name for one made of "
+                            "the time and the data's hash")
 
 
 def test_a_name_that_holds_a_line_break_is_named_on_one_line():

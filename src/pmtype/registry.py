@@ -165,12 +165,14 @@ class ModelVersion:
 
 def _as_name(name: str | os.PathLike) -> str:
     """A version name given as text or as a path (``Path('v1')``), as text; ``TypeError`` for anything else.
-    A path is a name only where it is one plain name, which ``persist.check_version_name`` checks."""
+    A path is a name only where it is one plain name, which ``persist.check_version_name`` checks;
+    a path that is the working directory's ``.`` is empty, as ``Path("")`` reads so (and
+    ``Path(".")``, which pathlib cannot tell from it, is no version name either)."""
     text = os.fspath(name) if isinstance(name, os.PathLike) else name
     if not isinstance(text, str):
         raise TypeError(f"a model version name is a str or a path-like object such as pathlib.Path, "
                         f"not {type(text).__name__}")
-    return text
+    return "" if isinstance(name, os.PathLike) and text == os.curdir else text
 
 
 def version_path(name: str | os.PathLike) -> Path:
