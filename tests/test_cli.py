@@ -1275,3 +1275,15 @@ def test_a_model_trained_on_standard_input_names_it_so_among_its_sources(tmp_pat
     assert "sources    standard input" in info.stdout.splitlines()  # not '-'
     r = run("train", corpus_csv, "--no-seed", "-o", tmp_path / "file")
     assert "sources    postings.csv" in run("info", "--model", tmp_path / "file").stdout.splitlines()
+
+
+def test_info_names_the_seed_corpus_as_such_beside_a_file_of_the_same_name(tmp_path, corpus_csv):
+    frame = pd.read_csv(corpus_csv)
+    (tmp_path / "mine").mkdir()
+    frame.iloc[:6].assign(description=lambda f: f.description + " again").to_csv(tmp_path / "mine" / "postings.csv",
+                                                                                  index=False)
+    r = run("train", tmp_path / "mine" / "postings.csv", "-o", tmp_path / "m")
+    assert r.exit_code == 0, r.output
+    seed = os.path.join(*corpus_csv.parts[-3:])
+    assert (f"sources    mine/postings.csv, the seed corpus ({seed}, {len(frame)} postings)"
+            in run("info", "--model", tmp_path / "m").stdout.splitlines())
