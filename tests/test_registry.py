@@ -789,6 +789,17 @@ def test_promote_when_the_pointer_names_a_missing_version_promotes_with_nothing_
     assert not (config.models_dir() / "default").exists()  # nothing was built
 
 
+def test_promote_a_version_of_the_missing_defaults_name_puts_it_in_its_place(corpus_csv):
+    config.models_dir().mkdir(parents=True)
+    _pointer().write_text("gone\n")  # its folder removed by hand: no default to compare with, nor to keep
+    outcome = train_version([corpus_csv], name="gone", use_seed=False, promote_on=corpus_csv)
+    assert outcome.promoted and outcome.comparison is None  # never compared with itself
+    assert outcome.decision == (f"gone is now the default model (the default model gone, named in {_pointer()}, "
+                                "is missing: there was nothing to compare with)")
+    assert _pointer().read_text() == "gone\n"
+    assert load_model(None).model_id == outcome.manifest["model_id"]
+
+
 def test_promote_with_a_generator_of_paths_trains_on_its_files(corpus_csv):
     config.models_dir().mkdir(parents=True)
     _pointer().write_text("gone\n")

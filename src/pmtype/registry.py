@@ -875,7 +875,10 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
                                    "cannot become the default; train with --name NAME, or without -o")
         if folder is not None:
             version_path(folder.name)  # a name the default pointer can hold
-            if folder.resolve() == default_model_path().resolve():
+            current = default_model_path()
+            # a missing default of that name (removed by hand) is no model to compare with: the new
+            # model takes its place, as it would any missing default's
+            if folder.resolve() == current.resolve() and not _pointer_names_no_model(current):
                 raise OutputExists(f"{folder} is the default model, which --promote-if-better would compare "
                                    "the new model with: write the new model to another folder or version")
         # the reference file is read as the training files are (their --format and --encoding), and once
@@ -904,7 +907,7 @@ def train_version(paths: Sequence[str | Path], name: str | None = None, output: 
         outcome.other_default = _other_default(path)
         return outcome
     current = default_model_path()
-    if _pointer_names_no_model(current):
+    if _pointer_names_no_model(current) or current.resolve() == path.resolve():  # the latter: missing before training
         _write_pointer(path.name)
         outcome.promoted = True
         outcome.decision = (f"{path.name} is now the default model (the default model {current.name}, named in "
