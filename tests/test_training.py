@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pmtype import config
 from pmtype.errors import BadInputFile, BadOption, BadTrainingData, UnknownLabel
 from pmtype.model import TrainingSet, normalise_label
 from pmtype.training import dedupe, read_labelled, read_seed_corpus, source_names, train
@@ -209,7 +210,7 @@ def test_sources_are_named_by_as_much_of_their_paths_as_tells_them_apart(tmp_pat
 
 
 @pytest.mark.parametrize("seed,shown", [(-1, "-1"), (2**32, "4294967296"), ("7", "a str"), (1.5, "a float"),
-                                        (True, "a bool"), (None, "a NoneType")])
+                                        (True, "a bool")])
 def test_a_seed_that_is_no_whole_number_from_0_is_refused_before_any_file_is_read(tmp_path, seed, shown):
     from pmtype.curation import check_labels
 
@@ -220,6 +221,13 @@ def test_a_seed_that_is_no_whole_number_from_0_is_refused_before_any_file_is_rea
             call()
         assert str(e.value) == message and e.value.exit_code == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_seed_none_trains_with_the_default_seed_not_an_unfixed_one(corpus_csv, tmp_path):
+    none = train([corpus_csv], tmp_path / "none", use_seed=False, seed=None)
+    default = train([corpus_csv], tmp_path / "default", use_seed=False)
+    assert none["training"]["seed"] == default["training"]["seed"] == config.SEED
+    assert none["metrics"] == default["metrics"]  # the same folds and fits: reproducible
 
 
 def test_labels_that_are_no_text_are_shown_as_written(tmp_path):

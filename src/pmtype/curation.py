@@ -119,7 +119,7 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
                  title_column: str | None = None, label_column: str = "label",
                  use_seed: bool = True, seed_path: str | Path | None = None,
                  fmt: str | None = None, encoding: str | None = None, cv_folds: int = config.CV_FOLDS,
-                 seed: int = config.SEED, jobs: int | None = None, cue_cache: bool = True,
+                 seed: int | None = config.SEED, jobs: int | None = None, cue_cache: bool = True,
                  progress: Callable[[str], None] | None = None) -> LabelCheck:
     """List the rows of a labelled file whose label is likely wrong, most suspicious first.
 
@@ -136,13 +136,14 @@ def check_labels(path, output: str | Path | None = None, text_column: str | None
     false alarms (benchmarks/RESULTS.md, section 9), and the file needs only both labels and
     one posting per fold, where alone it needs enough of each label to train on. With
     ``output``, the issues are written there as a table (``LabelCheck.COLUMNS``). With
-    ``cue_cache``, postings read before (by ``train`` or a check) are not read again.
+    ``cue_cache``, postings read before (by ``train`` or a check) are not read again. ``seed``: as
+    ``train`` takes it (None is ``config.SEED``).
     """
     from pmtype.model import check_seed, jobs_for
     from pmtype.training import dedupe, read_labelled, read_seed_corpus, text_key
 
     jobs_for(0, jobs)  # a wrong number fails before any file is read
-    check_seed(seed)
+    seed = check_seed(seed)
     if output is not None:  # before the cross-validation, which can take minutes
         tables.check_output(output, path)
         # standard output, a pipe or a device: CSV, as suggest writes there

@@ -648,13 +648,18 @@ def jobs_for(n_rows: int, jobs: int | None) -> int:
     return min(jobs, cores) if jobs > 0 else cores
 
 
-def check_seed(seed) -> None:
-    """A :class:`BadOption` unless the random ``seed`` is a whole number (not a bool) from 0 to
+def check_seed(seed) -> int:
+    """The random seed to train with: ``seed``, or ``config.SEED`` for None. None is scikit-learn's
+    "not fixed", but pmtype's training stays reproducible: None is the default seed, never a random
+    one. A :class:`BadOption` unless ``seed`` is None or a whole number (not a bool) from 0 to
     2**32 - 1, as numpy and scikit-learn take it: checked before any file is read."""
+    if seed is None:
+        return config.SEED
     whole = isinstance(seed, numbers.Integral) and not isinstance(seed, bool)
     if not whole or not 0 <= seed < 2**32:
         raise BadOption(f"seed must be a whole number from 0 to {2**32 - 1}, not "
                         + (str(int(seed)) if whole else f"a {type(seed).__name__}"))
+    return seed
 
 
 #: The folder, in the models directory, of the cue cache (hidden: it is not a model version).

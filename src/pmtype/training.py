@@ -279,7 +279,7 @@ def source_names(given: Sequence[str], trained: Sequence[str], seed: str | None 
 def train(paths: Sequence[str | Path], output: str | Path | None = None, use_seed: bool = True,
           seed_path: str | Path | None = None, text_column: str | None = None,
           title_column: str | None = None, label_column: str = "label",
-          overwrite: bool = False, seed: int = config.SEED, jobs: int | None = None,
+          overwrite: bool = False, seed: int | None = config.SEED, jobs: int | None = None,
           drop_boilerplate: bool = False, cue_cache: str | Path | None = None,
           fmt: str | None = None, encoding: str | None = None,
           progress: Callable[[str], None] | None = None) -> dict:
@@ -289,9 +289,11 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
     ``<UTC time>-<data hash[:8]>`` (see ``version_name``). Returns the manifest written
     beside the model; its ``notes`` say what was left out and ``name`` is the folder's name.
     With ``cue_cache`` (a folder), postings read in an earlier training are not read again.
+    ``seed`` fixes the random state of the folds and the classifiers; None is ``config.SEED``, not an
+    unfixed seed as in scikit-learn, so that training the same data again gives the same model.
     """
     jobs_for(0, jobs)  # a wrong number fails before any file is read
-    check_seed(seed)
+    seed = check_seed(seed)
     say = progress or (lambda _m: None)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]  # one file
