@@ -540,6 +540,35 @@ def test_a_bad_row_after_a_blank_line_of_a_one_column_csv_is_the_local_engines_e
     assert str(dask.value) == str(local.value) == f"{path}: not a readable CSV file: row 3 has 2 fields but the header has 1"
 
 
+SEMICOLONS = ("; the header is one column, 'description;title': is the file separated by semicolons? pmtype reads "
+              "CSV separated by commas (and TSV by tabs): save it so")
+
+
+def test_a_file_separated_by_semicolons_is_named_so_by_both_engines(tmp_path, model_dir):
+    # Excel in many countries saves "CSV" with semicolons: one column, found by no name
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"description;title\nWe build APIs;Engineer PM\nOwn the roadmap;Biz PM\n")
+    message = ("no text column found (looked for description, job_description, jobdescription, description_text, "
+               "text, body, …); the columns are: description;title; name one with --text-column" + SEMICOLONS)
+    assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
+
+
+@pytest.mark.parametrize("name,blocksize", [("in.csv", "1KB"), ("in.csv.gz", None)])
+def test_a_bad_row_of_a_file_separated_by_semicolons_is_named_so_by_both_engines(tmp_path, model_dir, scheduler,
+                                                                                 name, blocksize):
+    # its column named, the file is read; a cell with a comma is a row pandas cannot read
+    data = b"description;title\nOwn the roadmap;Biz PM\nWe build APIs, and ship code;Engineer PM\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.raises(BadInputFile) as local:
+        label_file(path, tmp_path / "local.csv", model=model_dir, text_column="description;title")
+    with pytest.raises(BadInputFile) as dask:
+        label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize=blocksize,
+                        text_column="description;title")
+    assert str(dask.value) == str(local.value) == \
+        f"{path}: not a readable CSV file: row 3 has 2 fields but the header has 1" + SEMICOLONS
+
+
 def test_a_bad_row_in_a_file_read_whole_is_named_with_its_file(tmp_path, model_dir, scheduler):
     folder = tmp_path / "in"
     folder.mkdir()

@@ -1049,8 +1049,9 @@ def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, e
     try:
         return _parse_csv_rows(header, rows, sep, encoding, errors, quoting)
     except pd.errors.ParserError as e:
+        names = _header_and_blank_rows(header, sep, encoding, errors, quoting)[0]
         reason = _first_unreadable_row(name, end, sep, encoding, errors, quoting) \
-            or f"{tables.parser_reason(e)}, counting rows from byte {start}"
+            or f"{tables.parser_reason(e, names, sep)}, counting rows from byte {start}"
         raise BadInputFile(f"{name + ': ' if named else ''}not a readable {'TSV' if sep == chr(9) else 'CSV'} "
                            f"file: {reason}") from None
 
@@ -1063,9 +1064,12 @@ def _read_whole_csv(source, shown: str | None, **kwargs) -> pd.DataFrame:
     try:
         return _read_csv_block(source, **kwargs)
     except pd.errors.ParserError as e:
-        kind = "TSV" if kwargs.get("sep") == "\t" else "CSV"
-        raise BadInputFile(f"{shown + ': ' if shown else ''}not a readable {kind} file: "
-                           f"{tables.parser_reason(e)}") from None
+        sep = kwargs["sep"]
+        source.seek(0)
+        names = _header_and_blank_rows(source.read(tables.SAMPLE_BYTES), sep, kwargs["encoding"],
+                                       kwargs["encoding_errors"], kwargs.get("quoting", csv.QUOTE_MINIMAL))[0]
+        raise BadInputFile(f"{shown + ': ' if shown else ''}not a readable {'TSV' if sep == chr(9) else 'CSV'} "
+                           f"file: {tables.parser_reason(e, names, sep)}") from None
 
 
 def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: str,
@@ -1080,7 +1084,8 @@ def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: 
     import fsspec
 
     with fsspec.open(name, "rb") as raw:
-        blank_rows = _blank_rows_options(raw.read(min(end, tables.SAMPLE_BYTES)), sep, encoding, errors, quoting)
+        names, blank_rows = _header_and_blank_rows(raw.read(min(end, tables.SAMPLE_BYTES)), sep, encoding, errors,
+                                                   quoting)
         raw.seek(0)
         try:
             chunks = tables.read_csv_block(io.BufferedReader(_Upto(raw, end)), sep=sep, quoting=quoting, dtype=str,
@@ -1089,7 +1094,7 @@ def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: 
             for _ in chunks:
                 pass
         except pd.errors.ParserError as e:
-            return tables.parser_reason(e)
+            return tables.parser_reason(e, names, sep)
     return None
 
 
@@ -1122,16 +1127,18 @@ def _read_csv_block(source: io.BytesIO, **kwargs) -> pd.DataFrame:
     reads it, whether the table is cut into blocks or read whole (gzip-compressed, in UTF-16)."""
     start = source.read(tables.SAMPLE_BYTES)
     source.seek(0)
-    blank_rows = _blank_rows_options(start, kwargs["sep"], kwargs["encoding"], kwargs["encoding_errors"],
-                                     kwargs.get("quoting", csv.QUOTE_MINIMAL))
+    blank_rows = _header_and_blank_rows(start, kwargs["sep"], kwargs["encoding"], kwargs["encoding_errors"],
+                                        kwargs.get("quoting", csv.QUOTE_MINIMAL))[1]
     return tables.read_csv_block(source, **kwargs, **blank_rows)
 
 
-def _blank_rows_options(start: bytes, sep: str, encoding: str, errors: str, quoting: int) -> dict:
-    """``tables.blank_rows_options`` of the CSV or TSV table whose first bytes are ``start``: a blank
-    line among a one-column table's rows read as a row, as the local engine reads it."""
+def _header_and_blank_rows(start: bytes, sep: str, encoding: str, errors: str,
+                           quoting: int) -> tuple[list[str] | None, dict]:
+    """``tables.header_and_blank_rows`` of the CSV or TSV table whose first bytes are ``start``: its
+    header's names as written (for ``tables.parser_reason``), and the options that read a blank line
+    among a one-column table's rows as a row, as the local engine reads it."""
     head = codecs.getincrementaldecoder(encoding)(errors).decode(start)
-    return tables.blank_rows_options(head, sep, quoting)
+    return tables.header_and_blank_rows(head, sep, quoting)
 
 
 @contextmanager

@@ -140,7 +140,7 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
         if matches:
             return matches[0]
         raise MissingColumn(f"no column '{wanted}'; the columns are: {describe_columns(columns)}"
-                            f"{_json_hint(columns)}")
+                            f"{_columns_hint(columns)}")
     by_normal = {}
     for c in columns:
         by_normal.setdefault(_normal(c), c)
@@ -150,7 +150,7 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
     if required:
         raise MissingColumn(
             f"no {what} column found (looked for {', '.join(candidates[:6])}, …); "
-            f"the columns are: {describe_columns(columns)}; name one with --{what}-column{_json_hint(columns)}"
+            f"the columns are: {describe_columns(columns)}; name one with --{what}-column{_columns_hint(columns)}"
         )
     return None
 
@@ -172,11 +172,21 @@ def posting_columns(columns, text_column: str | None = None,
     return text_col, title_col
 
 
-def _json_hint(columns: list[str]) -> str:
+def _columns_hint(columns: list[str]) -> str:
     """The end of a missing-column message for columns that are JSON read as CSV (a header that
-    starts with ``{`` or ``[``: JSON Lines on standard input, or in a file named as CSV), else ""."""
+    starts with ``{`` or ``[``: JSON Lines on standard input, or in a file named as CSV), or one
+    column holding semicolons (``semicolon_hint``), else ""."""
     if columns and columns[0].lstrip("\ufeff \t").startswith(("{", "[")):
         return "; it looks like JSON Lines: give --format jsonl"
+    return semicolon_hint(columns)
+
+
+def semicolon_hint(header: list[str] | None, sep: str = ",") -> str:
+    """The end of a message about a table whose header (``header``, read with separator ``sep``) is
+    one column holding semicolons: a file separated by them, which pmtype does not read; else ""."""
+    if header and len(header) == 1 and ";" in header[0] and sep == ",":
+        return (f"; the header is one column, '{printable(header[0][:60])}': is the file separated by "
+                "semicolons? pmtype reads CSV separated by commas (and TSV by tabs): save it so")
     return ""
 
 
@@ -744,10 +754,11 @@ def _header_and_blank_rows(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL
     return raw, ({"skip_blank_lines": False, "skiprows": before} if raw is not None and len(raw) == 1 else {})
 
 
-def blank_rows_options(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> dict:
-    """The options of ``pandas.read_csv`` that read blank lines as ``read_chunks`` does, for the
-    table whose start (its header at least) is ``head``: ``_header_and_blank_rows``."""
-    return _header_and_blank_rows(head, sep, quoting)[1]
+def header_and_blank_rows(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> tuple[list[str] | None, dict]:
+    """The header's names as written and the options of ``pandas.read_csv`` that read blank lines
+    as ``read_chunks`` does, for the table whose start (its header at least) is ``head``:
+    ``_header_and_blank_rows``."""
+    return _header_and_blank_rows(head, sep, quoting)
 
 
 def _raw_header(head: str, sep: str, quoting: int = csv.QUOTE_MINIMAL, before: int = 0) -> list[str] | None:
@@ -781,11 +792,7 @@ def parser_reason(error: Exception, header: list[str] | None = None, sep: str = 
     if fields:
         expected, row, saw = fields.groups()
         expected = len(header) if header else expected
-        said = f"row {row} has {saw} fields but the header has {expected}"
-        if header and len(header) == 1 and ";" in header[0] and sep == ",":
-            said += (f"; the header is one column, '{printable(header[0][:60])}': is the file separated by "
-                     "semicolons? pmtype reads CSV separated by commas (and TSV by tabs): save it so")
-        return said
+        return f"row {row} has {saw} fields but the header has {expected}{semicolon_hint(header, sep)}"
     return reason.removeprefix("Error tokenizing data. C error: ")
 
 
