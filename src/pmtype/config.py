@@ -43,6 +43,8 @@ def user_paths(*names: str, models: tuple[str, ...] = ()):
 
     A path of blanks alone (or empty) is a ``BadOption`` naming the argument, as the CLI says one:
     ``Path("")`` would be the working directory, and a file or folder named "  " is never meant.
+    Only a string can be told empty: pathlib makes ``Path("")`` ``Path(".")`` (equal, the same
+    string and parts), so it is read as the working directory, a real folder one may mean.
     ``models`` are model references (a version name, a folder or a loaded model), ``~`` expanded
     too; a blank one is a ``BadModelName`` (``model.model_folder``). None (not given) stays as it is."""
     import functools

@@ -117,7 +117,8 @@ def sha256_of(path: Path) -> str:
 
 def check_not_blank(name: object, what: str = "give a version name ('pmtype models' lists them)") -> None:
     """``BadModelName`` where the model name ``name`` is empty or blanks alone (never a name meant,
-    nor the working directory that ``Path("")`` would be), saying ``what`` to give instead."""
+    nor the working directory that ``Path("")`` would be), saying ``what`` to give instead. A string
+    only: ``Path("")`` is ``Path(".")`` to pathlib, and so a model folder, the working directory."""
     if isinstance(name, (str, os.PathLike)) and not os.fspath(name).strip():
         raise BadModelName(f"an empty model name was given: {what}")
 
