@@ -790,6 +790,8 @@ def test_a_codec_that_is_no_text_encoding_is_an_unknown_encoding(tmp_path, codec
     ("id,description,", ["id", "description", ""]),
     ("id,description,,", ["id", "description", "Unnamed: 2", "Unnamed: 3"]),
     ("id,,description,,,", ["id", "Unnamed: 1", "description", "Unnamed: 3", "Unnamed: 4", "Unnamed: 5"]),
+    # pandas names the blank 'Unnamed: 1.1' beside a column named 'Unnamed: 1': blank, both come back as written
+    ("id,,description,Unnamed: 1", ["id", "", "description", "Unnamed: 1"]),
 ])
 def test_blank_column_names_are_kept_however_many(tmp_path, header, columns):
     path = tmp_path / "p.csv"

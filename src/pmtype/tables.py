@@ -671,13 +671,16 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
                                        f"under the header has {width} fields but the header has "
                                        f"{len(chunk.columns)}")
                 header = list(chunk.columns)
-                if raw is not None and len(raw) == len(header):
+                aligned = raw is not None and len(raw) == len(header)
+                if aligned:
                     # a real "x.1" beside "x" is fine, and so are blank names, which pandas names apart
                     check_header(raw, renamed_by_pandas=False, blanks_named_apart=True)
                 else:
                     check_header(header)
-                # pandas names a blank header cell 'Unnamed: i'; give the column its name back
-                names = [("" if i == blank and c == f"Unnamed: {i}" else c) for i, c in enumerate(header)]
+                # pandas names a blank header cell 'Unnamed: i' ('Unnamed: i.1' where the header has
+                # that name too); give the column its name back, told by its place where the header
+                # as written has as many names as pandas read
+                names = [("" if i == blank and (aligned or c == f"Unnamed: {i}") else c) for i, c in enumerate(header)]
             if names != header:
                 chunk.columns = names
             if len(chunk):
