@@ -660,6 +660,14 @@ def test_compare_a_model_with_itself_and_with_the_default(model_dir, corpus_csv)
     assert c.current_path == str(config.models_dir() / "current")
     assert c.verdict == NOT_WORSE and c.flips == []
     assert c.as_dict()["metrics"]["accuracy"]["diff"]["value"] == 0.0
+    same = (f"the new model is the model it is compared with ({c.new}, the default model unless --against "
+            "names another): every difference is 0, and the verdict says nothing of it")
+    assert c.new == c.current and c.notes[-1] == same
+
+
+def test_compare_says_nothing_of_sameness_for_two_models(model_dir, swapped_model_dir, corpus_csv):
+    c = compare(swapped_model_dir, corpus_csv, against=model_dir, n_boot=200)
+    assert not any("compared with" in note for note in c.notes)
 
 
 def test_compare_takes_loaded_models_too(model_dir, swapped_model_dir, corpus_csv):

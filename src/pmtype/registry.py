@@ -699,7 +699,14 @@ def compare(new: str | Path | PMTypeModel, on: str | Path, against: str | Path |
         raise BadOption("the bootstrap needs at least 1 resample")
     models = _models_compared(new, against, progress)
     data, notes = read_labelled(on, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
-    return _compare_on(*models, on, data, notes, margin, n_boot)
+    result = _compare_on(*models, on, data, notes, margin, n_boot)
+    new_model, current_model = models[0], models[2]
+    if new_model is current_model or (new_model.model_id == current_model.model_id != "unsaved"):
+        # the id names the data, settings and cue lists a saved model was made of
+        result.notes.append(f"the new model is the model it is compared with ({new_model.model_id}, the default "
+                            "model unless --against names another): every difference is 0, and the verdict "
+                            "says nothing of it")
+    return result
 
 
 def _models_compared(new: str | Path | PMTypeModel, against: str | Path | PMTypeModel | None,
