@@ -629,7 +629,9 @@ def test_compare_a_worse_model(model_dir, swapped_model_dir, corpus_csv):
     assert {f.effect for f in c.flips} == {"broke"}
     assert c.metrics["macro_f1"]["new"]["value"] < 0.2 < 0.8 < c.metrics["macro_f1"]["current"]["value"]
     assert c.notes == [f"{corpus_csv}: left out 16 rows labelled not_pm (the comparison covers technical and "
-                       "business postings)"]
+                       "business postings)",
+                       "only 20 postings compared on: the 95% intervals, and the verdict drawn from them, are "
+                       "rough at this size (a bootstrap cannot show what so few postings leave out)"]
     text = format_comparison(c)
     assert text.splitlines()[-1].startswith("verdict: worse (macro-F1 -")
     assert "20 postings change label: 0 now match the given label, 20 no longer do" in text
@@ -677,6 +679,16 @@ def test_compare_takes_loaded_models_too(model_dir, swapped_model_dir, corpus_cs
     loaded = compare(load_model(swapped_model_dir), corpus_csv, against=load_model(model_dir), n_boot=200)
     assert (loaded.new_path, loaded.current_path) == (LOADED_IN_MEMORY, LOADED_IN_MEMORY)
     assert (loaded.verdict, loaded.metrics) == (by_folder.verdict, by_folder.metrics)
+
+
+def test_compare_on_few_postings_notes_that_its_intervals_and_verdict_are_rough(model_dir, swapped_model_dir,
+                                                                              tmp_path, corpus_csv):
+    src = tmp_path / "four.csv"
+    pd.read_csv(corpus_csv).query("label != 'not_pm'").groupby("label").head(2).to_csv(src, index=False)
+    c = compare(swapped_model_dir, src, against=model_dir, n_boot=200)
+    assert c.n == 4 and c.notes == [
+        "only 4 postings compared on: the 95% intervals, and the verdict drawn from them, are rough at this size "
+        "(a bootstrap cannot show what so few postings leave out)"]
 
 
 def test_compare_needs_technical_and_business_rows(model_dir, tmp_path):

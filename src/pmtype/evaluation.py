@@ -7,13 +7,18 @@ from pathlib import Path
 
 from pmtype import config, tables
 from pmtype.errors import BadTrainingData, counted
-from pmtype.metrics import CLASSES, expected_calibration_error, format_metrics, label_metrics, reliability
+from pmtype.metrics import (
+    CLASSES,
+    FEW_POSTINGS,
+    expected_calibration_error,
+    few_postings_note,
+    format_metrics,
+    label_metrics,
+    reliability,
+)
 
 __all__ = ["CLASSES", "FEW_POSTINGS", "evaluate", "expected_calibration_error", "format_metrics", "label_metrics",
            "reliability"]
-
-#: Below this many postings, ``evaluate`` notes that its intervals are rough.
-FEW_POSTINGS = 30
 
 
 @config.user_paths("path", "report_dir", models=("model",))
@@ -57,9 +62,8 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     if len(set(labels)) == 1:
         notes.append(f"every posting scored is labelled {labels[0]}: ROC-AUC needs both labels (nan; null "
                      "in JSON), and macro-F1 counts the other label's F1 as 0")
-    if len(labels) < FEW_POSTINGS:
-        notes.append(f"only {counted(len(labels), 'posting')} scored: the 95% intervals are rough at this size "
-                     "(a bootstrap cannot show what so few postings leave out)")
+    if few := few_postings_note(len(labels)):
+        notes.append(few)
     result["notes"] = notes
     result["scope_flagged"] = int(sum(pr.p_pm is not None and pr.p_pm < 1 - model.scope_threshold
                                       for pr in predictions))

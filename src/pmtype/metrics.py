@@ -19,7 +19,19 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from pmtype.errors import BadTrainingData
+from pmtype.errors import BadTrainingData, counted
+
+#: Below this many postings, ``evaluate`` and ``compare`` note that their intervals are rough.
+FEW_POSTINGS = 30
+
+
+def few_postings_note(n: int, done: str = "scored", rough: str = "the 95% intervals are") -> str | None:
+    """The note that ``n`` postings (``done``: scored, compared on) are too few for the bootstrap's
+    95% intervals (and what else is ``rough``) to be more than rough; None from ``FEW_POSTINGS`` up."""
+    if n >= FEW_POSTINGS:
+        return None
+    return (f"only {counted(n, 'posting')} {done}: {rough} rough at this size "
+            "(a bootstrap cannot show what so few postings leave out)")
 
 CLASSES = ("business", "technical")
 

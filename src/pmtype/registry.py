@@ -56,7 +56,7 @@ from pmtype.model import (
     model_folder,
     no_such_model,
 )
-from pmtype.metrics import shown_p
+from pmtype.metrics import few_postings_note, shown_p
 from pmtype.text import first_line
 
 
@@ -732,6 +732,8 @@ def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, cu
                      "covers technical and business postings)")
     notes += repeated_notes(pm, tables.input_name(on))
     texts, given, rows = pm.texts, pm.labels, pm.rows
+    if few := few_postings_note(len(texts), "compared on", "the 95% intervals, and the verdict drawn from them, are"):
+        notes.append(few)
     predicted = new_model.predict(texts, force=True)
     p_new = np.array([p.p_technical for p in predicted], dtype=float)
     p_cur = np.array([p.p_technical for p in current_model.predict(texts, force=True)], dtype=float)
