@@ -28,3 +28,17 @@ def test_a_cell_stays_one_cell_whatever_its_bars_and_backslashes(text):
     row = f"| 1 | {_cell(text)} | technical |"
     assert len(_gfm_cells(row)) == 3
     assert "\n" not in row
+
+
+@pytest.mark.parametrize("text", ["PM | Platform *APIs* and __init__", "Senior PM ![pixel](http://x/p.png) [apply](http://x)",
+                                  "<b>Growth</b> PM `code` ~~old~~ &amp; C:\\|x", "_Data_ PM, not_pm rows \\*"])
+def test_a_cell_shows_a_posting_s_markup_as_written_not_rendered(text):
+    """A first line's emphasis, code, links, images, HTML and entities are shown as the posting wrote them."""
+    from markdown_it import MarkdownIt
+
+    from pmtype.report import _cell
+
+    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(f"| row | posting |\n|---|---|\n| 1 | {_cell(text)} |\n")
+    cell = html.split("<td>")[2].split("</td>")[0]
+    shown = cell.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    assert shown == text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -15,10 +16,17 @@ from pmtype.metrics import CLASSES, reliability, shown_p
 from pmtype.text import first_line
 
 
+#: What Markdown would read as markup in a cell: a backslash, a bar, the characters of emphasis, code,
+#: links, images, HTML and entities, and an underscore that is not inside a word (``not_pm`` stays).
+_MARKUP = re.compile(r"[\\|`*~\[\]<>!&]|(?<![^\W_])_|_(?![^\W_])")
+
+
 def _cell(text: str) -> str:
-    """Text for one cell of a Markdown table: no bar, no line break. Backslashes are doubled first, so
-    that a backslash before a bar cannot pair with the bar's escape and let the bar end the cell."""
-    return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|")
+    """Text for one cell of a Markdown table, shown as written: no line break, and every character
+    Markdown would read as markup escaped with a backslash, in one pass (so that a backslash before a bar
+    cannot pair with the bar's escape and let the bar end the cell, and a posting's ``*`` or ``![x](y)``
+    is not emphasis or an image)."""
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
 
 
 #: The files a report is made of, report.md last.
