@@ -978,6 +978,12 @@ def test_evaluate_report_says_when_there_are_no_mistakes(model_dir, tmp_path):
     assert r.exit_code == 0, r.output
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "No mistakes: every posting got its true label." in text
+    assert "labelled postings." in text  # two
+    one = tmp_path / "one.csv"
+    pd.DataFrame({"description": [TECH_POSTING], "label": ["technical"]}).to_csv(one, index=False)
+    assert run("evaluate", one, "--model", model_dir, "--report", tmp_path / "one").exit_code == 0
+    assert f"Model `{json.loads((model_dir / 'manifest.json').read_text())['model_id']}`, 1 labelled posting.\n" in (
+        tmp_path / "one" / "report.md").read_text()
     # cues found is what fired; leans is the net push: the technical posting's technical cues were found
     focus = next(line for line in text.splitlines() if line.startswith("| focus | technical |"))
     found_in_technical = float(focus.strip("|").split(" | ")[3])

@@ -157,7 +157,7 @@ def _write_report_files(folder: Path, texts, labels, predictions, result: dict, 
         for k, m in result["metrics"].items())
     report = folder / "report.md"
     report.write_text(
-        f"# pmtype evaluation\n\nModel `{result.get('model_id')}`, {result['n']} labelled postings.\n\n"
+        f"# pmtype evaluation\n\nModel `{result.get('model_id')}`, {counted(result['n'], 'labelled posting')}.\n\n"
         "| metric | value | 95% interval |\n|---|---|---|\n" + metrics + "\n\n"
         f"Uncertain (inside the close-call band): {result.get('uncertain', 0)}. Called not-PM by the scope "
         f"check (scored all the same): {result.get('scope_flagged', 0)}.\n\n" + notes_md +
