@@ -273,7 +273,7 @@ def test_dask_reads_json_lines_as_the_local_engine_does(tmp_path, model_dir, sch
 
 
 def _label_both_ways(source, tmp_path, model_dir):
-    """(exit code, stderr) of the local engine and of the Dask engine; the Dask one fails before any cluster."""
+    """(exit code, stderr) of the local engine and of the Dask engine."""
     runs = []
     for engine, out in (("local", tmp_path / "out.csv"), ("dask", tmp_path / "out")):
         r = CliRunner().invoke(app, ["label", str(source), "-o", str(out), "--engine", engine, "--quiet",
@@ -525,6 +525,40 @@ def test_a_row_pandas_cannot_read_in_a_later_block_is_the_local_engines_error(tm
         label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize="1KB")
     assert str(dask.value) == str(local.value) == f"{path}: not a readable CSV file: row 12 has 4 fields but the header has 2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, nothing half made beside it
+
+
+@pytest.mark.parametrize("name", ["in.csv", "in.csv.gz", "in.tsv"])  # read in blocks, read whole
+def test_a_first_row_longer_than_the_header_is_refused_by_dask_as_by_the_local_engine(tmp_path, model_dir, name):
+    # pandas reads such a row as an index plus the row: the id gone, the text in the next column
+    data = b"id,description\n1,some posting text,extra\n2,other text\n"
+    data = data.replace(b",", b"\t") if name.endswith(".tsv") else data
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    kind = "TSV" if name.endswith(".tsv") else "CSV"
+    message = f"not a readable {kind} file: the first row under the header has 3 fields but the header has 2"
+    assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+@pytest.mark.parametrize("block", [0, 1])  # the file's first row; a later row, the first of the second block
+def test_a_block_whose_first_row_is_longer_than_the_header_is_the_local_engines_error(tmp_path, model_dir, scheduler,
+                                                                                      block):
+    path = _posting_file(tmp_path / "in.csv", _postings(10, ""))
+    data = path.read_bytes()
+    start = tables.row_ranges(io.BytesIO(data), 1000)[1][block][0]
+    end = data.index(b'."\n', start) + 2  # the end of the row that starts the block
+    path.write_bytes(data[:end] + b",extra" + data[end:])
+    with open(path, "rb") as raw:
+        assert tables.row_ranges(raw, 1000)[1][block][0] == start  # still the first row of its block
+    with pytest.raises(BadInputFile) as local:
+        label_file(path, tmp_path / "local.csv", model=model_dir)
+    with pytest.raises(BadInputFile) as dask:
+        label_with_dask(str(path), tmp_path / "out", model=model_dir, scheduler=scheduler, blocksize="1KB")
+    row = int(data[start:data.index(b",", start)]) + 2  # rows counted from the header, row 1
+    reason = f"row {row} has 3 fields" if block else "the first row under the header has 3 fields"
+    assert row == (6 if block else 2)
+    assert str(dask.value) == str(local.value) == f"{path}: not a readable CSV file: {reason} but the header has 2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
 def test_a_bad_row_after_a_blank_line_of_a_one_column_csv_is_the_local_engines_error(tmp_path, model_dir, scheduler):

@@ -1076,7 +1076,8 @@ def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: 
                           quoting: int = csv.QUOTE_MINIMAL) -> str | None:
     """What pandas says of the first row it cannot read in bytes ``[0, end)`` of a file, rows counted
     from its header as the local engine counts them (a blank line among a one-column table's rows
-    is a row); None if it reads them all.
+    is a row), or the local engine's refusal of a first row longer than the header
+    (``tables.first_row_too_long``); None if it reads them all.
 
     A block alone cannot tell how many rows come before it: on this error path only, the
     file is read again from its start, in chunks.
@@ -1091,8 +1092,9 @@ def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: 
             chunks = tables.read_csv_block(io.BufferedReader(_Upto(raw, end)), sep=sep, quoting=quoting, dtype=str,
                                            keep_default_na=False, na_filter=False, encoding=encoding,
                                            encoding_errors=errors, chunksize=50_000, **blank_rows)
-            for _ in chunks:
-                pass
+            for k, chunk in enumerate(chunks):
+                if k == 0 and (reason := tables.first_row_too_long(chunk)):
+                    return reason
         except pd.errors.ParserError as e:
             return tables.parser_reason(e, names, sep)
     return None
@@ -1129,7 +1131,12 @@ def _read_csv_block(source: io.BytesIO, **kwargs) -> pd.DataFrame:
     source.seek(0)
     blank_rows = _header_and_blank_rows(start, kwargs["sep"], kwargs["encoding"], kwargs["encoding_errors"],
                                         kwargs.get("quoting", csv.QUOTE_MINIMAL))[1]
-    return tables.read_csv_block(source, **kwargs, **blank_rows)
+    frame = tables.read_csv_block(source, **kwargs, **blank_rows)
+    if reason := tables.first_row_too_long(frame):
+        # the block's first row, longer than the header, read as an index: the local engine's refusal
+        # (the row is named by the caller, which knows where the block starts)
+        raise pd.errors.ParserError(reason)
+    return frame
 
 
 def _header_and_blank_rows(start: bytes, sep: str, encoding: str, errors: str,

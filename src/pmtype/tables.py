@@ -663,13 +663,8 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
         rows_seen = False
         for chunk in reader:
             if header is None:
-                if not isinstance(chunk.index, pd.RangeIndex):
-                    # pandas reads a first row longer than the header as an index column plus
-                    # the row, shifting every cell: refuse rather than mislabel the columns
-                    width = len(chunk.columns) + chunk.index.nlevels
-                    raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: the first row "
-                                       f"under the header has {width} fields but the header has "
-                                       f"{len(chunk.columns)}")
+                if reason := first_row_too_long(chunk):
+                    raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}")
                 header = list(chunk.columns)
                 aligned = raw is not None and len(raw) == len(header)
                 if aligned:
@@ -701,6 +696,16 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
             raise KeyboardInterrupt from None
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: "
                            f"{parser_reason(e, raw, sep)}") from None
+
+
+def first_row_too_long(frame: pd.DataFrame) -> str | None:
+    """What to say of a table pandas read (its first rows, at least) with a first row under the header
+    longer than the header, or None. pandas reads such a row as an index column plus the row, shifting
+    every cell, silently: it is refused rather than the columns mislabelled."""
+    if isinstance(frame.index, pd.RangeIndex):
+        return None
+    width = len(frame.columns) + frame.index.nlevels
+    return f"the first row under the header has {width} fields but the header has {len(frame.columns)}"
 
 
 #: What pandas' CSV reader says when a read of its source raised an exception it did not keep.
