@@ -1071,6 +1071,31 @@ def test_two_blank_column_names_are_kept_by_dask_as_by_the_local_engine(tmp_path
     assert local.read_text().splitlines()[0].startswith("id,description,Unnamed: 2,Unnamed: 3,pm_label")
 
 
+@pytest.mark.parametrize("name", ["in.csv", "in.csv.gz"])  # read in blocks, read whole
+@pytest.mark.parametrize("out_format", ["csv", "parquet"])
+@pytest.mark.parametrize("header,cells,columns", [
+    ("description,", "x", ["description", ""]),
+    ("description,,Unnamed: 1", "x,y", ["description", "", "Unnamed: 1"]),  # not 'Unnamed: 1.1', 'Unnamed: 1'
+    (",description", "x", ["", "description"]),  # an index pandas wrote
+])
+def test_a_blank_column_name_is_written_back_blank_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler,
+                                                                                  header, cells, columns, name,
+                                                                                  out_format):
+    rows = f'"{TECH_POSTING}",{cells}' if header.startswith("description") else f'{cells},"{TECH_POSTING}"'
+    data = f"{header}\n{rows}\n".encode()
+    src = tmp_path / name
+    src.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, out_format)
+    if out_format == "csv":
+        assert part.read_bytes() == local.read_bytes()
+        assert local.read_text().splitlines()[0].startswith(",".join(columns) + ",pm_label")
+    else:
+        got, expected = pd.read_parquet(part), pd.read_parquet(local)
+        assert list(got.columns) == list(expected.columns) == columns + OUT[2:]
+        assert got.drop(columns="pm_p_technical").astype(str).to_dict("list") \
+            == expected.drop(columns="pm_p_technical").astype(str).to_dict("list")
+
+
 def test_two_blank_column_names_in_parquet_are_refused_by_dask_as_by_the_local_engine(tmp_path, model_dir):
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -1010,7 +1010,12 @@ def _read_with_dask(dd, files: list[tuple[str, tables.TextTable]], fmt: str, blo
                                           sep=sep, quoting=table.quoting, dtype=str, keep_default_na=False,
                                           na_filter=False,
                                           encoding=table.encoding, encoding_errors=table.errors))
-    return frames[0] if len(frames) == 1 else dd.concat(frames)
+    ddf = frames[0] if len(frames) == 1 else dd.concat(frames)
+    if fmt != "jsonl":  # a blank name pandas named 'Unnamed: i' given back, as the local engine gives it
+        names = tables.names_as_written(list(ddf.columns), files[0][1].columns)
+        if names != list(ddf.columns):
+            ddf.columns = names
+    return ddf
 
 
 def _read_csv_at_row_ends(dd, names: list[str], table: tables.TextTable, sep: str, blocksize: int, named: bool):

@@ -649,12 +649,8 @@ def one_line(error: BaseException) -> str:
 def _read_delimited(stream, sep: str, chunk_size: int, head: str,
                     quoting: int = csv.QUOTE_MINIMAL, numbers: list[int] | None = None) -> Iterator[pd.DataFrame]:
     raw, one_column = _header_and_blank_rows(head, sep, quoting)
-    blanks = [i for i, name in enumerate(raw or []) if name == ""]
     records = None if numbers is None else _Records(stream, quoting != csv.QUOTE_NONE)
     stream = stream if records is None else records
-    # one blank name is given back, as a pandas index written to CSV has it; more than one (the
-    # trailing commas of a spreadsheet) keep pandas' names for them, 'Unnamed: 2', 'Unnamed: 3'…
-    blank = blanks[0] if len(blanks) == 1 else None
     try:
         reader = pd.read_csv(stream, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
                              chunksize=chunk_size, engine="c", on_bad_lines="error", quoting=quoting, **one_column)
@@ -672,10 +668,7 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
                     check_header(raw, renamed_by_pandas=False, blanks_named_apart=True)
                 else:
                     check_header(header)
-                # pandas names a blank header cell 'Unnamed: i' ('Unnamed: i.1' where the header has
-                # that name too); give the column its name back, told by its place where the header
-                # as written has as many names as pandas read
-                names = [("" if i == blank and (aligned or c == f"Unnamed: {i}") else c) for i, c in enumerate(header)]
+                names = names_as_written(header, raw)
             if names != header:
                 chunk.columns = names
             if len(chunk):
@@ -696,6 +689,21 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
             raise KeyboardInterrupt from None
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: "
                            f"{parser_reason(e, raw, sep)}") from None
+
+
+def names_as_written(header: list[str], raw: list[str] | None) -> list[str]:
+    """The column names pandas read from a CSV or TSV header (``header``), a blank name given back as
+    written (``raw``: the header's names as written, where known).
+
+    pandas names a blank header cell 'Unnamed: i' ('Unnamed: i.1' where the header has that name
+    too); one blank name is given back, as a pandas index written to CSV has it, told by its place
+    where the header as written has as many names as pandas read. More than one (the trailing commas
+    of a spreadsheet) keep pandas' names for them, 'Unnamed: 2', 'Unnamed: 3'…
+    """
+    blanks = [i for i, name in enumerate(raw or []) if name == ""]
+    blank = blanks[0] if len(blanks) == 1 else None
+    aligned = raw is not None and len(raw) == len(header)
+    return [("" if i == blank and (aligned or c == f"Unnamed: {i}") else c) for i, c in enumerate(header)]
 
 
 def first_row_too_long(frame: pd.DataFrame) -> str | None:
