@@ -1096,6 +1096,17 @@ def test_a_blank_column_name_is_written_back_blank_by_dask_as_by_the_local_engin
             == expected.drop(columns="pm_p_technical").astype(str).to_dict("list")
 
 
+@pytest.mark.parametrize("name", ["in.csv", "in.tsv"])
+def test_a_column_named_x_1_beside_x_is_read_by_dask_as_by_the_local_engine(tmp_path, model_dir, scheduler, name):
+    # a real name, not pandas' renaming of a repeated "description": no repeat
+    sep = "\t" if name.endswith(".tsv") else ","
+    src = tmp_path / name
+    src.write_text(f"description{sep}description.1\n{TECH_POSTING}{sep}a note\n")
+    local, part = _local_and_dask(tmp_path, model_dir, scheduler, src, "csv")
+    assert part.read_bytes() == local.read_bytes()
+    assert local.read_text().splitlines()[0].startswith("description,description.1,pm_label")
+
+
 def test_two_blank_column_names_in_parquet_are_refused_by_dask_as_by_the_local_engine(tmp_path, model_dir):
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -957,7 +957,8 @@ def _write_csv_part(frame: pd.DataFrame, path: str) -> None:
 
 def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,
                    earlier: list[tuple[str, list[str]]], delimited: bool) -> None:
-    tables.check_header(columns, blanks_named_apart=delimited)  # as the local engine checks a file's
+    # as the local engine checks a file's: the names as written (a real "x.1" beside "x" is no repeat)
+    tables.check_header(columns, renamed_by_pandas=False, blanks_named_apart=delimited)
     tables.posting_columns(columns, text_column, title_column)
     first = earlier[0] if earlier else None
     if first is not None and columns != first[1]:
