@@ -95,3 +95,20 @@ def test_enough_postings_are_written_at_the_cue_density_of_real_ones(corpus):
     ceiling = pm["label"].map({"technical": 15, "business": 19})
     sparse = pm.loc[own_side <= ceiling, "label"].value_counts()
     assert sparse.get("technical", 0) >= 100 and sparse.get("business", 0) >= 100, sparse.to_dict()
+
+
+def test_no_posting_shares_a_long_run_with_the_real_postings(corpus, shared_data):
+    """The real postings are for measurement only: no written posting may hold a 12-word run of theirs
+    (the stock lines of large employers' postings, "Bachelor's degree or equivalent practical
+    experience…", are the usual way in)."""
+    real = set()
+    for path in sorted(shared_data.glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for column in ("title", "description"):
+            if column in table:
+                for text in table[column]:
+                    real |= _shingles(text)
+    shared = {post_id: sorted(_shingles(text) & real)[:2]
+              for post_id, text in zip(corpus["id"], corpus["title"] + "\n\n" + corpus["description"])
+              if not _shingles(text).isdisjoint(real)}
+    assert not shared, shared
