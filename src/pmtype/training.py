@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -243,19 +244,21 @@ def _is_stream(source: str) -> bool:
     return source == "-" or os.path.abspath(source).startswith(("/dev/", "/proc/"))
 
 
-def source_names(given: Sequence[str], trained: Sequence[str], seed: str | None = None) -> list[str]:
+def source_names(given: Sequence[str], trained: Sequence[str], seed_corpus: str | None = None) -> list[str]:
     """The training tables ``given`` as the manifest names them, sorted: a file by its name, or by as many
     of its last folders as tell it from another file of that name (``a/mine.csv`` and ``b/mine.csv``);
     ``standard input`` for ``-``, and a pipe or device by its whole path. A table none of whose postings
     is trained on (``trained``: the source of each posting that is; its rows were all copies, say) is
-    named with '(0 postings)'. A file given twice, under any path, is named once. The ``seed`` corpus
-    (its file, one of ``given``) is named as such, with its last two folders and the postings trained
-    on from it: 'the seed corpus (data/seed/postings.csv, 1913 postings)', never taken for a user's file."""
+    named with '(0 postings)'. A file given twice, under any path, is named once. The seed corpus
+    (``seed_corpus``, its file, one of ``given``) is named as such, with its last two folders and the
+    postings trained on from it: 'the seed corpus (data/seed/postings.csv, 1913 postings)', never taken
+    for a user's file."""
     def key(source: str) -> str:
         return source if _is_stream(source) else os.path.abspath(source)
 
     keys = list(dict.fromkeys(key(s) for s in given))
-    kept = {key(s) for s in trained}
+    kept = Counter(key(s) for s in trained)  # postings trained on, by source
+    seed_key = key(seed_corpus) if seed_corpus is not None else None
     files = [Path(k).parts for k in keys if not _is_stream(k)]
     names = []
     for k in keys:
@@ -266,9 +269,8 @@ def source_names(given: Sequence[str], trained: Sequence[str], seed: str | None 
             last = next((n for n in range(1, len(parts)) if sum(f[-n:] == parts[-n:] for f in files) == 1),
                         len(parts))
             name = str(Path(*parts[-last:]))
-        if seed is not None and k == key(seed):
-            name = (f"the seed corpus ({Path(*Path(k).parts[-3:])}, "
-                    f"{counted(sum(key(s) == k for s in trained), 'posting')})")
+        if k == seed_key:
+            name = f"the seed corpus ({Path(*Path(k).parts[-3:])}, {counted(kept[k], 'posting')})"
         elif k not in kept:
             name = f"{name} ({counted(0, 'posting')})"
         names.append(name)
@@ -362,7 +364,7 @@ def train(paths: Sequence[str | Path], output: str | Path | None = None, use_see
             "sha256": digest,
             "rows": len(data.texts),
             "by_label": {k: int(v) for k, v in sorted(counts.items())},
-            "sources": source_names(given, data.sources, seed=given[0] if use_seed else None),
+            "sources": source_names(given, data.sources, seed_corpus=given[0] if use_seed else None),
             "seed_corpus": use_seed,
         },
         "metrics": report,
