@@ -354,12 +354,24 @@ def scaling(quick: bool) -> None:
 def training_cost(seed: TrainingSet, quick: bool) -> None:
     say("## 4. Training time as the corpus grows (replicated rows, 5-fold CV included)")
     say("| rows | seconds |\n|---|---|")
+    seconds = {}
     for k in (1, 2) if quick else (1, 2, 4, 8):
         data = TrainingSet(seed.texts * k, seed.labels * k, seed.sources * k)
         t0 = time.perf_counter()
         fit_model(data)
-        say(f"| {len(data.texts)} | {time.perf_counter() - t0:.1f} |")
+        seconds[k] = time.perf_counter() - t0
+        say(f"| {len(data.texts)} | {seconds[k]:.1f} |")
+    say(f"\n{training_growth(seconds)}")
     say("")
+
+
+def training_growth(seconds: dict[int, float]) -> str:
+    """How training time grew with the rows, from {times the corpus: seconds}: in proportion or faster."""
+    most = max(seconds)
+    growth = seconds[most] / seconds[1]
+    # (fixed costs, such as building spaCy's matchers, make growth look slower than the rows')
+    verdict = "at most in proportion to the rows" if growth <= most * 1.1 else "faster than the rows"
+    return f"{most}× the rows took {growth:.1f}× the time: training cost grows {verdict}."
 
 
 def kib_to_mb(kib: float) -> float:

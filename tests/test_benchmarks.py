@@ -118,6 +118,15 @@ def test_a_retraining_run_on_fewer_rows_gives_no_verdict(bench_retrain, monkeypa
         "| 12.0 s (first training 12.0 s) | target < 60 s is for 10,000 user rows: no verdict |")
 
 
+@pytest.mark.parametrize("seconds,said", [
+    ({1: 3.4, 2: 6.0, 4: 9.0, 8: 19.1}, "8× the rows took 5.6× the time: training cost grows at most in proportion to the rows."),
+    ({1: 2.0, 2: 5.0, 4: 12.0, 8: 30.0}, "8× the rows took 15.0× the time: training cost grows faster than the rows."),
+    ({1: 2.0, 2: 4.4}, "2× the rows took 2.2× the time: training cost grows at most in proportion to the rows."),
+])
+def test_training_time_growth_gets_a_verdict(run_all, seconds, said):
+    assert run_all.training_growth(seconds) == said
+
+
 def test_memory_is_given_in_mb_of_10_to_the_6_bytes(run_all, monkeypatch):
     # /proc counts in KiB, which it calls kB: 500,000 KiB are 512 MB (and 488 MiB)
     monkeypatch.setattr(run_all, "open", lambda path: io.StringIO("Name:\tpython\nVmRSS:\t  500000 kB\n"), raising=False)

@@ -1,4 +1,5 @@
 import gc
+import pickle
 
 import joblib
 import numpy as np
@@ -259,3 +260,48 @@ def test_no_postings_at_all_is_one_clear_type_error(given, what):
     with pytest.raises(TypeError) as e:
         as_posting_list(given)
     assert str(e.value) == f"give the postings as a list of texts, not {what}"
+
+
+# --- the n-gram branch's vectorizer -----------------------------------------------
+
+_FIT_DOCS = ["work with backend engineers on the api", "own pricing with sales and marketing",
+             "the api and the sdk", "pricing pricing and packaging", "engineers and sales"]
+_NEW_DOCS = ["api api api and the unheard-of zyzzyva", "", "nothing known here at all", "sales, pricing; the sdk!"]
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"binary": True, "min_df": 2},
+    {"tokenizer": split_words, "token_pattern": None, "lowercase": False, "ngram_range": (1, 2)},
+    {"sublinear_tf": True, "max_df": 0.9, "max_features": 5, "dtype": np.float32},
+])
+def test_the_counting_vectorizer_gives_scikit_learns_matrix(params):
+    from pmtype.features import CountingTfidfVectorizer
+
+    ours = CountingTfidfVectorizer(**params).fit(_FIT_DOCS)
+    theirs = TfidfVectorizer(**params).fit(_FIT_DOCS)
+    assert ours.vocabulary_ == theirs.vocabulary_
+    for docs in (_NEW_DOCS, _FIT_DOCS, [""]):
+        a, b = ours.transform(docs), theirs.transform(docs)
+        assert type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
+        assert a.has_sorted_indices and (a != b).nnz == 0
+    again = pickle.loads(pickle.dumps(clone(ours).fit(_FIT_DOCS)))
+    assert (again.transform(_NEW_DOCS) != theirs.transform(_NEW_DOCS)).nnz == 0
+
+
+def test_the_ngram_branch_counts_the_sentences_words_as_the_joined_words_were():
+    # The single-word branch reads each posting's sentence word lists as they are; models saved
+    # before read them joined (role_words) and split again: the same features.
+    from pmtype.features import role_word_lists, role_words
+
+    X, _ = _data()
+    prepared = PreparePostings().fit(X).transform(X + ["Zyzzyva quux. Nothing the seed knows."])
+    branch = build_label_pipeline().named_steps["features"].transformer_list[1][1]
+    assert branch.named_steps["functiontransformer"].func is role_word_lists
+    joined = make_pipeline(FunctionTransformer(role_words),
+                           TfidfVectorizer(tokenizer=split_words, token_pattern=None, lowercase=False, min_df=2,
+                                           max_df=0.9, sublinear_tf=True, max_features=200_000, dtype=np.float32))
+    new, old = branch.fit(prepared).transform(prepared), joined.fit(prepared).transform(prepared)
+    assert branch[-1].vocabulary_ == joined[-1].vocabulary_ and len(branch[-1].vocabulary_) > 50
+    assert new.dtype == old.dtype and abs(new - old).max() < 1e-7
+    assert [p.words.split() for p in prepared] == [sum(p.sentence_words, []) for p in prepared]

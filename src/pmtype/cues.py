@@ -113,6 +113,8 @@ NEGATION_WINDOW = 3
 _NOT_NEEDED = ("not required", "not necessary", "not needed", "not expected", "not a requirement",
                "t required", "t necessary", "t needed", "t expected", "t a requirement")
 _NOT_NEGATING = frozenset({"only", "just", "limited", "required", "necessary", "needed", "expected"})
+#: The last words of ``_NOT_NEEDED``: where none follows a cue, none of its phrases does.
+_NEEDED_WORDS = frozenset(phrase.rsplit(" ", 1)[-1] for phrase in _NOT_NEEDED)
 
 
 def negated(words: Sequence[str], start: int, end: int, since: int = 0, until: int | None = None) -> bool:
@@ -130,7 +132,10 @@ def negated(words: Sequence[str], start: int, end: int, since: int = 0, until: i
             return True
     # whole words: "the product support required" says nothing of a cue before it ("t" is only
     # the end of a contracted "not": "isn't required")
-    after = f" {' '.join(words[end:end + 5 if until is None else min(end + 5, until)])} "
+    following = words[end:end + 5 if until is None else min(end + 5, until)]
+    if _NEEDED_WORDS.isdisjoint(following):
+        return False
+    after = f" {' '.join(following)} "
     return any(f" {phrase} " in after for phrase in _NOT_NEEDED)
 
 
@@ -199,6 +204,12 @@ def _token_words(spec: dict) -> set[str]:
         elif isinstance(attr, str):
             words.add(attr)
     return words
+
+
+def _only_words(spec: dict) -> bool:
+    """Whether a pattern token (on LOWER) is matched by its words alone, once: no operator, no other test."""
+    lower = spec.get("LOWER")
+    return set(spec) == {"LOWER"} and (isinstance(lower, str) or (isinstance(lower, dict) and set(lower) == {"IN"}))
 
 
 def _triggers(phrases: list[str]) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
@@ -284,7 +295,7 @@ class CueFinder:
     # The spaCy pipeline and matchers are rebuilt after unpickling, never stored.
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates", "_gates_of", "_anchors", "_window", "_not_a_cue"):
+        for key in ("_nlp", "_phrase_matcher", "_matcher", "_keys", "_single", "_pairs", "_pair_keys", "_pattern_gates", "_gates_of", "_anchors", "_openers", "_one_word", "_window", "_not_a_cue"):
             state.pop(key, None)
         state["_nlp"] = None
         return state
@@ -311,6 +322,7 @@ class CueFinder:
         keys: dict[int, tuple[str, str]] = {}
         all_phrases: list[str] = []
         all_patterns: list[list[dict]] = []
+        pattern_keys: list[int] = []
         for distinction, spec in cue_lists.items():
             for side in SIDES:
                 key = f"{distinction}:{side}"
@@ -322,6 +334,7 @@ class CueFinder:
                     matcher.add(key, patterns)
                 all_phrases += phrases
                 all_patterns += patterns
+                pattern_keys += [nlp.vocab.strings[key]] * len(patterns)
         # Phrases that hold a cue word but are no cue: matched like cues, so that, being longer,
         # they win over the cue inside them; then dropped. (They need not pass the pre-filter:
         # they matter only where a cue does.)
@@ -348,17 +361,33 @@ class CueFinder:
             for w in _token_words(p[0]):
                 gates_of.setdefault(w, []).append(gate)
         self._gates_of = {w: tuple(dict.fromkeys(g)) for w, g in gates_of.items()}
+        # The words that can open a cue: a sentence holding none of them holds no cue (most hold none).
+        self._openers = self._single | self._pair_keys | self._anchors
+        # A word that opens one pattern alone, a pattern of that one word, is a match by itself:
+        # no Matcher call is needed to find it ({word: the pattern's key}).
+        opened: dict[str, list[int]] = {}
+        for n, p in enumerate(all_patterns):
+            for w in _token_words(p[0]):
+                opened.setdefault(w, []).append(n)
+        self._one_word = {w: pattern_keys[ns[0]] for w, ns in opened.items()
+                          if len(ns) == 1 and len(all_patterns[ns[0]]) == 1 and _only_words(all_patterns[ns[0]][0])}
         self._window = max((len(p) for p in all_patterns), default=0)
         self._processed = 0
 
-    def _candidate(self, words: set[str]) -> tuple[bool, bool]:
+    def _candidate(self, words: Sequence[str]) -> tuple[bool, bool]:
         """Whether a sentence's words may hold a phrase cue, and a pattern cue."""
-        patterns = not self._anchors.isdisjoint(words) and any(
-            all(not required.isdisjoint(words) for required in gate)
-            for anchor in self._anchors.intersection(words) for gate in self._gates_of[anchor])
-        if patterns or not self._single.isdisjoint(words):
+        openers = self._openers.intersection(words)
+        if not openers:
+            return False, False
+        anchors = self._anchors.intersection(openers)
+        patterns = False
+        if anchors:
+            present = set(words)
+            patterns = any(all(not required.isdisjoint(present) for required in gate)
+                           for anchor in anchors for gate in self._gates_of[anchor])
+        if patterns or not self._single.isdisjoint(openers):
             return True, patterns
-        for first in self._pair_keys.intersection(words):
+        for first in self._pair_keys.intersection(openers):
             if not self._pairs[first].isdisjoint(words):
                 return True, False
         return False, False
@@ -367,7 +396,7 @@ class CueFinder:
         """Whether a sentence may hold a cue (a cheap word-set test)."""
         if self._nlp is None:
             self._build()
-        return self._candidate(set(_WORD.findall(sentence.lower())))[0]
+        return self._candidate(_WORD.findall(sentence.lower()))[0]
 
     def find(self, texts: Sequence[str], drop_boilerplate: bool = True) -> list[list[Cue]]:
         """The cues in each normalised text, in text order."""
@@ -396,7 +425,7 @@ class CueFinder:
             split = words[i] if words is not None else text_mod.sentence_words(texts[i], sents)
             doc_length = 0
             for sent, sent_words in zip(sents, split):
-                wanted, patterns = self._candidate(set(sent_words))
+                wanted, patterns = self._candidate(sent_words)
                 # (first token in the doc, sentence offset, run the Matcher, sentence, its words)
                 if wanted and not (text_mod.opens_as_the_company(sent_words)
                                    and text_mod.about_the_company(sent.text)):
@@ -435,8 +464,15 @@ class CueFinder:
         for first, _, patterns, _, words in parts:
             if patterns:
                 for j, word in enumerate(words):
-                    if word in self._anchors:
+                    # a window worth the Matcher's time holds every word some pattern opened by
+                    # this word requires (the pre-filter asked it of the whole sentence)
+                    if word in self._anchors and any(
+                            all(not required.isdisjoint(words[j:j + self._window]) for required in gate)
+                            for gate in self._gates_of[word]):
                         i = first + j
+                        if word in self._one_word:
+                            spans.append((i, i + 1, self._one_word[word], False))
+                            continue
                         spans += [(i + s, i + e, k, False) for k, s, e in self._matcher(doc[i : i + self._window])
                                   if s == 0]
         if not spans:

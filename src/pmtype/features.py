@@ -3,22 +3,25 @@
 ``PreparePostings`` does the text work once per posting (normalise, drop
 boilerplate, split into words, find the article's cues with spaCy) and hands
 ``Prepared`` records on; ``ArticleFeatures`` turns the cues into one column per
-distinction and side; ``role_words`` feeds the word n-gram branch the words
-already split, read by ``split_words``.
+distinction and side; ``role_word_lists`` feeds the word n-gram branch each
+sentence's words as the text step split them, counted by ``CountingTfidfVectorizer``.
 """
 
 from __future__ import annotations
 
 import gc
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from pmtype import config
@@ -63,8 +66,13 @@ class Prepared:
     text: str
     role_text: str
     cues: list[Cue] = field(default_factory=list)
-    #: The lower-cased words (``text.WORD``) of the role text's sentences, joined by single spaces.
-    words: str = ""
+    #: The lower-cased words (``text.WORD``) of each of the role text's sentences.
+    sentence_words: list[list[str]] = field(default_factory=list)
+
+    @property
+    def words(self) -> str:
+        """The words of ``sentence_words``, joined by single spaces (``role_words``)."""
+        return " ".join(map(" ".join, self.sentence_words))
 
     @property
     def english(self) -> bool:
@@ -223,8 +231,7 @@ class PreparePostings(TransformerMixin, BaseEstimator):
             words = [text_mod.sentence_words(t, sents) for t, sents in zip(texts, sentences)]
             cues = self.finder_.find_in_sentences(texts, sentences, words)
             return [
-                Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c,
-                         " ".join(map(" ".join, split)))
+                Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c, split)
                 for t, sents, split, c in zip(texts, sentences, words, cues)
             ]
 
@@ -235,13 +242,59 @@ def role_texts(prepared: Iterable[Prepared]) -> list[str]:
 
 
 def role_words(prepared: Iterable[Prepared]) -> list[str]:
-    """The role text's words of each prepared posting, space-separated (for the n-gram branch)."""
+    """The role text's words of each prepared posting, space-separated (the n-gram branch with word
+    pairs, read by ``split_words``, and that of models saved before ``role_word_lists``)."""
     return [p.words for p in prepared]
 
 
 def split_words(words: str) -> list[str]:
-    """The tokenizer of the n-gram branch: ``role_words`` output is already split and lower-cased."""
+    """The tokenizer of the n-gram branch on ``role_words``: its words are already split and lower-cased."""
     return words.split()
+
+
+def role_word_lists(prepared: Iterable[Prepared]) -> list[list[list[str]]]:
+    """The words of each prepared posting's sentences (the single-word n-gram branch, read by
+    ``words_of_sentences``): as the text step split them, neither joined nor split again."""
+    return [p.sentence_words for p in prepared]
+
+
+def words_of_sentences(sentence_words: Iterable[list[str]]) -> Iterator[str]:
+    """The analyzer of the n-gram branch on ``role_word_lists``: a posting's words, sentence after sentence."""
+    return chain.from_iterable(sentence_words)
+
+
+class CountingTfidfVectorizer(TfidfVectorizer):
+    """``TfidfVectorizer`` whose ``transform`` counts each document's terms with ``collections.Counter``
+    and looks each distinct term up in the vocabulary once.
+
+    scikit-learn's count step looks up every term occurrence in a Python loop and pays for a
+    ``KeyError`` at each one outside the vocabulary, which is a third of a real posting's words
+    against the seed corpus's vocabulary. The matrix is the same, entry for entry; fitting is
+    scikit-learn's own.
+    """
+
+    def _count_vocab(self, raw_documents, fixed_vocab):
+        if not fixed_vocab:
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        vocabulary = self.vocabulary_
+        lookup = vocabulary.get
+        analyze = self.build_analyzer()
+        indices: list[int] = []
+        values: list[int] = []
+        indptr = [0]
+        for doc in raw_documents:
+            for term, count in Counter(analyze(doc)).items():
+                column = lookup(term)
+                if column is not None:
+                    indices.append(column)
+                    values.append(count)
+            indptr.append(len(indices))
+        index_dtype = np.int64 if indptr[-1] > np.iinfo(np.int32).max else np.int32
+        X = sp.csr_matrix((np.asarray(values, dtype=np.intc), np.asarray(indices, dtype=index_dtype),
+                           np.asarray(indptr, dtype=index_dtype)),
+                          shape=(len(indptr) - 1, len(vocabulary)), dtype=self.dtype)
+        X.sort_indices()
+        return vocabulary, X
 
 
 #: Column names of ArticleFeatures' output, in order.

@@ -38,6 +38,7 @@ from pmtype.errors import BadOption, BadTrainingData, EmptyText, ModelNotFound, 
 from pmtype.features import (
     ARTICLE_FEATURES,
     ArticleFeatures,
+    CountingTfidfVectorizer,
     Prepared,
     PreparePostings,
     as_posting_list,
@@ -45,9 +46,11 @@ from pmtype.features import (
     not_english_share,
     posting_text,
     role_texts,
+    role_word_lists,
     role_words,
     split_words,
     text_kind,
+    words_of_sentences,
 )
 
 # --- the pipelines ------------------------------------------------------------
@@ -64,13 +67,18 @@ def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
     """
     # Word unigrams: with bigrams too (ngram_max=2) the model scores about the same on the real
     # labelled postings and costs more to train and to predict (benchmarks/RESULTS.md, section 1).
-    # The words come split and lower-cased from the text step (the split the cues use).
-    ngrams = make_pipeline(
-        FunctionTransformer(role_words),
-        TfidfVectorizer(tokenizer=split_words, token_pattern=None, lowercase=False,
-                        ngram_range=(1, ngram_max), min_df=2, max_df=0.9, sublinear_tf=True,
-                        max_features=200_000, dtype=np.float32),
-    )
+    # The words come split and lower-cased from the text step (the split the cues use): as lists,
+    # counted as they are; for word pairs, joined and split again by the vectorizer.
+    # (The steps keep the names make_pipeline gave them with scikit-learn's vectorizer.)
+    vectorizer = dict(min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000, dtype=np.float32)
+    if ngram_max == 1:
+        words = FunctionTransformer(role_word_lists)
+        tfidf = CountingTfidfVectorizer(analyzer=words_of_sentences, lowercase=False, **vectorizer)
+    else:
+        words = FunctionTransformer(role_words)
+        tfidf = CountingTfidfVectorizer(tokenizer=split_words, token_pattern=None, lowercase=False,
+                                        ngram_range=(1, ngram_max), **vectorizer)
+    ngrams = Pipeline([("functiontransformer", words), ("tfidfvectorizer", tfidf)])
     features = FeatureUnion(
         [("article", ArticleFeatures(scale=article_scale)), ("ngrams", ngrams)],
         transformer_weights={"article": 1.0, "ngrams": ngram_weight},
@@ -503,15 +511,19 @@ def _evidence(prepared: Prepared, article_row: np.ndarray,
               weights: dict[str, float]) -> list[DistinctionEvidence]:
     """Evidence by distinction; each distinction's lean is the sign of its push in the model."""
     titles = distinction_titles()
+    found: dict[str, list[dict]] = {}
+    for c in prepared.cues:  # by distinction, in text order
+        found.setdefault(c.distinction, []).append({"phrase": c.phrase, "side": c.side, "start": c.start, "end": c.end})
     out = []
     for d in DISTINCTIONS:
+        phrases = found.get(d)
+        if not phrases:
+            continue
         push = 0.0
         for side in ("technical", "business"):
             name = f"{d}:{side}"
             push += weights[name] * article_row[ARTICLE_FEATURES.index(name)]
-        phrases = [{"phrase": c.phrase, "side": c.side, "start": c.start, "end": c.end}
-                   for c in prepared.cues if c.distinction == d]
-        if not phrases or abs(push) < 1e-9:
+        if abs(push) < 1e-9:
             continue
         out.append(DistinctionEvidence(d, titles.get(d, d), "technical" if push > 0 else "business",
                                        round(float(abs(push)), 4), phrases))
@@ -889,8 +901,9 @@ class _SharedNgrams:
         if type(article) is not ArticleFeatures or not isinstance(ngrams, Pipeline) or len(ngrams.steps) != 2:
             return None
         select, vectorizer = (t for _, t in ngrams.steps)
-        if (type(select) is not FunctionTransformer or select.func not in (role_words, role_texts) or select.kw_args
-                or type(vectorizer) is not TfidfVectorizer or vectorizer.vocabulary is not None
+        if (type(select) is not FunctionTransformer or select.func not in (role_word_lists, role_words, role_texts)
+                or select.kw_args or type(vectorizer) not in (TfidfVectorizer, CountingTfidfVectorizer)
+                or vectorizer.vocabulary is not None
                 or vectorizer.input != "content" or not vectorizer.min_df > 0):
             return None
         weights = tuple((features.transformer_weights or {}).get(n) for n in ("article", "ngrams"))
