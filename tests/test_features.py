@@ -272,6 +272,7 @@ _NEW_DOCS = ["api api api and the unheard-of zyzzyva", "", "nothing known here a
 @pytest.mark.parametrize("params", [
     {},
     {"binary": True, "min_df": 2},
+    {"tokenizer": split_words, "token_pattern": None, "lowercase": False},
     {"tokenizer": split_words, "token_pattern": None, "lowercase": False, "ngram_range": (1, 2)},
     {"sublinear_tf": True, "max_df": 0.9, "max_features": 5, "dtype": np.float32},
 ])
@@ -287,21 +288,3 @@ def test_the_counting_vectorizer_gives_scikit_learns_matrix(params):
         assert a.has_sorted_indices and (a != b).nnz == 0
     again = pickle.loads(pickle.dumps(clone(ours).fit(_FIT_DOCS)))
     assert (again.transform(_NEW_DOCS) != theirs.transform(_NEW_DOCS)).nnz == 0
-
-
-def test_the_ngram_branch_counts_the_sentences_words_as_the_joined_words_were():
-    # The single-word branch reads each posting's sentence word lists as they are; models saved
-    # before read them joined (role_words) and split again: the same features.
-    from pmtype.features import role_word_lists, role_words
-
-    X, _ = _data()
-    prepared = PreparePostings().fit(X).transform(X + ["Zyzzyva quux. Nothing the seed knows."])
-    branch = build_label_pipeline().named_steps["features"].transformer_list[1][1]
-    assert branch.named_steps["functiontransformer"].func is role_word_lists
-    joined = make_pipeline(FunctionTransformer(role_words),
-                           TfidfVectorizer(tokenizer=split_words, token_pattern=None, lowercase=False, min_df=2,
-                                           max_df=0.9, sublinear_tf=True, max_features=200_000, dtype=np.float32))
-    new, old = branch.fit(prepared).transform(prepared), joined.fit(prepared).transform(prepared)
-    assert branch[-1].vocabulary_ == joined[-1].vocabulary_ and len(branch[-1].vocabulary_) > 50
-    assert new.dtype == old.dtype and abs(new - old).max() < 1e-7
-    assert [p.words.split() for p in prepared] == [sum(p.sentence_words, []) for p in prepared]

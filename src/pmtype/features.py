@@ -3,8 +3,8 @@
 ``PreparePostings`` does the text work once per posting (normalise, drop
 boilerplate, split into words, find the article's cues with spaCy) and hands
 ``Prepared`` records on; ``ArticleFeatures`` turns the cues into one column per
-distinction and side; ``role_word_lists`` feeds the word n-gram branch each
-sentence's words as the text step split them, counted by ``CountingTfidfVectorizer``.
+distinction and side; ``role_words`` feeds the word n-gram branch the words
+already split, read by ``split_words`` and counted by ``CountingTfidfVectorizer``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -66,13 +65,8 @@ class Prepared:
     text: str
     role_text: str
     cues: list[Cue] = field(default_factory=list)
-    #: The lower-cased words (``text.WORD``) of each of the role text's sentences.
-    sentence_words: list[list[str]] = field(default_factory=list)
-
-    @property
-    def words(self) -> str:
-        """The words of ``sentence_words``, joined by single spaces (``role_words``)."""
-        return " ".join(map(" ".join, self.sentence_words))
+    #: The lower-cased words (``text.WORD``) of the role text's sentences, joined by single spaces.
+    words: str = ""
 
     @property
     def english(self) -> bool:
@@ -231,7 +225,8 @@ class PreparePostings(TransformerMixin, BaseEstimator):
             words = [text_mod.sentence_words(t, sents) for t, sents in zip(texts, sentences)]
             cues = self.finder_.find_in_sentences(texts, sentences, words)
             return [
-                Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c, split)
+                Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c,
+                         " ".join(map(" ".join, split)))
                 for t, sents, split, c in zip(texts, sentences, words, cues)
             ]
 
@@ -242,25 +237,13 @@ def role_texts(prepared: Iterable[Prepared]) -> list[str]:
 
 
 def role_words(prepared: Iterable[Prepared]) -> list[str]:
-    """The role text's words of each prepared posting, space-separated (the n-gram branch with word
-    pairs, read by ``split_words``, and that of models saved before ``role_word_lists``)."""
+    """The role text's words of each prepared posting, space-separated (for the n-gram branch)."""
     return [p.words for p in prepared]
 
 
 def split_words(words: str) -> list[str]:
-    """The tokenizer of the n-gram branch on ``role_words``: its words are already split and lower-cased."""
+    """The tokenizer of the n-gram branch: ``role_words`` output is already split and lower-cased."""
     return words.split()
-
-
-def role_word_lists(prepared: Iterable[Prepared]) -> list[list[list[str]]]:
-    """The words of each prepared posting's sentences (the single-word n-gram branch, read by
-    ``words_of_sentences``): as the text step split them, neither joined nor split again."""
-    return [p.sentence_words for p in prepared]
-
-
-def words_of_sentences(sentence_words: Iterable[list[str]]) -> Iterator[str]:
-    """The analyzer of the n-gram branch on ``role_word_lists``: a posting's words, sentence after sentence."""
-    return chain.from_iterable(sentence_words)
 
 
 class CountingTfidfVectorizer(TfidfVectorizer):

@@ -46,11 +46,9 @@ from pmtype.features import (
     not_english_share,
     posting_text,
     role_texts,
-    role_word_lists,
     role_words,
     split_words,
     text_kind,
-    words_of_sentences,
 )
 
 # --- the pipelines ------------------------------------------------------------
@@ -67,18 +65,14 @@ def build_label_pipeline(seed: int = config.SEED, article_scale: float = 1.0,
     """
     # Word unigrams: with bigrams too (ngram_max=2) the model scores about the same on the real
     # labelled postings and costs more to train and to predict (benchmarks/RESULTS.md, section 1).
-    # The words come split and lower-cased from the text step (the split the cues use): as lists,
-    # counted as they are; for word pairs, joined and split again by the vectorizer.
-    # (The steps keep the names make_pipeline gave them with scikit-learn's vectorizer.)
-    vectorizer = dict(min_df=2, max_df=0.9, sublinear_tf=True, max_features=200_000, dtype=np.float32)
-    if ngram_max == 1:
-        words = FunctionTransformer(role_word_lists)
-        tfidf = CountingTfidfVectorizer(analyzer=words_of_sentences, lowercase=False, **vectorizer)
-    else:
-        words = FunctionTransformer(role_words)
-        tfidf = CountingTfidfVectorizer(tokenizer=split_words, token_pattern=None, lowercase=False,
-                                        ngram_range=(1, ngram_max), **vectorizer)
-    ngrams = Pipeline([("functiontransformer", words), ("tfidfvectorizer", tfidf)])
+    # The words come split and lower-cased from the text step (the split the cues use). The steps
+    # keep the names make_pipeline gave them with scikit-learn's own vectorizer.
+    ngrams = Pipeline([
+        ("functiontransformer", FunctionTransformer(role_words)),
+        ("tfidfvectorizer", CountingTfidfVectorizer(tokenizer=split_words, token_pattern=None, lowercase=False,
+                                                    ngram_range=(1, ngram_max), min_df=2, max_df=0.9,
+                                                    sublinear_tf=True, max_features=200_000, dtype=np.float32)),
+    ])
     features = FeatureUnion(
         [("article", ArticleFeatures(scale=article_scale)), ("ngrams", ngrams)],
         transformer_weights={"article": 1.0, "ngrams": ngram_weight},
@@ -901,7 +895,7 @@ class _SharedNgrams:
         if type(article) is not ArticleFeatures or not isinstance(ngrams, Pipeline) or len(ngrams.steps) != 2:
             return None
         select, vectorizer = (t for _, t in ngrams.steps)
-        if (type(select) is not FunctionTransformer or select.func not in (role_word_lists, role_words, role_texts)
+        if (type(select) is not FunctionTransformer or select.func not in (role_words, role_texts)
                 or select.kw_args or type(vectorizer) not in (TfidfVectorizer, CountingTfidfVectorizer)
                 or vectorizer.vocabulary is not None
                 or vectorizer.input != "content" or not vectorizer.min_df > 0):
