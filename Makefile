@@ -29,7 +29,8 @@ test: $(VENV)/.installed-test
 model: $(VENV)/.installed
 	$(BIN)/pmtype train -o models/default --overwrite
 
-## Benchmarks: quality on real postings, speed, memory, retraining, bad input, check-labels; writes
+## Benchmarks of models/default, rebuilt first from the seed corpus: quality on real postings, speed,
+## memory, retraining, bad input, check-labels; writes
 ## benchmarks/RESULTS.md (RESULTS-local.md where ../shared/data is absent).
 ## BIG=1 adds labelling a generated 1 GB CSV (several minutes); BIG=0 or no BIG leaves it out.
 bench: $(VENV)/.installed-test

@@ -37,7 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from pmtype import config, persist
+from pmtype import config
 from pmtype.batch import label_frame
 from pmtype.evaluation import label_metrics
 from pmtype.features import ARTICLE_FEATURES, ArticleFeatures, PreparePostings, cue_counts, posting_text
@@ -552,13 +552,14 @@ def main() -> None:
     say(f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"at the start, {load_line()} (speed figures move with the load)")
     say(f"- command: `{' '.join(['python', 'benchmarks/run_all.py', *sys.argv[1:]])}` (or `make bench`)")
-    say("")
-    # the built-in default model, whatever 'pmtype models use' has made the default: the figures are its
+    # The built-in default model, whatever 'pmtype models use' has made the default: the figures are its.
+    # Built afresh for each run: one left from an earlier run may come from an older seed corpus or code.
     default = config.models_dir() / config.DEFAULT_MODEL_NAME
-    if not (default / persist.MANIFEST_FILE).is_file():
-        print(f"Building the default model into {default} (once)…", flush=True)
-        build_default_model(default, progress=print)
+    print(f"Building the default model into {default} from the seed corpus…", flush=True)
+    build_default_model(default, progress=print)
     model = load_model(default)
+    say(f"- default model: {model.model_id}, built for this run from the seed corpus")
+    say("")
     seed, _ = read_labelled(config.seed_corpus_path())
     quality(model, seed)
     corpus_effect(seed)

@@ -87,6 +87,27 @@ def test_a_run_without_pytest_stops_before_the_first_section(run_all, monkeypatc
     assert run_all.lines == []
 
 
+def test_each_run_builds_the_default_model_afresh(run_all, monkeypatch, tmp_path):
+    # a default model left from an earlier run may come from an older seed corpus or older code
+    stale = tmp_path / "models" / "default"
+    stale.mkdir(parents=True)
+    (stale / "manifest.json").write_text("{}", encoding="utf-8")
+    built = []
+    monkeypatch.setattr(run_all, "build_default_model", lambda path, progress=None: built.append(Path(path)))
+    monkeypatch.setattr(run_all, "load_model", lambda path: SimpleNamespace(model_id="default-0123456789"))
+
+    def stop(path):
+        raise RuntimeError("the benchmarks would start here")
+
+    monkeypatch.setattr(run_all, "read_labelled", stop)
+    monkeypatch.setattr(run_all, "results_path", lambda out, quick, shared: (tmp_path / "RESULTS.md", None))
+    monkeypatch.setattr(sys, "argv", ["run_all.py"])
+    with pytest.raises(RuntimeError, match="would start here"):
+        run_all.main()
+    assert built == [stale]
+    assert run_all.lines[-2:] == ["- default model: default-0123456789, built for this run from the seed corpus", ""]
+
+
 @pytest.fixture
 def bench_retrain(monkeypatch):
     """benchmarks/bench_retrain.py with its training replaced by a 12-second stand-in."""
