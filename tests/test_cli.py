@@ -2,6 +2,7 @@ import errno
 import io
 import json
 import os
+import re
 import stat
 
 import pandas as pd
@@ -731,13 +732,24 @@ def test_evaluate_and_compare_on_postings_of_one_label(tmp_path, model_dir):
     r = run("evaluate", src, "--model", model_dir, "--json")
     assert r.exit_code == 0, r.output
     assert r.stderr.splitlines() == [
-        "every posting scored is labelled technical: ROC-AUC needs both labels (nan; null in JSON), and "
-        "macro-F1 counts the other label's F1 as 0",
+        "every posting scored is labelled technical: ROC-AUC and the business recall and F1 need both labels "
+        "(n/a; null in JSON), and macro-F1 counts the business F1 as 0",
         "only 2 postings scored: the 95% intervals are rough at this size (a bootstrap cannot show what so "
         "few postings leave out)"]
     metrics = json.loads(r.stdout, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))["metrics"]
     assert metrics["roc_auc"]["value"] is None and metrics["accuracy"]["value"] == 1.0
     assert "low" not in metrics["roc_auc"]
+    # no business posting: its recall and F1 are undefined, as ROC-AUC is, not a measured 0 (and the tiny
+    # model calls every one of these technical, so nothing was called business: no precision either)
+    for name in ("business_precision", "business_recall", "business_f1"):
+        assert metrics[name] == {"value": None}
+    assert metrics["technical_recall"]["value"] == 1.0 and metrics["macro_f1"]["value"] == 0.5
+    r = run("evaluate", src, "--model", model_dir, "--report", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    for name in ("roc_auc", "business_precision", "business_recall", "business_f1"):
+        assert re.search(rf"^{name} +n/a$", r.stdout, re.M), r.stdout
+        assert f"| {name} | n/a |  |" in (tmp_path / "rep" / "report.md").read_text()
+    assert re.search(r"^technical_recall +1\.000  \[1\.000, 1\.000\]$", r.stdout, re.M), r.stdout
     # the Brier score needs one label only, and every other metric gets its interval from the resamples
     assert 0 <= metrics["brier"]["value"] <= 1 and metrics["brier"]["low"] <= metrics["brier"]["value"]
     assert metrics["accuracy"]["low"] == metrics["accuracy"]["high"] == 1.0

@@ -43,3 +43,22 @@ def test_a_probability_is_shown_on_its_own_side_of_a_half(p, shown):
     from pmtype.metrics import shown_p
 
     assert shown_p(p) == shown
+
+
+def test_a_figure_with_nothing_to_measure_is_undefined_not_zero():
+    """Precision where nothing was given the label, recall and F1 where no posting has it: NaN, with no
+    interval, as ROC-AUC on one label; the defined figures, macro-F1 (counting such an F1 as 0) among them,
+    are as before."""
+    result = label_metrics(["technical"] * 4, [0.9, 0.8, 0.7, 0.6])["metrics"]
+    for name in ("roc_auc", "business_precision", "business_recall", "business_f1"):
+        assert np.isnan(result[name]["value"]) and "low" not in result[name]
+    assert result["technical_f1"] == {"value": 1.0, "low": 1.0, "high": 1.0}
+    assert result["macro_f1"]["value"] == 0.5
+    # one called business wrongly: a measured precision of 0, but still no business posting to find
+    result = label_metrics(["technical"] * 4, [0.9, 0.8, 0.7, 0.1], intervals=False)["metrics"]
+    assert result["business_precision"]["value"] == 0.0
+    assert np.isnan(result["business_recall"]["value"]) and np.isnan(result["business_f1"]["value"])
+    # both labels, none called business: its precision is undefined, its recall a measured 0
+    result = label_metrics(["technical", "business"], [0.9, 0.8], intervals=False)["metrics"]
+    assert np.isnan(result["business_precision"]["value"])
+    assert result["business_recall"]["value"] == result["business_f1"]["value"] == 0.0

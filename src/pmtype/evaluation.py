@@ -60,8 +60,9 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
     result = label_metrics(labels, p)
     result["model_id"] = model.model_id
     if len(set(labels)) == 1:
-        notes.append(f"every posting scored is labelled {labels[0]}: ROC-AUC needs both labels (nan; null "
-                     "in JSON), and macro-F1 counts the other label's F1 as 0")
+        other = next(c for c in CLASSES if c != labels[0])
+        notes.append(f"every posting scored is labelled {labels[0]}: ROC-AUC and the {other} recall and F1 "
+                     f"need both labels (n/a; null in JSON), and macro-F1 counts the {other} F1 as 0")
     if few := few_postings_note(len(labels)):
         notes.append(few)
     result["notes"] = notes

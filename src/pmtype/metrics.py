@@ -61,11 +61,13 @@ def _point_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "ece": expected_calibration_error(y, p),
     }
     out["roc_auc"] = roc_auc_score(y, p) if len(np.unique(y)) > 1 else float("nan")
-    prec, rec, f1, _ = precision_recall_fscore_support(y, pred, labels=[0, 1], zero_division=0)
+    # undefined, so NaN (as ROC-AUC of one label): precision where nothing was given the label, recall and
+    # F1 where no posting has it (macro-F1 above still counts such a label's F1 as 0)
+    prec, rec, f1, support = precision_recall_fscore_support(y, pred, labels=[0, 1], zero_division=np.nan)
     for i, name in enumerate(CLASSES):
         out[f"{name}_precision"] = prec[i]
         out[f"{name}_recall"] = rec[i]
-        out[f"{name}_f1"] = f1[i]
+        out[f"{name}_f1"] = f1[i] if support[i] else float("nan")
     return {k: float(v) for k, v in out.items()}
 
 
@@ -73,8 +75,10 @@ def label_metrics(y_true: Sequence[str], p_technical: Sequence[float], intervals
                   n_boot: int = 1000, seed: int = 0) -> dict:
     """Accuracy, macro-F1, per-class P/R/F1, ROC-AUC, Brier and ECE, with bootstrap 95% intervals.
 
-    A resample holding one label only still counts for every metric but ROC-AUC, which
-    needs both (so a file of one label gets intervals for all the others).
+    A figure that cannot be computed is NaN, with no interval: ROC-AUC where the postings hold one
+    label only, a label's precision where no posting was given it, its recall and F1 where no posting
+    has it. A resample counts for every figure it defines (so a file of one label gets intervals for
+    all the others).
     """
     y = np.array([1 if v == "technical" else 0 for v in y_true])
     p = np.asarray(p_technical, dtype=float)
@@ -111,12 +115,18 @@ def shown_p(p: float, digits: int = 2) -> str:
     return f"{p:.4f}"
 
 
+def shown_metric(value: float | None) -> str:
+    """A metric's value for a reader: three decimals, or 'n/a' where it is undefined (NaN; None once
+    through JSON)."""
+    return "n/a" if value is None or value != value else f"{value:.3f}"
+
+
 def format_metrics(result: dict) -> str:
     """A plain-text table of a ``label_metrics`` result."""
     lines = [f"postings scored: {result['n']}"]
     for name, m in result["metrics"].items():
         interval = f"  [{m['low']:.3f}, {m['high']:.3f}]" if "low" in m else ""
-        lines.append(f"{name:<20} {m['value']:.3f}{interval}")
+        lines.append(f"{name:<20} {shown_metric(m['value'])}{interval}")
     matrix = result["confusion"]["matrix"]
     lines.append("confusion (rows true, columns predicted: business, technical)")
     for name, row in zip(CLASSES, matrix):

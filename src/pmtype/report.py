@@ -12,7 +12,7 @@ import numpy as np
 
 from pmtype.cues import DISTINCTIONS
 from pmtype.errors import CannotWrite, counted, printable
-from pmtype.metrics import CLASSES, reliability, shown_p
+from pmtype.metrics import CLASSES, reliability, shown_metric, shown_p
 from pmtype.text import first_line
 
 
@@ -152,7 +152,7 @@ def _write_report_files(folder: Path, texts, labels, predictions, result: dict, 
     notes_md = ("## Notes\n\n" + "\n".join(f"- {_cell(note)}" for note in notes) + "\n\n") if notes else ""
 
     metrics = "\n".join(
-        f"| {k} | " + ("n/a" if m["value"] != m["value"] else f"{m['value']:.3f}") + " | "
+        f"| {k} | " + shown_metric(m["value"]) + " | "
         + (f"[{m['low']:.3f}, {m['high']:.3f}]" if "low" in m else "") + " |"
         for k, m in result["metrics"].items())
     report = folder / "report.md"
