@@ -1047,6 +1047,25 @@ def test_evaluate_with_nothing_to_score_says_why(model_dir, tmp_path):
     assert r.stderr == f"Error: {src} has no technical or business postings to score: left out 2 rows with empty text (rows 2, 3)\n"
 
 
+def test_evaluate_on_not_pm_rows_only_says_there_is_nothing_to_score(model, model_dir, tmp_path):
+    """Not-PM rows are not scored: a file of them alone is refused as a file of no labelled rows is,
+    not scored as if it held postings (the library raises; the CLI says it in one line)."""
+    from pmtype.errors import BadTrainingData
+    from pmtype.evaluation import evaluate as evaluate_model
+
+    src = tmp_path / "ref.csv"
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING, ""], "label": ["not_pm", "not_pm", "technical"]}
+                 ).to_csv(src, index=False)
+    message = (f"{src} has no technical or business postings to score: left out 1 row with empty text (row 4); "
+               "left out 2 rows labelled not_pm (evaluate scores technical and business postings)")
+    with pytest.raises(BadTrainingData) as e:
+        evaluate_model(src, model=model)
+    assert str(e.value) == message
+    r = run("evaluate", src, "--model", model_dir, "--report", tmp_path / "rep")
+    assert (r.exit_code, r.stdout, r.stderr) == (1, "", f"Error: {message}\n")
+    assert not (tmp_path / "rep").exists()
+
+
 @pytest.mark.parametrize("command", ["evaluate", "train", "check-labels", "compare", "label"])
 def test_a_missing_input_or_a_folder_without_an_extension_is_named_so_not_asked_its_format(
         model_dir, tmp_path, command):
