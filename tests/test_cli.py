@@ -982,6 +982,18 @@ def test_evaluate_report_holds_its_notes_counts_and_a_findable_table_of_mistakes
     assert "| brier | " in text and "| roc_auc | n/a |" in text
 
 
+def test_evaluate_report_shows_a_note_of_a_file_named_like_a_heading_as_written(model_dir, tmp_path, monkeypatch):
+    """A note starts with the file's name: "# ref.csv" or "1. ref.csv" there is no heading or list in the notes."""
+    monkeypatch.chdir(tmp_path)
+    for name, shown in (("# ref.csv", "\\# ref.csv"), ("1. ref.csv", "1\\. ref.csv")):
+        pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING, BUSINESS_POSTING + " Quarterly."],
+                      "label": ["technical", "business", "not_pm"]}).to_csv(name, index=False)
+        r = run("evaluate", name, "--model", model_dir, "--report", "rep")
+        assert r.exit_code == 0, r.output
+        notes = [line for line in (tmp_path / "rep" / "report.md").read_text().splitlines() if line.startswith("- ")]
+        assert notes[0] == f"- {shown}: left out 1 row labelled not_pm (evaluate scores technical and business postings)"
+
+
 def test_evaluate_report_says_when_there_are_no_mistakes(model_dir, tmp_path):
     src = tmp_path / "ref.csv"
     pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING], "label": ["technical", "business"]}

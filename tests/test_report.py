@@ -42,3 +42,16 @@ def test_a_cell_shows_a_posting_s_markup_as_written_not_rendered(text):
     cell = html.split("<td>")[2].split("</td>")[0]
     shown = cell.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     assert shown == text
+
+
+@pytest.mark.parametrize("text", ["# ref.csv: left out 1 row", "- ref.csv", "+ x", "* x", "> quoted", "1. ref.csv",
+                                  "12) x", "---", "#hashtag", "2024.csv: 1. fine", "1.5 years"])
+def test_a_note_or_cell_that_starts_like_a_heading_or_a_list_is_shown_as_written(text):
+    """A note (a list item) or a cell that begins with a heading's, a quote's or a list's marker is that
+    text, not a heading, quote or list nested in the report's list of notes."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    assert md.render(f"- {_cell(text)}\n") == f"<ul>\n<li>{text.replace('>', '&gt;')}</li>\n</ul>\n"
+    cell = md.render(f"| row | posting |\n|---|---|\n| 1 | {_cell(text)} |\n").split("<td>")[2].split("</td>")[0]
+    assert cell == text.replace(">", "&gt;")

@@ -19,14 +19,21 @@ from pmtype.text import first_line
 #: What Markdown would read as markup in a cell: a backslash, a bar, the characters of emphasis, code,
 #: links, images, HTML and entities, and an underscore that is not inside a word (``not_pm`` stays).
 _MARKUP = re.compile(r"[\\|`*~\[\]<>!&]|(?<![^\W_])_|_(?![^\W_])")
+#: What Markdown would read as the start of a block where a cell or a note begins (``>`` and ``*`` are in
+#: ``_MARKUP``): a heading's ``#``, a list's ``-`` or ``+`` (or a rule's ``---``), an ordered list's ``1.`` or ``1)``.
+_BLOCK_START = re.compile(r"[#+-]|\d+[.)](?!\S)")
 
 
 def _cell(text: str) -> str:
-    """Text for one cell of a Markdown table, shown as written: no line break, and every character
-    Markdown would read as markup escaped with a backslash, in one pass (so that a backslash before a bar
-    cannot pair with the bar's escape and let the bar end the cell, and a posting's ``*`` or ``![x](y)``
-    is not emphasis or an image)."""
-    return _MARKUP.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+    """Text for one cell of a Markdown table or one note of a list, shown as written: no line break, and
+    every character Markdown would read as markup escaped with a backslash, in one pass (so that a
+    backslash before a bar cannot pair with the bar's escape and let the bar end the cell, and a posting's
+    ``*`` or ``![x](y)`` is not emphasis or an image), and so is a heading's or a list's marker at its
+    start (a note of a file named ``# ref.csv`` is no heading)."""
+    text = _MARKUP.sub(lambda m: "\\" + m.group(0), " ".join(str(text).split()))
+    if start := _BLOCK_START.match(text):  # its last character escaped: a note's "1. x" is no list in a list
+        text = text[:start.end() - 1] + "\\" + text[start.end() - 1:]
+    return text
 
 
 #: The files a report is made of, report.md last.
