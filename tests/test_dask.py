@@ -408,7 +408,7 @@ def test_dask_names_the_file_of_a_glob_whose_header_does_not_fit(tmp_path, model
     folder = tmp_path / "in"
     folder.mkdir()
     _csv(folder / "a.csv", _texts(2, ""), "utf-8")
-    (folder / "b.csv").write_text(header + "1,x,y\n")
+    (folder / "b.csv").write_text(header + ",".join("x" * len(header.split(","))) + "\n")  # a row as wide
     with pytest.raises((BadInputFile, MissingColumn)) as e:
         label_with_dask(str(folder / "*.csv"), tmp_path / "out", model=model_dir)
     assert str(e.value) == f"{folder / 'b.csv'}: " + message.format(first=folder / "a.csv")
@@ -537,6 +537,27 @@ def test_a_first_row_longer_than_the_header_is_refused_by_dask_as_by_the_local_e
     kind = "TSV" if name.endswith(".tsv") else "CSV"
     message = f"not a readable {kind} file: the first row under the header has 3 fields but the header has 2"
     assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+@pytest.mark.parametrize("name", ["in.csv", "in.csv.gz", "in.tsv"])
+def test_a_first_row_longer_than_the_header_is_refused_before_the_cluster_starts(tmp_path, model_dir, monkeypatch,
+                                                                                name):
+    import pmtype.batch
+
+    def no_cluster(*args, **kwargs):
+        raise AssertionError("the cluster was started")
+
+    monkeypatch.setattr(pmtype.batch, "_dask_client", no_cluster)
+    data = b"id,description\n1,some posting text,extra\n2,other text\n"
+    data = data.replace(b",", b"\t") if name.endswith(".tsv") else data
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    r = CliRunner().invoke(app, ["label", str(path), "-o", str(tmp_path / "out"), "--engine", "dask", "--quiet",
+                                 "--model", str(model_dir)])
+    kind = "TSV" if name.endswith(".tsv") else "CSV"
+    assert (r.exit_code, r.stderr) == (1, f"Error: {path}: not a readable {kind} file: the first row under the "
+                                          "header has 3 fields but the header has 2\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 

@@ -782,8 +782,8 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
     Lines, every key of every file (each read once here, to its end, as the local engine's first
     pass reads it), in the order they first appear: the columns of every partition.
 
-    A file the local engine would refuse (empty, binary, damaged gzip, no text
-    column…) is a one-line error with the local engine's message, after the
+    A file the local engine would refuse (empty, binary, damaged gzip, a first
+    row longer than the header, no text column…) is a one-line error with the local engine's message, after the
     file's name when ``input_path`` is a glob; so is a file whose columns are
     not the first file's, and input in which no file has a row. Files named as
     text that hold Parquet (its magic bytes) are read as Parquet, as the local
@@ -825,6 +825,9 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
                 elif fmt == "tsv":
                     raw.seek(0)
                     table = dataclasses.replace(table, quoting=tables.tsv_quoting(raw, table.encoding))
+            if columns is not None and fmt in ("csv", "tsv"):  # as the local engine, before the columns
+                with fs.open(path, "rb", block_size=tables.SAMPLE_BYTES) as raw:
+                    tables.check_first_row(raw, fmt, table)
             if columns is not None:
                 _check_columns(columns, text_column, title_column, headers, delimited=fmt in ("csv", "tsv"))
                 headers.append((name, columns))

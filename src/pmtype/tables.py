@@ -716,6 +716,24 @@ def first_row_too_long(frame: pd.DataFrame) -> str | None:
     return f"the first row under the header has {width} fields but the header has {len(frame.columns)}"
 
 
+def check_first_row(raw, fmt: str, table: TextTable) -> None:
+    """The one-line ``BadInputFile`` that ``read_chunks`` gives a CSV or TSV table (``fmt``) whose first
+    row under the header is longer than the header (``first_row_too_long``), for the table open in
+    ``raw`` (binary, at its start; ``raw`` is closed) as ``table`` tells to read it. Judged from its
+    first ``SAMPLE_BYTES``, read as ``read_chunks`` reads them: a first row they do not hold whole,
+    or cannot read, is judged where the table is read."""
+    sep = "\t" if fmt == "tsv" else ","
+    with _decoded(_gunzipped(raw), table.encoding) as (_, head, _):
+        one_column = _header_and_blank_rows(head, sep, table.quoting)[1]
+        try:
+            first = pd.read_csv(io.StringIO(head, newline=""), sep=sep, dtype=str, keep_default_na=False,
+                                na_filter=False, engine="c", quoting=table.quoting, nrows=1, **one_column)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError):
+            return
+    if reason := first_row_too_long(first):
+        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}")
+
+
 #: What pandas' CSV reader says when a read of its source raised an exception it did not keep.
 _READ_FAILED = "Calling read(nbytes) on source failed"
 
