@@ -608,6 +608,16 @@ def test_a_file_separated_by_semicolons_is_named_so_by_both_engines(tmp_path, mo
     assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
 
 
+@pytest.mark.parametrize("name", ["in.csv", "in.csv.gz"])
+def test_a_first_row_too_long_of_a_file_separated_by_semicolons_is_named_so_by_both_engines(tmp_path, model_dir, name):
+    # the first row's cell holds a comma: pandas would read its first part as an index
+    data = b"description;title\nWe build APIs, and ship code;Engineer PM\nOwn the roadmap;Biz PM\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    message = "not a readable CSV file: the first row under the header has 2 fields but the header has 1" + SEMICOLONS
+    assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
+
+
 @pytest.mark.parametrize("name,blocksize", [("in.csv", "1KB"), ("in.csv.gz", None)])
 def test_a_bad_row_of_a_file_separated_by_semicolons_is_named_so_by_both_engines(tmp_path, model_dir, scheduler,
                                                                                  name, blocksize):

@@ -1102,7 +1102,7 @@ def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: 
                                            keep_default_na=False, na_filter=False, encoding=encoding,
                                            encoding_errors=errors, chunksize=50_000, **blank_rows)
             for k, chunk in enumerate(chunks):
-                if k == 0 and (reason := tables.first_row_too_long(chunk)):
+                if k == 0 and (reason := tables.first_row_too_long(chunk, sep)):
                     return reason
         except pd.errors.ParserError as e:
             return tables.parser_reason(e, names, sep)
@@ -1141,7 +1141,7 @@ def _read_csv_block(source: io.BytesIO, **kwargs) -> pd.DataFrame:
     blank_rows = _header_and_blank_rows(start, kwargs["sep"], kwargs["encoding"], kwargs["encoding_errors"],
                                         kwargs.get("quoting", csv.QUOTE_MINIMAL))[1]
     frame = tables.read_csv_block(source, **kwargs, **blank_rows)
-    if reason := tables.first_row_too_long(frame):
+    if reason := tables.first_row_too_long(frame, kwargs["sep"]):
         # the block's first row, longer than the header, read as an index: the local engine's refusal
         # (the row is named by the caller, which knows where the block starts)
         raise pd.errors.ParserError(reason)

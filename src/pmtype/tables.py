@@ -659,7 +659,7 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
         rows_seen = False
         for chunk in reader:
             if header is None:
-                if reason := first_row_too_long(chunk):
+                if reason := first_row_too_long(chunk, sep):
                     raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}")
                 header = list(chunk.columns)
                 aligned = raw is not None and len(raw) == len(header)
@@ -706,14 +706,16 @@ def names_as_written(header: list[str], raw: list[str] | None) -> list[str]:
     return [("" if i == blank and (aligned or c == f"Unnamed: {i}") else c) for i, c in enumerate(header)]
 
 
-def first_row_too_long(frame: pd.DataFrame) -> str | None:
-    """What to say of a table pandas read (its first rows, at least) with a first row under the header
-    longer than the header, or None. pandas reads such a row as an index column plus the row, shifting
-    every cell, silently: it is refused rather than the columns mislabelled."""
+def first_row_too_long(frame: pd.DataFrame, sep: str = ",") -> str | None:
+    """What to say of a table pandas read (its first rows, at least; with separator ``sep``) with a first
+    row under the header longer than the header, or None. pandas reads such a row as an index column
+    plus the row, shifting every cell, silently: it is refused rather than the columns mislabelled.
+    A header of one column holding semicolons is named (``semicolon_hint``)."""
     if isinstance(frame.index, pd.RangeIndex):
         return None
     width = len(frame.columns) + frame.index.nlevels
-    return f"the first row under the header has {width} fields but the header has {len(frame.columns)}"
+    return (f"the first row under the header has {width} fields but the header has {len(frame.columns)}"
+            f"{semicolon_hint([str(c) for c in frame.columns], sep)}")
 
 
 def check_first_row(raw, fmt: str, table: TextTable) -> None:
@@ -730,7 +732,7 @@ def check_first_row(raw, fmt: str, table: TextTable) -> None:
                                 na_filter=False, engine="c", quoting=table.quoting, nrows=1, **one_column)
         except (pd.errors.ParserError, pd.errors.EmptyDataError):
             return
-    if reason := first_row_too_long(first):
+    if reason := first_row_too_long(first, sep):
         raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}")
 
 
