@@ -608,6 +608,16 @@ def test_a_file_separated_by_semicolons_is_named_so_by_both_engines(tmp_path, mo
     assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
 
 
+@pytest.mark.parametrize("key", ["description;title", "{description"])
+def test_a_json_lines_key_is_not_taken_for_a_csv_header_by_either_engine(tmp_path, model_dir, key):
+    # a key with a semicolon, or a brace, is no sign of CSV separated by semicolons, or of JSON read as CSV
+    path = tmp_path / "in.jsonl"
+    _jsonl(path, [{key: "We build APIs"}, {key: "Own the roadmap"}])
+    message = ("no text column found (looked for description, job_description, jobdescription, description_text, "
+               f"text, body, …); the columns are: {key}; name one with --text-column")
+    assert _label_both_ways(path, tmp_path, model_dir) == [(1, f"Error: {path}: {message}\n")] * 2
+
+
 @pytest.mark.parametrize("name", ["in.csv", "in.csv.gz"])
 def test_a_first_row_too_long_of_a_file_separated_by_semicolons_is_named_so_by_both_engines(tmp_path, model_dir, name):
     # the first row's cell holds a comma: pandas would read its first part as an index

@@ -895,13 +895,13 @@ def test_json_lines_on_standard_input_are_read_as_json_lines_and_in_a_csv_file_a
     named.write_bytes(data)
     columns = next(tables.read_chunks(named)).columns
     with pytest.raises(MissingColumn) as e:
-        tables.find_column(columns, None, tables.TEXT_COLUMNS, "text")
+        tables.find_column(columns, None, tables.TEXT_COLUMNS, "text", fmt="csv")
     assert str(e.value) == (
         "no text column found (looked for description, job_description, jobdescription, description_text, "
         'text, body, …); the columns are: {"id":1, body2:"We need a PM to own APIs with engineers."}; '
         "name one with --text-column; it looks like JSON Lines: give --format jsonl")
     with pytest.raises(MissingColumn) as e:
-        tables.find_column(columns, "body", tables.TEXT_COLUMNS, "text")
+        tables.find_column(columns, "body", tables.TEXT_COLUMNS, "text", fmt="csv")
     assert str(e.value).endswith("; it looks like JSON Lines: give --format jsonl")
     with pytest.raises(MissingColumn) as e:  # a CSV header is named as it is
         tables.find_column(["id", "name"], None, tables.TEXT_COLUMNS, "text")

@@ -211,7 +211,8 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
         first = next(chunks)
         if stream and not out_format:  # on standard output, the format the input's bytes told
             out_fmt = first.attrs.get(tables.SNIFFED_FORMAT, out_fmt)
-        text_col, title_col = tables.posting_columns(first.columns, text_column, title_column)
+        text_col, title_col = tables.posting_columns(first.columns, text_column, title_column,
+                                                     tables.read_format(first, input_path, in_fmt))
         if len(first) < chunk_size or in_memory is not None:
             jobs = 1  # one chunk: worker processes would cost more than they save
         if in_memory is not None:
@@ -424,7 +425,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
                         ddf = _read_with_dask(dd, files, fmt, blocksize, keys, named=_is_pattern(input_path))
             except (OSError, ValueError) as e:
                 raise BadInputFile(f"cannot read {input_path}: {tables.one_line(e)}") from None
-            text_col, title_col = tables.posting_columns(ddf.columns, text_column, title_column)
+            text_col, title_col = tables.posting_columns(ddf.columns, text_column, title_column, fmt)
             columns = [c for c in ddf.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
             p_text = out_format == "csv"
             meta = _partition_meta(ddf._meta, columns, p_text)
@@ -829,7 +830,7 @@ def _dask_input_files(input_path: str, fmt: str, encoding: str | None, text_colu
                 with fs.open(path, "rb", block_size=tables.SAMPLE_BYTES) as raw:
                     tables.check_first_row(raw, fmt, table)
             if columns is not None:
-                _check_columns(columns, text_column, title_column, headers, delimited=fmt in ("csv", "tsv"))
+                _check_columns(columns, text_column, title_column, headers, fmt)
                 headers.append((name, columns))
         except FileNotFoundError:
             raise BadInputFile(f"{shown} does not exist") from None
@@ -959,10 +960,10 @@ def _write_csv_part(frame: pd.DataFrame, path: str) -> None:
 
 
 def _check_columns(columns: list[str], text_column: str | None, title_column: str | None,
-                   earlier: list[tuple[str, list[str]]], delimited: bool) -> None:
+                   earlier: list[tuple[str, list[str]]], fmt: str) -> None:
     # as the local engine checks a file's: the names as written (a real "x.1" beside "x" is no repeat)
-    tables.check_header(columns, renamed_by_pandas=False, blanks_named_apart=delimited)
-    tables.posting_columns(columns, text_column, title_column)
+    tables.check_header(columns, renamed_by_pandas=False, blanks_named_apart=fmt in ("csv", "tsv"))
+    tables.posting_columns(columns, text_column, title_column, fmt)
     first = earlier[0] if earlier else None
     if first is not None and columns != first[1]:
         raise BadInputFile(f"the columns are {tables.describe_columns(columns)}; "

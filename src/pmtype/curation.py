@@ -305,7 +305,8 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         model = load_model(model, progress=progress)
     with tables.naming_input(path):
         frame, number = tables.read_numbered_table(path, fmt=fmt, encoding=encoding)  # as train does
-        text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column)
+        text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column,
+                                                     tables.read_format(frame, path, fmt))
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
     except MissingColumn:

@@ -130,8 +130,9 @@ def title_cell(value) -> str | None:
 
 
 def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: str,
-                required: bool = True) -> str | None:
-    """The column to use: the one named (``wanted``), else the first known name present."""
+                required: bool = True, fmt: str | None = None) -> str | None:
+    """The column to use: the one named (``wanted``), else the first known name present. ``fmt``: the
+    format the columns were read as (``read_format``), for the hints a missing column's message gives."""
     columns = [str(c) for c in columns]
     if wanted is not None:
         if wanted in columns:
@@ -140,7 +141,7 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
         if matches:
             return matches[0]
         raise MissingColumn(f"no column '{wanted}'; the columns are: {describe_columns(columns)}"
-                            f"{_columns_hint(columns)}")
+                            f"{_columns_hint(columns, fmt)}")
     by_normal = {}
     for c in columns:
         by_normal.setdefault(_normal(c), c)
@@ -150,20 +151,21 @@ def find_column(columns, wanted: str | None, candidates: tuple[str, ...], what: 
     if required:
         raise MissingColumn(
             f"no {what} column found (looked for {', '.join(candidates[:6])}, …); "
-            f"the columns are: {describe_columns(columns)}; name one with --{what}-column{_columns_hint(columns)}"
+            f"the columns are: {describe_columns(columns)}; name one with --{what}-column{_columns_hint(columns, fmt)}"
         )
     return None
 
 
-def posting_columns(columns, text_column: str | None = None,
-                    title_column: str | None = None) -> tuple[str, str | None]:
-    """The postings' text column and title column (None: no title), as ``find_column`` finds them.
+def posting_columns(columns, text_column: str | None = None, title_column: str | None = None,
+                    fmt: str | None = None) -> tuple[str, str | None]:
+    """The postings' text column and title column (None: no title), as ``find_column`` finds them
+    (``fmt``: the format the columns were read as).
 
     A title column named (``--title-column``) that is the text column is a ``BadOption``: each
     posting's text would be read twice, once as its title. One found by its name alone that is
     the text column (``--text-column title``) is no title."""
-    text_col = find_column(columns, text_column, TEXT_COLUMNS, "text")
-    title_col = find_column(columns, title_column, TITLE_COLUMNS, "title", required=title_column is not None)
+    text_col = find_column(columns, text_column, TEXT_COLUMNS, "text", fmt=fmt)
+    title_col = find_column(columns, title_column, TITLE_COLUMNS, "title", required=title_column is not None, fmt=fmt)
     if title_col == text_col:
         if title_column is not None:
             raise BadOption(f"the title column '{printable(title_col)}' is the text column; give the postings' "
@@ -172,13 +174,16 @@ def posting_columns(columns, text_column: str | None = None,
     return text_col, title_col
 
 
-def _columns_hint(columns: list[str]) -> str:
-    """The end of a missing-column message for columns that are JSON read as CSV (a header that
-    starts with ``{`` or ``[``: JSON Lines on standard input, or in a file named as CSV), or one
-    column holding semicolons (``semicolon_hint``), else ""."""
+def _columns_hint(columns: list[str], fmt: str | None) -> str:
+    """The end of a missing-column message for the header of a CSV or TSV table (``fmt``; no other
+    format's columns are a header read as text) that is JSON (a header that starts with ``{`` or
+    ``[``: JSON Lines on standard input, or in a file named as CSV), or a CSV header of one column
+    holding semicolons (``semicolon_hint``), else ""."""
+    if fmt not in ("csv", "tsv"):
+        return ""
     if columns and columns[0].lstrip("\ufeff \t").startswith(("{", "[")):
         return "; it looks like JSON Lines: give --format jsonl"
-    return semicolon_hint(columns)
+    return semicolon_hint(columns, "\t" if fmt == "tsv" else ",")
 
 
 def semicolon_hint(header: list[str] | None, sep: str = ",") -> str:
@@ -1613,6 +1618,12 @@ def naming_input(path):
         if shown in str(e):
             raise
         raise type(e)(f"{shown}: {e}") from None
+
+
+def read_format(frame: pd.DataFrame, path, fmt: str | None = None) -> str:
+    """The format ``read_chunks(path, fmt)`` read ``frame`` (a chunk of it, or all) as: the one its
+    bytes told (``SNIFFED_FORMAT``: Parquet, or JSON Lines on standard input), else its name's or ``fmt``."""
+    return frame.attrs.get(SNIFFED_FORMAT) or detect_input_format(path, fmt)
 
 
 def read_table(path, fmt: str | None = None, encoding: str | None = None,

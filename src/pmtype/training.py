@@ -46,7 +46,8 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     with tables.naming_input(path):  # train reads several files (the seed corpus too): say which
         # each row as the user finds it in the file, counted as it is read (standard input is read once)
         frame, number = tables.read_numbered_table(path, fmt=fmt, encoding=encoding)
-        text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column)
+        text_col, title_col = tables.posting_columns(frame.columns, text_column, title_column,
+                                                     tables.read_format(frame, path, fmt))
     name = tables.input_name(path)
     try:
         label_col = tables.find_column(frame.columns, label_column, (label_column,), "label")
