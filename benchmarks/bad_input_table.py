@@ -10,19 +10,29 @@ seconds; the whole table about half a minute.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-import pytest
-
 TESTS = Path(__file__).resolve().parent.parent / "tests"
-sys.path.insert(0, str(TESTS))
+#: What this script imports beside the cases: pmtype, and pytest from the test extras.
+NEEDED_MODULES = ("pmtype", "pytest")
 
-from corpus import rows as corpus_rows  # noqa: E402
-from test_bad_input import CASES, check, fast_bootstrap, run_case  # noqa: E402
+
+def cannot_run() -> str | None:
+    """Why this script cannot run here, in one line, or None: a module it imports is not installed,
+    or tests/test_bad_input.py, whose cases it runs, is not beside benchmarks/ (not a checkout).
+    Checked before anything is imported (run_all.py checks it too, before its first section)."""
+    missing = [name for name in NEEDED_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        return (f"benchmarks/bad_input_table.py needs {', '.join(missing)}, which is not installed: install the "
+                "test extras (pip install -e '.[test]'; `make bench` does it)")
+    if not (TESTS / "test_bad_input.py").is_file():
+        return (f"benchmarks/bad_input_table.py runs the cases of tests/test_bad_input.py, which is not in {TESTS}: "
+                "run it in a checkout of pmtype")
+    return None
 
 
 def _cell(value) -> str:
@@ -33,6 +43,15 @@ def main() -> int:
     import argparse
 
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, and nothing else
+    if why := cannot_run():
+        raise SystemExit(why)
+    import pandas as pd
+    import pytest
+
+    sys.path.insert(0, str(TESTS))
+    from corpus import rows as corpus_rows
+    from test_bad_input import CASES, check, fast_bootstrap, run_case
+
     with tempfile.TemporaryDirectory(prefix="pmtype-bad-input-") as tmp:
         tmp = Path(tmp)
         os.environ["PMTYPE_MODELS_DIR"] = str(tmp / "models")  # never the checkout's models/

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import math
 import os
 import platform
@@ -43,6 +42,8 @@ from pmtype.evaluation import label_metrics
 from pmtype.features import ARTICLE_FEATURES, ArticleFeatures, PreparePostings, cue_counts, posting_text
 from pmtype.model import PMTypeModel, TrainingSet, fit_model, load_model
 from pmtype.training import build_default_model, read_labelled
+
+import bad_input_table  # noqa: E402  (beside this script)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -482,8 +483,6 @@ SCRIPTS = (
     ("## 9. check-labels on a small file, with and without the seed corpus", "bench_check_labels_seed.py",
      [], ["--draws", "1"]),
 )
-#: What section 8 (bad_input_table.py, which runs tests/test_bad_input.py's cases) imports from the test extras.
-TEST_MODULES = ("pytest",)
 #: The line after which a script's output is its part of the results (what comes before is progress).
 RESULTS_MARK = "For benchmarks/RESULTS.md:"
 
@@ -503,16 +502,6 @@ def run_scripts(quick: bool) -> None:
         if proc.wait():
             raise SystemExit(f"benchmarks/{script} failed (exit code {proc.returncode}); no results written")
         say()
-
-
-def missing_test_extras() -> str | None:
-    """Why section 8's script cannot run here, or None: checked before the first section, so that
-    a run does not fail with a traceback twenty minutes in."""
-    missing = [name for name in TEST_MODULES if importlib.util.find_spec(name) is None]
-    if missing:
-        return (f"benchmarks/bad_input_table.py needs {', '.join(missing)}, which is not installed: install the "
-                "test extras (pip install -e '.[test]'; `make bench` does it)")
-    return None
 
 
 def results_path(out: Path | None, quick: bool, shared: bool) -> tuple[Path, str | None]:
@@ -540,8 +529,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.big is not None and (refusal := big_refusal(args.big, shutil.disk_usage(HERE).free)):
         ap.error(refusal)
-    if missing := missing_test_extras():
-        raise SystemExit(missing)
+    if cannot := bad_input_table.cannot_run():  # section 8's script: checked now, not twenty minutes in
+        raise SystemExit(cannot)
     out, why = results_path(args.out, args.quick, SHARED.is_dir())
     if why:
         print(f"A {why}: the results go to {out}; benchmarks/RESULTS.md keeps the last full run.", flush=True)

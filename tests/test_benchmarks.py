@@ -1,9 +1,13 @@
-"""benchmarks/run_all.py's own logic (the benchmarks themselves run by `make bench`, not in the tests)."""
+"""benchmarks/run_all.py's own logic, and bad_input_table.py's one-line refusal where it cannot run
+(the benchmarks themselves run by `make bench`, not in the tests)."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -77,8 +81,8 @@ def test_big_is_refused_when_the_disk_has_not_twice_the_size_free(run_all, monke
 
 def test_a_run_without_pytest_stops_before_the_first_section(run_all, monkeypatch):
     stop_after_the_arguments(run_all, monkeypatch)
-    find_spec = run_all.importlib.util.find_spec
-    monkeypatch.setattr(run_all.importlib.util, "find_spec", lambda name: None if name == "pytest" else find_spec(name))
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "pytest" else find_spec(name))
     monkeypatch.setattr(sys, "argv", ["run_all.py"])
     with pytest.raises(SystemExit) as e:
         run_all.main()
@@ -106,6 +110,29 @@ def test_each_run_builds_the_default_model_afresh(run_all, monkeypatch, tmp_path
         run_all.main()
     assert built == [stale]
     assert run_all.lines[-2:] == ["- default model: default-0123456789, built for this run from the seed corpus", ""]
+
+
+def _run_by_hand(script, *args, cwd=None):
+    """(exit code, stdout, stderr) of a benchmark script run by hand (``args``: before the script's path)."""
+    r = subprocess.run([sys.executable, *args, str(script)], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return r.returncode, r.stdout, r.stderr
+
+
+def test_the_bad_input_table_without_pytest_says_so_in_one_line():
+    hidden = ("import runpy, sys; sys.modules['pytest'] = None; sys.argv = sys.argv[1:]; "
+              "runpy.run_path(sys.argv[0], run_name='__main__')")  # a Python without pytest installed
+    assert _run_by_hand(BENCHMARKS / "bad_input_table.py", "-c", hidden) == (
+        1, "", "benchmarks/bad_input_table.py needs pytest, which is not installed: install the test extras "
+               "(pip install -e '.[test]'; `make bench` does it)\n")
+
+
+def test_the_bad_input_table_outside_a_checkout_says_so_in_one_line(tmp_path):
+    script = tmp_path / "benchmarks" / "bad_input_table.py"
+    script.parent.mkdir()
+    shutil.copy(BENCHMARKS / "bad_input_table.py", script)
+    assert _run_by_hand(script, cwd=tmp_path) == (
+        1, "", f"benchmarks/bad_input_table.py runs the cases of tests/test_bad_input.py, which is not in "
+               f"{tmp_path / 'tests'}: run it in a checkout of pmtype\n")
 
 
 @pytest.fixture
