@@ -275,6 +275,7 @@ _NEW_DOCS = ["api api api and the unheard-of zyzzyva", "", "nothing known here a
     {"tokenizer": split_words, "token_pattern": None, "lowercase": False},
     {"tokenizer": split_words, "token_pattern": None, "lowercase": False, "ngram_range": (1, 2)},
     {"sublinear_tf": True, "max_df": 0.9, "max_features": 5, "dtype": np.float32},
+    {"ngram_range": (1, 3), "sublinear_tf": True},  # the scope check's titles
 ])
 def test_the_counting_vectorizer_gives_scikit_learns_matrix(params):
     from pmtype.features import CountingTfidfVectorizer

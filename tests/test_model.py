@@ -617,6 +617,20 @@ def test_compact_evidence_quotes_a_phrase_that_holds_its_separators():
                            '"the ""platform"" team", "APIs (REST)")')
 
 
+def test_compact_evidence_lists_the_first_four_phrases_of_its_lean_each_once_whatever_its_case():
+    from pmtype.model import DistinctionEvidence
+
+    said = [("APIs", "technical"), ("pricing", "business"), ("apis", "technical"), ("SDK", "technical"),
+            ("APIs", "technical"), ("latency", "technical"), ("Sdk", "technical"), ("QA", "technical"),
+            ("uptime", "technical")]
+    phrases = [{"phrase": p, "side": side, "start": 0, "end": 0} for p, side in said]
+    e = DistinctionEvidence("focus", "Focus", "technical", 1.0, phrases)
+    assert e.compact() == "focus:technical(APIs, SDK, latency, QA)"
+    assert e.compact(n=2) == "focus:technical(APIs, SDK)"
+    assert DistinctionEvidence("focus", "Focus", "business", 1.0, phrases).compact() == "focus:business(pricing)"
+    assert DistinctionEvidence("focus", "Focus", "business", 1.0, phrases[:1]).compact() == "focus:business"
+
+
 def test_compact_evidence_can_be_split_back_into_its_phrases(model):
     import csv
 

@@ -235,7 +235,7 @@ def build_title_scope(seed: int = config.SEED) -> Pipeline:
     too and added nothing on the real postings, at a quarter of the labelling time.
     """
     title = make_pipeline(FunctionTransformer(_scope_title),
-                          TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, lowercase=True))
+                          CountingTfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, lowercase=True))
     signals = FunctionTransformer(_scope_signals)
     return Pipeline([
         ("features", FeatureUnion([("title", title), ("signals", signals)],
@@ -250,7 +250,7 @@ def build_body_scope(seed: int = config.SEED) -> Pipeline:
     product-management work and roles in it. Without those signals the words alone let
     most real non-PM postings through."""
     words = make_pipeline(FunctionTransformer(_scope_body),
-                          TfidfVectorizer(sublinear_tf=True, min_df=2, dtype=np.float32))
+                          CountingTfidfVectorizer(sublinear_tf=True, min_df=2, dtype=np.float32))
     return Pipeline([
         ("features", FeatureUnion([("words", words), ("signals", FunctionTransformer(_body_signals))])),
         ("classifier", LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced",
@@ -339,11 +339,14 @@ class DistinctionEvidence:
     phrases: list[dict] = field(default_factory=list)  # {"phrase", "side", "start", "end"}
 
     def compact(self, n: int = 4) -> str:
-        lean_side = [p["phrase"] for p in self.phrases if p["side"] == self.lean]
-        seen: list[str] = []
-        for phrase in lean_side:
-            if phrase.lower() not in (s.lower() for s in seen):
-                seen.append(phrase)
+        seen: list[str] = []  # the first n phrases on the lean's side, each once whatever its case
+        lowered: set[str] = set()
+        for p in self.phrases:
+            if p["side"] == self.lean and (key := p["phrase"].lower()) not in lowered:
+                lowered.add(key)
+                seen.append(p["phrase"])
+                if len(seen) == n:
+                    break
         # A distinction can lean one way on the strength of the model's weights alone
         # (say, few phrases of the other side weighed lightly): then no phrases are listed.
         return f"{self.distinction}:{self.lean}" + (f"({', '.join(map(_compact_phrase, seen[:n]))})" if seen else "")
