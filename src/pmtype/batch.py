@@ -1062,8 +1062,7 @@ def _read_csv_rows(part: tuple[str, bytes, int, int], sep: str, encoding: str, e
         names = _header_and_blank_rows(header, sep, encoding, errors, quoting)[0]
         reason = _first_unreadable_row(name, end, sep, encoding, errors, quoting) \
             or f"{tables.parser_reason(e, names, sep)}, counting rows from byte {start}"
-        raise BadInputFile(f"{name + ': ' if named else ''}not a readable {'TSV' if sep == chr(9) else 'CSV'} "
-                           f"file: {reason}") from None
+        raise BadInputFile(f"{name + ': ' if named else ''}{tables.unreadable(sep, reason)}") from None
 
 
 def _read_whole_csv(source, shown: str | None, **kwargs) -> pd.DataFrame:
@@ -1078,8 +1077,8 @@ def _read_whole_csv(source, shown: str | None, **kwargs) -> pd.DataFrame:
         source.seek(0)
         names = _header_and_blank_rows(source.read(tables.SAMPLE_BYTES), sep, kwargs["encoding"],
                                        kwargs["encoding_errors"], kwargs.get("quoting", csv.QUOTE_MINIMAL))[0]
-        raise BadInputFile(f"{shown + ': ' if shown else ''}not a readable {'TSV' if sep == chr(9) else 'CSV'} "
-                           f"file: {tables.parser_reason(e, names, sep)}") from None
+        raise BadInputFile(f"{shown + ': ' if shown else ''}"
+                           f"{tables.unreadable(sep, tables.parser_reason(e, names, sep))}") from None
 
 
 def _first_unreadable_row(name: str, end: int, sep: str, encoding: str, errors: str,

@@ -665,7 +665,7 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
         for chunk in reader:
             if header is None:
                 if reason := first_row_too_long(chunk, sep):
-                    raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}")
+                    raise BadInputFile(unreadable(sep, reason))
                 header = list(chunk.columns)
                 aligned = raw is not None and len(raw) == len(header)
                 if aligned:
@@ -692,8 +692,7 @@ def _read_delimited(stream, sep: str, chunk_size: int, head: str,
             # Ctrl-C handler sets while the read checks for signals (any other exception is an
             # instance, which pandas raises as it is). A Ctrl-C while reading, not a broken file.
             raise KeyboardInterrupt from None
-        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: "
-                           f"{parser_reason(e, raw, sep)}") from None
+        raise BadInputFile(unreadable(sep, parser_reason(e, raw, sep))) from None
 
 
 def names_as_written(header: list[str], raw: list[str] | None) -> list[str]:
@@ -723,6 +722,11 @@ def first_row_too_long(frame: pd.DataFrame, sep: str = ",") -> str | None:
             f"{semicolon_hint([str(c) for c in frame.columns], sep)}")
 
 
+def unreadable(sep: str, reason: str) -> str:
+    """The message for a CSV or TSV table (its separator ``sep``) that cannot be read, and why."""
+    return f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}"
+
+
 def check_first_row(raw, fmt: str, table: TextTable) -> None:
     """The one-line ``BadInputFile`` that ``read_chunks`` gives a CSV or TSV table (``fmt``) whose first
     row under the header is longer than the header (``first_row_too_long``), for the table open in
@@ -738,7 +742,7 @@ def check_first_row(raw, fmt: str, table: TextTable) -> None:
         except (pd.errors.ParserError, pd.errors.EmptyDataError):
             return
     if reason := first_row_too_long(first, sep):
-        raise BadInputFile(f"not a readable {'TSV' if sep == chr(9) else 'CSV'} file: {reason}")
+        raise BadInputFile(unreadable(sep, reason))
 
 
 #: What pandas' CSV reader says when a read of its source raised an exception it did not keep.
