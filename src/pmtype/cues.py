@@ -357,18 +357,16 @@ class CueFinder:
         # The gates of the patterns each anchor word can open: a sentence's anchors name the few
         # gates worth testing (its first token's words are one of every gate's requirements).
         gates_of: dict[str, list[tuple[frozenset[str], ...]]] = {}
-        for p, gate in zip(all_patterns, self._pattern_gates):
+        opened: dict[str, list[int]] = {}  # the patterns each anchor word opens, by number
+        for n, (p, gate) in enumerate(zip(all_patterns, self._pattern_gates)):
             for w in _token_words(p[0]):
                 gates_of.setdefault(w, []).append(gate)
+                opened.setdefault(w, []).append(n)
         self._gates_of = {w: tuple(dict.fromkeys(g)) for w, g in gates_of.items()}
         # The words that can open a cue: a sentence holding none of them holds no cue (most hold none).
         self._openers = self._single | self._pair_keys | self._anchors
         # A word that opens one pattern alone, a pattern of that one word, is a match by itself:
         # no Matcher call is needed to find it ({word: the pattern's key}).
-        opened: dict[str, list[int]] = {}
-        for n, p in enumerate(all_patterns):
-            for w in _token_words(p[0]):
-                opened.setdefault(w, []).append(n)
         self._one_word = {w: pattern_keys[ns[0]] for w, ns in opened.items()
                           if len(ns) == 1 and len(all_patterns[ns[0]]) == 1 and _only_words(all_patterns[ns[0]][0])}
         self._window = max((len(p) for p in all_patterns), default=0)
@@ -464,11 +462,12 @@ class CueFinder:
         for first, _, patterns, _, words in parts:
             if patterns:
                 for j, word in enumerate(words):
+                    if word not in self._anchors:
+                        continue
                     # a window worth the Matcher's time holds every word some pattern opened by
                     # this word requires (the pre-filter asked it of the whole sentence)
-                    if word in self._anchors and any(
-                            all(not required.isdisjoint(words[j:j + self._window]) for required in gate)
-                            for gate in self._gates_of[word]):
+                    window = words[j:j + self._window]
+                    if any(all(not required.isdisjoint(window) for required in gate) for gate in self._gates_of[word]):
                         i = first + j
                         if word in self._one_word:
                             spans.append((i, i + 1, self._one_word[word], False))
