@@ -33,7 +33,7 @@ def test_transformers_store_parameters_only():
     assert p.get_params() == {"drop_boilerplate": False, "cue_path": None, "batch_size": 8, "max_chars": 100000}
     assert not hasattr(p, "finder_")
     a = ArticleFeatures(scale=2.0)
-    assert clone(a).get_params() == {"scale": 2.0}
+    assert clone(a).get_params() == {"scale": 2.0, "per_words": 200, "min_words": 50}
     assert clone(p).set_params(batch_size=4).get_params()["batch_size"] == 4
 
 
@@ -44,11 +44,39 @@ def test_prepare_must_be_fitted_first():
 
 def test_article_features_count_cues_by_distinction_and_side():
     prepared = PreparePostings().fit([]).transform(["Work with engineers and QA. Own pricing."])
-    X = ArticleFeatures().fit(prepared).transform(prepared).toarray()[0]
+    X = ArticleFeatures(per_words=None).fit(prepared).transform(prepared).toarray()[0]
     got = dict(zip(ARTICLE_FEATURES, X))
     assert got["collaborators:technical"] == pytest.approx(np.log1p(2))
     assert got["focus:business"] == pytest.approx(np.log1p(1))
     assert got["research:business"] == 0
+
+
+def test_article_features_count_cues_per_so_many_words():
+    def neutral(rooms):  # 12 words a sentence, no cue; the sentences differ (repeats are read once)
+        return " ".join(f"Room {n} has a view of the river and the old bridge." for n in rooms)
+
+    cues = "Work with engineers and QA. Own pricing."  # 7 words, 3 cues
+    prepared = PreparePostings().fit([]).transform([f"{cues} {neutral(range(20))}", f"{cues} {neutral(range(50))}", cues])
+    assert [p.words.count(" ") + 1 for p in prepared] == [247, 607, 7]
+    X = ArticleFeatures().fit(prepared).transform(prepared).toarray()
+    column = ARTICLE_FEATURES.index("collaborators:technical")
+    # 2 cues per 247 words, per 607 words, and in a text shorter than min_words (counted as 50 words)
+    np.testing.assert_allclose(X[:, column], np.log1p([2 * 200 / 247, 2 * 200 / 607, 2 * 200 / 50]))
+    assert X[0, ARTICLE_FEATURES.index("focus:business")] == pytest.approx(np.log1p(200 / 247))
+    X2 = ArticleFeatures(per_words=100, min_words=10, scale=3.0).fit(prepared).transform(prepared).toarray()
+    np.testing.assert_allclose(X2[:, column], 3.0 * np.log1p([2 * 100 / 247, 2 * 100 / 607, 2 * 100 / 10]))
+
+
+def test_article_features_saved_before_per_words_keep_counting_per_posting():
+    prepared = PreparePostings().fit([]).transform(["Work with engineers and QA. Own pricing."])
+    state = ArticleFeatures(scale=2.0).fit(prepared).__getstate__()
+    del state["per_words"], state["min_words"]  # as pickled by a pmtype without them
+    old = ArticleFeatures.__new__(ArticleFeatures)
+    old.__setstate__(state)
+    assert old.get_params() == {"scale": 2.0, "per_words": None, "min_words": 50}
+    X = old.transform(prepared).toarray()[0]
+    assert X[ARTICLE_FEATURES.index("collaborators:technical")] == pytest.approx(2.0 * np.log1p(2))
+    assert ArticleFeatures().fit(prepared).transform([]).shape == (0, len(ARTICLE_FEATURES))
 
 
 def test_in_a_pipeline_clone_and_joblib_round_trip(tmp_path):
@@ -289,3 +317,13 @@ def test_the_counting_vectorizer_gives_scikit_learns_matrix(params):
         assert a.has_sorted_indices and (a != b).nnz == 0
     again = pickle.loads(pickle.dumps(clone(ours).fit(_FIT_DOCS)))
     assert (again.transform(_NEW_DOCS) != theirs.transform(_NEW_DOCS)).nnz == 0
+
+
+def test_the_training_fingerprint_follows_the_article_features_settings(monkeypatch):
+    from pmtype.model import training_fingerprint
+
+    before = training_fingerprint()
+    assert training_fingerprint() == before
+    # config.ARTICLE_PER_WORDS changed (the default is read from it when pmtype is imported)
+    monkeypatch.setattr(ArticleFeatures.__init__, "__defaults__", (1.0, 100, 50))
+    assert training_fingerprint() != before

@@ -206,6 +206,13 @@ SCOPE_THRESHOLD = 0.5
 #: Objects are still freed as soon as nothing refers to them. At 200,000 rather than 50,000,
 #: labelling real postings took about 7% less time, at the same peak memory.
 GC_GEN0_THRESHOLD = 200_000
+#: The article features count a posting's cues per this many of its words (ArticleFeatures): a long
+#: posting is not more technical or more business-minded for holding more of both. Against raw
+#: counts, on the real labelled postings: ROC-AUC 0.860 → 0.876, macro-F1 0.771 → 0.795 (session 30).
+ARTICLE_PER_WORDS = 200
+#: A posting shorter than this many words is counted as this long, so that a line or two with one cue
+#: does not read as a posting dense with cues.
+ARTICLE_MIN_WORDS = 50
 #: Random seed for training.
 SEED = 13
 #: Cross-validation folds in training and check-labels; a scope check needs this many not_pm rows.

@@ -294,17 +294,30 @@ def cue_counts(cues: Sequence[Cue]) -> np.ndarray:
 
 
 class ArticleFeatures(TransformerMixin, BaseEstimator):
-    """One column per distinction and side: log(1 + number of cues found).
+    """One column per distinction and side: log(1 + cues found per ``per_words`` words).
 
     Parameters
     ----------
     scale : float
         Multiplies every column, so that these few dense columns can hold their
         own beside thousands of TF-IDF columns under one regulariser.
+    per_words : int or None
+        Count cues per this many of the posting's words (``Prepared.words``), a
+        posting shorter than ``min_words`` counted as that long; None counts
+        them per posting, as models saved before this parameter did.
+    min_words : int
+        The fewest words a posting is counted as having.
     """
 
-    def __init__(self, scale=1.0):
+    def __init__(self, scale=1.0, per_words=config.ARTICLE_PER_WORDS, min_words=config.ARTICLE_MIN_WORDS):
         self.scale = scale
+        self.per_words = per_words
+        self.min_words = min_words
+
+    def __setstate__(self, state):
+        # A model saved before per_words counted cues per posting: it keeps reading them so.
+        state = {"per_words": None, "min_words": config.ARTICLE_MIN_WORDS, **state}
+        super().__setstate__(state)
 
     def fit(self, X, y=None):
         self.n_features_in_ = len(ARTICLE_FEATURES)
@@ -312,9 +325,13 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "n_features_in_")
-        rows = [cue_counts(p.cues) for p in X]
-        matrix = np.log1p(np.vstack(rows)) if rows else np.zeros((0, len(ARTICLE_FEATURES)))
-        return sp.csr_matrix(matrix * self.scale)
+        if not len(X):
+            return sp.csr_matrix(np.zeros((0, len(ARTICLE_FEATURES))))
+        counts = np.vstack([cue_counts(p.cues) for p in X])
+        if self.per_words is not None:
+            words = np.array([p.words.count(" ") + 1 if p.words else 0 for p in X], dtype=float)
+            counts *= self.per_words / np.maximum(words, self.min_words)[:, None]
+        return sp.csr_matrix(np.log1p(counts) * self.scale)
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray([f"article:{n}" for n in ARTICLE_FEATURES], dtype=object)

@@ -420,8 +420,9 @@ class PMTypeModel:
         return features.transformer_list[0][1].scale * (features.transformer_weights or {}).get("article", 1.0)
 
     def article_weights(self) -> dict[str, float]:
-        """The fitted weight of each article feature (log(1 + count) of a distinction's cues on one side)
-        on the log-odds of ``technical`` that ``p_technical`` gives, calibration and all."""
+        """The fitted weight of each article feature (``ArticleFeatures``: log(1 + a distinction's cues on
+        one side per so many words)) on the log-odds of ``technical`` that ``p_technical`` gives,
+        calibration and all."""
         coef = self._coefficients()[: len(ARTICLE_FEATURES)] * self._article_scale()
         return dict(zip(ARTICLE_FEATURES, coef.tolist()))
 
@@ -476,7 +477,7 @@ class PMTypeModel:
         X = self.label_pipeline.named_steps["features"].transform(prepared)
         p_tech = self.label_pipeline.named_steps["classifier"].predict_proba(X)[:, 1]
         weights = self.article_weights()
-        article = X[:, : len(ARTICLE_FEATURES)].toarray() / (self._article_scale() or 1.0)  # log(1 + count)
+        article = X[:, : len(ARTICLE_FEATURES)].toarray() / (self._article_scale() or 1.0)  # log(1 + cues per N words)
         for row, i in enumerate(keep):
             if not any(ch.isalpha() for ch in prepared[row].text):  # markup alone, or no letter
                 out[i] = Prediction(None, None, STATUS_NOT_TEXT if prepared[row].text.strip() else STATUS_EMPTY,
@@ -1041,10 +1042,12 @@ def training_fingerprint(seed: int = config.SEED, **pipeline_params) -> str:
 
     import sklearn
 
-    prepare = build_label_pipeline(seed, **pipeline_params).named_steps["prepare"]
-    digest = hashlib.sha256(_CueCache.fingerprint(prepare).encode())
+    pipeline = build_label_pipeline(seed, **pipeline_params)
+    digest = hashlib.sha256(_CueCache.fingerprint(pipeline.named_steps["prepare"]).encode())
     digest.update(Path(__file__).read_bytes())
     digest.update(json.dumps({"seed": seed, **pipeline_params}, sort_keys=True, default=str).encode())
+    article = pipeline.named_steps["features"].transformer_list[0][1]
+    digest.update(json.dumps(article.get_params(), sort_keys=True).encode())  # its defaults come from config
     digest.update(f"{sklearn.__version__}|{np.__version__}".encode())
     return digest.hexdigest()[:16]
 
