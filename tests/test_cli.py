@@ -838,6 +838,23 @@ def test_train_takes_the_users_label_for_a_seed_posting(tmp_path, corpus_csv, mo
     assert manifest["data"]["by_label"] == {k: int(v) for k, v in sorted(counts.items())}
 
 
+def test_models_and_info_show_an_undefined_figure_as_n_a(model_dir):
+    """A cross-validated figure that cannot be computed (null in the manifest) is n/a, not nan or a crash."""
+    from conftest import install_model
+    from pmtype import persist
+
+    folder = install_model(model_dir, "undefined")
+    manifest = json.loads((folder / persist.MANIFEST_FILE).read_text())
+    manifest["metrics"]["cross_validation"]["metrics"]["roc_auc"] = {"value": None}
+    (folder / persist.MANIFEST_FILE).write_text(json.dumps(manifest))
+    r = run("models")
+    assert r.exit_code == 0, r.output
+    assert re.search(r"^  undefined  .*  n/a  ", r.stdout, re.M), r.stdout
+    r = run("info", "-m", "undefined")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines()[-1].endswith(", roc_auc n/a")
+
+
 def test_models_remove(model_dir):
     from conftest import install_model
     from pmtype import config

@@ -336,6 +336,33 @@ def test_a_manifest_pmtype_wrote_passes_the_shape_check(model_dir):
     assert "cross-validated: accuracy " in text
 
 
+def _refuse(token):
+    raise ValueError(f"{token} is not JSON")
+
+
+def test_a_figure_that_cannot_be_computed_is_written_as_null_and_shown_as_n_a(model_dir):
+    """Python's json writes NaN as the bare token NaN, which jq and JSON.parse refuse: an undefined
+    cross-validated figure is null in the manifest, and reads back as NaN (n/a), as training gave it."""
+    from pmtype.registry import describe
+
+    manifest = persist.read_manifest(model_dir)
+    cv = manifest["metrics"]["cross_validation"]["metrics"]
+    cv["roc_auc"] = {"value": float("nan")}
+    cv["business_precision"] = {"value": float("nan"), "low": float("nan"), "high": float("inf")}
+    persist.save_model(load_model(model_dir), config.models_dir() / "undefined", manifest)
+    written = json.loads((config.models_dir() / "undefined" / persist.MANIFEST_FILE).read_text(),
+                         parse_constant=_refuse)
+    assert written["metrics"]["cross_validation"]["metrics"]["roc_auc"] == {"value": None}
+    assert written["metrics"]["cross_validation"]["metrics"]["business_precision"] == {
+        "value": None, "low": None, "high": None}
+    [version] = list_models()
+    assert version.problem is None and np.isnan(version.metrics["roc_auc"])
+    assert describe("undefined").splitlines()[-1].endswith(", roc_auc n/a")
+    assert np.isnan(persist.read_manifest(version.path)["metrics"]["cross_validation"]["metrics"]
+                    ["business_precision"]["value"])
+    assert load_model("undefined").model_id == manifest["model_id"]
+
+
 # --- what killed writes leave behind -----------------------------------------------------
 
 def _dead_pid():

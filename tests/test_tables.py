@@ -475,6 +475,24 @@ def test_nested_parquet_values_are_written_as_json(tmp_path, nested_parquet, nam
             '"[1.5, null]","[[""k"", 1]]"')
 
 
+def _refuse(token):
+    raise ValueError(f"{token} is not JSON")
+
+
+def test_numbers_that_are_not_finite_are_written_as_null_which_strict_json_parsers_read(tmp_path):
+    """Python reads Infinity and NaN in JSON Lines, but would write them back as bare tokens that jq and
+    JSON.parse refuse: pmtype's JSON (a JSON Lines row, a nested value in a CSV cell) has null instead."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"description":"PM for APIs","score":Infinity,"low":-Infinity,"x":NaN,'
+                      '"nested":{"a":[1.5,Infinity]}}\n', encoding="utf-8")
+    _write_in_chunks(source, 500, tmp_path, ("out.jsonl", "out.csv"))
+    row = json.loads((tmp_path / "out.jsonl").read_text(), parse_constant=_refuse)
+    assert row == {"description": "PM for APIs", "score": None, "low": None, "x": None,
+                   "nested": {"a": [1.5, None]}}
+    cell = _read(tmp_path / "out.csv")["nested"][0]
+    assert json.loads(cell, parse_constant=_refuse) == {"a": [1.5, None]}
+
+
 @pytest.mark.parametrize("ids", [[1, 2, 3], [30, 10, 20]])  # pandas keeps a range of numbers in metadata only
 def test_parquet_written_with_a_named_index_gives_it_as_a_column(tmp_path, ids):
     path = tmp_path / "indexed.parquet"

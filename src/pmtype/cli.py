@@ -10,7 +10,6 @@ import _thread
 import contextlib
 import io
 import json
-import math
 import os
 import re
 import sys
@@ -131,19 +130,12 @@ class _Errors:
         return False
 
 
-def _strict_json(data) -> str:
-    """``data`` as indented JSON that any parser reads: a metric that is not a number (ROC-AUC
-    on postings of one label) is ``null``, not the ``NaN`` no JSON standard allows."""
-    def finite(value):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: finite(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [finite(v) for v in value]
-        return value
+def _strict_json(data, indent: int | None = 2, ensure_ascii: bool = True) -> str:
+    """``data`` as JSON that any parser reads: a metric that is not a number (ROC-AUC on postings
+    of one label) is ``null``, not the ``NaN`` no JSON standard allows (``tables.json_value``)."""
+    from pmtype.tables import json_value
 
-    return json.dumps(finite(data), indent=2, allow_nan=False)
+    return json.dumps(json_value(data), indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)
 
 
 def _given(ctx: typer.Context, name: str) -> bool:
@@ -217,7 +209,7 @@ def classify(
         prediction = classify_posting(text, title=None if title is None else argument_text(title), model=model,
                                       force=force, progress=_say)
     if as_json:
-        typer.echo(json.dumps(prediction.as_dict(), ensure_ascii=False))
+        typer.echo(_strict_json(prediction.as_dict(), indent=None, ensure_ascii=False))
         return
     _print_prediction(prediction)
 
@@ -544,6 +536,7 @@ def models(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from pmtype.config import models_dir
+    from pmtype.metrics import shown_metric
     from pmtype.registry import LISTED_METRICS, list_models, missing_default, remove_unfinished
 
     _say_unfinished(remove_unfinished())  # what killed runs left: never listed, so tidied here
@@ -563,7 +556,7 @@ def models(ctx: typer.Context) -> None:
         if v.problem:
             typer.echo(f"{mark} {v.name:<{width}}  cannot be used: {v.problem}")
             continue
-        metrics = "  ".join(f"{v.metrics[m]:>8.3f}" if m in v.metrics else f"{'-':>8}" for m in LISTED_METRICS)
+        metrics = "  ".join(f"{shown_metric(v.metrics[m]) if m in v.metrics else '-':>8}" for m in LISTED_METRICS)
         typer.echo(f"{mark} {v.name:<{width}}  {v.created or 'unknown':<25}  {v.rows if v.rows is not None else 'unknown':>6}  "
                    f"{metrics}  {v.model_id}")
     if missing:

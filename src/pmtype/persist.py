@@ -22,6 +22,7 @@ import joblib
 from pmtype import config
 from pmtype.errors import (BadModelName, CannotWrite, ModelIncompatible, ModelNotFound, ModelTampered,
                            NestedModelFolder, OutputExists, printable, system_reason)
+from pmtype.tables import json_value
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -305,7 +306,8 @@ def _save_model(obj, folder: Path, manifest: dict, overwrite: bool) -> dict:
             model_sha256=sha256_of(tmp / MODEL_FILE),
         )
         with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=2, sort_keys=True)
+            # a metric that cannot be computed (NaN) as null: strict JSON parsers refuse a bare NaN
+            json.dump(json_value(manifest), f, indent=2, sort_keys=True, allow_nan=False)
             f.flush()
             os.fsync(f.fileno())
         if overwrite and (folder.exists() or folder.is_symlink()):
@@ -378,8 +380,14 @@ _SHAPE = {
     ("metrics", "cross_validation", "n"): (_is_count, "a whole number"),
     ("metrics", "cross_validation", "metrics"): (lambda v: isinstance(v, dict), "a mapping"),
 }
-#: Each cross-validated metric: ``{"value": number}``, with ``low`` and ``high`` where given.
+#: Each cross-validated metric: ``{"value": number}``, with ``low`` and ``high`` where given; null
+#: (written for NaN) where it cannot be computed.
 _METRIC_FIELDS = ("value", "low", "high")
+
+
+def cross_validated(manifest: dict) -> dict:
+    """The manifest's cross-validated metrics by name (``{}`` where it records none)."""
+    return manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
 
 
 def _shape_problem(manifest) -> str | None:
@@ -395,13 +403,12 @@ def _shape_problem(manifest) -> str | None:
             parent = parent.get(key, {})
         if path[-1] in parent and not check(parent[path[-1]]):
             return f"'{'.'.join(path)}' is {_shown(parent[path[-1]])}, not {what}"
-    metrics = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
-    for name, metric in metrics.items():
+    for name, metric in cross_validated(manifest).items():
         where = f"metrics.cross_validation.metrics.{printable(name)}"
         if not isinstance(metric, dict) or "value" not in metric:
             return f"'{where}' is {_shown(metric)}, not a mapping with a 'value'"
         for field in _METRIC_FIELDS:
-            if field in metric and not _is_number(metric[field]):
+            if field in metric and metric[field] is not None and not _is_number(metric[field]):
                 return f"'{where}.{field}' is {_shown(metric[field])}, not a number"
     return None
 
@@ -440,6 +447,9 @@ def read_manifest(folder: Path) -> dict:
     if problem is not None:
         raise ModelTampered(f"{printable(path)} is not a valid pmtype manifest: {problem}; rebuild the model "
                             f"with {rebuild_advice(folder)}")
+    # a metric that cannot be computed, written as null, is NaN again, as training gave it
+    for metric in cross_validated(manifest).values():
+        metric.update({k: float("nan") for k in _METRIC_FIELDS if k in metric and metric[k] is None})
     return manifest
 
 

@@ -56,7 +56,7 @@ from pmtype.model import (
     model_folder,
     no_such_model,
 )
-from pmtype.metrics import few_postings_note, shown_p
+from pmtype.metrics import few_postings_note, shown_metric, shown_p
 from pmtype.text import first_line
 
 
@@ -135,10 +135,11 @@ def describe(model: str | Path | None = None) -> str:
         "band       " + (f"p_technical within {m['band']} of 0.5 is uncertain" if "band" in m else UNKNOWN),
         "languages  " + _languages_line(m),
     ]
-    cv = m.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
+    cv = persist.cross_validated(m)
     if cv:
         lines.append("cross-validated: " + ", ".join(
-            f"{k} {v['value']:.3f}" for k, v in cv.items() if k in ("accuracy", "macro_f1", "roc_auc", "ece")))
+            f"{k} {shown_metric(v['value'])}" for k, v in cv.items()
+            if k in ("accuracy", "macro_f1", "roc_auc", "ece")))
     lines += _notes_lines(m)
     return "\n".join(printable(line) for line in lines)
 
@@ -201,7 +202,7 @@ def _describe_version(folder: Path, default: Path | None) -> ModelVersion:
         version.problem = str(e)
         return version
     data = manifest.get("data", {})
-    cv = manifest.get("metrics", {}).get("cross_validation", {}).get("metrics", {})
+    cv = persist.cross_validated(manifest)
     version.model_id = manifest.get("model_id", UNKNOWN)
     version.created = manifest.get("created")
     version.rows = data.get("rows")

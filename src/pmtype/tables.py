@@ -16,6 +16,7 @@ import gzip
 import io
 import itertools
 import json
+import math
 import os
 import re
 import shutil
@@ -973,7 +974,7 @@ def _cell(v):
     if v is None or isinstance(v, str):
         return v
     if isinstance(v, NESTED):
-        return json.dumps(_json_value(v), ensure_ascii=False)
+        return json.dumps(json_value(v), ensure_ascii=False, allow_nan=False)
     return str(v)
 
 
@@ -1247,21 +1248,24 @@ def decimals_as_text(frame: pd.DataFrame, column: str, digits: int = 4) -> pd.Da
     return frame
 
 
-def _json_value(v):
-    """``v`` as a value ``json.dumps`` writes as JSON, at any depth: numpy arrays and tuples as
-    lists, numpy numbers as numbers, a missing value (NaN, NA, NaT) as null, a date as ISO text."""
-    if isinstance(v, float) and v != v:
+def json_value(v):
+    """``v`` as a value ``json.dumps`` writes as strict JSON, at any depth: numpy arrays and tuples
+    as lists, numpy numbers as numbers, a missing value (NaN, NA, NaT) as null, a date as ISO text.
+    A number that is not finite (NaN, an infinity) is null too: Python would write the bare tokens
+    ``NaN`` and ``Infinity``, which no JSON standard allows and strict parsers (jq,
+    ``JSON.parse``) refuse, so pmtype's JSON is written with ``allow_nan=False`` after this."""
+    if isinstance(v, float) and not math.isfinite(v):
         return None
     if v is None or isinstance(v, (str, int, float)):
         return v
     if isinstance(v, dict):
-        return {k: _json_value(x) for k, x in v.items()}
+        return {k: json_value(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, np.ndarray)):
-        return [_json_value(x) for x in v]
+        return [json_value(x) for x in v]
     if v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, np.generic):
-        return _json_value(v.item())
+        return json_value(v.item())
     if hasattr(v, "isoformat"):
         return v.isoformat()
     return str(v)
@@ -1273,9 +1277,9 @@ def _write_jsonl(frame: pd.DataFrame, stream) -> None:
     columns = [str(c) for c in frame.columns]
     lacked = {str(k): set(where) for k, where in frame.attrs.get(LACKED_KEYS, {}).items()}
     for i, values in enumerate(frame.itertuples(index=False, name=None)):
-        stream.write(json.dumps({k: _json_value(v) for k, v in zip(columns, values)
+        stream.write(json.dumps({k: json_value(v) for k, v in zip(columns, values)
                                  if not (v is None and i in lacked.get(k, ()))},
-                                ensure_ascii=False, separators=(",", ":"), default=str))
+                                ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False))
         stream.write("\n")
 
 
