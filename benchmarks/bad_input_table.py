@@ -17,18 +17,25 @@ import tempfile
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
-#: What this script imports beside the cases: pmtype, and pytest from the test extras.
-NEEDED_MODULES = ("pmtype", "pytest")
+#: What this script and the cases it runs import: pmtype, pandas and typer, and pytest from the test extras.
+NEEDED_MODULES = ("pmtype", "pytest", "pandas", "typer")
+
+
+def not_installed(missing: list[str]) -> str:
+    """The one line that says the modules ``missing`` are not installed, and how to install them."""
+    return (f"benchmarks/bad_input_table.py needs {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not installed: install the test extras "
+            "(pip install -e '.[test]'; `make bench` does it)")
 
 
 def cannot_run() -> str | None:
     """Why this script cannot run here, in one line, or None: a module it imports is not installed,
     or tests/test_bad_input.py, whose cases it runs, is not beside benchmarks/ (not a checkout).
-    Checked before anything is imported (run_all.py checks it too, before its first section)."""
+    Checked before anything is imported (run_all.py checks it too, before its first section); a
+    module that pmtype itself needs is found missing only when imported, and said as this says it."""
     missing = [name for name in NEEDED_MODULES if importlib.util.find_spec(name) is None]
     if missing:
-        return (f"benchmarks/bad_input_table.py needs {', '.join(missing)}, which is not installed: install the "
-                "test extras (pip install -e '.[test]'; `make bench` does it)")
+        return not_installed(missing)
     if not (TESTS / "test_bad_input.py").is_file():
         return (f"benchmarks/bad_input_table.py runs the cases of tests/test_bad_input.py, which is not in {TESTS}: "
                 "run it in a checkout of pmtype")
@@ -45,12 +52,16 @@ def main() -> int:
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help, and nothing else
     if why := cannot_run():
         raise SystemExit(why)
-    import pandas as pd
-    import pytest
-
     sys.path.insert(0, str(TESTS))
-    from corpus import rows as corpus_rows
-    from test_bad_input import CASES, check, fast_bootstrap, run_case
+    try:
+        import pandas as pd
+        import pytest
+        from corpus import rows as corpus_rows
+        from test_bad_input import CASES, check, fast_bootstrap, run_case
+    except ModuleNotFoundError as e:  # one that pmtype needs (scikit-learn, spaCy…): a line, not a traceback
+        if not e.name or e.name.split(".")[0] == "pmtype":  # a module of pmtype's own: a bug to show
+            raise
+        raise SystemExit(not_installed([e.name.split(".")[0]])) from None
 
     with tempfile.TemporaryDirectory(prefix="pmtype-bad-input-") as tmp:
         tmp = Path(tmp)

@@ -126,6 +126,17 @@ def test_the_bad_input_table_without_pytest_says_so_in_one_line():
                "(pip install -e '.[test]'; `make bench` does it)\n")
 
 
+@pytest.mark.parametrize("module", ["pandas", "typer", "sklearn", "spacy"])
+def test_the_bad_input_table_without_a_module_it_or_pmtype_imports_says_so_in_one_line(module):
+    """pandas and typer are imported by the script and its cases; scikit-learn and spaCy by pmtype,
+    found missing only as the cases are imported: each is one line, not a traceback."""
+    hidden = (f"import runpy, sys; sys.modules[{module!r}] = None; sys.argv = sys.argv[1:]; "
+              "runpy.run_path(sys.argv[0], run_name='__main__')")  # a Python without it installed
+    assert _run_by_hand(BENCHMARKS / "bad_input_table.py", "-c", hidden) == (
+        1, "", f"benchmarks/bad_input_table.py needs {module}, which is not installed: install the test extras "
+               "(pip install -e '.[test]'; `make bench` does it)\n")
+
+
 def test_the_bad_input_table_outside_a_checkout_says_so_in_one_line(tmp_path):
     script = tmp_path / "benchmarks" / "bad_input_table.py"
     script.parent.mkdir()
