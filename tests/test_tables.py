@@ -1012,6 +1012,35 @@ def test_a_file_separated_by_semicolons_is_named_so(tmp_path):
                                  "tabs): save it so")
 
 
+TSV_OF_SEMICOLONS = ("; the header is one column, 'description;title': is the file separated by semicolons? "
+                     "pmtype reads TSV separated by tabs (and CSV by commas): save it so")
+
+
+def test_a_tsv_file_separated_by_semicolons_is_named_so(tmp_path):
+    # a file of semicolons saved as .tsv: one column, as for one saved as .csv
+    path = tmp_path / "excel.tsv"
+    path.write_bytes(b"description;title\nWe build APIs;Engineer PM\nOwn the roadmap;Biz PM\n")
+    frame = _read(path)
+    with pytest.raises(MissingColumn) as e:
+        tables.find_column(frame.columns, None, tables.TEXT_COLUMNS, "text", fmt=tables.read_format(frame, path))
+    assert str(e.value).endswith("the columns are: description;title; name one with --text-column" + TSV_OF_SEMICOLONS)
+    # where a cell holds a tab, the row cannot be read: named so too
+    path.write_bytes(b"description;title\nOwn the roadmap;Biz PM\nWe build APIs\tand code;Engineer PM\n")
+    with pytest.raises(BadInputFile) as e:
+        _read(path)
+    assert str(e.value) == "not a readable TSV file: row 3 has 2 fields but the header has 1" + TSV_OF_SEMICOLONS
+
+
+def test_a_tsv_file_separated_by_semicolons_is_named_so_by_label(tmp_path, model_dir):
+    path = tmp_path / "in.tsv"
+    path.write_bytes(b"description;title\nWe build APIs;Engineer PM\nOwn the roadmap;Biz PM\n")
+    r = CliRunner().invoke(app, ["label", str(path), "-m", str(model_dir), "-o", str(tmp_path / "out.csv")])
+    assert (r.exit_code, r.output) == (1, (
+        f"Error: {path}: no text column found (looked for description, job_description, jobdescription, "
+        "description_text, text, body, …); the columns are: description;title; name one with --text-column"
+        + TSV_OF_SEMICOLONS + "\n"))
+
+
 class _CountingReader(io.BytesIO):
     """A binary file that counts the bytes read from it."""
 

@@ -178,7 +178,7 @@ def posting_columns(columns, text_column: str | None = None, title_column: str |
 def _columns_hint(columns: list[str], fmt: str | None) -> str:
     """The end of a missing-column message for the header of a CSV or TSV table (``fmt``; no other
     format's columns are a header read as text) that is JSON (a header that starts with ``{`` or
-    ``[``: JSON Lines on standard input, or in a file named as CSV), or a CSV header of one column
+    ``[``: JSON Lines on standard input, or in a file named as CSV), or a header of one column
     holding semicolons (``semicolon_hint``), else ""."""
     if fmt not in ("csv", "tsv"):
         return ""
@@ -188,11 +188,14 @@ def _columns_hint(columns: list[str], fmt: str | None) -> str:
 
 
 def semicolon_hint(header: list[str] | None, sep: str = ",") -> str:
-    """The end of a message about a table whose header (``header``, read with separator ``sep``) is
-    one column holding semicolons: a file separated by them, which pmtype does not read; else ""."""
-    if header and len(header) == 1 and ";" in header[0] and sep == ",":
+    """The end of a message about a CSV or TSV table whose header (``header``, read with separator
+    ``sep``) is one column holding semicolons: a file separated by them (saved as .csv or as .tsv),
+    which pmtype does not read; else ""."""
+    if header and len(header) == 1 and ";" in header[0]:
+        reads = ("TSV separated by tabs (and CSV by commas)" if sep == "\t"
+                 else "CSV separated by commas (and TSV by tabs)")
         return (f"; the header is one column, '{printable(header[0][:60])}': is the file separated by "
-                "semicolons? pmtype reads CSV separated by commas (and TSV by tabs): save it so")
+                f"semicolons? pmtype reads {reads}: save it so")
     return ""
 
 
