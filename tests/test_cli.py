@@ -1190,6 +1190,18 @@ def test_classify_calls_a_path_that_names_nothing_a_missing_file(model_dir, tmp_
         1, f"Error: {name}: no such file (to classify those words as a posting, pipe them on stdin)\n")
 
 
+@pytest.mark.parametrize("name", ["example.com/jobs/pm.html", "Jobs.Example.co.uk/pm.md"])
+def test_classify_hints_that_a_missing_file_named_as_a_host_may_be_a_web_address(model_dir, tmp_path, monkeypatch,
+                                                                                  name):
+    monkeypatch.chdir(tmp_path)
+    r = run("classify", name, "--model", model_dir)
+    assert (r.exit_code, r.stderr) == (1, f"Error: {name}: no such file (if that is a web address: pmtype reads "
+                                          "no web pages; save the page and give its file)\n")
+    r = run("classify", "--file", name, "--model", model_dir)
+    assert (r.exit_code, r.stderr) == (1, f"Error: {name} does not exist (if that is a web address: pmtype reads "
+                                          "no web pages; save the page and give its file)\n")
+
+
 @pytest.mark.parametrize("args,address", [
     (["https://example.com/jobs/123"], "https://example.com/jobs/123"),
     ([" HTTP://jobs.example.com/pm?id=7\n"], "HTTP://jobs.example.com/pm?id=7"),

@@ -174,6 +174,27 @@ def test_unknown_format_and_missing_file(tmp_path):
     assert str(e.value) == f"{tmp_path / 'missing.csv'} does not exist"
 
 
+WEB_HINT = " (if that is a web address: pmtype reads no web pages; save the page and give its file)"
+
+
+@pytest.mark.parametrize("name,hint", [
+    ("example.com/jobs/pm.html", WEB_HINT), ("Jobs.Example.co.uk/pm.md", WEB_HINT),
+    ("www.acme.example/pm.txt", WEB_HINT), ("example.com/postings.csv", WEB_HINT),
+    ("postings/pm.html", ""), ("data.backup/posting.txt", ""), ("notes.md/pm.txt", ""),
+    ("jobs.acme/2024/pm.md", ""), ("example.com", ""),
+])
+def test_a_missing_file_named_as_a_web_address_says_none_is_fetched(tmp_path, monkeypatch, name, hint):
+    """A web address typed without https:// is a missing file, and the message says what to do."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BadInputFile) as e:
+        tables.read_text_file(name)
+    assert str(e.value) == f"{name} does not exist{hint}"
+    if name.endswith(".csv"):
+        with pytest.raises(BadInputFile) as e:
+            _read(name)
+        assert str(e.value) == f"{name} does not exist{hint}"
+
+
 def test_interrupted_write_leaves_nothing(tmp_path):
     path = tmp_path / "out.csv"
     with pytest.raises(RuntimeError):

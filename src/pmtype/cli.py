@@ -179,7 +179,7 @@ def classify(
     """Classify one posting: label, probability of technical, and evidence by distinction."""
     from pmtype.model import classify as classify_posting
 
-    from pmtype.tables import argument_text, read_text_file
+    from pmtype.tables import argument_text, read_text_file, web_address_hint
 
     if text is not None and file is not None:
         _fail("give the posting as an argument or with --file, not both", 2)
@@ -191,7 +191,8 @@ def classify(
     if named is not None:
         file, text = named, None  # "-": standard input, as for label
     elif text is not None and _looks_like_a_file_name(text):
-        _fail(f"{text.strip()}: no such file (to classify those words as a posting, pipe them on stdin)")
+        _fail(f"{text.strip()}: no such file"
+              + (web_address_hint(text) or " (to classify those words as a posting, pipe them on stdin)"))
     if file is None and text is None:
         if sys.stdin is None or sys.stdin.isatty():
             _fail("no posting given: pass its text, --file PATH, or pipe it on stdin", 2)

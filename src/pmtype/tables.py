@@ -201,10 +201,30 @@ def semicolon_hint(header: list[str] | None, sep: str = ",") -> str:
 
 # --- reading -----------------------------------------------------------------
 
+#: Top-level domains a web address typed without ``https://`` commonly ends its host with; none is
+#: a file's ending too (``.md``, ``.pl``, ``.sh`` are left out), so ``notes.md/x`` is no host.
+_KNOWN_DOMAINS = frozenset(
+    "com org net io co ai dev app jobs careers work tech info biz edu gov eu uk us ca au nz ie de fr "
+    "nl be at ch es it se no dk fi jp in sg il br mx".split())
+_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?P<domain>[a-z]{2,})", re.IGNORECASE)
+
+
+def web_address_hint(path) -> str:
+    """The end of a missing file's message where ``path``'s first part looks like a web host
+    (``www.…``, or ``example.com``: a dot and a known top-level domain), as a web address typed
+    without ``https://`` does (``example.com/jobs/pm.html``); else nothing. Nothing is fetched."""
+    first = os.fspath(path).strip().split("/", 1)
+    host = _HOST.fullmatch(first[0])
+    if len(first) < 2 or host is None or not (first[0].lower().startswith("www.")
+                                              or host["domain"].lower() in _KNOWN_DOMAINS):
+        return ""
+    return " (if that is a web address: pmtype reads no web pages; save the page and give its file)"
+
+
 def _check_input_file(path: Path) -> None:
     """A one-line ``BadInputFile`` where ``path`` is missing or is a folder, for every format."""
     if not path.exists():
-        raise BadInputFile(f"{path} does not exist")
+        raise BadInputFile(f"{path} does not exist{web_address_hint(path)}")
     if path.is_dir():
         raise BadInputFile(f"{path} is a folder, not a file")
 
