@@ -432,6 +432,7 @@ def test_paths_that_start_with_a_tilde_are_in_the_home_folder(tmp_path, model_di
     (lambda p: pmtype.check_labels("in.csv", output=p), "output"),
     (lambda p: pmtype.suggest("in.csv", output=p), "output"),
     (lambda p: pmtype.compare("new", on=p), "on"),
+    (lambda p: pmtype.remove_unfinished(p), "folder"),  # not the working directory's leftovers
 ])
 @pytest.mark.parametrize("blank", ["", "  ", "\t"])
 def test_a_blank_path_given_to_the_library_is_said_to_be_one(tmp_path, monkeypatch, call, name, blank):

@@ -358,9 +358,11 @@ def _tidy(folder: Path, done: Unfinished, now: float, max_age: float) -> None:
             continue  # tidying up never stops the caller; it is tried again next time
 
 
+@config.user_paths("folder")
 def remove_unfinished(folder: str | Path | None = None,
                       max_age: float = config.UNFINISHED_MAX_AGE) -> Unfinished:
-    """Tidy what killed writes left in a models folder (default: ``config.models_dir()``).
+    """Tidy what killed writes left in a models folder (default: ``config.models_dir()``; a blank
+    ``folder`` is a ``BadOption``, never the working directory's leftovers).
 
     Only pmtype's own leftovers count, in the folder and in its cue cache
     (``CUE_CACHE_DIR``), and only when their writer's process is gone (for names
