@@ -83,6 +83,30 @@ def test_dask_engine_from_the_cli_writes_csv_parts(tmp_path, model_dir, parts):
     assert r.stderr.strip().splitlines()[-1].startswith("45 rows labelled in ")
 
 
+@pytest.mark.parametrize("name,told", [("out.jsonl", "jsonl"), ("out.ndjson", "jsonl"), ("out.tsv", "tsv"),
+                                       ("out.csv.gz", "gzipped csv")])
+def test_dask_engine_refuses_an_output_named_for_a_format_it_does_not_write(tmp_path, model_dir, parts, started,
+                                                                           name, told):
+    """Not a folder of Parquet parts under a JSON Lines name: refused before the cluster starts."""
+    folder, _ = parts
+    out = tmp_path / name
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", str(out), "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert (r.exit_code, r.stderr) == (2, f"Error: the dask engine writes parquet or csv output, not {told} as the name "
+                                          f"{out} says: name the folder otherwise, or give --output-format parquet or csv\n")
+    assert started == [] and not out.exists()
+
+
+def test_dask_engine_writes_the_format_its_folder_is_named_for(tmp_path, model_dir, parts):
+    folder, _ = parts
+    r = CliRunner().invoke(app, ["label", str(folder / "*.csv"), "-o", f"{tmp_path / 'out.csv'}/", "--engine", "dask",
+                                 "--model", str(model_dir)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "out.csv").iterdir()) == ["part-0.csv", "part-1.csv", "part-2.csv"]
+    summary = label_with_dask(str(folder / "*.csv"), tmp_path / "out.jsonl", model=model_dir, out_format="parquet")
+    assert summary.rows == 45 and len(pd.read_parquet(tmp_path / "out.jsonl")) == 45  # the format given wins
+
+
 def test_dask_engine_needs_an_output_folder(model_dir):
     r = CliRunner().invoke(app, ["label", "x.csv", "--engine", "dask", "--model", str(model_dir)])
     assert r.exit_code == 2

@@ -368,11 +368,12 @@ def dask_setup(worker) -> None:
 @config.user_paths("input_path", "output_dir", models=("model",))
 def label_with_dask(input_path: str, output_dir, model: str | Path | None = None,
                     text_column: str | None = None, title_column: str | None = None,
-                    in_format: str | None = None, out_format: str = "parquet",
+                    in_format: str | None = None, out_format: str | None = None,
                     encoding: str | None = None, scheduler: str | None = None, workers: int = 2,
                     blocksize: str | None = "64MB", force: bool = False,
                     progress: Callable[[str], None] | None = None) -> LabelSummary:
-    """Label a path, a glob or any URL Dask reads, into a folder of partitioned output.
+    """Label a path, a glob or any URL Dask reads, into a folder of partitioned output: Parquet
+    or CSV parts, ``out_format`` or as the folder's name tells (``labelled.csv``), else Parquet.
 
     With no ``scheduler`` a local cluster of ``workers`` processes (never more than the cores) is started;
     otherwise the job runs on the Dask cluster at that address. Each partition
@@ -403,9 +404,7 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
         raise BadOption("--workers must be at least 1")
     # a local cluster's workers: never more than the cores, as for --jobs (each holds a model; more only share them)
     workers = min(workers, usable_cores())
-    out_format = (out_format or "parquet").lower()
-    if out_format not in ("parquet", "csv"):
-        raise BadOption("the dask engine writes parquet or csv output")
+    out_format = _dask_output_format(output_dir, out_format)
     if scheduler is not None:
         _check_scheduler_address(scheduler)
     output = _DaskOutput.of(output_dir)
@@ -455,6 +454,27 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
             summary.statuses[value] += int(n)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _dask_output_format(output_dir, out_format: str | None) -> str:
+    """The format of the dask engine's parts: ``out_format``, else the one the output folder's name
+    tells, as a file's name tells the local engine's (``labelled.csv/``), else Parquet. A format it
+    does not write (JSON Lines, TSV), or a name asking for gzip, is a ``BadOption`` before any
+    work starts, not a folder of Parquet parts under that name."""
+    if out_format:
+        if out_format.lower() not in ("parquet", "csv"):
+            raise BadOption("the dask engine writes parquet or csv output")
+        return out_format.lower()
+    name = str(output_dir).rstrip("/")
+    try:
+        found = tables.detect_format(name)
+    except BadInputFile:  # a name that tells no format: Parquet
+        return "parquet"
+    if found not in ("parquet", "csv") or name.lower().endswith(".gz"):
+        told = "gzipped " + found if name.lower().endswith(".gz") else found
+        raise BadOption(f"the dask engine writes parquet or csv output, not {told} as the name "
+                        f"{printable(name)} says: name the folder otherwise, or give --output-format parquet or csv")
+    return found
 
 
 def _counted(frame: pd.DataFrame) -> pd.DataFrame:

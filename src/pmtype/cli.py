@@ -366,7 +366,7 @@ def label(
         with _Errors():
             summary = label_with_dask(input, output, model=model, text_column=text_column,
                                       title_column=title_column, in_format=fmt,
-                                      out_format=out_fmt or "parquet", encoding=encoding, scheduler=scheduler,
+                                      out_format=out_fmt, encoding=encoding, scheduler=scheduler,
                                       workers=2 if workers is None else workers, force=force,
                                       progress=None if quiet else _say)
         if not quiet:
