@@ -179,6 +179,19 @@ def test_classify_builds_the_default_model_on_first_use(tmp_path):
     assert "building" not in again.stderr
 
 
+@pytest.mark.parametrize("command", [["label", "{input}", "-o", "{out}"], ["evaluate", "{input}"],
+                                     ["suggest", "{input}"]])
+@pytest.mark.parametrize("input_name,what", [("gone.csv", "does not exist"), ("folder", "is a folder, not a file")])
+def test_a_missing_input_is_said_before_the_default_model_is_built(tmp_path, command, input_name, what):
+    (tmp_path / "folder").mkdir()
+    given = tmp_path / input_name
+    r = run(*[part.format(input=given, out=tmp_path / "out.csv") for part in command])
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (1, f"Error: {given} {what}")
+    assert "building" not in r.stderr
+    assert not (tmp_path / "models" / "default").exists()
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("name,what", [("gone.csv", "does not exist"), ("", "is a folder, not a file")])
 def test_classify_building_the_default_model_names_a_wrong_seed_corpus_setting(tmp_path, monkeypatch, name, what):
     """Not '/path is a folder, not a file', nor 'pass --no-seed', which classify has not."""

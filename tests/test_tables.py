@@ -1131,3 +1131,18 @@ def test_endless_standard_input_is_read_only_so_far_and_its_posting_given(monkey
     monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(buffer=io.BufferedReader(endless)))
     assert tables.read_text_file("-", max_chars=config.MAX_CHARS) == ("y\n" * config.MAX_CHARS)[: config.MAX_CHARS + 1]
     assert endless.given <= 4 * (config.MAX_CHARS + 1) + 4 + tables.STDIN_DRAIN_BYTES + io.DEFAULT_BUFFER_SIZE
+
+
+def test_check_input_exists_refuses_a_missing_file_or_a_folder_and_passes_streams(tmp_path):
+    from pmtype.errors import BadInputFile
+
+    (tmp_path / "here.csv").write_text("text\nx\n")
+    tables.check_input_exists(tmp_path / "here.csv")
+    tables.check_input_exists("-")  # standard input: read later, as it comes
+    tables.check_input_exists("/dev/null")
+    with pytest.raises(BadInputFile, match=r"^.*gone\.csv does not exist$"):
+        tables.check_input_exists(tmp_path / "gone.csv")
+    with pytest.raises(BadInputFile, match=r"is a folder, not a file$"):
+        tables.check_input_exists(tmp_path)
+    with pytest.raises(TypeError, match="give a path, not a DataFrame"):
+        tables.check_input_exists(pd.DataFrame({"text": ["x"]}))

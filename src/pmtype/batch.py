@@ -192,6 +192,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     jobs = jobs_for(0, jobs)
     in_memory = model if isinstance(model, PMTypeModel) else None
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
+        tables.check_input_exists(input_path)  # a missing input is said before a model is built for it
         load_model(None, progress=progress)  # builds the default model once
     model_path = "" if in_memory is not None else str(model_folder(model))
     tables.check_output(output_path, input_path)

@@ -221,6 +221,15 @@ def web_address_hint(path) -> str:
     return " (if that is a web address: pmtype reads no web pages; save the page and give its file)"
 
 
+def check_input_exists(path) -> None:
+    """Before long work (building the default model): a one-line ``BadInputFile`` where an input
+    table named by path is missing or is a folder, as reading it would say; standard input
+    (``-``) and pipes pass. No path (a DataFrame) is ``check_table_path``'s ``TypeError``."""
+    check_table_path(path)
+    if not is_stream(path):
+        _check_input_file(Path(path))
+
+
 def _check_input_file(path: Path) -> None:
     """A one-line ``BadInputFile`` where ``path`` is missing or is a folder, for every format."""
     if not path.exists():
