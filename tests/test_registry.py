@@ -764,6 +764,25 @@ def test_compare_refusing_a_file_says_which_rows_it_left_out(model_dir, tmp_path
                             "left out 1 row with empty text (row 2)")
 
 
+def test_a_posting_with_no_letter_in_what_pmtype_reads_is_left_out_not_scored_as_nan(model_dir, tmp_path):
+    """Letters past the first MAX_CHARS characters are never read: the model gives such a posting no
+    p_technical, even forced. compare printed 'nan' for Brier, ECE and ROC-AUC, and evaluate failed on
+    the NaN; now the row is left out and said, as a row with no letters is."""
+    from pmtype.evaluation import evaluate
+
+    src = tmp_path / "reference.csv"
+    unread = "0 " * (config.MAX_CHARS // 2 + 1) + TECH_POSTING
+    pd.DataFrame({"description": [TECH_POSTING, BUSINESS_POSTING, unread, BUSINESS_POSTING],
+                  "label": ["technical", "business", "technical", "business"]}).to_csv(src, index=False)
+    note = (f"{src}: left out 1 row with no letter in the first {config.MAX_CHARS} characters, all that "
+            "pmtype reads of a posting (row 4)")
+    c = compare(model_dir, src, against=model_dir, n_boot=50)
+    assert c.n == 3 and c.notes[0] == note
+    assert "nan" not in format_comparison(c)
+    result = evaluate(src, model=model_dir)
+    assert result["n"] == 3 and result["notes"][0] == note
+
+
 def test_promote_on_a_file_of_one_label_fails_before_training(corpus_csv, tmp_path):
     src = tmp_path / "technical.csv"
     pd.DataFrame({"description": [TECH_POSTING] * 2, "label": ["technical"] * 2}).to_csv(src, index=False)

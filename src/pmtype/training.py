@@ -75,7 +75,7 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
             + _rows_named([number[i] for i in missing]) + ")"
         )
     texts, ys, rows = [], [], []
-    empty, not_text = [], []
+    empty, not_text, unread = [], [], []
     for i in range(len(frame)):
         body = frame[text_col].iloc[i]
         kind = text_kind(body)  # NaN/None/null cells and markup alone are empty; numbers are not text
@@ -83,7 +83,11 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
             (empty if kind == "empty" else not_text).append(number[i])
             continue
         title = tables.title_cell(frame[title_col].iloc[i]) if title_col else None
-        texts.append(posting_text(body, title))
+        text = posting_text(body, title)
+        if len(text) > config.MAX_CHARS and text_kind(text[: config.MAX_CHARS]) != "text":
+            unread.append(number[i])  # the model reads no more: it would give no p_technical, even forced
+            continue
+        texts.append(text)
         ys.append(labels.iloc[i])
         rows.append(number[i])
     if empty:
@@ -91,6 +95,9 @@ def read_labelled(path, text_column: str | None = None, title_column: str | None
     if not_text:
         notes.append(f"{name}: left out {counted(len(not_text), 'row')} whose text is a number or has no letters "
                      f"({_rows_named(not_text)})")
+    if unread:
+        notes.append(f"{name}: left out {counted(len(unread), 'row')} with no letter in the first "
+                     f"{config.MAX_CHARS} characters, all that pmtype reads of a posting ({_rows_named(unread)})")
     other_language = [row for row, t in zip(rows, texts) if not reads_as_english(t)]
     if other_language:  # kept: a user may mean to teach the word n-grams another language
         notes.append(f"{name}: {counted(len(other_language), 'row')} read as not English, kept "
