@@ -649,6 +649,21 @@ def test_the_paired_bootstrap_of_one_model_against_itself_is_exactly_zero():
         assert entry["diff"] == {"value": 0.0, "low": 0.0, "high": 0.0}, name
 
 
+def test_a_figure_a_comparison_cannot_compute_is_shown_as_n_a_not_nan():
+    """compare refuses a file of one label, but a comparison of one (paired_bootstrap is public) shows its
+    ROC-AUC as every command shows an undefined figure: n/a, for both models and their difference."""
+    from pmtype.registry import Comparison
+
+    metrics = paired_bootstrap(["technical"] * 6, [0.9, 0.8, 0.7, 0.6, 0.4, 0.9], [0.6] * 6, n_boot=100)
+    d = metrics["macro_f1"]["diff"]
+    c = Comparison("new", "current", "a", "b", "reference.csv", 6, metrics, [],
+                   *verdict(d["value"], d["low"], d["high"]), margin=0.02)
+    text = format_comparison(c)
+    assert "nan" not in text
+    assert text.splitlines()[7].split() == ["roc_auc", "n/a", "n/a", "n/a"]
+    assert text.splitlines()[5].split()[:3] == ["macro_f1", "0.455", "[0.333,"]
+
+
 def test_compare_a_worse_model(model_dir, swapped_model_dir, corpus_csv):
     c = compare(swapped_model_dir, corpus_csv, against=model_dir, n_boot=300)
     assert c.verdict == WORSE and not c.promotable

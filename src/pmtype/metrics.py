@@ -115,10 +115,10 @@ def shown_p(p: float, digits: int = 2) -> str:
     return f"{p:.4f}"
 
 
-def shown_metric(value: float | None) -> str:
-    """A metric's value for a reader: three decimals, or 'n/a' where it is undefined (NaN; None once
-    through JSON)."""
-    return "n/a" if value is None or value != value else f"{value:.3f}"
+def shown_metric(value: float | None, signed: bool = False) -> str:
+    """A metric's value for a reader: three decimals (with a sign if ``signed``: a difference), or 'n/a'
+    where it is undefined (NaN; None once through JSON)."""
+    return "n/a" if value is None or value != value else f"{value:{'+' if signed else ''}.3f}"
 
 
 def format_metrics(result: dict) -> str:

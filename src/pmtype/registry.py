@@ -754,10 +754,11 @@ def _compare_on(new_model: PMTypeModel, new_path, current_model: PMTypeModel, cu
 def format_comparison(c: Comparison, max_flips: int = 20) -> str:
     """A plain-text account of a comparison: metrics side by side, the flips, the verdict."""
     def cell(m: dict, signed: bool = False) -> str:
-        fmt = "{:+.3f}" if signed else "{:.3f}"
-        interval = (f" [{fmt.format(m['low'])}, {fmt.format(m['high'])}]"
+        if m["value"] != m["value"]:
+            return "n/a"  # undefined, as every command shows it: no interval around nothing
+        interval = (f" [{shown_metric(m['low'], signed)}, {shown_metric(m['high'], signed)}]"
                     if np.isfinite(m["low"]) else "")
-        return fmt.format(m["value"]) + interval
+        return shown_metric(m["value"], signed) + interval
 
     lines = [f"new      {c.new} ({c.new_path})",
              f"current  {c.current} ({c.current_path})",
