@@ -639,6 +639,12 @@ def test_verdict(diff, low, high, expected):
     assert reason.startswith(f"macro-F1 {diff:+.3f}, 95% interval of the difference [{low:+.3f}, {high:+.3f}]")
 
 
+def test_a_verdict_on_an_undefined_difference_claims_no_winner():
+    nan = float("nan")
+    assert verdict(nan, nan, nan) == (INCONCLUSIVE, "macro-F1 n/a, 95% interval of the difference [n/a, n/a]: "
+                                                    "the difference cannot be computed on these postings")
+
+
 def test_the_paired_bootstrap_of_one_model_against_itself_is_exactly_zero():
     rng = np.random.default_rng(0)
     y = rng.choice(["technical", "business"], 60)

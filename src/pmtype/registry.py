@@ -615,9 +615,12 @@ def verdict(diff: float, low: float, high: float, margin: float = MARGIN) -> tup
 
     ``better``: the interval lies above 0. ``worse``: it lies below 0. ``not worse``:
     it reaches no lower than ``-margin``. ``inconclusive``: it reaches lower, and above 0
-    too — the reference set is too small to tell.
+    too — the reference set is too small to tell — or where the interval is undefined (NaN).
     """
-    span = f"macro-F1 {diff:+.3f}, 95% interval of the difference [{low:+.3f}, {high:+.3f}]"
+    span = (f"macro-F1 {shown_metric(diff, signed=True)}, 95% interval of the difference "
+            f"[{shown_metric(low, signed=True)}, {shown_metric(high, signed=True)}]")
+    if not (low == low and high == high):  # NaN: undefined on these postings, no winner
+        return INCONCLUSIVE, f"{span}: the difference cannot be computed on these postings"
     if low > 0:
         return BETTER, f"{span}: higher than the current model"
     if high < 0:
