@@ -192,6 +192,22 @@ def test_a_missing_input_is_said_before_the_default_model_is_built(tmp_path, com
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("command", [["label", "{input}", "-o", "out.csv"], ["evaluate", "{input}"],
+                                     ["suggest", "{input}"]])
+@pytest.mark.parametrize("given,said", [("./gone.csv", "./gone.csv: gone.csv does not exist"),
+                                        ("folder/", "folder/: folder is a folder, not a file"),
+                                        ("https://example.com/jobs.csv",
+                                         "https://example.com/jobs.csv: https:/example.com/jobs.csv does not exist")])
+def test_a_missing_input_said_before_the_default_model_is_built_is_named_as_typed(tmp_path, monkeypatch, command,
+                                                                                  given, said):
+    """As reading it says once a model is there: the name typed first, not only as a path tidies it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    r = run(*[part.format(input=given) for part in command])
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (1, f"Error: {said}")
+    assert not (tmp_path / "models" / "default").exists()
+
+
 @pytest.mark.parametrize("name,what", [("gone.csv", "does not exist"), ("", "is a folder, not a file")])
 def test_classify_building_the_default_model_names_a_wrong_seed_corpus_setting(tmp_path, monkeypatch, name, what):
     """Not '/path is a folder, not a file', nor 'pass --no-seed', which classify has not."""

@@ -227,7 +227,8 @@ def check_input_exists(path) -> None:
     (``-``) and pipes pass. No path (a DataFrame) is ``check_table_path``'s ``TypeError``."""
     check_table_path(path)
     if not is_stream(path):
-        _check_input_file(Path(path))
+        with naming_input(path):  # named as typed (``./x.csv``, ``https://…``), not as ``Path`` tidies it
+            _check_input_file(Path(path))
 
 
 def _check_input_file(path: Path) -> None:
