@@ -197,7 +197,9 @@ def test_a_missing_input_is_said_before_the_default_model_is_built(tmp_path, com
 @pytest.mark.parametrize("given,said", [("./gone.csv", "./gone.csv: gone.csv does not exist"),
                                         ("folder/", "folder/: folder is a folder, not a file"),
                                         ("https://example.com/jobs.csv",
-                                         "https://example.com/jobs.csv: https:/example.com/jobs.csv does not exist")])
+                                         "https://example.com/jobs.csv: https:/example.com/jobs.csv does not exist "
+                                         "(if that is a web address: pmtype reads no web pages; save the page and "
+                                         "give its file)")])
 def test_a_missing_input_said_before_the_default_model_is_built_is_named_as_typed(tmp_path, monkeypatch, command,
                                                                                   given, said):
     """As reading it says once a model is there: the name typed first, not only as a path tidies it."""

@@ -195,6 +195,18 @@ def test_a_missing_file_named_as_a_web_address_says_none_is_fetched(tmp_path, mo
         assert str(e.value) == f"{name} does not exist{hint}"
 
 
+@pytest.mark.parametrize("name", ["https://example.com/jobs/postings.csv", "HTTP://www.example.com/pm.txt"])
+def test_a_missing_table_named_by_a_whole_web_address_says_none_is_fetched(tmp_path, monkeypatch, name):
+    """Typed whole, with its scheme, as well as without: a Path keeps one of its slashes."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BadInputFile) as e:
+        _read(name)
+    assert str(e.value) == f"{name.replace('//', '/')} does not exist{WEB_HINT}"
+    with pytest.raises(BadInputFile) as e:
+        tables.read_text_file(name)
+    assert str(e.value).endswith(f" does not exist{WEB_HINT}")
+
+
 def test_interrupted_write_leaves_nothing(tmp_path):
     path = tmp_path / "out.csv"
     with pytest.raises(RuntimeError):

@@ -212,11 +212,12 @@ _HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?P<domain>[a-z]{2,})", re.IGN
 def web_address_hint(path) -> str:
     """The end of a missing file's message where ``path``'s first part looks like a web host
     (``www.…``, or ``example.com``: a dot and a known top-level domain), as a web address typed
-    without ``https://`` does (``example.com/jobs/pm.html``); else nothing. Nothing is fetched."""
+    without ``https://`` does (``example.com/jobs/pm.html``), or that is ``http:`` or ``https:``
+    (a web address typed whole, which a ``Path`` keeps one slash of); else nothing. Nothing is fetched."""
     first = os.fspath(path).strip().split("/", 1)
     host = _HOST.fullmatch(first[0])
-    if len(first) < 2 or host is None or not (first[0].lower().startswith("www.")
-                                              or host["domain"].lower() in _KNOWN_DOMAINS):
+    if len(first) < 2 or (first[0].lower() not in ("http:", "https:") and (
+            host is None or not (first[0].lower().startswith("www.") or host["domain"].lower() in _KNOWN_DOMAINS))):
         return ""
     return " (if that is a web address: pmtype reads no web pages; save the page and give its file)"
 
