@@ -192,10 +192,24 @@ def test_a_missing_input_is_said_before_the_default_model_is_built(tmp_path, com
     assert not (tmp_path / "out.csv").exists()
 
 
+@pytest.mark.parametrize("output,said", [
+    ("in.csv", "in.csv is the input file; write the output to another file"),
+    ("folder", "folder is a folder, not a file"),
+    ("out.xlsx", "cannot tell the format of out.xlsx from its name; give --output-format (csv, tsv, jsonl, parquet)"),
+])
+def test_label_says_a_wrong_output_before_the_default_model_is_built(tmp_path, monkeypatch, output, said):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    pd.DataFrame({"description": [TECH_POSTING]}).to_csv(tmp_path / "in.csv", index=False)
+    r = run("label", "in.csv", "-o", output)
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (1, f"Error: {said}")
+    assert "building" not in r.stderr
+    assert not (tmp_path / "models" / "default").exists()
+
+
 @pytest.mark.parametrize("command", [["label", "{input}", "-o", "out.csv"], ["evaluate", "{input}"],
                                      ["suggest", "{input}"]])
 @pytest.mark.parametrize("given,said", [("./gone.csv", "./gone.csv: gone.csv does not exist"),
-                                        ("folder/", "folder/: folder is a folder, not a file"),
                                         ("https://example.com/jobs.csv",
                                          "https://example.com/jobs.csv: https:/example.com/jobs.csv does not exist "
                                          "(if that is a web address: pmtype reads no web pages; save the page and "
@@ -204,7 +218,6 @@ def test_a_missing_input_said_before_the_default_model_is_built_is_named_as_type
                                                                                   given, said):
     """As reading it says once a model is there: the name typed first, not only as a path tidies it."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "folder").mkdir()
     r = run(*[part.format(input=given) for part in command])
     assert (r.exit_code, r.stderr.splitlines()[-1]) == (1, f"Error: {said}")
     assert not (tmp_path / "models" / "default").exists()

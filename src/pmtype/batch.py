@@ -191,9 +191,6 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     chunk_size = int(chunk_size)  # a numpy integer too: it is kept in the run's record for --resume, as JSON
     jobs = jobs_for(0, jobs)
     in_memory = model if isinstance(model, PMTypeModel) else None
-    if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
-        tables.check_input_exists(input_path)  # a missing input is said before a model is built for it
-        load_model(None, progress=progress)  # builds the default model once
     model_path = "" if in_memory is not None else str(model_folder(model))
     tables.check_output(output_path, input_path)
     stream = tables.is_stream(output_path)  # standard output, /dev/null, a pipe: nothing to resume
@@ -207,6 +204,10 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
     if resume and stream:
         raise BadOption("--resume needs an output file, not standard output"
                         + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
+    if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
+        # a missing input, as a wrong output above, is said before a model is built for it
+        tables.check_input_exists(input_path)
+        load_model(None, progress=progress)  # builds the default model once
     with tables.naming_input(input_path):  # errors in the input name it, met here or as its rows are read
         chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)
         first = next(chunks)
