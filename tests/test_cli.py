@@ -207,6 +207,21 @@ def test_label_says_a_wrong_output_before_the_default_model_is_built(tmp_path, m
     assert not (tmp_path / "models" / "default").exists()
 
 
+@pytest.mark.parametrize("command", [["label", "-o", "out.csv"], ["evaluate"], ["suggest"]])
+@pytest.mark.parametrize("args,code,said", [
+    (["in.xlsx"], 1, "cannot tell the format of in.xlsx from its name; give --format (csv, tsv, jsonl, parquet)"),
+    (["in.csv", "--format", "xls"], 2, "unknown format 'xls'; choose one of csv, tsv, jsonl, parquet"),
+])
+def test_an_input_of_a_format_not_told_is_said_before_the_default_model_is_built(tmp_path, monkeypatch, command,
+                                                                                 args, code, said):
+    monkeypatch.chdir(tmp_path)
+    for name in ("in.csv", "in.xlsx"):
+        pd.DataFrame({"description": [TECH_POSTING], "label": ["technical"]}).to_csv(tmp_path / name, index=False)
+    r = run(*command, *args)
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (code, f"Error: {said}")
+    assert not (tmp_path / "models" / "default").exists()
+
+
 @pytest.mark.parametrize("command", [["label", "{input}", "-o", "out.csv"], ["evaluate", "{input}"],
                                      ["suggest", "{input}"]])
 @pytest.mark.parametrize("given,said", [("./gone.csv", "./gone.csv: gone.csv does not exist"),

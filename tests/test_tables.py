@@ -1158,3 +1158,7 @@ def test_check_input_exists_refuses_a_missing_file_or_a_folder_and_passes_stream
         tables.check_input_exists(tmp_path)
     with pytest.raises(TypeError, match="give a path, not a DataFrame"):
         tables.check_input_exists(pd.DataFrame({"text": ["x"]}))
+    (tmp_path / "here.xlsx").write_text("text\nx\n")
+    with pytest.raises(BadInputFile, match=r"^cannot tell the format of .*here\.xlsx from its name; give --format"):
+        tables.check_input_exists(tmp_path / "here.xlsx")
+    tables.check_input_exists(tmp_path / "here.xlsx", "csv")

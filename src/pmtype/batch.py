@@ -206,7 +206,7 @@ def label_file(input_path, output_path, model: PMTypeModel | str | Path | None =
                         + ("" if str(output_path) == "-" else f" or a device ({output_path})"))
     if model is None and not (default_model_path() / persist.MANIFEST_FILE).exists():
         # a missing input, as a wrong output above, is said before a model is built for it
-        tables.check_input_exists(input_path)
+        tables.check_input_exists(input_path, in_fmt)
         load_model(None, progress=progress)  # builds the default model once
     with tables.naming_input(input_path):  # errors in the input name it, met here or as its rows are read
         chunks = tables.read_chunks(input_path, fmt=in_fmt, chunk_size=chunk_size, encoding=encoding)

@@ -302,7 +302,7 @@ def suggest(path, n: int = 50, output: str | Path | None = None, model: PMTypeMo
         out_format = (tables.detect_output_format(output, out_fmt, option=None)
                       if (out_fmt or not tables.is_stream(output)) else "csv")
     if not isinstance(model, PMTypeModel):
-        tables.check_input_exists(path)  # a missing file is said before the default model is built
+        tables.check_input_exists(path, fmt)  # a missing file is said before the default model is built
         model = load_model(model, progress=progress)
     with tables.naming_input(path):
         frame, number = tables.read_numbered_table(path, fmt=fmt, encoding=encoding)  # as train does

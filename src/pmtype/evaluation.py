@@ -43,7 +43,7 @@ def evaluate(path, model=None, text_column: str | None = None, title_column: str
 
         check_report_folder(Path(report_dir))
     if not isinstance(model, PMTypeModel):
-        tables.check_input_exists(path)  # a missing file is said before the default model is built
+        tables.check_input_exists(path, fmt)  # a missing file is said before the default model is built
         model = load_model(model, progress=progress)
     data, notes = read_labelled(path, text_column, title_column, label_column, fmt=fmt, encoding=encoding)
     pm, not_pm = data.pm_only()

@@ -222,13 +222,14 @@ def web_address_hint(path) -> str:
     return " (if that is a web address: pmtype reads no web pages; save the page and give its file)"
 
 
-def check_input_exists(path) -> None:
+def check_input_exists(path, fmt: str | None = None) -> None:
     """Before long work (building the default model): a one-line ``BadInputFile`` where an input
-    table named by path is missing or is a folder, as reading it would say; standard input
-    (``-``) and pipes pass. No path (a DataFrame) is ``check_table_path``'s ``TypeError``."""
-    check_table_path(path)
-    if not is_stream(path):
-        with naming_input(path):  # named as typed (``./x.csv``, ``https://…``), not as ``Path`` tidies it
+    table named by path is missing or is a folder, or its format (``fmt``, else its name) cannot
+    be told, as reading it would say (an unknown ``fmt`` is ``BadOption``); standard input (``-``)
+    and pipes pass. No path (a DataFrame) is ``check_table_path``'s ``TypeError``."""
+    with naming_input(path):  # named as typed (``./x.csv``, ``https://…``), not as ``Path`` tidies it
+        detect_input_format(path, fmt)
+        if not is_stream(path):
             _check_input_file(Path(path))
 
 
