@@ -107,6 +107,17 @@ def test_dask_engine_writes_the_format_its_folder_is_named_for(tmp_path, model_d
     assert summary.rows == 45 and len(pd.read_parquet(tmp_path / "out.jsonl")) == 45  # the format given wins
 
 
+@pytest.mark.parametrize("given,said", [("gone.csv", "gone.csv does not exist"),
+                                        ("gone/*.csv", "no file matches gone/*.csv")])
+def test_dask_engine_says_a_missing_input_before_the_default_model_is_built(tmp_path, monkeypatch, started,
+                                                                            given, said):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["label", given, "-o", "out", "--engine", "dask"])
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (1, f"Error: {said}")
+    assert "building" not in r.stderr
+    assert not (tmp_path / "models" / "default").exists() and started == []
+
+
 def test_dask_engine_needs_an_output_folder(model_dir):
     r = CliRunner().invoke(app, ["label", "x.csv", "--engine", "dask", "--model", str(model_dir)])
     assert r.exit_code == 2

@@ -410,13 +410,15 @@ def label_with_dask(input_path: str, output_dir, model: str | Path | None = None
     if scheduler is not None:
         _check_scheduler_address(scheduler)
     output = _DaskOutput.of(output_dir)
-    loaded = load_model(model, progress=progress)
-    model_path = str(model_folder(model).resolve())
     # errors in the input name it, as the local engine's do (a glob's name the file they are about)
-    with nullcontext() if _is_pattern(input_path) else tables.naming_input(input_path):
+    naming = nullcontext if _is_pattern(input_path) else functools.partial(tables.naming_input, input_path)
+    with naming():  # before the model: a missing input is said before a default model is built for it
         fmt = tables.detect_format(input_path, in_format)
         fmt, files, keys = _dask_input_files(input_path, fmt, encoding, text_column, title_column)
         output.check_inputs(name for name, _ in files)
+    load_model(model, progress=progress)  # checked (hash, versions), or the default built, before the cluster
+    model_path = str(model_folder(model).resolve())
+    with naming():
         with dask.config.set({"dataframe.convert-string": False}):  # values reach label_frame as read
             try:
                 with _gzip_damage(files, input_path):
