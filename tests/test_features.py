@@ -113,6 +113,16 @@ def test_prepared_words_are_the_role_texts_lower_cased_words():
     assert "c++" in dropped.words.split() and "equal" not in dropped.words.split()
 
 
+def test_prepared_words_are_joined_by_single_spaces_and_counted_exactly():
+    """Lines of no words (a rule, a bullet alone, another script) add no space: the article
+    features count a posting's words by its spaces."""
+    text = "---\nWork with engineers.\n•\n***\nOwn pricing and packaging.\n—\n日本語のテキスト"
+    [p] = PreparePostings().fit([]).transform([text])
+    assert p.words == "work with engineers own pricing and packaging"
+    X = ArticleFeatures(min_words=1).fit([p]).transform([p]).toarray()[0]
+    assert X[ARTICLE_FEATURES.index("collaborators:technical")] == pytest.approx(np.log1p(200 / 7))
+
+
 def test_ngram_branch_keeps_technical_tokens_whole():
     X, y = _data()
     X = X + ["Partner with engineers on the C++ and CI/CD toolchain."] * 2

@@ -226,7 +226,7 @@ class PreparePostings(TransformerMixin, BaseEstimator):
             cues = self.finder_.find_in_sentences(texts, sentences, words)
             return [
                 Prepared(t, "\n".join(s.text for s in sents) if self.drop_boilerplate else t, c,
-                         " ".join(map(" ".join, split)))
+                         " ".join(" ".join(w) for w in split if w))  # a sentence of no words adds no space
                 for t, sents, split, c in zip(texts, sentences, words, cues)
             ]
 
