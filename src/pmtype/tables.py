@@ -201,8 +201,10 @@ def semicolon_hint(header: list[str] | None, sep: str = ",") -> str:
 
 # --- reading -----------------------------------------------------------------
 
-#: Top-level domains a web address typed without ``https://`` commonly ends its host with; none is
-#: a file's ending too (``.md``, ``.pl``, ``.sh`` are left out), so ``notes.md/x`` is no host.
+#: Top-level domains a web address typed without ``https://`` commonly ends its host with. The
+#: commonest file endings among them are left out (``.md``, ``.pl``, ``.sh``), so ``notes.md/x`` is no
+#: host; a few kept are file endings too (``.ai``, ``.app``, ``.in``), where the hint only asks
+#: "if that is a web address".
 _KNOWN_DOMAINS = frozenset(
     "com org net io co ai dev app jobs careers work tech info biz edu gov eu uk us ca au nz ie de fr "
     "nl be at ch es it se no dk fi jp in sg il br mx".split())
