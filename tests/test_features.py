@@ -77,6 +77,8 @@ def test_article_features_saved_before_per_words_keep_counting_per_posting():
     X = old.transform(prepared).toarray()[0]
     assert X[ARTICLE_FEATURES.index("collaborators:technical")] == pytest.approx(2.0 * np.log1p(2))
     assert ArticleFeatures().fit(prepared).transform([]).shape == (0, len(ARTICLE_FEATURES))
+    fitted = ArticleFeatures().fit(prepared)
+    np.testing.assert_allclose(fitted.transform(iter(prepared)).toarray(), fitted.transform(prepared).toarray())
 
 
 def test_in_a_pipeline_clone_and_joblib_round_trip(tmp_path):

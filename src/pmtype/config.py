@@ -208,7 +208,7 @@ SCOPE_THRESHOLD = 0.5
 GC_GEN0_THRESHOLD = 200_000
 #: The article features count a posting's cues per this many of its words (ArticleFeatures): a long
 #: posting is not more technical or more business-minded for holding more of both. Against raw
-#: counts, on the real labelled postings: ROC-AUC 0.860 → 0.876, macro-F1 0.771 → 0.795 (session 30).
+#: counts, on the real labelled postings: ROC-AUC 0.860 → 0.876, macro-F1 0.771 → 0.795.
 ARTICLE_PER_WORDS = 200
 #: A posting shorter than this many words is counted as this long, so that a line or two with one cue
 #: does not read as a posting dense with cues.

@@ -325,11 +325,12 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "n_features_in_")
-        if not len(X):
+        prepared = list(X)  # read twice below: an iterator too
+        if not prepared:
             return sp.csr_matrix(np.zeros((0, len(ARTICLE_FEATURES))))
-        counts = np.vstack([cue_counts(p.cues) for p in X])
+        counts = np.vstack([cue_counts(p.cues) for p in prepared])
         if self.per_words is not None:
-            words = np.array([p.words.count(" ") + 1 if p.words else 0 for p in X], dtype=float)
+            words = np.array([p.words.count(" ") + 1 if p.words else 0 for p in prepared], dtype=float)
             counts *= self.per_words / np.maximum(words, self.min_words)[:, None]
         return sp.csr_matrix(np.log1p(counts) * self.scale)
 
