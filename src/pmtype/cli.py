@@ -9,7 +9,6 @@ from __future__ import annotations
 import _thread
 import contextlib
 import io
-import json
 import os
 import re
 import sys
@@ -130,14 +129,6 @@ class _Errors:
         return False
 
 
-def _strict_json(data, indent: int | None = 2, ensure_ascii: bool = True) -> str:
-    """``data`` as JSON that any parser reads: a metric that is not a number (ROC-AUC on postings
-    of one label) is ``null``, not the ``NaN`` no JSON standard allows (``tables.json_value``)."""
-    from pmtype.tables import json_value
-
-    return json.dumps(json_value(data), indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)
-
-
 def _given(ctx: typer.Context, name: str) -> bool:
     """Whether the option ``name`` (its parameter's name) was given on the command line, even at its default value."""
     source = ctx.get_parameter_source(name)
@@ -179,7 +170,7 @@ def classify(
     """Classify one posting: label, probability of technical, and evidence by distinction."""
     from pmtype.model import classify as classify_posting
 
-    from pmtype.tables import argument_text, read_text_file, web_address_hint
+    from pmtype.tables import argument_text, read_text_file, strict_json, web_address_hint
 
     if text is not None and file is not None:
         _fail("give the posting as an argument or with --file, not both", 2)
@@ -210,7 +201,7 @@ def classify(
         prediction = classify_posting(text, title=None if title is None else argument_text(title), model=model,
                                       force=force, progress=_say)
     if as_json:
-        typer.echo(_strict_json(prediction.as_dict(), indent=None, ensure_ascii=False))
+        typer.echo(strict_json(prediction.as_dict(), ensure_ascii=False))
         return
     _print_prediction(prediction)
 
@@ -499,7 +490,9 @@ def evaluate(
     for note in result.get("notes", []):  # rows left out (empty text, …), as train reports them
         _say(note)
     if as_json:
-        typer.echo(_strict_json(result))
+        from pmtype.tables import strict_json
+
+        typer.echo(strict_json(result, indent=2))
         return
     from pmtype.tables import input_name
 
@@ -614,7 +607,9 @@ def compare(
     for note in result.notes:
         _say(note)
     if as_json:
-        typer.echo(_strict_json(result.as_dict()))
+        from pmtype.tables import strict_json
+
+        typer.echo(strict_json(result.as_dict(), indent=2))
     else:
         typer.echo(format_comparison(result))
     if fail_if_worse and not result.promotable:

@@ -22,7 +22,7 @@ import joblib
 from pmtype import config
 from pmtype.errors import (BadModelName, CannotWrite, ModelIncompatible, ModelNotFound, ModelTampered,
                            NestedModelFolder, OutputExists, printable, system_reason)
-from pmtype.tables import json_value
+from pmtype.tables import strict_json
 
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -307,7 +307,7 @@ def _save_model(obj, folder: Path, manifest: dict, overwrite: bool) -> dict:
         )
         with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as f:
             # a metric that cannot be computed (NaN) as null: strict JSON parsers refuse a bare NaN
-            json.dump(json_value(manifest), f, indent=2, sort_keys=True, allow_nan=False)
+            f.write(strict_json(manifest, indent=2, sort_keys=True))
             f.flush()
             os.fsync(f.fileno())
         if overwrite and (folder.exists() or folder.is_symlink()):

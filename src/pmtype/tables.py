@@ -216,10 +216,11 @@ def web_address_hint(path) -> str:
     (``www.…``, or ``example.com``: a dot and a known top-level domain), as a web address typed
     without ``https://`` does (``example.com/jobs/pm.html``), or that is ``http:`` or ``https:``
     (a web address typed whole, which a ``Path`` keeps one slash of); else nothing. Nothing is fetched."""
-    first = os.fspath(path).strip().split("/", 1)
-    host = _HOST.fullmatch(first[0])
-    if len(first) < 2 or (first[0].lower() not in ("http:", "https:") and (
-            host is None or not (first[0].lower().startswith("www.") or host["domain"].lower() in _KNOWN_DOMAINS))):
+    first, slash, _ = os.fspath(path).strip().partition("/")
+    host = _HOST.fullmatch(first)
+    web = first.lower() in ("http:", "https:") or (
+        host is not None and (first.lower().startswith("www.") or host["domain"].lower() in _KNOWN_DOMAINS))
+    if not (slash and web):
         return ""
     return " (if that is a web address: pmtype reads no web pages; save the page and give its file)"
 
@@ -1011,7 +1012,7 @@ def _cell(v):
     if v is None or isinstance(v, str):
         return v
     if isinstance(v, NESTED):
-        return json.dumps(json_value(v), ensure_ascii=False, allow_nan=False)
+        return strict_json(v, ensure_ascii=False)
     return str(v)
 
 
@@ -1285,12 +1286,19 @@ def decimals_as_text(frame: pd.DataFrame, column: str, digits: int = 4) -> pd.Da
     return frame
 
 
+def strict_json(value, **dumps_options) -> str:
+    """``value`` as JSON that any parser reads (``json_value``, then ``json.dumps`` with
+    ``allow_nan=False``): every JSON text pmtype writes is made here."""
+    return json.dumps(json_value(value), allow_nan=False, **dumps_options)
+
+
 def json_value(v):
     """``v`` as a value ``json.dumps`` writes as strict JSON, at any depth: numpy arrays and tuples
     as lists, numpy numbers as numbers, a missing value (NaN, NA, NaT) as null, a date as ISO text.
     A number that is not finite (NaN, an infinity) is null too: Python would write the bare tokens
     ``NaN`` and ``Infinity``, which no JSON standard allows and strict parsers (jq,
-    ``JSON.parse``) refuse, so pmtype's JSON is written with ``allow_nan=False`` after this."""
+    ``JSON.parse``) refuse, so pmtype's JSON is written with ``allow_nan=False`` after this
+    (``strict_json``)."""
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if v is None or isinstance(v, (str, int, float)):
@@ -1314,9 +1322,9 @@ def _write_jsonl(frame: pd.DataFrame, stream) -> None:
     columns = [str(c) for c in frame.columns]
     lacked = {str(k): set(where) for k, where in frame.attrs.get(LACKED_KEYS, {}).items()}
     for i, values in enumerate(frame.itertuples(index=False, name=None)):
-        stream.write(json.dumps({k: json_value(v) for k, v in zip(columns, values)
+        stream.write(strict_json({k: v for k, v in zip(columns, values)
                                  if not (v is None and i in lacked.get(k, ()))},
-                                ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False))
+                                ensure_ascii=False, separators=(",", ":"), default=str))
         stream.write("\n")
 
 
