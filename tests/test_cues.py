@@ -208,11 +208,16 @@ def test_performance_is_technical_only_where_it_is_a_systems_performance(finder,
      [("background", "technical", "BS in Electrical Engineering or Mechanical Engineering")]),
     ("Bachelor's degree in Computer Science, Engineering, or a related field.",
      [("background", "technical", "degree in Computer Science, Engineering")]),
-    # a degree in a mixed list of fields is evidence for each side, not a business degree
-    ("A degree in engineering, economics or a related field.",
-     [("background", "technical", "degree in engineering"), ("background", "business", "economics")]),
-    ("A degree in business or computer science.",
-     [("background", "business", "degree in business"), ("background", "technical", "computer science")]),
+    # a degree in a list of fields from both columns asks for neither background (nor a team)
+    ("A degree in engineering, economics or a related field.", []),
+    ("A degree in business or computer science.", []),
+    ("BS in Computer Science, Business or Marketing; hands-on SQL.", [("background", "technical", "SQL")]),
+    # ... in its own clause only
+    ("A degree in computer science or engineering; work with marketing.",
+     [("background", "technical", "degree in computer science or engineering"),
+      ("collaborators", "business", "marketing")]),
+    ("A degree in computer science; an MBA is a plus.",
+     [("background", "technical", "degree in computer science"), ("background", "business", "MBA")]),
     # the engineering team is still a team
     ("A degree in finance; you will work with engineering every day.",
      [("background", "business", "degree in finance"), ("collaborators", "technical", "engineering")]),
@@ -225,6 +230,31 @@ def test_performance_is_technical_only_where_it_is_a_systems_performance(finder,
 ])
 def test_degrees_and_their_fields(finder, sentence, cues):
     assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
+
+
+@pytest.mark.parametrize("sentence,cues", [
+    # a field that names a team, where the sentence is about working with teams, is a team
+    ("Work with engineering, design and data science to ship features.",
+     [("collaborators", "technical", "engineering"), ("collaborators", "technical", "data science")]),
+    ("You will work with data science.", [("collaborators", "technical", "data science")]),
+    ("Collaborate with software engineering and sales on each launch.",
+     [("collaborators", "technical", "software engineering"), ("collaborators", "business", "sales")]),
+    # where it asks for a background, it is one
+    ("Experience with data science.", [("background", "technical", "data science")]),
+    ("Data science is a plus.", [("background", "technical", "Data science")]),
+    ("Work with engineers; a degree in data science.",
+     [("collaborators", "technical", "engineers"), ("background", "technical", "data science")]),
+])
+def test_a_field_that_names_a_team_is_a_team_where_no_background_is_asked(finder, sentence, cues):
+    assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
+
+
+def test_background_rules_keep_each_cues_span_in_a_longer_text(finder):
+    text = "Own the APIs. A degree in business or computer science. Work with data science | sales."
+    cues = finder.find([text])[0]
+    assert [(c.distinction, c.phrase) for c in cues] == [
+        ("focus", "APIs"), ("collaborators", "data science"), ("collaborators", "sales")]
+    assert all(text[c.start:c.end] == c.phrase for c in cues)
 
 
 @pytest.mark.parametrize("sentence,phrases", [

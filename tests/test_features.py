@@ -33,7 +33,7 @@ def test_transformers_store_parameters_only():
     assert p.get_params() == {"drop_boilerplate": False, "cue_path": None, "batch_size": 8, "max_chars": 100000}
     assert not hasattr(p, "finder_")
     a = ArticleFeatures(scale=2.0)
-    assert clone(a).get_params() == {"scale": 2.0, "per_words": 200, "min_words": 50}
+    assert clone(a).get_params() == {"scale": 2.0, "per_words": 200, "min_words": 50, "repeats": 2}
     assert clone(p).set_params(batch_size=4).get_params()["batch_size"] == 4
 
 
@@ -68,17 +68,34 @@ def test_article_features_count_cues_per_so_many_words():
 
 
 def test_article_features_saved_before_per_words_keep_counting_per_posting():
-    prepared = PreparePostings().fit([]).transform(["Work with engineers and QA. Own pricing."])
+    prepared = PreparePostings().fit([]).transform(["Work with engineers and QA. Own pricing. Engineers, engineers."])
     state = ArticleFeatures(scale=2.0).fit(prepared).__getstate__()
-    del state["per_words"], state["min_words"]  # as pickled by a pmtype without them
+    del state["per_words"], state["min_words"], state["repeats"]  # as pickled by a pmtype without them
     old = ArticleFeatures.__new__(ArticleFeatures)
     old.__setstate__(state)
-    assert old.get_params() == {"scale": 2.0, "per_words": None, "min_words": 50}
+    assert old.get_params() == {"scale": 2.0, "per_words": None, "min_words": 50, "repeats": None}
     X = old.transform(prepared).toarray()[0]
-    assert X[ARTICLE_FEATURES.index("collaborators:technical")] == pytest.approx(2.0 * np.log1p(2))
+    assert X[ARTICLE_FEATURES.index("collaborators:technical")] == pytest.approx(2.0 * np.log1p(4))
     assert ArticleFeatures().fit(prepared).transform([]).shape == (0, len(ARTICLE_FEATURES))
     fitted = ArticleFeatures().fit(prepared)
     np.testing.assert_allclose(fitted.transform(iter(prepared)).toarray(), fitted.transform(prepared).toarray())
+
+
+def test_article_features_count_one_phrase_at_most_repeats_times():
+    text = ("Own the roadmap for our APIs. Ship an API for partners. Keep the API fast. Version each API. "
+            "Work with engineers and an engineer from QA. Own pricing.")
+    prepared = PreparePostings().fit([]).transform([text])
+    phrases = [c.phrase for c in prepared[0].cues if c.distinction == "focus" and c.side == "technical"]
+    assert phrases == ["APIs", "API", "API", "API"]
+    focus, collaborators = ARTICLE_FEATURES.index("focus:technical"), ARTICLE_FEATURES.index("collaborators:technical")
+    capped = ArticleFeatures(per_words=None).fit(prepared).transform(prepared).toarray()[0]
+    # "APIs" and "API" are one phrase, counted twice; "engineers" and "engineer" likewise, with QA
+    assert capped[focus] == pytest.approx(np.log1p(2))
+    assert capped[collaborators] == pytest.approx(np.log1p(3))
+    every = ArticleFeatures(per_words=None, repeats=None).fit(prepared).transform(prepared).toarray()[0]
+    assert every[focus] == pytest.approx(np.log1p(4))
+    once = ArticleFeatures(per_words=None, repeats=1).fit(prepared).transform(prepared).toarray()[0]
+    assert once[focus] == pytest.approx(np.log1p(1)) and once[collaborators] == pytest.approx(np.log1p(2))
 
 
 def test_in_a_pipeline_clone_and_joblib_round_trip(tmp_path):
@@ -337,5 +354,8 @@ def test_the_training_fingerprint_follows_the_article_features_settings(monkeypa
     before = training_fingerprint()
     assert training_fingerprint() == before
     # config.ARTICLE_PER_WORDS changed (the default is read from it when pmtype is imported)
-    monkeypatch.setattr(ArticleFeatures.__init__, "__defaults__", (1.0, 100, 50))
+    monkeypatch.setattr(ArticleFeatures.__init__, "__defaults__", (1.0, 100, 50, 2))
+    assert training_fingerprint() != before
+    # config.ARTICLE_REPEATS changed
+    monkeypatch.setattr(ArticleFeatures.__init__, "__defaults__", (1.0, 200, 50, 3))
     assert training_fingerprint() != before

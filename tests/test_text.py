@@ -223,3 +223,38 @@ def test_a_sentence_said_again_word_for_word_counts_once():
 ])
 def test_a_sentence_about_the_company_is_told_from_one_about_the_role(sentence, expected):
     assert text.about_the_company(sentence) is expected
+
+
+# A job board's criteria block, as it ends a posting: on one line (its line breaks lost) or one label
+# and value a line.
+_CRITERIA_ONE_LINE = ("Seniority level Associate Employment type Contract Job function Marketing and Sales "
+                      "Industries Financial Services and Software Development")
+_CRITERIA_LINES = ("Seniority level\nAssociate\nEmployment type\nContract\nJob function\nMarketing and Sales\n"
+                   "Industries\nSoftware Development")
+
+
+@pytest.mark.parametrize("block", [_CRITERIA_ONE_LINE, _CRITERIA_LINES, "Show more Show less " + _CRITERIA_ONE_LINE])
+def test_a_job_boards_criteria_block_is_not_the_roles_text(block):
+    from pmtype.cues import CueFinder
+
+    body = "Own the APIs with the platform engineers.\nShip the quarterly roadmap."
+    posting = text.normalise(f"{body}\n{block}")
+    assert posting[text.job_criteria_start(posting):] == block
+    for drop in (False, True):
+        assert [s.text for s in text.sentences(posting, drop_boilerplate=drop)] == [
+            "Own the APIs with the platform engineers.", "Ship the quarterly roadmap."]
+    # its "Marketing and Sales" and "Software Development" are no cues
+    assert [c.phrase for c in CueFinder().find([posting], drop_boilerplate=False)[0]] == ["APIs", "engineers"]
+
+
+@pytest.mark.parametrize("posting", [
+    # the labels in the role's own words, or too few of them, or not at the end
+    "Serve customers across industries. Your employment type is full-time. Job function: product.",
+    "Seniority level: senior. Employment type: full-time. Own the APIs.",
+    "Seniority level Associate Employment type Contract Job function Marketing Industries Retail\n"
+    + " ".join(f"Own API number {n} with the engineers." for n in range(40)),
+])
+def test_text_that_only_names_the_criteria_labels_keeps_all_its_sentences(posting):
+    assert text.job_criteria_start(posting) == len(posting)
+    kept = [s.text for s in text.sentences(posting, drop_boilerplate=False)]
+    assert " ".join(kept) == " ".join(posting.split("\n"))

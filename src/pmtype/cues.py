@@ -139,6 +139,78 @@ def negated(words: Sequence[str], start: int, end: int, since: int = 0, until: i
     return any(f" {phrase} " in after for phrase in _NOT_NEEDED)
 
 
+#: Words by which a sentence asks for a degree or a field of study.
+_DEGREE_WORDS = frozenset({"degree", "degrees", "bachelor", "bachelors", "master", "masters", "bs", "ba", "ms",
+                           "bsc", "msc", "b.s", "b.a", "m.s", "phd", "major", "discipline", "disciplines"})
+#: The business side's fields of study (LABELING.md, distinction 4: a business degree or MBA).
+_BUSINESS_FIELDS = frozenset({"business", "marketing", "economics", "finance", "commerce", "accounting", "mba"})
+#: Words of a background cue that name a field of study, not a skill ("computer science", "a technical
+#: degree", "STEM field"; not "SQL" or "system design").
+_FIELD_WORDS = frozenset({"science", "sciences", "engineering", "technical", "stem", "degree", "computer", "cs",
+                          "mathematics", "physics", "economics", "business", "marketing", "finance", "commerce",
+                          "mba", "accounting", "management"})
+#: Background cues that also name a team ("work with engineering, design and data science").
+_TEAM_FIELDS = frozenset({"data science", "software engineering"})
+#: Words by which a sentence speaks of working with teams.
+_WORKING_WITH = frozenset({"with", "collaborate", "collaborates", "collaborating", "partner", "partners",
+                           "partnering", "alongside", "team", "teams", "stakeholders"})
+#: Teams that are also fields of study: in a list of a degree's fields, a field.
+_FIELD_TEAMS = frozenset({"business", "marketing", "economics", "finance", "commerce", "accounting", "engineering"})
+#: Words by which a sentence speaks of a person's background (study, experience, skill), not of a team.
+_BACKGROUND_WORDS = _DEGREE_WORDS | frozenset({
+    "experience", "experienced", "background", "years", "field", "fields", "study", "studying", "pursuing",
+    "graduate", "graduated", "knowledge", "understanding", "familiarity", "proficiency", "proficient", "skills",
+    "expertise", "qualifications", "education"})
+
+
+def _field_cue(cue: Cue) -> bool:
+    return not _FIELD_WORDS.isdisjoint(_WORD.findall(cue.phrase.lower()))
+
+
+#: What parts a sentence's clauses for the background rules ("a CS degree; work with marketing").
+_CLAUSE_BREAK = re.compile(r"[;|]")
+
+
+def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int) -> list[Cue]:
+    """One sentence's cues (``sentence`` starts at ``offset`` in the text the cues' spans point into),
+    with its background cues read in context, clause by clause (LABELING.md, distinction 4, is the
+    background the posting asks for):
+
+    - A degree asked in a list of fields from both columns ("a degree in computer science, business
+      or marketing") asks for neither background: its fields count for neither side, nor as teams
+      ("marketing"). Skills named in the same clause ("SQL") still count.
+    - A field that also names a team, in a clause about working with teams that asks for no
+      background ("work with engineering, design and data science"), is a team the PM works with:
+      it counts as a technical collaborator (distinction 2), not as a background.
+    """
+    if not any(c.distinction == "background" for c in cues):
+        return cues
+    out: list[Cue] = []
+    start = 0
+    for end in [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]:
+        clause = [c for c in cues if start <= c.start - offset < end]
+        out += _clause_backgrounds(clause, set(_WORD.findall(sentence[start:end].lower())))
+        start = end + 1
+    return out
+
+
+def _clause_backgrounds(cues: list[Cue], present: set[str]) -> list[Cue]:
+    if not any(c.distinction == "background" for c in cues):
+        return cues
+    either_degree = not _DEGREE_WORDS.isdisjoint(present) and not _BUSINESS_FIELDS.isdisjoint(present) and any(
+        c.distinction == "background" and c.side == "technical" and _field_cue(c) for c in cues)
+    teams = _BACKGROUND_WORDS.isdisjoint(present) and not _WORKING_WITH.isdisjoint(present)
+    out = []
+    for c in cues:
+        if either_degree and ((c.distinction == "background" and _field_cue(c))
+                              or (c.distinction == "collaborators" and c.phrase.lower() in _FIELD_TEAMS)):
+            continue
+        if teams and c.distinction == "background" and c.side == "technical" and c.phrase.lower() in _TEAM_FIELDS:
+            c = Cue("collaborators", c.side, c.phrase, c.start, c.end)
+        out.append(c)
+    return out
+
+
 @lru_cache(maxsize=1)
 def _lemma_table():
     """spaCy's English lemma lookup table (from spacy-lookups-data)."""
@@ -506,15 +578,18 @@ class CueFinder:
                     continue
             last_end = e
             kept.append((n, s, e, k, phrase))
-        for n, s, e, k, phrase in kept:
+        sentence_cues: list[Cue] = []
+        for at, (n, s, e, k, phrase) in enumerate(kept):
             first, offset = firsts[n], parts[n][1]
             where = where_in[n]
-            if k == self._not_a_cue or (negated(parts[n][4], s - first, e - first)
-                                        and negated(parts[n][4], s - first, e - first,
-                                                    _clause_start(parts[n][3], where, s - first),
-                                                    _clause_end(parts[n][3], where, e - first))):
-                continue
-            start = offset + where[s - first][0]
-            end = offset + where[e - first - 1][1]
-            distinction, side = self._keys[k]
-            yield Cue(distinction, side, original[start:end], start, end)
+            if not (k == self._not_a_cue or (negated(parts[n][4], s - first, e - first)
+                                             and negated(parts[n][4], s - first, e - first,
+                                                         _clause_start(parts[n][3], where, s - first),
+                                                         _clause_end(parts[n][3], where, e - first)))):
+                start = offset + where[s - first][0]
+                end = offset + where[e - first - 1][1]
+                distinction, side = self._keys[k]
+                sentence_cues.append(Cue(distinction, side, original[start:end], start, end))
+            if at + 1 == len(kept) or kept[at + 1][0] != n:  # the sentence's last match
+                yield from backgrounds_in_context(sentence_cues, parts[n][3], parts[n][1])
+                sentence_cues = []

@@ -284,12 +284,32 @@ class CountingTfidfVectorizer(TfidfVectorizer):
 ARTICLE_FEATURES = tuple(f"{d}:{s}" for d in DISTINCTIONS for s in SIDES)
 
 
-def cue_counts(cues: Sequence[Cue]) -> np.ndarray:
-    """How many cues of each distinction and side, in ``ARTICLE_FEATURES`` order."""
+_ARTICLE_INDEX = {name: i for i, name in enumerate(ARTICLE_FEATURES)}
+
+
+def cue_key(cue: Cue) -> tuple[str, str, str]:
+    """What makes two cues the same signal: their distinction, side and words, lower-cased, a
+    plural's last "s" left off ("APIs" and "API", "Engineers" and "engineer")."""
+    words = text_mod.WORD.findall(cue.phrase.lower())
+    if words and words[-1].endswith("s") and not words[-1].endswith("ss"):
+        words[-1] = words[-1][:-1]
+    return cue.distinction, cue.side, " ".join(words)
+
+
+def cue_counts(cues: Sequence[Cue], repeats: int | None = None) -> np.ndarray:
+    """How many cues of each distinction and side, in ``ARTICLE_FEATURES`` order; with
+    ``repeats``, one phrase (``cue_key``) counts at most that many times."""
     counts = np.zeros(len(ARTICLE_FEATURES))
-    index = {name: i for i, name in enumerate(ARTICLE_FEATURES)}
+    if repeats is None:
+        for c in cues:
+            counts[_ARTICLE_INDEX[f"{c.distinction}:{c.side}"]] += 1
+        return counts
+    seen: dict[tuple[str, str, str], int] = {}
     for c in cues:
-        counts[index[f"{c.distinction}:{c.side}"]] += 1
+        key = cue_key(c)
+        seen[key] = n = seen.get(key, 0) + 1
+        if n <= repeats:
+            counts[_ARTICLE_INDEX[f"{c.distinction}:{c.side}"]] += 1
     return counts
 
 
@@ -307,16 +327,23 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         them per posting, as models saved before this parameter did.
     min_words : int
         The fewest words a posting is counted as having.
+    repeats : int or None
+        Count one phrase (``cue_key``) at most this many times in a posting: a product
+        named nine times ("identity verification") is one signal, not nine. None counts
+        every time, as models saved before this parameter did.
     """
 
-    def __init__(self, scale=1.0, per_words=config.ARTICLE_PER_WORDS, min_words=config.ARTICLE_MIN_WORDS):
+    def __init__(self, scale=1.0, per_words=config.ARTICLE_PER_WORDS, min_words=config.ARTICLE_MIN_WORDS,
+                 repeats=config.ARTICLE_REPEATS):
         self.scale = scale
         self.per_words = per_words
         self.min_words = min_words
+        self.repeats = repeats
 
     def __setstate__(self, state):
-        # A model saved before per_words counted cues per posting: it keeps reading them so.
-        state = {"per_words": None, "min_words": config.ARTICLE_MIN_WORDS, **state}
+        # A model saved before per_words counted cues per posting, and one saved before repeats
+        # counted every repeat: each keeps reading them as it was trained to.
+        state = {"per_words": None, "min_words": config.ARTICLE_MIN_WORDS, "repeats": None, **state}
         super().__setstate__(state)
 
     def fit(self, X, y=None):
@@ -328,7 +355,7 @@ class ArticleFeatures(TransformerMixin, BaseEstimator):
         prepared = list(X)  # read twice below: an iterator too
         if not prepared:
             return sp.csr_matrix(np.zeros((0, len(ARTICLE_FEATURES))))
-        counts = np.vstack([cue_counts(p.cues) for p in prepared])
+        counts = np.vstack([cue_counts(p.cues, self.repeats) for p in prepared])
         if self.per_words is not None:
             words = np.array([p.words.count(" ") + 1 if p.words else 0 for p in prepared], dtype=float)
             counts *= self.per_words / np.maximum(words, self.min_words)[:, None]

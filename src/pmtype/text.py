@@ -251,6 +251,33 @@ class Sentence(NamedTuple):
     section: str
 
 
+#: The labels of the job-criteria block a job board appends to a posting ("Seniority level … Employment
+#: type … Job function … Industries …"), in their order; the block is looked for in the text's last
+#: ``_CRITERIA_TAIL`` characters, and the page's "Show more Show less" before it goes with it.
+_CRITERIA_LABELS = ("seniority level", "employment type", "job function", "industries")
+_CRITERIA_LABEL = re.compile(r"\b(seniority level|employment type|job function|industries)\b", re.I)
+_CRITERIA_TAIL = 600
+_SHOW_MORE = re.compile(r"show more\s+show less\s*$", re.I)
+
+
+def job_criteria_start(text: str) -> int:
+    """Where the job-criteria block a job board ends a text with begins ("Seniority level Mid-Senior level
+    Employment type Full-time Job function … Industries Software Development"), or the text's
+    length where there is none: three or four of its labels, in their order, "Industries" the
+    last, in the text's last few hundred characters. The block is page furniture: its
+    industries ("IT Services and IT Consulting") say nothing of the role."""
+    found = list(_CRITERIA_LABEL.finditer(text, max(0, len(text) - _CRITERIA_TAIL)))
+    labels = [m.group(1).lower() for m in found]
+    # the block's labels are the last ones found, once each, in order
+    for first in range(len(labels) - 2):
+        block = labels[first:]
+        if block[-1] == "industries" and len(set(block)) == len(block) and block == sorted(block, key=_CRITERIA_LABELS.index):
+            start = found[first].start()
+            show_more = _SHOW_MORE.search(text, max(0, start - 40), start)
+            return show_more.start() if show_more else start
+    return len(text)
+
+
 def sentences(text: str, drop_boilerplate: bool = True) -> list[Sentence]:
     """The sentences of a normalised text, with offsets and section kinds.
 
@@ -261,6 +288,7 @@ def sentences(text: str, drop_boilerplate: bool = True) -> list[Sentence]:
     """
     out: list[Sentence] = []
     seen: set[str] = set()
+    text = text[: job_criteria_start(text)]  # a job board's criteria block is never the role's text
     # Sections are needed only to leave boilerplate out.
     for section in sections(text) if drop_boilerplate else (Section("body", 0, len(text)),):
         if drop_boilerplate and section.kind in BOILERPLATE_SECTIONS:
