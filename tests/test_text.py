@@ -258,3 +258,16 @@ def test_text_that_only_names_the_criteria_labels_keeps_all_its_sentences(postin
     assert text.job_criteria_start(posting) == len(posting)
     kept = [s.text for s in text.sentences(posting, drop_boilerplate=False)]
     assert " ".join(kept) == " ".join(posting.split("\n"))
+
+
+@pytest.mark.parametrize("posting", [
+    # a short posting that opens with the labels (a job board's header, not its closing block)
+    "Seniority level\nMid-Senior level\nEmployment type\nFull-time\nJob function\nProduct Management\n"
+    "Industries\nSoftware Development\nOwn the APIs with the platform engineers.\nShip the quarterly roadmap.",
+    "Product Manager\nEmployment type: Full-time\nJob function: Product\nIndustries: Software Development\n"
+    "Own the APIs with the platform engineers. Ship the quarterly roadmap.",
+])
+def test_criteria_labels_followed_by_the_roles_text_do_not_cut_it(posting):
+    assert text.job_criteria_start(posting) == len(posting)
+    kept = " ".join(s.text for s in text.sentences(posting, drop_boilerplate=False))
+    assert "Own the APIs with the platform engineers." in kept and "Ship the quarterly roadmap." in kept

@@ -257,6 +257,10 @@ class Sentence(NamedTuple):
 _CRITERIA_LABELS = ("seniority level", "employment type", "job function", "industries")
 _CRITERIA_LABEL = re.compile(r"\b(seniority level|employment type|job function|industries)\b", re.I)
 _CRITERIA_TAIL = 600
+#: After its "Industries" label, the block holds that label's value and nothing more: one line (or the
+#: rest of a text that lost its line breaks) of at most this many characters. Labels followed by more
+#: are no closing block (a short posting that opens with them goes on to the role).
+_CRITERIA_VALUE = 200
 _SHOW_MORE = re.compile(r"show more\s+show less\s*$", re.I)
 
 
@@ -264,14 +268,18 @@ def job_criteria_start(text: str) -> int:
     """Where the job-criteria block a job board ends a text with begins ("Seniority level Mid-Senior level
     Employment type Full-time Job function … Industries Software Development"), or the text's
     length where there is none: three or four of its labels, in their order, "Industries" the
-    last, in the text's last few hundred characters. The block is page furniture: its
-    industries ("IT Services and IT Consulting") say nothing of the role."""
+    last, in the text's last few hundred characters, and after "Industries" only its value (one
+    short line) to the end. The block is page furniture: its industries ("IT Services and IT
+    Consulting") say nothing of the role."""
     found = list(_CRITERIA_LABEL.finditer(text, max(0, len(text) - _CRITERIA_TAIL)))
     labels = [m.group(1).lower() for m in found]
     # the block's labels are the last ones found, once each, in order
     for first in range(len(labels) - 2):
         block = labels[first:]
         if block[-1] == "industries" and len(set(block)) == len(block) and block == sorted(block, key=_CRITERIA_LABELS.index):
+            value = text[found[-1].end():].strip(" \t\n:")
+            if "\n" in value or len(value) > _CRITERIA_VALUE:
+                break  # the labels go on to more text: not the block that ends a posting
             start = found[first].start()
             show_more = _SHOW_MORE.search(text, max(0, start - 40), start)
             return show_more.start() if show_more else start
