@@ -376,3 +376,14 @@ def test_the_pre_filter_and_the_matcher_gates_lose_no_cue():
     found = sum(map(len, fast))
     patterns = [c for cues in fast[-3:] for c in cues if c.distinction in ("collaborators", "background")]
     assert found > 1000 and len(patterns) >= 6, (found, patterns)
+
+
+@pytest.mark.parametrize("sentence,cues", [
+    # degrees and fields joined by a slash ("BS/MS", "Business/Marketing") are still a degree in
+    # a list of fields from both columns
+    ("BS/MS in Computer Science, Business or Marketing.", []),
+    ("BA/BS in Computer Science, Business or Marketing; hands-on SQL.", [("background", "technical", "SQL")]),
+    ("A degree in Computer Science, Business/Marketing.", []),
+])
+def test_a_degree_list_joined_by_slashes_is_read_like_one_joined_by_commas(finder, sentence, cues):
+    assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues

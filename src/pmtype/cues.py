@@ -189,9 +189,16 @@ def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int) -> list[
     start = 0
     for end in [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]:
         clause = [c for c in cues if start <= c.start - offset < end]
-        out += _clause_backgrounds(clause, set(_WORD.findall(sentence[start:end].lower())))
+        out += _clause_backgrounds(clause, _clause_words(sentence[start:end]))
         start = end + 1
     return out
+
+
+def _clause_words(clause: str) -> set[str]:
+    """A clause's words (``WORD``, lower-cased), and the parts of those a slash joins ("BS/MS",
+    "business/marketing": a degree and a field as much as "BS, MS" and "business, marketing")."""
+    words = set(_WORD.findall(clause.lower()))
+    return words.union(*(w.split("/") for w in words if "/" in w))
 
 
 def _clause_backgrounds(cues: list[Cue], present: set[str]) -> list[Cue]:
