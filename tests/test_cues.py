@@ -387,3 +387,17 @@ def test_the_pre_filter_and_the_matcher_gates_lose_no_cue():
 ])
 def test_a_degree_list_joined_by_slashes_is_read_like_one_joined_by_commas(finder, sentence, cues):
     assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
+
+
+@pytest.mark.parametrize("sentence,cues", [
+    # "familiar with", "fluent with", "skilled with" ask for a background as "familiarity with" does
+    ("Familiar with data science.", [("background", "technical", "data science")]),
+    ("Familiar with software engineering and SQL.",
+     [("background", "technical", "software engineering"), ("background", "technical", "SQL")]),
+    ("Fluent with data science.", [("background", "technical", "data science")]),
+    ("Skilled with data science.", [("background", "technical", "data science")]),
+    # working with the team still is one
+    ("Work with data science.", [("collaborators", "technical", "data science")]),
+])
+def test_a_field_asked_as_familiarity_is_a_background_not_a_team(finder, sentence, cues):
+    assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues

@@ -159,8 +159,9 @@ _FIELD_TEAMS = frozenset({"business", "marketing", "economics", "finance", "comm
 #: Words by which a sentence speaks of a person's background (study, experience, skill), not of a team.
 _BACKGROUND_WORDS = _DEGREE_WORDS | frozenset({
     "experience", "experienced", "background", "years", "field", "fields", "study", "studying", "pursuing",
-    "graduate", "graduated", "knowledge", "understanding", "familiarity", "proficiency", "proficient", "skills",
-    "expertise", "qualifications", "education"})
+    "graduate", "graduated", "knowledge", "knowledgeable", "understanding", "familiarity", "familiar",
+    "proficiency", "proficient", "fluency", "fluent", "exposure", "skill", "skills", "skilled", "expertise",
+    "qualifications", "education"})
 
 
 def _field_cue(cue: Cue) -> bool:
