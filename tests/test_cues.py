@@ -401,3 +401,21 @@ def test_a_degree_list_joined_by_slashes_is_read_like_one_joined_by_commas(finde
 ])
 def test_a_field_asked_as_familiarity_is_a_background_not_a_team(finder, sentence, cues):
     assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
+
+
+@pytest.mark.parametrize("sentence,cues", [
+    # "MS Excel", "Scrum Master", "a major plus" name no degree: the fields beside them still count
+    ("Proficient in MS Excel, data science and marketing analytics.",
+     [("background", "business", "MS Excel"), ("background", "technical", "data science"),
+      ("collaborators", "business", "marketing")]),
+    ("MS Office, SQL, data science and marketing skills.",
+     [("background", "technical", "SQL"), ("background", "technical", "data science"),
+      ("collaborators", "business", "marketing")]),
+    ("Major plus: data science and marketing experience.",
+     [("background", "technical", "data science"), ("background", "business", "marketing experience")]),
+    # a degree named so still is one
+    ("MS in data science or marketing.", []),
+    ("Major in data science or marketing.", []),
+])
+def test_words_that_name_no_degree_do_not_make_a_list_of_fields_a_degree(finder, sentence, cues):
+    assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues

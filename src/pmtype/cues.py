@@ -195,10 +195,21 @@ def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int) -> list[
     return out
 
 
+#: Degree words in phrases that name no degree ("MS Excel", "Scrum Master", "a major plus"): left out
+#: of a clause's words.
+_NO_DEGREE = re.compile(
+    r"\bms (?:office|excel|word|powerpoint|project|visio|access|outlook|teams|dynamics|sql)\b"
+    r"|\bscrum master|\bmajor (?:plus|bonus|advantage)\b")
+
+
 def _clause_words(clause: str) -> set[str]:
-    """A clause's words (``WORD``, lower-cased), and the parts of those a slash joins ("BS/MS",
-    "business/marketing": a degree and a field as much as "BS, MS" and "business, marketing")."""
-    words = set(_WORD.findall(clause.lower()))
+    """A clause's words (``WORD``, lower-cased), less the degree words of phrases that name no
+    degree (``_NO_DEGREE``), and the parts of those a slash joins ("BS/MS", "business/marketing":
+    a degree and a field as much as "BS, MS" and "business, marketing")."""
+    low = clause.lower()
+    if "ms " in low or "master" in low or "major " in low:
+        low = _NO_DEGREE.sub(" ", low)
+    words = set(_WORD.findall(low))
     return words.union(*(w.split("/") for w in words if "/" in w))
 
 
