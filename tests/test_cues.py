@@ -419,3 +419,20 @@ def test_a_field_asked_as_familiarity_is_a_background_not_a_team(finder, sentenc
 ])
 def test_words_that_name_no_degree_do_not_make_a_list_of_fields_a_degree(finder, sentence, cues):
     assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
+
+
+@pytest.mark.parametrize("sentence,cues", [
+    # a business word elsewhere in the clause, not in the degree's list of fields, makes no list
+    # from both columns: the degree counts, and so does the team
+    ("BS in Computer Science with experience in finance.",
+     [("background", "technical", "BS in Computer Science"), ("collaborators", "business", "finance")]),
+    ("A degree in computer science and a track record of driving business outcomes.",
+     [("background", "technical", "degree in computer science"), ("focus", "business", "business outcomes")]),
+    ("A degree in engineering and experience working with marketing teams.",
+     [("background", "technical", "degree in engineering"), ("collaborators", "business", "marketing")]),
+    # in the list, it does; a field cue outside the list still counts
+    ("A degree in computer science, mathematics, statistics or economics.", []),
+    ("Degree in CS or Business, with a STEM background.", [("background", "technical", "STEM background")]),
+])
+def test_only_a_business_field_in_the_degrees_list_makes_it_a_list_from_both_columns(finder, sentence, cues):
+    assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues

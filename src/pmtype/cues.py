@@ -172,14 +172,26 @@ def _field_cue(cue: Cue) -> bool:
 _CLAUSE_BREAK = re.compile(r"[;|]")
 
 
+#: Words a degree's list of fields may hold besides its fields' cues: other fields, "or", "a related
+#: field" ("a degree in computer science, mathematics, statistics or economics"). A word not among
+#: them ends the list ("BS in Computer Science with experience in finance": "finance" is no field of
+#: the degree).
+_LIST_WORDS = _DEGREE_WORDS | _BUSINESS_FIELDS | _FIELD_WORDS | frozenset({
+    "or", "and", "&", "a", "an", "in", "of", "the", "e.g", "i.e", "etc", "such", "as", "like", "related", "relevant",
+    "similar", "equivalent", "other", "another", "field", "fields", "quantitative", "math", "maths", "statistics",
+    "information", "systems", "system", "data", "design", "analytics", "administration", "software", "electrical",
+    "mechanical", "computing", "operations", "research", "psychology", "economic", "preferably", "preferred"})
+
+
 def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int) -> list[Cue]:
     """One sentence's cues (``sentence`` starts at ``offset`` in the text the cues' spans point into),
     with its background cues read in context, clause by clause (LABELING.md, distinction 4, is the
     background the posting asks for):
 
     - A degree asked in a list of fields from both columns ("a degree in computer science, business
-      or marketing") asks for neither background: its fields count for neither side, nor as teams
-      ("marketing"). Skills named in the same clause ("SQL") still count.
+      or marketing") asks for neither background: the list's fields count for neither side, nor as
+      teams ("marketing"). Skills named in the same clause ("SQL") still count, and so does a
+      business word outside the list ("a CS degree and experience in finance").
     - A field that also names a team, in a clause about working with teams that asks for no
       background ("work with engineering, design and data science"), is a team the PM works with:
       it counts as a technical collaborator (distinction 2), not as a background.
@@ -190,7 +202,7 @@ def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int) -> list[
     start = 0
     for end in [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]:
         clause = [c for c in cues if start <= c.start - offset < end]
-        out += _clause_backgrounds(clause, _clause_words(sentence[start:end]))
+        out += _clause_backgrounds(clause, sentence[start:end], offset + start)
         start = end + 1
     return out
 
@@ -202,27 +214,58 @@ _NO_DEGREE = re.compile(
     r"|\bscrum master|\bmajor (?:plus|bonus|advantage)\b")
 
 
-def _clause_words(clause: str) -> set[str]:
-    """A clause's words (``WORD``, lower-cased), less the degree words of phrases that name no
-    degree (``_NO_DEGREE``), and the parts of those a slash joins ("BS/MS", "business/marketing":
-    a degree and a field as much as "BS, MS" and "business, marketing")."""
+def _clause_words(clause: str) -> list[tuple[int, int, frozenset[str]]]:
+    """A clause's words (``WORD``, lower-cased), each with its span in the clause and as the words it
+    stands for: itself and the parts a slash joins ("BS/MS", "business/marketing": a degree and a
+    field as much as "BS, MS" and "business, marketing"); the degree words of phrases that name no
+    degree (``_NO_DEGREE``) are left out."""
     low = clause.lower()
     if "ms " in low or "master" in low or "major " in low:
-        low = _NO_DEGREE.sub(" ", low)
-    words = set(_WORD.findall(low))
-    return words.union(*(w.split("/") for w in words if "/" in w))
+        low = _NO_DEGREE.sub(lambda m: " " * len(m.group()), low)  # same length: spans stay true
+    return [(m.start(), m.end(), frozenset([m.group(), *m.group().split("/")]) if "/" in m.group()
+             else frozenset([m.group()])) for m in _WORD.finditer(low)]
 
 
-def _clause_backgrounds(cues: list[Cue], present: set[str]) -> list[Cue]:
+def _in_a_list(word: frozenset[str]) -> bool:
+    """Whether a word (with the parts a slash joins) may stand in a degree's list of fields."""
+    return all(w in _LIST_WORDS or "/" in w for w in word)
+
+
+def _mixed_lists(cues: list[Cue], words: list[tuple[int, int, frozenset[str]]], offset: int) -> list[tuple[int, int]]:
+    """The spans (in the text) of a clause's lists of a degree's fields that hold fields from both
+    columns: a technical field's cue and the words of the list around it (``_LIST_WORDS``), one of
+    them a business field."""
+    lists = []
+    for c in cues:
+        if not (c.distinction == "background" and c.side == "technical" and _field_cue(c)):
+            continue
+        s, e = c.start - offset, c.end - offset
+        inside = [j for j, (ws, we, _) in enumerate(words) if ws < e and we > s]
+        if not inside:
+            continue
+        lo, hi = inside[0], inside[-1]
+        while lo > 0 and _in_a_list(words[lo - 1][2]):
+            lo -= 1
+        while hi + 1 < len(words) and _in_a_list(words[hi + 1][2]):
+            hi += 1
+        if any(not _BUSINESS_FIELDS.isdisjoint(w) for _, _, w in words[lo:hi + 1]):
+            lists.append((offset + min(s, words[lo][0]), offset + max(e, words[hi][1])))
+    return lists
+
+
+def _clause_backgrounds(cues: list[Cue], clause: str, offset: int) -> list[Cue]:
     if not any(c.distinction == "background" for c in cues):
         return cues
-    either_degree = not _DEGREE_WORDS.isdisjoint(present) and not _BUSINESS_FIELDS.isdisjoint(present) and any(
-        c.distinction == "background" and c.side == "technical" and _field_cue(c) for c in cues)
+    words = _clause_words(clause)
+    present = frozenset().union(*(w for _, _, w in words))
+    lists = (_mixed_lists(cues, words, offset)
+             if not _DEGREE_WORDS.isdisjoint(present) and not _BUSINESS_FIELDS.isdisjoint(present) else [])
     teams = _BACKGROUND_WORDS.isdisjoint(present) and not _WORKING_WITH.isdisjoint(present)
     out = []
     for c in cues:
-        if either_degree and ((c.distinction == "background" and _field_cue(c))
-                              or (c.distinction == "collaborators" and c.phrase.lower() in _FIELD_TEAMS)):
+        if any(lo <= c.start and c.end <= hi for lo, hi in lists) and (
+                (c.distinction == "background" and _field_cue(c))
+                or (c.distinction == "collaborators" and c.phrase.lower() in _FIELD_TEAMS)):
             continue
         if teams and c.distinction == "background" and c.side == "technical" and c.phrase.lower() in _TEAM_FIELDS:
             c = Cue("collaborators", c.side, c.phrase, c.start, c.end)
