@@ -16,8 +16,8 @@ from conftest import BUSINESS_POSTING, TECH_POSTING
 from corpus import rows
 from pmtype import config
 from pmtype import model as model_module
-from pmtype.features import (ARTICLE_FEATURES, ArticleFeatures, PreparePostings, as_posting_list, fewer_gc_passes,
-                             posting_text, role_texts, split_words)
+from pmtype.features import (ARTICLE_FEATURES, ArticleFeatures, PreparePostings, as_posting_list, cue_key,
+                             fewer_gc_passes, posting_text, role_texts, split_words)
 from pmtype.model import build_label_pipeline
 from pmtype.text import WORD
 
@@ -359,3 +359,19 @@ def test_the_training_fingerprint_follows_the_article_features_settings(monkeypa
     # config.ARTICLE_REPEATS changed
     monkeypatch.setattr(ArticleFeatures.__init__, "__defaults__", (1.0, 200, 50, 3))
     assert training_fingerprint() != before
+
+
+def test_a_phrase_counts_at_most_repeats_times_in_any_plural_the_cues_match():
+    # "latencies" and "strategies" are the cues "latency" and "growth strategy", as the matcher reads them
+    text = ("Cut the latency. Halve the latency. Measure latencies. Chart latencies. "
+            "Own the growth strategy. Write growth strategies. Share growth strategies.")
+    prepared = PreparePostings().fit([]).transform([text])
+    phrases = [c.phrase for c in prepared[0].cues]
+    assert phrases == ["latency", "latency", "latencies", "latencies",
+                       "growth strategy", "growth strategies", "growth strategies"]
+    assert len({cue_key(c) for c in prepared[0].cues}) == 2
+    capped = ArticleFeatures(per_words=None).fit(prepared).transform(prepared).toarray()[0]
+    every = ArticleFeatures(per_words=None, repeats=None).fit(prepared).transform(prepared).toarray()[0]
+    for c in prepared[0].cues[::4]:
+        column = ARTICLE_FEATURES.index(f"{c.distinction}:{c.side}")
+        assert every[column] > capped[column] == pytest.approx(np.log1p(2))

@@ -302,6 +302,16 @@ def inflections(word: str, verb: bool = False) -> set[str]:
     return out
 
 
+def singular(word: str) -> str:
+    """A lower-cased word in the singular, where it is a plural ``inflections`` matches: by the lookup
+    table ("strategies" → "strategy", "processes" → "process"), else less a last "s" ("apis" →
+    "api"; not "business"). A word not ending in "s" is kept as it is."""
+    if not word.endswith("s"):
+        return word
+    word = _lemma_table().get(word, word)
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
 def _phrase_forms(phrase: str) -> list[str]:
     """A phrase and its inflected forms: the last word's plural, a leading verb's forms."""
     words = phrase.lower().split()

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from pmtype import config
 from pmtype import text as text_mod
 from pmtype.config import MAX_CHARS, SPACY_BATCH_SIZE
-from pmtype.cues import DISTINCTIONS, SIDES, Cue, CueFinder
+from pmtype.cues import DISTINCTIONS, SIDES, Cue, CueFinder, singular
 
 
 @contextmanager
@@ -288,11 +288,13 @@ _ARTICLE_INDEX = {name: i for i, name in enumerate(ARTICLE_FEATURES)}
 
 
 def cue_key(cue: Cue) -> tuple[str, str, str]:
-    """What makes two cues the same signal: their distinction, side and words, lower-cased, a
-    plural's last "s" left off ("APIs" and "API", "Engineers" and "engineer")."""
+    """What makes two cues the same signal: their distinction, side and words, lower-cased, the last
+    word in the singular, as the cue finder matched its plurals: by spaCy's lookup table
+    ("strategies" and "strategy", "processes" and "process"), else less a last "s" ("APIs" and
+    "API", "Engineers" and "engineer")."""
     words = text_mod.WORD.findall(cue.phrase.lower())
-    if words and words[-1].endswith("s") and not words[-1].endswith("ss"):
-        words[-1] = words[-1][:-1]
+    if words:
+        words[-1] = singular(words[-1])
     return cue.distinction, cue.side, " ".join(words)
 
 
