@@ -183,10 +183,12 @@ _LIST_WORDS = _DEGREE_WORDS | _BUSINESS_FIELDS | _FIELD_WORDS | frozenset({
     "mechanical", "computing", "operations", "research", "psychology", "economic", "preferably", "preferred"})
 
 
-def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int) -> list[Cue]:
+def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int,
+                           words: Sequence[str] | None = None) -> list[Cue]:
     """One sentence's cues (``sentence`` starts at ``offset`` in the text the cues' spans point into),
     with its background cues read in context, clause by clause (LABELING.md, distinction 4, is the
-    background the posting asks for):
+    background the posting asks for). ``words``: the sentence's lower-cased words (``WORD``), where
+    the caller has them already.
 
     - A degree asked in a list of fields from both columns ("a degree in computer science, business
       or marketing") asks for neither background: the list's fields count for neither side, nor as
@@ -198,6 +200,8 @@ def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int) -> list[
     """
     if not any(c.distinction == "background" for c in cues):
         return cues
+    if words is not None and _NO_DEGREE_WORDS.isdisjoint(words) and not _CLAUSE_BREAK.search(sentence):
+        return _clause_backgrounds(cues, sentence, offset, words)  # one clause, its words known
     out: list[Cue] = []
     start = 0
     for end in [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]:
@@ -214,24 +218,29 @@ _NO_DEGREE = re.compile(
     r"|\bscrum master|\bmajor (?:plus|bonus|advantage)\b")
 
 
-def _clause_words(clause: str) -> list[tuple[int, int, frozenset[str]]]:
-    """A clause's words (``WORD``, lower-cased), each with its span in the clause and as the words it
-    stands for: itself and the parts a slash joins ("BS/MS", "business/marketing": a degree and a
-    field as much as "BS, MS" and "business, marketing"); the degree words of phrases that name no
-    degree (``_NO_DEGREE``) are left out."""
+#: The words ``_NO_DEGREE``'s phrases hold that a degree's words hold too.
+_NO_DEGREE_WORDS = frozenset({"ms", "master", "major"})
+
+
+def _clause_lower(clause: str) -> str:
+    """A clause lower-cased, the degree words of phrases that name no degree (``_NO_DEGREE``) blanked
+    out (same length: spans stay true)."""
     low = clause.lower()
     if "ms " in low or "master" in low or "major " in low:
-        low = _NO_DEGREE.sub(lambda m: " " * len(m.group()), low)  # same length: spans stay true
-    return [(m.start(), m.end(), frozenset([m.group(), *m.group().split("/")]) if "/" in m.group()
-             else frozenset([m.group()])) for m in _WORD.finditer(low)]
+        low = _NO_DEGREE.sub(lambda m: " " * len(m.group()), low)
+    return low
 
 
-def _in_a_list(word: frozenset[str]) -> bool:
+def _in_a_list(word: str) -> bool:
     """Whether a word (with the parts a slash joins) may stand in a degree's list of fields."""
-    return all(w in _LIST_WORDS or "/" in w for w in word)
+    return word in _LIST_WORDS or ("/" in word and all(w in _LIST_WORDS for w in word.split("/")))
 
 
-def _mixed_lists(cues: list[Cue], words: list[tuple[int, int, frozenset[str]]], offset: int) -> list[tuple[int, int]]:
+def _business_field(word: str) -> bool:
+    return word in _BUSINESS_FIELDS or ("/" in word and not _BUSINESS_FIELDS.isdisjoint(word.split("/")))
+
+
+def _mixed_lists(cues: list[Cue], words: list[tuple[int, int, str]], offset: int) -> list[tuple[int, int]]:
     """The spans (in the text) of a clause's lists of a degree's fields that hold fields from both
     columns: a technical field's cue and the words of the list around it (``_LIST_WORDS``), one of
     them a business field."""
@@ -248,18 +257,25 @@ def _mixed_lists(cues: list[Cue], words: list[tuple[int, int, frozenset[str]]], 
             lo -= 1
         while hi + 1 < len(words) and _in_a_list(words[hi + 1][2]):
             hi += 1
-        if any(not _BUSINESS_FIELDS.isdisjoint(w) for _, _, w in words[lo:hi + 1]):
+        if any(_business_field(w) for _, _, w in words[lo:hi + 1]):
             lists.append((offset + min(s, words[lo][0]), offset + max(e, words[hi][1])))
     return lists
 
 
-def _clause_backgrounds(cues: list[Cue], clause: str, offset: int) -> list[Cue]:
+def _clause_backgrounds(cues: list[Cue], clause: str, offset: int, words: Sequence[str] | None = None) -> list[Cue]:
+    """``backgrounds_in_context`` for one clause (``words``: its words, where known and holding none
+    of ``_NO_DEGREE_WORDS``)."""
     if not any(c.distinction == "background" for c in cues):
         return cues
-    words = _clause_words(clause)
-    present = frozenset().union(*(w for _, _, w in words))
-    lists = (_mixed_lists(cues, words, offset)
-             if not _DEGREE_WORDS.isdisjoint(present) and not _BUSINESS_FIELDS.isdisjoint(present) else [])
+    # A clause's words (WORD), lower-cased; a word a slash joins ("BS/MS", "business/marketing")
+    # stands for its parts too: a degree and a field as much as "BS, MS" and "business, marketing".
+    present = set(words if words is not None else _WORD.findall(_clause_lower(clause)))
+    for word in [w for w in present if "/" in w]:
+        present.update(word.split("/"))
+    lists = []
+    if not _DEGREE_WORDS.isdisjoint(present) and not _BUSINESS_FIELDS.isdisjoint(present):
+        low = _clause_lower(clause)
+        lists = _mixed_lists(cues, [(m.start(), m.end(), m.group()) for m in _WORD.finditer(low)], offset)
     teams = _BACKGROUND_WORDS.isdisjoint(present) and not _WORKING_WITH.isdisjoint(present)
     out = []
     for c in cues:
@@ -663,5 +679,5 @@ class CueFinder:
                 distinction, side = self._keys[k]
                 sentence_cues.append(Cue(distinction, side, original[start:end], start, end))
             if at + 1 == len(kept) or kept[at + 1][0] != n:  # the sentence's last match
-                yield from backgrounds_in_context(sentence_cues, parts[n][3], parts[n][1])
+                yield from backgrounds_in_context(sentence_cues, parts[n][3], parts[n][1], parts[n][4])
                 sentence_cues = []

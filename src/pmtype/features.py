@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -292,10 +293,16 @@ def cue_key(cue: Cue) -> tuple[str, str, str]:
     word in the singular, as the cue finder matched its plurals: by spaCy's lookup table
     ("strategies" and "strategy", "processes" and "process"), else less a last "s" ("APIs" and
     "API", "Engineers" and "engineer")."""
-    words = text_mod.WORD.findall(cue.phrase.lower())
+    return cue.distinction, cue.side, _phrase_key(cue.phrase)
+
+
+@lru_cache(maxsize=8192)
+def _phrase_key(phrase: str) -> str:
+    """``cue_key``'s words of a phrase; the same few thousand phrases come again and again."""
+    words = text_mod.WORD.findall(phrase.lower())
     if words:
         words[-1] = singular(words[-1])
-    return cue.distinction, cue.side, " ".join(words)
+    return " ".join(words)
 
 
 def cue_counts(cues: Sequence[Cue], repeats: int | None = None) -> np.ndarray:
