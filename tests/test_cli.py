@@ -1209,6 +1209,38 @@ def test_a_ctrl_c_while_the_command_line_starts_is_one_line(monkeypatch, capsys)
     assert capsys.readouterr().err == "Error: interrupted\n"
 
 
+def test_a_ctrl_c_leaves_no_traceback_of_a_task_it_cut_short(model_dir, corpus_csv, tmp_path, monkeypatch, caplog):
+    """A Ctrl-C while dask starts a worker's nanny left a task whose error nobody read; asyncio
+    reported it, with a traceback, as the task was dropped, after "Error: interrupted"."""
+    import asyncio
+    import gc
+    import logging
+
+    from pmtype import batch
+
+    alive = []  # the task, held (as by the cluster's event loop) until the command has ended
+
+    def interrupted(*args, **kwargs):
+        async def starting():
+            raise RuntimeError("Nanny failed to start.")
+
+        loop = asyncio.new_event_loop()
+        alive.append(loop.create_task(starting()))
+        loop.run_until_complete(asyncio.sleep(0))  # the task fails; nobody reads its error
+        loop.close()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "label_file", interrupted)
+    asyncio_log = logging.getLogger("asyncio")
+    monkeypatch.setattr(asyncio_log, "level", asyncio_log.level)  # put back after the test
+    r = run("label", corpus_csv, "-o", tmp_path / "out.csv", "--model", model_dir)
+    assert (r.exit_code, r.stderr) == (130, "Error: interrupted\n")
+    assert alive[0].done() and not caplog.records
+    alive.clear()
+    gc.collect()  # the task is dropped
+    assert not [rec for rec in caplog.records if "never retrieved" in rec.getMessage()]
+
+
 @pytest.mark.parametrize("said_before", [False, True])
 def test_a_ctrl_c_typer_ends_silently_is_said_once(monkeypatch, capsys, said_before):
     from pmtype import cli

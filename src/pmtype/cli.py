@@ -57,6 +57,16 @@ OUTPUT_CLOSED = 141
 _said: list[str] = []  # the error lines printed, so that the console script does not repeat one
 
 
+def _quiet_asyncio() -> None:
+    """Leave asyncio's log off for the rest of the process, which a Ctrl-C is ending: a task the
+    interrupt cut short (a dask nanny that was starting) is reported by asyncio, with a traceback
+    ("Task exception was never retrieved"), when it is dropped, after "Error: interrupted" has said
+    what happened."""
+    import logging
+
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"Error: {message}", err=True)
     _said.append(message)
@@ -115,6 +125,7 @@ class _Errors:
         if exc is not None and isinstance(exc, PMTypeError):
             _fail(str(exc), exc.exit_code)
         if exc is not None and isinstance(exc, KeyboardInterrupt):
+            _quiet_asyncio()
             _fail("interrupted", INTERRUPTED)
         if exc is not None and isinstance(exc, BrokenPipeError):
             # the reader stopped early ("| head"): end quietly, as other Unix tools do
@@ -834,6 +845,8 @@ def run() -> None:  # the console script (through pmtype.console)
             raise SystemExit(OUTPUT_CLOSED) from None
         # typer ends a Ctrl-C outside a command's work (while it prints, say) with exit 130 and
         # no word: say it, as the commands do
-        if e.code == INTERRUPTED and not _said:
-            err.print("Error: interrupted")
+        if e.code == INTERRUPTED:
+            _quiet_asyncio()
+            if not _said:
+                err.print("Error: interrupted")
         raise
