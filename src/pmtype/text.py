@@ -272,14 +272,15 @@ def job_criteria_start(text: str) -> int:
     short line) to the end. The block is page furniture: its industries ("IT Services and IT
     Consulting") say nothing of the role."""
     found = list(_CRITERIA_LABEL.finditer(text, max(0, len(text) - _CRITERIA_TAIL)))
-    labels = [m.group(1).lower() for m in found]
-    # the block's labels are the last ones found, once each, in order
-    for first in range(len(labels) - 2):
-        block = labels[first:]
-        if block[-1] == "industries" and len(set(block)) == len(block) and block == sorted(block, key=_CRITERIA_LABELS.index):
-            value = text[found[-1].end():].strip(" \t\n:")
-            if "\n" in value or len(value) > _CRITERIA_VALUE:
-                break  # the labels go on to more text: not the block that ends a posting
+    if len(found) < 3 or found[-1].group(1).lower() != "industries":
+        return len(text)
+    value = text[found[-1].end():].strip(" \t\n:")
+    if "\n" in value or len(value) > _CRITERIA_VALUE:
+        return len(text)  # the labels go on to more text: not the block that ends a posting
+    # the block's labels are the last ones found, once each, in their order
+    order = [_CRITERIA_LABELS.index(m.group(1).lower()) for m in found]
+    for first in range(len(order) - 2):
+        if all(a < b for a, b in zip(order[first:], order[first + 1:])):
             start = found[first].start()
             show_more = _SHOW_MORE.search(text, max(0, start - 40), start)
             return show_more.start() if show_more else start
