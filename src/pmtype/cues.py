@@ -146,16 +146,15 @@ _DEGREE_WORDS = frozenset({"degree", "degrees", "bachelor", "bachelors", "master
 _BUSINESS_FIELDS = frozenset({"business", "marketing", "economics", "finance", "commerce", "accounting", "mba"})
 #: Words of a background cue that name a field of study, not a skill ("computer science", "a technical
 #: degree", "STEM field"; not "SQL" or "system design").
-_FIELD_WORDS = frozenset({"science", "sciences", "engineering", "technical", "stem", "degree", "computer", "cs",
-                          "mathematics", "physics", "economics", "business", "marketing", "finance", "commerce",
-                          "mba", "accounting", "management"})
+_FIELD_WORDS = _BUSINESS_FIELDS | frozenset({"science", "sciences", "engineering", "technical", "stem", "degree",
+                                             "computer", "cs", "mathematics", "physics", "management"})
 #: Background cues that also name a team ("work with engineering, design and data science").
 _TEAM_FIELDS = frozenset({"data science", "software engineering"})
 #: Words by which a sentence speaks of working with teams.
 _WORKING_WITH = frozenset({"with", "collaborate", "collaborates", "collaborating", "partner", "partners",
                            "partnering", "alongside", "team", "teams", "stakeholders"})
 #: Teams that are also fields of study: in a list of a degree's fields, a field.
-_FIELD_TEAMS = frozenset({"business", "marketing", "economics", "finance", "commerce", "accounting", "engineering"})
+_FIELD_TEAMS = _BUSINESS_FIELDS - {"mba"} | {"engineering"}
 #: Words by which a sentence speaks of a person's background (study, experience, skill), not of a team.
 _BACKGROUND_WORDS = _DEGREE_WORDS | frozenset({
     "experience", "experienced", "background", "years", "field", "fields", "study", "studying", "pursuing",
