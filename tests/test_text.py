@@ -271,3 +271,32 @@ def test_criteria_labels_followed_by_the_roles_text_do_not_cut_it(posting):
     assert text.job_criteria_start(posting) == len(posting)
     kept = " ".join(s.text for s in text.sentences(posting, drop_boilerplate=False))
     assert "Own the APIs with the platform engineers." in kept and "Ship the quarterly roadmap." in kept
+
+
+@pytest.mark.parametrize("glued, read", [
+    ("Own the roadmap with the engineering teamPrioritise the backlog",
+     "Own the roadmap with the engineering team\nPrioritise the backlog"),
+    ("Rank the work by KPIsWork with sales", "Rank the work by KPIs\nWork with sales"),
+    ("Requirements:5+ years in productStrong writing", "Requirements:5+ years in product\nStrong writing"),
+])
+def test_words_a_job_board_ran_together_are_parted_again(glued, read):
+    """A pasted posting that lost its line breaks runs a bullet's last word into the next one's first:
+    the two are read as two lines again."""
+    assert text.normalise(glued) == read
+
+
+@pytest.mark.parametrize("name", ["YouTube", "PowerPoint", "DevOps", "JavaScript", "McKinsey", "iPhone", "eBay",
+                                  "tvOS", "SaaSProducts", "macOS", "x2Go", "snake_caseName"])
+def test_names_written_with_a_capital_inside_are_kept_whole(name):
+    assert text.normalise(f"Work in {name} daily") == f"Work in {name} daily"
+
+
+def test_cues_in_words_a_job_board_ran_together_are_found():
+    from pmtype.features import PreparePostings
+
+    pasted = ("Product Manager\n\nWhat you will do:Own the roadmap with the engineering teamPrioritise the backlog "
+              "by KPIsWork with the sales team on launches")
+    found = PreparePostings().fit(None).transform([pasted])[0].cues
+    assert [(c.distinction, c.side, c.phrase) for c in found] == [
+        ("collaborators", "technical", "engineering team"), ("planning", "business", "KPIs"),
+        ("collaborators", "business", "sales team")]

@@ -40,6 +40,10 @@ _UNUSUAL = re.compile(r"[\t\x0b\x0c\x1c-\x1e\x85\u00a0\u00ad\u2000-\u200f\u2028-
                       r"\u2066-\u2069\u3000\ufb00-\ufb06\ufeff]")
 _SPACE_RUN = re.compile(r"  +")
 _BLANKS = re.compile(r"\n\s*\n\s*\n+")
+#: Where a job board may have run two words together when it dropped a pasted posting's line breaks: a
+#: capital between lower-case letters (``unglue`` reads the word before it). Opening with a capital class,
+#: the pattern is scanned for quickly.
+_CAPITAL_INSIDE = re.compile(r"[A-Z](?<=[a-z][A-Z])(?=[a-z])")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 #: Text holds markup where it holds a tag of HTML's: one of the commonest opened or closed, or a whole
 #: tag of the others (a link, italics, a table, an image, a rule…). Not "<5 years" or "< a lot".
@@ -68,8 +72,32 @@ def normalise(text: str) -> str:
         text = _ODD_SPACE.sub(" ", text)
     if "  " in text:
         text = _SPACE_RUN.sub(" ", text)
+    text = unglue(text)
     text = _BLANKS.sub("\n\n", text)
     return text.strip()
+
+
+def unglue(text: str) -> str:
+    """``text`` with a line break put back between two words a job board ran together when it dropped
+    a pasted posting's line breaks: a lower-case word of three or more letters, or an acronym's plural,
+    straight before a capitalised word ("…for the engineering teamOwn the roadmap", "ranked by
+    KPIsStrong writing"). Names joined this way open with a capital ("YouTube", "DevOps") or with one
+    or two lower-case letters ("iPhone", "eBay", "tvOS"), and are kept."""
+    pieces, last = [], 0
+    for found in _CAPITAL_INSIDE.finditer(text):
+        at = start = found.start()
+        while start > 0 and text[start - 1].isalpha():
+            start -= 1
+        word = text[start:at]
+        if start > 0 and (text[start - 1].isdigit() or text[start - 1] == "_"):
+            continue
+        if len(word) >= 3 and (word.islower() or (word[-1] == "s" and word[:-1].isupper())):
+            pieces += (text[last:at], "\n")
+            last = at
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def single_line(text: str) -> str:
