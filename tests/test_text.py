@@ -300,3 +300,24 @@ def test_cues_in_words_a_job_board_ran_together_are_found():
     assert [(c.distinction, c.side, c.phrase) for c in found] == [
         ("collaborators", "technical", "engineering team"), ("planning", "business", "KPIs"),
         ("collaborators", "business", "sales team")]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("A B.S. in computer science or engineering.", ["A B.S. in computer science or engineering."]),
+    ("Work on pricing, e.g. in payments. Own the APIs.", ["Work on pricing, e.g. in payments.", "Own the APIs."]),
+    ("Own the APIs. Work with sales! Ship? Yes.", ["Own the APIs.", "Work with sales!", "Ship?", "Yes."]),
+    ("Own the APIs.\tWork with sales.", ["Own the APIs.", "Work with sales."]),
+])
+def test_a_full_stop_before_a_lower_case_word_ends_no_sentence(line, expected):
+    """"B.S." or "e.g." is followed by the rest of its sentence, which goes on in lower case: the
+    degree's words stay in the sentence that names it ("a B.S. in computer science")."""
+    assert [s.text for s in text.sentences(line, drop_boilerplate=False)] == expected
+
+
+def test_a_degree_abbreviated_with_full_stops_is_read_as_one_background():
+    from pmtype.features import PreparePostings
+
+    posting = "Product Manager\n\nRequirements\n- A B.S. in computer science or engineering."
+    found = PreparePostings().fit(None).transform([posting])[0].cues
+    assert [(c.distinction, c.side, c.phrase) for c in found] == [
+        ("background", "technical", "B.S. in computer science or engineering")]

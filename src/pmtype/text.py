@@ -212,9 +212,10 @@ def sections(text: str) -> list[Section]:
 
 # --- sentences and boilerplate -----------------------------------------------
 
-#: Where a sentence ends: after . ! ? and white space, or where text that lost its line breaks
-#: runs one sentence into the next ("…product metrics.Key responsibilities…").
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s+|(?<=[a-z].)(?=[A-Z]))")
+#: Where a sentence ends: after . ! ? and white space before anything but a lower-case word (not after
+#: "B.S." in "a B.S. in computer science" or "e.g." in "e.g. in payments"), or where text that lost its
+#: line breaks runs one sentence into the next ("…product metrics.Key responsibilities…").
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s+(?![\sa-z])|(?<=[a-z].)(?=[A-Z]))")
 
 #: Lower-case fragments that mark a sentence as benefits, legal text or page furniture.
 #: Plain substrings, tested with ``in`` (much faster than one large regex per sentence).
