@@ -321,3 +321,25 @@ def test_a_degree_abbreviated_with_full_stops_is_read_as_one_background():
     found = PreparePostings().fit(None).transform([posting])[0].cues
     assert [(c.distinction, c.side, c.phrase) for c in found] == [
         ("background", "technical", "B.S. in computer science or engineering")]
+
+
+@pytest.mark.parametrize("written, read", [
+    ("BA/BS in Computer Science", "BA / BS in Computer Science"),
+    ("B.S./M.S. or PhD/MS", "B.S. / M.S. or PhD / MS"),
+    ("MS/MBA preferred", "MS / MBA preferred"),
+    ("BSc/MSc in physics", "BSc / MSc in physics"),
+    # no degrees: kept
+    ("CI/CD, A/B tests, IBM/MS Office, ABA/BS, TCP/IP", "CI/CD, A/B tests, IBM/MS Office, ABA/BS, TCP/IP"),
+])
+def test_two_degrees_joined_by_a_slash_are_parted(written, read):
+    assert text.normalise(written) == read
+
+
+def test_a_degree_joined_to_another_by_a_slash_is_read():
+    from pmtype.features import PreparePostings
+
+    posting = ("Product Manager\n\nRequirements\n- BA/BS in Computer Science, Engineering, or similar experience.\n"
+               "- MS/MBA preferred.")
+    found = PreparePostings().fit(None).transform([posting])[0].cues
+    assert [(c.distinction, c.side, c.phrase) for c in found] == [
+        ("background", "technical", "BA / BS in Computer Science, Engineering"), ("background", "business", "MBA")]

@@ -44,6 +44,10 @@ _BLANKS = re.compile(r"\n\s*\n\s*\n+")
 #: capital between lower-case letters (``unglue`` reads the word before it). Opening with a capital class,
 #: the pattern is scanned for quickly.
 _CAPITAL_INSIDE = re.compile(r"[A-Z](?<=[a-z][A-Z])(?=[a-z])")
+#: Two degrees joined by a slash ("BA/BS", "B.S./M.S.", "MS/MBA", "PhD/MS"): one word to the cue finder,
+#: which then read neither degree; parted as "BA / BS". (Opening with a capital class, for a quick scan.)
+_SLASHED_DEGREES = re.compile(r"([BMP](?<![\w.][BMP])(?:\.?[AS](?:c(?![a-z]))?\.?|BA|h\.?D\.?))/"
+                              r"(?=(?:[BM]\.?[AS](?:c(?![a-z]))?\.?|MBA|Ph\.?D\.?)(?!\w))")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 #: Text holds markup where it holds a tag of HTML's: one of the commonest opened or closed, or a whole
 #: tag of the others (a link, italics, a table, an image, a rule…). Not "<5 years" or "< a lot".
@@ -73,6 +77,7 @@ def normalise(text: str) -> str:
     if "  " in text:
         text = _SPACE_RUN.sub(" ", text)
     text = unglue(text)
+    text = _SLASHED_DEGREES.sub(r"\1 / ", text)
     text = _BLANKS.sub("\n\n", text)
     return text.strip()
 
