@@ -249,6 +249,24 @@ def test_a_field_that_names_a_team_is_a_team_where_no_background_is_asked(finder
     assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
 
 
+@pytest.mark.parametrize("sentence,cues", [
+    # people a business background names, where the sentence is about working with them, are people to work with
+    ("Work with engineers, business analysts and data scientists.",
+     [("collaborators", "technical", "engineers"), ("collaborators", "business", "business analysts"),
+      ("collaborators", "technical", "data scientists")]),
+    ("Partner with consultants and brand managers on each launch.",
+     [("collaborators", "business", "consultants"), ("collaborators", "business", "brand managers")]),
+    # where it asks for a background, it is one
+    ("Experience as a business analyst or consultant.",
+     [("background", "business", "business analyst"), ("background", "business", "consultant")]),
+    ("Work with consultants; 5 years of experience as a business analyst.",
+     [("collaborators", "business", "consultants"), ("background", "business", "business analyst")]),
+])
+def test_people_a_business_background_names_are_people_to_work_with_where_no_background_is_asked(
+        finder, sentence, cues):
+    assert [(c.distinction, c.side, c.phrase) for c in finder.find([sentence])[0]] == cues
+
+
 def test_background_rules_keep_each_cues_span_in_a_longer_text(finder):
     text = "Own the APIs. A degree in business or computer science. Work with data science | sales."
     cues = finder.find([text])[0]

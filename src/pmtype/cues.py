@@ -153,6 +153,10 @@ _TEAM_FIELDS = frozenset({"data science", "software engineering"})
 #: Words by which a sentence speaks of working with teams.
 _WORKING_WITH = frozenset({"with", "collaborate", "collaborates", "collaborating", "partner", "partners",
                            "partnering", "alongside", "team", "teams", "stakeholders"})
+#: Business backgrounds that name people ("business analysts", "consultants"): in a clause about working
+#: with teams that asks for no background, people the PM works with (distinction 2), on the business side.
+_PEOPLE_BACKGROUNDS = frozenset({"consultant", "business analyst", "financial analyst", "market analyst",
+                                 "brand manager"})
 #: Teams that are also fields of study: in a list of a degree's fields, a field.
 _FIELD_TEAMS = _BUSINESS_FIELDS - {"mba"} | {"engineering"}
 #: Words by which a sentence speaks of a person's background (study, experience, skill), not of a team.
@@ -282,10 +286,17 @@ def _clause_backgrounds(cues: list[Cue], clause: str, offset: int, words: Sequen
                 (c.distinction == "background" and _field_cue(c))
                 or (c.distinction == "collaborators" and c.phrase.lower() in _FIELD_TEAMS)):
             continue
-        if teams and c.distinction == "background" and c.side == "technical" and c.phrase.lower() in _TEAM_FIELDS:
+        if teams and c.distinction == "background" and (
+                c.phrase.lower() in _TEAM_FIELDS if c.side == "technical" else _names_people(c.phrase)):
             c = Cue("collaborators", c.side, c.phrase, c.start, c.end)
         out.append(c)
     return out
+
+
+def _names_people(phrase: str) -> bool:
+    """Whether a background cue names people (``_PEOPLE_BACKGROUNDS``), in the singular or plural."""
+    words = phrase.lower().split()
+    return " ".join(words[:-1] + [singular(words[-1])]) in _PEOPLE_BACKGROUNDS
 
 
 @lru_cache(maxsize=1)
