@@ -214,6 +214,23 @@ def backgrounds_in_context(cues: list[Cue], sentence: str, offset: int,
     return out
 
 
+def shared_teams(cues: list[Cue], sentence: str, offset: int) -> list[Cue]:
+    """One sentence's cues (``sentence`` starts at ``offset``), less the teams of a clause that names
+    teams of both columns ("work with engineering, design, marketing and sales on each launch"). Such
+    a clause names the cross-functional teams every PM steers releases with, a duty both kinds share
+    (LABELING.md: evidence for neither label), so its teams count for neither side. A clause naming
+    one column's teams ("work closely with the engineers and architects") keeps them (distinction 2)."""
+    if len({c.side for c in cues if c.distinction == "collaborators"}) < 2:
+        return cues
+    breaks = [offset + m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
+    sides: dict[int, set[str]] = {}
+    for c in cues:
+        if c.distinction == "collaborators":
+            sides.setdefault(bisect_right(breaks, c.start), set()).add(c.side)
+    return [c for c in cues
+            if c.distinction != "collaborators" or len(sides[bisect_right(breaks, c.start)]) < 2]
+
+
 #: Degree words in phrases that name no degree ("MS Excel", "Scrum Master", "a major plus"): left out
 #: of a clause's words.
 _NO_DEGREE = re.compile(
@@ -689,5 +706,6 @@ class CueFinder:
                 distinction, side = self._keys[k]
                 sentence_cues.append(Cue(distinction, side, original[start:end], start, end))
             if at + 1 == len(kept) or kept[at + 1][0] != n:  # the sentence's last match
-                yield from backgrounds_in_context(sentence_cues, parts[n][3], parts[n][1], parts[n][4])
+                yield from shared_teams(backgrounds_in_context(sentence_cues, parts[n][3], parts[n][1], parts[n][4]),
+                                        parts[n][3], parts[n][1])
                 sentence_cues = []
