@@ -146,11 +146,15 @@ def text_kind(value) -> str:
     return body_kind(value) if _LETTER.search(stripped) or "&#" in stripped else "not text"
 
 
+#: An HTML entity ("&nbsp;", "&#160;", "&amp;"): without one, and without a "<", a text's "&" ("P&L") is no markup.
+_ENTITY = re.compile(r"&#?\w+;")
+
+
 def body_kind(body: str) -> str:
     """What pmtype reads in a posting's text once markup is removed: ``"text"``, ``"empty"``
     (nothing but tags, entities and white space: ``<div><br/></div>``, ``&nbsp;``) or
     ``"not text"`` (no letter: ``<p>12345</p>``)."""
-    if "<" in body or "&" in body:
+    if "<" in body or ("&" in body and _ENTITY.search(body)):
         # the opening usually settles it; the whole text is read only where it holds no letter
         if any(ch.isalpha() for ch in text_mod.normalise(body[:2000])):
             return "text"

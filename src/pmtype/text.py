@@ -48,6 +48,9 @@ _CAPITAL_INSIDE = re.compile(r"[A-Z](?<=[a-z][A-Z])(?=[a-z])")
 #: which then read neither degree; parted as "BA / BS". (Opening with a capital class, for a quick scan.)
 _SLASHED_DEGREES = re.compile(r"([BMP](?<![\w.][BMP])(?:\.?[AS](?:c(?![a-z]))?\.?|BA|h\.?D\.?))/"
                               r"(?=(?:[BM]\.?[AS](?:c(?![a-z]))?\.?|MBA|Ph\.?D\.?)(?!\w))")
+#: What a degree before a slash ends with ("BA/", "B.S./", "BSc/", "PhD/"): a text without one of these holds
+#: no slashed degrees, and is not scanned for them.
+_SLASH_AFTER_DEGREE = ("A/", "S/", "c/", "D/", "./")
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 #: Text holds markup where it holds a tag of HTML's: one of the commonest opened or closed, or a whole
 #: tag of the others (a link, italics, a table, an image, a rule…). Not "<5 years" or "< a lot".
@@ -77,7 +80,8 @@ def normalise(text: str) -> str:
     if "  " in text:
         text = _SPACE_RUN.sub(" ", text)
     text = unglue(text)
-    text = _SLASHED_DEGREES.sub(r"\1 / ", text)
+    if any(joined in text for joined in _SLASH_AFTER_DEGREE):
+        text = _SLASHED_DEGREES.sub(r"\1 / ", text)
     text = _BLANKS.sub("\n\n", text)
     return text.strip()
 
