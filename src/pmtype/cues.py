@@ -304,16 +304,22 @@ def _clause_backgrounds(cues: list[Cue], clause: str, offset: int, words: Sequen
                 or (c.distinction == "collaborators" and c.phrase.lower() in _FIELD_TEAMS)):
             continue
         if teams and c.distinction == "background" and (
-                c.phrase.lower() in _TEAM_FIELDS if c.side == "technical" else _names_people(c.phrase)):
+                c.phrase.lower() in _TEAM_FIELDS if c.side == "technical"
+                else phrase_key(c.phrase) in _PEOPLE_BACKGROUNDS):
             c = Cue("collaborators", c.side, c.phrase, c.start, c.end)
         out.append(c)
     return out
 
 
-def _names_people(phrase: str) -> bool:
-    """Whether a background cue names people (``_PEOPLE_BACKGROUNDS``), in the singular or plural."""
-    words = phrase.lower().split()
-    return " ".join(words[:-1] + [singular(words[-1])]) in _PEOPLE_BACKGROUNDS
+@lru_cache(maxsize=8192)
+def phrase_key(phrase: str) -> str:
+    """A cue phrase's words, lower-cased, the last one in the singular (``singular``): two mentions of
+    one phrase ("APIs" and "API", "Business Analysts" and "business analyst") have the same key. Cached:
+    the same few thousand phrases come again and again."""
+    words = _WORD.findall(phrase.lower())
+    if words:
+        words[-1] = singular(words[-1])
+    return " ".join(words)
 
 
 @lru_cache(maxsize=1)

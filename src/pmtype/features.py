@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from pmtype import config
 from pmtype import text as text_mod
 from pmtype.config import MAX_CHARS, SPACY_BATCH_SIZE
-from pmtype.cues import DISTINCTIONS, SIDES, Cue, CueFinder, singular
+from pmtype.cues import DISTINCTIONS, SIDES, Cue, CueFinder, phrase_key
 
 
 @contextmanager
@@ -297,16 +296,7 @@ def cue_key(cue: Cue) -> tuple[str, str, str]:
     word in the singular, as the cue finder matched its plurals: by spaCy's lookup table
     ("strategies" and "strategy", "processes" and "process"), else less a last "s" ("APIs" and
     "API", "Engineers" and "engineer")."""
-    return cue.distinction, cue.side, _phrase_key(cue.phrase)
-
-
-@lru_cache(maxsize=8192)
-def _phrase_key(phrase: str) -> str:
-    """``cue_key``'s words of a phrase; the same few thousand phrases come again and again."""
-    words = text_mod.WORD.findall(phrase.lower())
-    if words:
-        words[-1] = singular(words[-1])
-    return " ".join(words)
+    return cue.distinction, cue.side, phrase_key(cue.phrase)
 
 
 def cue_counts(cues: Sequence[Cue], repeats: int | None = None) -> np.ndarray:
