@@ -148,10 +148,10 @@ def test_a_cue_file_pattern_on_another_lexical_attribute_still_matches(tmp_path)
     ("Experience trading securities; you will own application security.", ["application security"]),
     # adoption among the family benefits is not a product's adoption
     ("Paid leave for birth or adoption; you will drive adoption of the app.", ["drive adoption"]),
-    ("Support for fertility, adoption and other family planning.", []),
+    ("Cover for IVF, adoption and family planning costs.", []),
     # consulting with someone is talking to them, not a consulting background
-    ("Consulting with business partners on outcomes; consulting experience preferred.",
-     ["business partners", "consulting experience"]),
+    ("Consulting with store managers on rollout plans; consulting experience preferred.",
+     ["store managers", "consulting experience"]),
     # a line of business or a product named after a cue word is not that cue
     ("You will serve commercial banking clients that sell embedded insurance.", []),
     ("Own embedded finance for commercial real estate; drive commercial success.", ["commercial success"]),
